@@ -1,0 +1,42 @@
+# LSTM Lens: `make run` starts the app, `make test` runs every test, `make bench` prints speed figures.
+# Each target installs what it needs once; stamp files keep re-runs from reinstalling.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+APP_STAMP  := $(VENV)/.stamp-app
+TEST_STAMP := $(VENV)/.stamp-test
+
+# Quiet TensorFlow's C++ start-up chatter (CUDA probes on a CPU machine).
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test bench chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(APP_STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(TEST_STAMP): requirements-test.txt $(APP_STAMP)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-test.txt
+	touch $@
+
+run: $(APP_STAMP)
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+
+# Debian's chromium for the browser tests (never `playwright install`: it downloads a browser).
+chromium:
+	@sh scripts/ensure_chromium.sh
+
+test: $(TEST_STAMP) chromium
+	$(BIN)/python -m pytest
+
+bench: $(TEST_STAMP) chromium
+	$(BIN)/python -m scripts.bench
+
+clean:
+	rm -rf $(VENV) tests/artifacts .pytest_cache

@@ -1,0 +1,69 @@
+"""Save and load a trained run: the ``.keras`` model plus its config and normalisation as JSON."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+from model.config import LstmConfig
+from model.errors import DataError
+from model.training import TrainedRun
+from model.windows import Normaliser
+
+MODEL_FILE = "model.keras"
+RUN_FILE = "run.json"
+FORMAT_VERSION = 1
+
+
+def save_run(run: TrainedRun, directory: str | Path) -> Path:
+    """Write ``model.keras`` and ``run.json`` into ``directory`` (created if needed)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    run.model.save(directory / MODEL_FILE)
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "config": run.config.to_dict(),
+        "normaliser": run.normaliser.to_dict(),
+        "history": run.history,
+        "stopped_reason": run.stopped_reason,
+        "best_epoch": run.best_epoch,
+        "seconds": run.seconds,
+    }
+    (directory / RUN_FILE).write_text(json.dumps(meta, indent=2))
+    return directory
+
+
+def load_run(directory: str | Path) -> TrainedRun:
+    """Load a run saved by ``save_run``. Keras safe mode refuses models that carry code."""
+    import keras
+
+    directory = Path(directory)
+    try:
+        meta = json.loads((directory / RUN_FILE).read_text())
+    except (OSError, ValueError) as exc:
+        raise DataError(f"Not a saved LSTM Lens run ({directory / RUN_FILE}: {exc}).") from exc
+    model = keras.saving.load_model(directory / MODEL_FILE, safe_mode=True)
+    return TrainedRun(
+        model=model,
+        config=LstmConfig.from_dict(meta["config"]),
+        normaliser=Normaliser.from_dict(meta["normaliser"]),
+        history=list(meta.get("history", [])),
+        stopped_reason=meta.get("stopped_reason", "completed"),
+        best_epoch=meta.get("best_epoch"),
+        seconds=float(meta.get("seconds", 0.0)),
+    )
+
+
+def run_archive(run: TrainedRun) -> bytes:
+    """The saved run as one zip (for a download button)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        save_run(run, tmp)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name in (MODEL_FILE, RUN_FILE):
+                archive.write(Path(tmp) / name, arcname=name)
+        return buffer.getvalue()

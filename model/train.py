@@ -1,0 +1,139 @@
+"""Command line: train the same engine the dashboard uses, print metrics, write predictions.
+
+    python -m model.train --source sample:GOOG --rnn-unit 10 --layer-num 2 --time-step 20 --epochs 20
+    python -m model.train --csv prices.csv --target close --out runs/mine
+    python -m model.train --source yfinance:AAPL --start 2018-01-01 --end 2024-12-31
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from model.config import DEFAULT_FEATURES, LstmConfig
+from model.errors import LensError
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    defaults = LstmConfig()
+    p = argparse.ArgumentParser(prog="python -m model.train", description=__doc__.split("\n\n")[0])
+    src = p.add_argument_group("data")
+    src.add_argument("--source", default="sample:GOOG", help="sample:TICKER (AAPL, GOOG, IBM, MSFT) or yfinance:TICKER")
+    src.add_argument("--csv", type=Path, help="a CSV file instead of --source")
+    src.add_argument("--date-column", help="the CSV's date column, when detection is not enough")
+    src.add_argument("--start", help="yfinance start date (YYYY-MM-DD)")
+    src.add_argument("--end", help="yfinance end date (YYYY-MM-DD)")
+    src.add_argument("--interval", default="1d", choices=["1d", "1wk"])
+    src.add_argument("--features", default=",".join(DEFAULT_FEATURES), help="comma-separated feature columns")
+    src.add_argument("--target", default=defaults.target)
+    src.add_argument("--target-mode", default=defaults.target_mode, choices=["next_day", "next_window"])
+    net = p.add_argument_group("network and training")
+    net.add_argument("--rnn-unit", type=int, default=defaults.rnn_unit)
+    net.add_argument("--layer-num", type=int, default=defaults.layer_num)
+    net.add_argument("--time-step", type=int, default=defaults.time_step)
+    net.add_argument("--share-cell", action="store_true", help="all layers share one LSTM cell, as the tutorial's code does")
+    net.add_argument("--dropout", type=float, default=defaults.dropout)
+    net.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    net.add_argument("--epochs", type=int, default=defaults.epochs)
+    net.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    net.add_argument("--test-fraction", type=float, default=defaults.test_fraction)
+    net.add_argument("--val-fraction", type=float, default=defaults.val_fraction)
+    net.add_argument("--patience", type=int, default=defaults.patience)
+    net.add_argument("--seed", type=int, default=defaults.seed)
+    p.add_argument("--out", type=Path, help="directory for predictions.csv and the saved run")
+    return p.parse_args(argv)
+
+
+def load_prices(args: argparse.Namespace):
+    from model import data
+
+    if args.csv is not None:
+        return data.load_csv(args.csv, date_column=args.date_column)
+    kind, _, ticker = args.source.partition(":")
+    if kind == "sample":
+        return data.load_sample(ticker or "GOOG")
+    if kind == "yfinance":
+        return data.load_yfinance(ticker, start=args.start, end=args.end, interval=args.interval)
+    raise LensError(f"Unknown source {args.source!r}: use sample:TICKER or yfinance:TICKER, or --csv FILE.")
+
+
+class ProgressBar:
+    """A one-line text progress bar on stderr."""
+
+    def __init__(self, stream=sys.stderr, width: int = 30):
+        self.stream, self.width = stream, width
+
+    def __call__(self, progress) -> None:
+        filled = int(self.width * progress.fraction)
+        last = progress.history[-1] if progress.history else {}
+        losses = "  ".join(f"{k} {v:.4f}" for k, v in last.items())
+        self.stream.write(
+            f"\r[{'#' * filled}{'.' * (self.width - filled)}] epoch {progress.epoch}/{progress.epochs} "
+            f"batch {progress.batch}/{progress.batches}  {losses}  {progress.elapsed:5.1f}s"
+        )
+        if progress.finished:
+            self.stream.write("\n" + progress.message + "\n")
+        self.stream.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        prices = load_prices(args)
+        config = LstmConfig(
+            rnn_unit=args.rnn_unit,
+            layer_num=args.layer_num,
+            time_step=args.time_step,
+            features=tuple(f.strip() for f in args.features.split(",") if f.strip()),
+            target=args.target,
+            target_mode=args.target_mode,
+            batch_size=args.batch_size,
+            epochs=args.epochs,
+            learning_rate=args.learning_rate,
+            dropout=args.dropout,
+            test_fraction=args.test_fraction,
+            val_fraction=args.val_fraction,
+            patience=args.patience,
+            seed=args.seed,
+            share_cell=args.share_cell,
+        ).validate()
+        print(f"Data: {prices.source} ({len(prices.frame)} rows)")
+        for note in prices.repairs:
+            print(f"  repaired: {note}")
+
+        from model.evaluation import evaluate
+        from model.network import count_parameters
+        from model.training import train_network
+        from model.windows import prepare_data
+
+        data = prepare_data(prices.frame, config)
+        print(
+            f"Windows: train {len(data.train)}, validation {len(data.val)}, test {len(data.test)}; "
+            f"X {list(data.train.x.shape)} -> Y {list(data.train.y.shape)}; "
+            f"parameters {count_parameters(config)['total']}"
+        )
+        started = time.perf_counter()
+        run = train_network(data, listener=ProgressBar())
+        evaluation = evaluate(run, data)
+        print(f"\nTest metrics in price units ({time.perf_counter() - started:.1f} s):")
+        print(evaluation.metrics.to_string(float_format=lambda v: f"{v:10.4f}"))
+        print("\nForecast past the last date:")
+        print(evaluation.forecast.to_string(index=False))
+        if args.out is not None:
+            from model.persistence import save_run
+
+            args.out.mkdir(parents=True, exist_ok=True)
+            evaluation.predictions.to_csv(args.out / "predictions.csv", index=False)
+            evaluation.forecast.to_csv(args.out / "forecast.csv", index=False)
+            save_run(run, args.out / "run")
+            print(f"\nWrote {args.out / 'predictions.csv'}, {args.out / 'forecast.csv'} and {args.out / 'run'}/")
+    except LensError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
