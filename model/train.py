@@ -62,8 +62,12 @@ def load_prices(args: argparse.Namespace):
 class ProgressBar:
     """A one-line text progress bar on stderr."""
 
-    def __init__(self, stream=sys.stderr, width: int = 30):
-        self.stream, self.width = stream, width
+    def __init__(self, stream=None, width: int = 30):
+        self._stream, self.width = stream, width
+
+    @property
+    def stream(self):
+        return self._stream or sys.stderr
 
     def __call__(self, progress) -> None:
         filled = int(self.width * progress.fraction)

@@ -23,6 +23,11 @@ from model.windows import Normaliser, PreparedData
 # Above this many LSTM multiply-adds per step, XLA's compile time and its weaker fused LSTM
 # kernels cost more than they save on CPU (the benchmark measures both sides).
 XLA_MAX_UNITS = 64
+# Batches per compiled call. Measured on the sample data: more than 1 made XLA compile a
+# loop of steps (seconds longer to the first epoch) and a second function for the epoch's
+# remainder, for no steady-state gain on these small models. 1 also lets the stop flag act
+# after every batch.
+STEPS_PER_EXECUTION = 1
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,7 @@ def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool
     return ds.batch(batch_size, drop_remainder=shuffle).prefetch(tf.data.AUTOTUNE)
 
 
-def compile_network(model, config: LstmConfig, *, fast: bool = True, batches_per_epoch: int = 1) -> None:
+def compile_network(model, config: LstmConfig, *, fast: bool = True) -> None:
     """Adam + MSE over every output step. ``fast=False`` is Keras' plain compile (the benchmark's baseline)."""
     import keras
 
@@ -120,9 +125,7 @@ def compile_network(model, config: LstmConfig, *, fast: bool = True, batches_per
         optimizer=optimizer,
         loss="mse",
         jit_compile=choose_jit(config),
-        # Running many batches per call removes Python overhead per batch; callbacks (and the
-        # stop flag) then run once per execution, so keep it to a slice of an epoch.
-        steps_per_execution=max(1, min(32, batches_per_epoch // 2 or 1)),
+        steps_per_execution=STEPS_PER_EXECUTION,
     )
 
 
@@ -232,7 +235,7 @@ def train_network(
     if model is None:
         model = build_network(config)
     batches = max(1, len(data.train) // min(config.batch_size, len(data.train)))
-    compile_network(model, config, fast=fast, batches_per_epoch=batches)
+    compile_network(model, config, fast=fast)
     train_ds = make_dataset(data.train.x, data.train.y, config.batch_size, shuffle=True, seed=config.seed)
     val_ds = None
     if len(data.val):

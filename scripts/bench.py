@@ -1,0 +1,155 @@
+"""`make bench`: speed figures for the engine (and the UI, when the browser harness is there).
+
+Prints numbers; it asserts nothing. Figures depend on the machine and on what else runs.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pandas as pd
+
+from model.config import LstmConfig
+from model.windows import make_windows, prepare_data
+
+TUTORIAL = LstmConfig(
+    rnn_unit=10, layer_num=2, time_step=90, batch_size=80, epochs=3, patience=0,
+    features=("open", "high", "low", "close", "volume", "change", "range"),
+    test_fraction=0.05, val_fraction=0.05,
+)
+LARGE = TUTORIAL.replace(rnn_unit=128, layer_num=3, epochs=2)
+
+
+def synthetic_prices(n_rows: int = 6700, seed: int = 0) -> pd.DataFrame:
+    """A random-walk OHLCV table with 7 feature columns, about the tutorial's data size."""
+    rng = np.random.default_rng(seed)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n_rows)))
+    frame = pd.DataFrame(
+        {
+            "open": close * (1 + rng.normal(0, 0.003, n_rows)),
+            "high": close * (1 + rng.uniform(0, 0.01, n_rows)),
+            "low": close * (1 - rng.uniform(0, 0.01, n_rows)),
+            "close": close,
+            "volume": rng.uniform(1e6, 5e6, n_rows),
+        },
+        index=pd.bdate_range("1990-01-01", periods=n_rows, name="date"),
+    )
+    frame["change"] = frame["close"].pct_change().fillna(0.0)
+    frame["range"] = frame["high"] - frame["low"]
+    return frame
+
+
+def time_training(config: LstmConfig, data, fast: bool) -> dict[str, float]:
+    from model.training import train_network
+
+    epoch_ends: list[float] = []
+
+    def listener(progress):
+        if len(progress.history) > len(epoch_ends):
+            epoch_ends.append(progress.elapsed)
+
+    started = time.perf_counter()
+    train_network(data, listener=listener, fast=fast)
+    total = time.perf_counter() - started
+    steady = (epoch_ends[-1] - epoch_ends[0]) / (len(epoch_ends) - 1)
+    return {"first_epoch_s": epoch_ends[0], "steady_epoch_s": steady,
+            "windows_per_s": len(data.train) / steady, "total_s": total}
+
+
+def bench_training() -> None:
+    frame = synthetic_prices()
+    for name, config in (("tutorial (rnn_unit 10, layer_num 2)", TUTORIAL), ("large (rnn_unit 128, layer_num 3)", LARGE)):
+        data = prepare_data(frame, config)
+        print(f"\n== Training, {name}: time_step {config.time_step}, batch {config.batch_size}, "
+              f"{len(data.train)} training windows, {config.input_size} features")
+        plain = time_training(config, data, fast=False)
+        fast = time_training(config, data, fast=True)
+        for label, r in (("Keras plain compile()", plain), ("LSTM Lens engine", fast)):
+            print(f"  {label:24s} {r['windows_per_s']:9.0f} windows/s   first epoch {r['first_epoch_s']:6.2f} s"
+                  f"   steady epoch {r['steady_epoch_s']:6.2f} s")
+        print(f"  speed-up (steady windows/s): {fast['windows_per_s'] / plain['windows_per_s']:.2f}x"
+              f"   (target >= 2.5x at the tutorial's config; first epoch target < 3 s)")
+
+
+def tutorial_windows(data: np.ndarray, time_step: int):
+    """The tutorial's get_train_data loop: lists of lists, then arrays."""
+    train_x, train_y = [], []
+    for i in range(len(data) - time_step):
+        x = data[i : i + time_step, :7]
+        y = data[i : i + time_step, 7, np.newaxis]
+        train_x.append(x.tolist())
+        train_y.append(y.tolist())
+    return np.array(train_x), np.array(train_y)
+
+
+def bench_windowing() -> None:
+    frame = synthetic_prices()
+    values = frame[list(TUTORIAL.features) + ["close"]].to_numpy()
+    t = TUTORIAL.time_step
+
+    def ours():
+        x = np.ascontiguousarray(make_windows(values[:, :7], t)[:-1])
+        y = np.ascontiguousarray(make_windows(values[1:, 7], t))
+        return x, y
+
+    reps = 5
+    ours_s = min(_timed(ours) for _ in range(reps))
+    ref_s = min(_timed(lambda: tutorial_windows(values, t)) for _ in range(2))
+    x, _ = ours()
+    print(f"\n== Windowing {len(values)} rows, time_step {t}: X {list(x.shape)}")
+    print(f"  tutorial list-of-lists {ref_s * 1000:8.1f} ms   strided view + copy {ours_s * 1000:6.2f} ms"
+          f"   speed-up {ref_s / ours_s:.0f}x (target >= 50x)")
+
+
+def bench_prediction() -> None:
+    from model.network import build_network
+    from model.training import TrainedRun
+    from model.windows import Normaliser
+
+    config = TUTORIAL
+    model = build_network(config)
+    run = TrainedRun(model=model, config=config, normaliser=Normaliser(np.zeros(7), np.ones(7), 0.0, 1.0))
+    x = np.random.default_rng(0).normal(size=(1, config.time_step, config.input_size)).astype("float32")
+    run.predict(x)  # trace once
+    cached = statistics.median(_timed(lambda: run.predict(x)) for _ in range(20))
+    eager = statistics.median(_timed(lambda: model(x)) for _ in range(5))
+    keras_predict = statistics.median(_timed(lambda: model.predict(x, verbose=0)) for _ in range(5))
+    print("\n== Predicting one window")
+    print(f"  cached tf.function {cached * 1000:6.1f} ms   eager model(x) {eager * 1000:6.1f} ms"
+          f"   model.predict {keras_predict * 1000:6.1f} ms")
+
+
+def _timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    print(f"LSTM Lens benchmark on {os.cpu_count()} CPU cores")
+    bench_windowing()
+    started = time.perf_counter()
+    import tensorflow as tf  # noqa: F401  (timed: the cost every training page pays once)
+
+    print(f"\n== import tensorflow: {time.perf_counter() - started:.2f} s")
+    bench_prediction()
+    if "--no-train" not in argv:
+        bench_training()
+    for module in ("scripts.bench_trace", "scripts.bench_ui"):
+        try:
+            extra = __import__(module, fromlist=["main"])
+        except ImportError:
+            continue
+        extra.main()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

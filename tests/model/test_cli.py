@@ -1,0 +1,31 @@
+"""The command line runs the same engine end to end on the bundled sample."""
+
+import pandas as pd
+
+from model.persistence import load_run
+from model.train import main
+
+
+def test_cli_trains_prints_metrics_and_writes_outputs(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(
+        ["--source", "sample:IBM", "--rnn-unit", "4", "--layer-num", "1", "--time-step", "5",
+         "--epochs", "1", "--out", str(out)]
+    )
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "persistence" in captured.out and "RMSE" in captured.out
+    assert "epoch 1/1" in captured.err  # the progress bar
+    predictions = pd.read_csv(out / "predictions.csv")
+    assert {"date", "actual", "predicted", "baseline", "split"} <= set(predictions.columns)
+    assert (predictions["split"] == "test").any()
+    assert load_run(out / "run").config.rnn_unit == 4
+
+
+def test_cli_reports_bad_input_without_a_traceback(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("hello,world\n1,2\n")
+    assert main(["--csv", str(bad)]) == 2
+    assert "error:" in capsys.readouterr().err
+    assert main(["--source", "sample:NOPE"]) == 2
+    assert main(["--time-step", "1"]) == 2

@@ -1,0 +1,171 @@
+"""Training, evaluation and saving, on small learnable series so the suite stays fast."""
+
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.config import LstmConfig
+from model.errors import TrainingError
+from model.evaluation import evaluate, score
+from model.persistence import load_run, run_archive, save_run
+from model.training import Progress, train_network
+from model.windows import prepare_data
+
+
+def noisy_sine(n=700, seed=0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    close = 100 + 10 * np.sin(2 * np.pi * t / 25) + rng.normal(0, 0.3, n)
+    frame = pd.DataFrame(
+        {"close": close, "volume": rng.uniform(1e5, 2e5, n)},
+        index=pd.bdate_range("2010-01-01", periods=n, name="date"),
+    )
+    frame["change"] = frame["close"].pct_change().fillna(0.0)
+    return frame
+
+
+SMALL = LstmConfig(
+    rnn_unit=16, layer_num=1, time_step=25, features=("close", "change"), epochs=40,
+    batch_size=32, learning_rate=0.01, patience=0, seed=3,
+)
+
+
+@pytest.fixture(scope="module")
+def sine_run():
+    data = prepare_data(noisy_sine(), SMALL)
+    reports: list[Progress] = []
+    run = train_network(data, listener=reports.append)
+    return data, run, reports
+
+
+def test_training_lowers_the_loss_and_reports_progress(sine_run):
+    data, run, reports = sine_run
+    losses = [h["loss"] for h in run.history]
+    assert len(losses) == SMALL.epochs
+    assert losses[-1] < 0.3 * losses[0]
+    assert "val_loss" in run.history[-1]
+    assert reports[-1].finished and reports[-1].epoch == SMALL.epochs
+    assert any(0 < p.batch < p.batches for p in reports) or reports[0].batches == 1
+    elapsed = [p.elapsed for p in reports]
+    assert elapsed == sorted(elapsed)
+
+
+def test_model_beats_persistence_on_a_learnable_series(sine_run):
+    data, run, _ = sine_run
+    evaluation = evaluate(run, data)
+    metrics = evaluation.metrics
+    assert metrics.loc["model", "RMSE"] < metrics.loc["persistence", "RMSE"]
+    assert metrics.loc["model", "Skill"] > 0.2
+    test = evaluation.split("test")
+    # One next-day forecast per test window, dated the day after its last input.
+    assert len(test) == len(data.test)
+    assert (test["date"] > test["origin"]).all()
+    assert (test["baseline"] == test["last_known"]).all()
+    assert len(evaluation.forecast) == 1 and evaluation.forecast["date"].iloc[0] > data.dates[-1]
+
+
+def test_next_window_mode_scores_every_step_and_forecasts_time_step_days():
+    config = SMALL.replace(target_mode="next_window", time_step=10, epochs=3)
+    data = prepare_data(noisy_sine(300), config)
+    run = train_network(data)
+    evaluation = evaluate(run, data)
+    test = evaluation.split("test")
+    assert len(test) == len(data.test) * 10
+    window = evaluation.window(0)
+    assert list(window["step"]) == list(range(1, 11))
+    assert (window["baseline"] == window["last_known"].iloc[0]).all()
+    assert len(evaluation.forecast) == 10
+    assert evaluation.forecast["date"].is_monotonic_increasing
+
+
+def test_metrics_against_hand_computed_values():
+    actual = np.array([10.0, 12.0, 9.0])
+    predicted = np.array([11.0, 11.0, 10.0])
+    last = np.array([10.5, 10.0, 11.0])
+    s = score(actual, predicted, last)
+    assert s["RMSE"] == pytest.approx(1.0)
+    assert s["MAE"] == pytest.approx(1.0)
+    assert s["MAPE %"] == pytest.approx(100 * (0.1 + 1 / 12 + 1 / 9) / 3)
+    # moves: predicted +0.5,+1,-1 vs actual -0.5,+2,-2 -> 2 of 3 right
+    assert s["Direction %"] == pytest.approx(200 / 3)
+    assert np.isnan(score(actual, last, last)["Direction %"])
+
+
+def test_same_seed_same_result():
+    config = SMALL.replace(epochs=2)
+    data = prepare_data(noisy_sine(300), config)
+    a, b = train_network(data), train_network(data)
+    assert a.history == b.history
+    np.testing.assert_array_equal(a.predict(data.test.x), b.predict(data.test.x))
+
+
+def test_stop_flag_ends_training_and_keeps_a_usable_model():
+    config = SMALL.replace(epochs=500, batch_size=8)
+    data = prepare_data(noisy_sine(400), config)
+    stop = threading.Event()
+
+    def listener(progress):
+        if progress.epoch >= 2:
+            stop.set()
+
+    run = train_network(data, listener=listener, stop=stop)
+    assert run.stopped_reason == "user_stop"
+    assert len(run.history) < 10
+    assert np.isfinite(run.predict(data.test.x)).all()
+
+
+def test_early_stopping_restores_best_weights():
+    config = SMALL.replace(epochs=200, patience=2, learning_rate=0.05)
+    data = prepare_data(noisy_sine(300), config)
+    run = train_network(data)
+    assert run.stopped_reason == "early_stopping"
+    val_losses = [h["val_loss"] for h in run.history]
+    assert run.best_epoch == int(np.argmin(val_losses)) + 1
+    import keras
+
+    run.model.compile(loss="mse")
+    restored = run.model.evaluate(data.val.x, data.val.y, verbose=0, batch_size=len(data.val))
+    assert restored == pytest.approx(min(val_losses), rel=1e-3)
+
+
+def test_nan_loss_stops_with_a_clear_message():
+    frame = noisy_sine(300)
+    data = prepare_data(frame, SMALL.replace(epochs=5))
+    poisoned = data.train.y.copy()
+    poisoned[3, 2, 0] = np.nan
+    from dataclasses import replace
+
+    bad = replace(data, train=replace(data.train, y=poisoned))
+    with pytest.raises(TrainingError, match="NaN|nan"):
+        train_network(bad)
+
+
+def test_save_load_gives_identical_predictions(tmp_path, sine_run):
+    data, run, _ = sine_run
+    save_run(run, tmp_path / "run")
+    loaded = load_run(tmp_path / "run")
+    assert loaded.config == run.config
+    np.testing.assert_array_equal(loaded.normaliser.feature_mean, run.normaliser.feature_mean)
+    np.testing.assert_array_equal(loaded.predict(data.test.x), run.predict(data.test.x))
+    assert loaded.history == run.history
+
+
+def test_shared_cell_run_round_trips(tmp_path):
+    config = SMALL.replace(share_cell=True, layer_num=3, epochs=1, time_step=8)
+    data = prepare_data(noisy_sine(200), config)
+    run = train_network(data)
+    save_run(run, tmp_path)
+    loaded = load_run(tmp_path)
+    assert loaded.model.count_params() == run.model.count_params()
+    np.testing.assert_allclose(loaded.predict(data.test.x), run.predict(data.test.x), atol=1e-6)
+
+
+def test_run_archive_is_a_zip_with_model_and_json(sine_run):
+    import io
+    import zipfile
+
+    _, run, _ = sine_run
+    names = zipfile.ZipFile(io.BytesIO(run_archive(run))).namelist()
+    assert sorted(names) == ["model.keras", "run.json"]
