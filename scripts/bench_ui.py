@@ -1,0 +1,185 @@
+"""UI speed figures in headless Chromium (prints numbers; not a test).
+
+    python -m scripts.bench_ui [--starts 3] [--knob-runs 10]
+
+(a) cold start: ``Popen(streamlit run app.py)`` -> the Data page's plotly chart is visible
+    (target < 4 s), each of ``--starts`` fresh servers, then the median.
+(b) knob change: on /train, type a new ``rnn_unit`` and press Enter -> the rerun has finished and
+    the next state is painted (target < 300 ms). Timed inside the page: from the Enter keydown
+    (``performance.now()``) to the first animation frame after ``data-test-script-state`` is back
+    to ``notRunning``; the time to the first change of the page text (the parameter count) is
+    printed alongside. Median and p90 over ``--knob-runs`` changes (after one warm-up change).
+
+``main()`` returns the figures as a dict too, for ``scripts/bench.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+
+from tests.e2e import harness as h
+
+START_TARGET_S = 4.0
+KNOB_TARGET_MS = 300.0
+KNOB_LABEL = "rnn_unit"
+
+# Arms a one-shot probe on the number input labelled `label`: t0 at the Enter keydown, tText at
+# the first change of the main area's text, tIdle at the frame after the rerun has finished.
+_PROBE_JS = """(label) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const main = document.querySelector('[data-testid="stMain"]');
+  const input = [...document.querySelectorAll('input')].find(e => e.getAttribute('aria-label') === label);
+  if (!input) throw new Error('no input labelled ' + label);
+  if (window.__benchCleanup) window.__benchCleanup();
+  // The page's own text, minus the "Press Enter to apply" hint that vanishes on Enter.
+  const textOf = () => {
+    const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+    let out = '';
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (!n.parentElement.closest('[data-testid="InputInstructions"]')) out += n.data;
+    }
+    return out;
+  };
+  const before = textOf();
+  const p = window.__bench = {t0: null, tText: null, tIdle: null, runs: 0};
+  const onKey = (e) => { if (e.key === 'Enter' && p.t0 === null) p.t0 = performance.now(); };
+  const obs = new MutationObserver(() => {
+    if (p.t0 === null || p.tIdle !== null) return;
+    const s = app.getAttribute('data-test-script-state');
+    if (s === 'running' || s === 'rerunRequested') p.runs++;
+    if (p.tText === null && textOf() !== before) p.tText = performance.now();
+    if (p.runs > 0 && s === 'notRunning' && !p.pending) {
+      p.pending = true;
+      requestAnimationFrame(() => { p.tIdle = performance.now(); window.__benchCleanup(); });
+    }
+  });
+  input.addEventListener('keydown', onKey, true);
+  obs.observe(document.body, {subtree: true, childList: true, characterData: true,
+                              attributes: true, attributeFilter: ['data-test-script-state']});
+  window.__benchCleanup = () => { obs.disconnect(); input.removeEventListener('keydown', onKey, true);
+                                   window.__benchCleanup = null; };
+}"""
+
+
+_PROBE_DONE_JS = "() => window.__bench && window.__bench.tIdle !== null"
+
+
+def _p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(math.ceil(0.9 * len(ordered)) - 1, 0)]
+
+
+def bench_start(browser, repeats: int = 3, timeout: float = 60.0, app: str = "app.py") -> list[float]:
+    """Seconds from Popen of streamlit to the Data page's plotly chart visible, per fresh server.
+
+    Also prints where the time went: health endpoint up, first script run finished, chart drawn.
+    """
+    times = []
+    for i in range(repeats):
+        server = h.start_server(log_path=h.ARTIFACTS / f"bench-start-{i}.log", app=app)
+        context, page, _ = h.new_page(browser)
+        try:
+            healthy = h.wait_healthy(server, timeout)
+            page.goto(server.base_url + "/", wait_until="commit")
+            page.wait_for_function(h.IDLE_JS, timeout=timeout * 1000)
+            ran = time.perf_counter() - server.started_at
+            page.locator(h.PLOTLY_CHART).first.wait_for(state="visible", timeout=timeout * 1000)
+            elapsed = time.perf_counter() - server.started_at
+            times.append(elapsed)
+            print(f"  start {i + 1}: {elapsed:.2f} s  (health ok {healthy:.2f} s, first run done "
+                  f"{ran:.2f} s, chart drawn {elapsed:.2f} s)")
+        finally:
+            context.close()
+            server.stop()
+    return times
+
+
+def bench_knob(browser, runs: int = 10, timeout: float = 60.0, app: str = "app.py") -> dict[str, list[float]]:
+    """Milliseconds from Enter in rnn_unit to the rerun finished (idle) and to the text change."""
+    server = h.start_server(log_path=h.ARTIFACTS / "bench-knob.log", app=app)
+    context, page, _ = h.new_page(browser)
+    idle_ms: list[float] = []
+    text_ms: list[float] = []
+    try:
+        h.wait_healthy(server, timeout)
+        h.open_app(page, server.base_url)  # Data first: loads the sample into the session
+        page.locator(h.PLOTLY_CHART).first.wait_for(state="visible", timeout=timeout * 1000)
+        h.click_nav(page, "Train", timeout)
+        field = h.number_input(page, KNOB_LABEL)
+        start = int(field.input_value() or 8)
+        for k in range(runs + 1):  # the first change is a warm-up
+            value = start + 1 + (k % 8)  # always differs from the previous value
+            field.fill(str(value))
+            page.evaluate(_PROBE_JS, KNOB_LABEL)
+            field.press("Enter")
+            page.wait_for_function(_PROBE_DONE_JS, timeout=timeout * 1000)
+            probe = page.evaluate("() => window.__bench")
+            if k == 0:
+                continue
+            idle_ms.append(probe["tIdle"] - probe["t0"])
+            if probe["tText"] is not None:
+                text_ms.append(probe["tText"] - probe["t0"])
+            h.wait_idle(page, timeout)
+    finally:
+        context.close()
+        server.stop()
+    return {"idle_ms": idle_ms, "text_ms": text_ms}
+
+
+def run(starts: int = 3, knob_runs: int = 10, app: str = "app.py") -> dict:
+    """Run both measurements, print them, return the figures (``{"skipped": why}`` without Chromium)."""
+    from playwright.sync_api import sync_playwright
+
+    results: dict = {}
+    with sync_playwright() as pw:
+        try:
+            browser = h.launch_browser(pw)
+        except FileNotFoundError as exc:
+            print(f"UI bench skipped: {exc}")
+            return {"skipped": str(exc)}
+        try:
+            if starts > 0:
+                print("(a) server start -> first page rendered (Data page chart visible), headless Chromium")
+                times = bench_start(browser, starts, app=app)
+                med = statistics.median(times)
+                verdict = "ok" if med < START_TARGET_S else "OVER TARGET"
+                print(f"  median: {med:.2f} s  (target < {START_TARGET_S:.0f} s: {verdict})")
+                results.update(start_s=times, start_median_s=med)
+            if knob_runs > 0:
+                print(f"(b) knob change on /train ({KNOB_LABEL} + Enter) -> next rendered state")
+                knob = bench_knob(browser, knob_runs, app=app)
+                idle = knob["idle_ms"]
+                med, p90 = statistics.median(idle), _p90(idle)
+                verdict = "ok" if med < KNOB_TARGET_MS else "OVER TARGET"
+                print(
+                    f"  rerun finished + painted: median {med:.0f} ms, p90 {p90:.0f} ms over {len(idle)} "
+                    f"changes  (target < {KNOB_TARGET_MS:.0f} ms: {verdict})"
+                )
+                text = knob["text_ms"]
+                if text:
+                    print(f"  page text changed:        median {statistics.median(text):.0f} ms, p90 {_p90(text):.0f} ms")
+                else:
+                    print("  page text never changed after a knob change (no parameter count shown?)")
+                results.update(knob_idle_ms=idle, knob_median_ms=med, knob_p90_ms=p90, knob_text_ms=text)
+        finally:
+            browser.close()
+    return results
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Command-line entry. ``argv=None`` means defaults (not ``sys.argv``), so ``scripts/bench.py``
+    can call ``main()`` without its own arguments leaking in."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--starts", type=int, default=3, help="cold starts to time (a)")
+    parser.add_argument("--knob-runs", type=int, default=10, help="rnn_unit changes to time (b)")
+    parser.add_argument("--app", default="app.py", help="Streamlit script to serve (default app.py)")
+    args = parser.parse_args([] if argv is None else argv)
+    return run(args.starts, args.knob_runs, args.app)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
