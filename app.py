@@ -1,8 +1,39 @@
-"""LSTM Lens: page config and navigation only; the pages live in components/."""
+"""LSTM Lens: page config and navigation only; the pages live in components/.
+
+Pages are thin scripts in views/ (one line each, calling ``components.<page>.render()``) so that
+``AppTest.switch_page("views/train.py")`` can open them in tests; titles and url_paths are a
+contract with the browser tests.
+"""
 
 import streamlit as st
 
-st.set_page_config(page_title="LSTM Lens", page_icon="📈", layout="wide")
+from components import runtime, state, widgets
 
-st.title("LSTM Lens")
-st.write("The dashboard is being built. The engine is usable from the command line: `python -m model.train --help`.")
+# Before anything else: Streamlit's per-run keras.clear_session() and full GC starve training.
+runtime.protect_background_training()
+
+st.set_page_config(
+    page_title="LSTM Lens",
+    page_icon="📈",
+    layout="wide",
+    menu_items={"About": "LSTM Lens: understand and tune a stacked LSTM on stock prices."},
+)
+
+PAGES = [
+    st.Page("views/data.py", title="Data", url_path="data", icon=":material/candlestick_chart:", default=True),
+    st.Page("views/train.py", title="Train", url_path="train", icon=":material/model_training:"),
+    st.Page("views/results.py", title="Results", url_path="results", icon=":material/insights:"),
+    st.Page("views/shapes.py", title="Shapes", url_path="shapes", icon=":material/view_in_ar:"),
+]
+page = st.navigation(PAGES)
+
+state.load_query_params()
+if state.needs_collect():
+    with st.spinner("Training finished: scoring the model on the test period…"):
+        state.collect_job()
+widgets.sidebar_summary()
+if page.title != "Train":
+    widgets.sidebar_training_status()
+
+page.run()
+state.sync_query_params()

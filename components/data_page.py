@@ -1,0 +1,328 @@
+"""Data: choose the price source (bundled sample, Yahoo Finance, CSV upload) and look at what loaded.
+
+Loading happens only on a button press or a new upload, never on a plain rerun. A failed load
+shows its message and keeps the table the user already had. This page never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from components import figures, state, widgets
+from model.data import SAMPLE_TICKERS, YF_INTERVALS, PriceTable, load_csv, load_sample, load_yfinance
+from model.errors import LensError
+
+SOURCES = ("Bundled sample", "Yahoo Finance", "CSV upload")
+INTERVAL_LABELS = {"1d": "Daily", "1wk": "Weekly"}
+NONE = "(none)"
+# Columns the mapping form can fill, in the order shown.
+MAPPABLE = ("close", "open", "high", "low", "volume")
+
+# Session-state keys of this page.
+UPLOAD = "upload"  # dict: name, content, error, header, preview (last upload that needs attention)
+UPLOAD_SEEN = "upload_seen"  # file_id of the last upload handled
+_UI_PREFIX = "ui_"  # canonical copies of this page's widgets (they survive page switches)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading (no Streamlit elements drawn here, so tests can call these directly)
+# ---------------------------------------------------------------------------------------------
+
+
+def _fail(message: str) -> None:
+    st.session_state[state.DATA_ERROR] = message
+
+
+def _describe_exception(exc: Exception) -> str:
+    if isinstance(exc, LensError):
+        return str(exc)
+    return f"Could not load the data: {type(exc).__name__}: {exc}"
+
+
+def load_sample_source(ticker: str) -> bool:
+    try:
+        table = load_sample(ticker)
+    except Exception as exc:  # noqa: BLE001 - shown in the page, the current data is kept
+        _fail(_describe_exception(exc))
+        return False
+    state.set_prices(table)
+    return True
+
+
+def load_yfinance_source(ticker: str, start: Any, end: Any, interval: str) -> bool:
+    try:
+        table = load_yfinance(ticker, start=start, end=end, interval=interval)
+    except Exception as exc:  # noqa: BLE001 - SourceUnavailableError names the ticker and the likely cause
+        _fail(_describe_exception(exc))
+        return False
+    state.set_prices(table)
+    return True
+
+
+def read_header(content: bytes) -> tuple[list[str], pd.DataFrame | None]:
+    """The raw header and first rows of an upload, for the column mapping; ([], None) if unreadable."""
+    if b"\x00" in content[:4096]:
+        return [], None
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = content.decode("cp1252", errors="replace")
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and lines[0].strip().lower().startswith("sep="):
+        lines = lines[1:]
+    if not lines:
+        return [], None
+    try:
+        dialect = csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=",;\t|")
+        sep = dialect.delimiter
+    except csv.Error:
+        sep = ","
+    try:
+        preview = pd.read_csv(io.StringIO("\n".join(lines[:6])), sep=sep, index_col=False, dtype=str)
+    except Exception:  # noqa: BLE001 - no mapping can help a file pandas cannot split
+        return [], None
+    header = [str(c) for c in preview.columns]
+    if len(header) < 2:
+        return [], None
+    return header, preview
+
+
+def handle_upload(
+    content: bytes,
+    name: str,
+    *,
+    date_column: str | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> bool:
+    """Load an uploaded CSV into the session; on failure keep the old data and offer a mapping.
+
+    Returns True when the upload replaced the data. On failure ``session_state[UPLOAD]`` holds
+    the file, the message and its raw header so the page can show the column mapping form.
+    """
+    ss = st.session_state
+    try:
+        table = load_csv(content, date_column=date_column, columns=dict(columns) if columns else None)
+    except Exception as exc:  # noqa: BLE001 - DataError for bad files; anything else is still a message
+        header, preview = read_header(content)
+        message = _describe_exception(exc)
+        ss[UPLOAD] = {"name": name, "content": content, "error": message, "header": header, "preview": preview}
+        _fail(f"{name}: {message}")
+        return False
+    source = table.source.replace("Uploaded CSV", f"Uploaded CSV: {name}", 1)
+    state.set_prices(PriceTable(frame=table.frame, source=source, repairs=table.repairs))
+    ss[UPLOAD] = None
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Widgets that keep their value across page switches
+# ---------------------------------------------------------------------------------------------
+
+
+def _keep(key: str, default: Any) -> dict[str, Any]:
+    """Restore ``key`` from its canonical copy; returns the widget kwargs that save edits back."""
+    ss = st.session_state
+    canonical = _UI_PREFIX + key
+    if canonical not in ss:
+        ss[canonical] = default
+    ss[key] = ss[canonical]
+    return {"key": key, "on_change": _save, "args": (key,)}
+
+
+def _save(key: str) -> None:
+    st.session_state[_UI_PREFIX + key] = st.session_state[key]
+    if key == "data_source":
+        st.session_state[state.DATA_ERROR] = None  # a new source: the old failure no longer applies
+
+
+# ---------------------------------------------------------------------------------------------
+# Page
+# ---------------------------------------------------------------------------------------------
+
+
+def _sample_panel() -> None:
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    ticker = left.selectbox(
+        "Sample ticker",
+        SAMPLE_TICKERS,
+        help="Daily prices bundled with the app (2000–2013, public domain): no network needed.",
+        **_keep("sample_ticker", state.SAMPLE_DEFAULT),
+    )
+    if right.button("Load sample", width="stretch") and load_sample_source(ticker):
+        st.rerun()  # redraw everything (the sidebar too) with the new table
+
+
+def _yfinance_panel() -> None:
+    today = dt.date.today()
+    c1, c2, c3, c4 = st.columns([2, 2, 2, 1.5])
+    ticker = c1.text_input(
+        "Ticker", placeholder="AAPL", help="Yahoo Finance symbol, e.g. AAPL, BRK-B, ^GSPC.", **_keep("yf_ticker", "AAPL")
+    )
+    start = c2.date_input(
+        "Start", min_value=dt.date(1970, 1, 1), max_value=today, **_keep("yf_start", today - dt.timedelta(days=5 * 365))
+    )
+    end = c3.date_input("End", min_value=dt.date(1970, 1, 2), max_value=today, **_keep("yf_end", today))
+    interval = c4.selectbox("Interval", YF_INTERVALS, format_func=INTERVAL_LABELS.get, **_keep("yf_interval", "1d"))
+    st.caption("Needs a network connection to Yahoo Finance; downloads are cached for the day.")
+    if st.button("Download", type="primary"):
+        with st.spinner(f"Downloading {ticker.strip().upper() or 'prices'} from Yahoo Finance…"):
+            # End is exclusive for yfinance: ask for the day after so the chosen day is included.
+            end_arg = end + dt.timedelta(days=1) if isinstance(end, dt.date) else end
+            loaded = load_yfinance_source(ticker, start, end_arg, interval)
+        if loaded:
+            st.rerun()
+
+
+def _mapping_form(upload: dict[str, Any]) -> None:
+    header: list[str] = upload.get("header") or []
+    if not header:
+        return
+    with st.container(border=True):
+        st.markdown("**Help the loader: map the file's columns**")
+        st.caption("Pick the date column and at least the close; the others are optional.")
+        preview = upload.get("preview")
+        if preview is not None:
+            st.dataframe(preview, hide_index=True, width="stretch", height=180)
+        lowered = [h.strip().lower() for h in header]
+
+        def guess(names: tuple[str, ...]) -> int | None:
+            for exact in (True, False):
+                for n in names:
+                    for i, h in enumerate(lowered):
+                        if (h == n) if exact else (n in h):
+                            return i
+            return None
+
+        cols = st.columns(3)
+        date_guess = guess(("date", "time", "day", "datum", "fecha", "kurstag"))
+        if date_guess is None and preview is not None:
+            date_guess = _date_like_column(preview)
+        date_col = cols[0].selectbox("Date column", header, index=date_guess or 0, key="map_date")
+        choices: dict[str, str] = {}
+        options = [NONE, *header]
+        synonyms = {"close": ("close", "price", "last", "schluss", "kurs", "cierre")}
+        for i, ours in enumerate(MAPPABLE):
+            found = guess(synonyms.get(ours, (ours,)))
+            default = 0 if found is None or found == date_guess else found + 1
+            picked = cols[(i + 1) % 3].selectbox(
+                f"{ours.capitalize()} column", options, index=default, key=f"map_{ours}"
+            )
+            if picked != NONE:
+                choices[ours] = picked
+        if st.button("Load with this mapping", type="primary"):
+            if "close" not in choices:
+                _fail("Choose the close column.")
+                return
+            if date_col in choices.values():
+                _fail(f"'{date_col}' cannot be the date column and a price column at once.")
+                return
+            if len(set(choices.values())) != len(choices):
+                _fail("Each file column can be mapped once only.")
+                return
+            renames = {file_col: ours for ours, file_col in choices.items()}
+            if handle_upload(upload["content"], upload["name"], date_column=date_col, columns=renames):
+                st.rerun()
+
+
+def _date_like_column(preview: pd.DataFrame) -> int | None:
+    """Index of the first column whose sample values are all text dates (not plain numbers)."""
+    import warnings
+
+    for i, column in enumerate(preview.columns):
+        values = preview[column].dropna().astype(str).str.strip()
+        if values.empty or values.str.fullmatch(r"[+-]?[\d.,]+").all():
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+        if parsed.notna().all():
+            return i
+    return None
+
+
+def _csv_panel() -> None:
+    ss = st.session_state
+    uploaded = st.file_uploader(
+        "CSV file",
+        type=["csv", "txt"],
+        key="csv_file",
+        help="A header row with a date column and at least a close column. Separators (, ; tab |), "
+        "decimal commas and common date formats are detected.",
+    )
+    if uploaded is not None and ss.get(UPLOAD_SEEN) != uploaded.file_id:
+        ss[UPLOAD_SEEN] = uploaded.file_id
+        with st.spinner(f"Reading {uploaded.name}…"):
+            loaded = handle_upload(uploaded.getvalue(), uploaded.name)
+        if loaded:
+            st.rerun()
+    upload = ss.get(UPLOAD)
+    if upload:
+        _mapping_form(upload)
+
+
+def _current_data(prices: PriceTable) -> None:
+    frame = prices.frame
+    index = frame.index
+    st.caption(prices.source)
+    widgets.metric_row(
+        [
+            ("Rows", f"{len(frame):,}"),
+            ("From", f"{index[0]:%Y-%m-%d}"),
+            ("To", f"{index[-1]:%Y-%m-%d}"),
+            ("Columns", str(len(frame.columns)), ", ".join(frame.columns)),
+        ]
+    )
+    if prices.repairs:
+        with st.expander(f"The loader repaired {len(prices.repairs)} thing(s) in this data", expanded=True):
+            for repair in prices.repairs:
+                st.markdown(f"- {repair}")
+    figures.show(figures.candlestick_figure(frame, title="Price and volume"), key="candlestick")
+    st.markdown("**First rows**")
+    head = frame.head(10)
+    head.index = head.index.strftime("%Y-%m-%d")
+    st.dataframe(head, width="stretch")
+
+
+def render() -> None:
+    ss = st.session_state
+    st.title("Data")
+    st.caption("Choose the prices the network learns from. Every other page uses the table loaded here.")
+    prices = state.get_prices()
+
+    with st.container(border=True):
+        source = st.radio("Source", SOURCES, horizontal=True, **_keep("data_source", SOURCES[0]))
+        # Filled after the panel ran: a load it triggers can fail (or succeed) in this run.
+        message_slot = st.empty()
+        if source == SOURCES[0]:
+            _sample_panel()
+        elif source == SOURCES[1]:
+            _yfinance_panel()
+        else:
+            _csv_panel()
+
+    prices = state.get_prices()
+    message = ss.get(state.DATA_ERROR)
+    if message:
+        kept = f"Still using the data you had: {prices.source}." if prices is not None else None
+        with message_slot.container():
+            widgets.show_error(_error_kind(message), kept=kept)
+    if prices is None:
+        st.info("No data loaded yet: choose a source above.")
+        return
+    _current_data(prices)
+
+
+def _error_kind(message: str) -> Any:
+    """Show download failures with the network icon (the message itself says why)."""
+    from model.errors import SourceUnavailableError
+
+    if "Yahoo Finance" in message or "yfinance" in message:
+        return SourceUnavailableError(message)
+    return message

@@ -1,0 +1,237 @@
+"""Results: the trained model against the actual prices and the persistence baseline, in price units.
+
+Everything shown comes from the Evaluation computed once when training finished
+(``state.collect_job``); this page only selects rows and draws them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from components import figures, state, widgets
+
+SHOW_TRAIN = "results_show_train"  # widget key: include the training period in the chart
+WINDOW = "results_window"  # widget key: the test window shown in next-window mode
+_ARCHIVES = "_run_archives"  # {id(result): zip bytes}, built on the first download click
+
+MODEL_LABEL = "LSTM model"
+BASELINE_LABEL = "Persistence (tomorrow = today)"
+SKILL_TEXT = (
+    "**Skill** = 1 − RMSE(model) / RMSE(persistence): above 0 the model beats the naive baseline that "
+    "repeats the last known price, below 0 it does worse. **Direction %** is how often the predicted move "
+    "(up or down from the last known price) matches the actual move; persistence predicts no move, so it "
+    "has no direction accuracy (—). RMSE and MAE are in price units."
+)
+
+
+def _price_series(data) -> pd.Series:
+    return pd.Series(data.target, index=data.dates, name=data.config.target)
+
+
+def _series(frame: pd.DataFrame, column: str) -> pd.Series:
+    return pd.Series(frame[column].to_numpy(), index=pd.DatetimeIndex(frame["date"]), name=column)
+
+
+def _forecast_series(evaluation, prices: pd.Series) -> pd.Series:
+    """The forecast past the last date, starting from the last actual price so the dashes connect."""
+    anchor = pd.Series([prices.iloc[-1]], index=prices.index[-1:])
+    future = pd.Series(evaluation.forecast["predicted"].to_numpy(), index=pd.DatetimeIndex(evaluation.forecast["date"]))
+    return pd.concat([anchor, future])
+
+
+def metrics_display(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The metrics table as formatted text (— for values that do not exist)."""
+    formats = {"RMSE": "{:,.2f}", "MAE": "{:,.2f}", "MAPE %": "{:.2f}", "Direction %": "{:.1f}", "Skill": "{:+.3f}"}
+    shown = pd.DataFrame(index=[MODEL_LABEL, BASELINE_LABEL])
+    for column, fmt in formats.items():
+        values = metrics[column].to_numpy()
+        shown[column] = [("—" if v is None or not np.isfinite(v) else fmt.format(v)) for v in values]
+    shown.index.name = "forecast"
+    return shown
+
+
+def _chart_next_day(evaluation, data, show_train: bool) -> None:
+    splits = ("train", "val", "test") if show_train else ("test",)
+    rows = evaluation.predictions[evaluation.predictions["split"].isin(splits)]
+    prices = _price_series(data)
+    start = rows["origin"].min() if len(rows) else prices.index[0]
+    markers = {"test starts": data.dates[data.test_start]}
+    if show_train and data.val_start < data.test_start:
+        markers = {"validation starts": data.dates[data.val_start], **markers}
+    fig = figures.prediction_figure(
+        prices.loc[start:],
+        _series(rows, "predicted"),
+        _series(rows, "baseline"),
+        _forecast_series(evaluation, prices),
+        y_title=data.config.target,
+        predicted_name="LSTM, next day",
+        forecast_name="forecast (next day)",
+        markers=markers,
+    )
+    figures.show(fig, key="prediction_chart")
+
+
+def _chart_next_window(evaluation, data, show_train: bool) -> None:
+    n = evaluation.test_windows
+    number = st.slider(
+        "Test window",
+        min_value=1,
+        max_value=max(n, 1),
+        value=n,
+        key=WINDOW,
+        disabled=n <= 1,
+        help="Each test window forecasts the time_step days after it; pick one to draw its forecast.",
+    )
+    window = evaluation.window(int(number) - 1)
+    prices = _price_series(data)
+    test = evaluation.split("test")
+    start = prices.index[0] if show_train else test["origin"].min()
+    origin, last_known = window["origin"].iloc[0], float(window["last_known"].iloc[0])
+    start_point = pd.Series([last_known], index=pd.DatetimeIndex([origin]))
+    predicted = pd.concat([start_point, _series(window, "predicted")])
+    baseline = pd.concat([start_point, _series(window, "baseline")])
+    markers = {"test starts": data.dates[data.test_start]} if show_train else {}
+    # Zoom on the chosen window with some context before it; double-click shows the whole period.
+    t = data.config.time_step
+    origin_row = int(data.dates.get_indexer([origin])[0])
+    zoom_start = data.dates[max(0, origin_row - 4 * t)]
+    zoom_end = evaluation.forecast["date"].max() if int(number) == n else window["date"].max()
+    pad = (pd.Timestamp(zoom_end) - pd.Timestamp(zoom_start)) * 0.03
+    fig = figures.prediction_figure(
+        prices.loc[start:],
+        predicted,
+        baseline,
+        _forecast_series(evaluation, prices),
+        y_title=data.config.target,
+        predicted_name=f"LSTM, window {number}",
+        forecast_name=f"forecast (next {data.config.time_step} days)",
+        highlight=(window["date"].min(), window["date"].max()),
+        highlight_label=f"window {number}",
+        markers=markers,
+        x_range=(pd.Timestamp(zoom_start) - pad, pd.Timestamp(zoom_end) + pad),
+    )
+    figures.show(fig, key="prediction_chart")
+
+
+def _residuals(evaluation, data) -> None:
+    test = evaluation.split("test")
+    if evaluation.target_mode == "next_day":
+        residuals = pd.DataFrame(
+            {
+                MODEL_LABEL: (test["actual"] - test["predicted"]).to_numpy(),
+                "Persistence": (test["actual"] - test["baseline"]).to_numpy(),
+            },
+            index=pd.DatetimeIndex(test["date"]),
+        )
+        fig = figures.residual_figure(residuals, y_title=data.config.target)
+    else:
+        errors = test.assign(
+            model=(test["predicted"] - test["actual"]) ** 2, persistence=(test["baseline"] - test["actual"]) ** 2
+        )
+        by_step = errors.groupby("step")[["model", "persistence"]].mean() ** 0.5
+        by_step.columns = [MODEL_LABEL, "Persistence"]
+        fig = figures.horizon_error_figure(by_step)
+    figures.show(fig, key="residual_chart")
+
+
+def _archive_getter(result):
+    """A zero-argument callable for st.download_button: saves the run once, on the first click."""
+    cache: dict[int, bytes] = st.session_state.setdefault(_ARCHIVES, {})
+    key = id(result)
+
+    def build() -> bytes:
+        if key not in cache:
+            from model.persistence import run_archive
+
+            cache.clear()  # only the current result's archive is worth keeping
+            cache[key] = run_archive(result.run)
+        return cache[key]
+
+    return build
+
+
+def _downloads(evaluation, result) -> None:
+    predictions = evaluation.predictions
+    left, right = st.columns(2)
+    left.download_button(
+        "Download predictions (CSV)",
+        data=lambda: predictions.to_csv(index=False).encode(),
+        file_name="lstm-lens-predictions.csv",
+        mime="text/csv",
+        on_click="ignore",
+        width="stretch",
+        help="Every prediction of every split: date, actual, predicted, persistence baseline.",
+    )
+    right.download_button(
+        "Download trained run (ZIP)",
+        data=_archive_getter(result),
+        file_name="lstm-lens-run.zip",
+        mime="application/zip",
+        on_click="ignore",
+        width="stretch",
+        help="model.keras (the Keras model) and run.json (config, normalisation statistics, loss history).",
+    )
+
+
+def render() -> None:
+    ss = st.session_state
+    st.title("Results")
+    evaluation = ss.get(state.EVALUATION)
+    result = ss.get(state.RESULT)
+    running = state.job_running()
+    if evaluation is None or result is None:
+        if running:
+            st.info("Training is in progress: the results appear here as soon as it finishes.", icon=":material/hourglass_top:")
+        else:
+            st.info("No model has been trained yet. Train one first; its predictions and metrics appear here.")
+        error = ss.get(state.TRAIN_ERROR)
+        if error:
+            widgets.show_error(error)
+        st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
+        return
+
+    run, data = result.run, result.data
+    config = run.config
+    if running:
+        st.info("A new model is training; these results are from the previous one.", icon=":material/hourglass_top:")
+    mode = "next day" if config.target_mode == "next_day" else f"next window ({config.time_step} days)"
+    st.caption(
+        f"{result.summary} · rnn_unit {config.rnn_unit} · layer_num {config.layer_num} · time_step "
+        f"{config.time_step} · target {config.target}, {mode} · trained on {ss.get(state.RESULT_SOURCE, '')}"
+    )
+    prices = ss.get(state.PRICES)
+    if prices is not None and prices.source != ss.get(state.RESULT_SOURCE):
+        st.info("The Data page now has other prices than this model was trained on; train again to use them.")
+
+    metrics = evaluation.metrics
+    model_row, base_row = metrics.loc["model"], metrics.loc["persistence"]
+    widgets.metric_row(
+        [
+            ("Model RMSE", widgets.format_number(model_row["RMSE"]), "Test period, price units."),
+            ("Persistence RMSE", widgets.format_number(base_row["RMSE"]), "Tomorrow = today, same test days."),
+            ("Skill", widgets.format_number(model_row["Skill"], 3), "1 − RMSE model / RMSE persistence; > 0 beats it."),
+            ("Direction", f"{widgets.format_number(model_row['Direction %'], 1)} %", "Up/down moves called right."),
+        ]
+    )  # fmt: skip
+
+    show_train = st.toggle("Show the training period", key=SHOW_TRAIN)
+    if evaluation.target_mode == "next_day":
+        _chart_next_day(evaluation, data, show_train)
+    else:
+        _chart_next_window(evaluation, data, show_train)
+
+    left, right = st.columns([1, 1], gap="large")
+    with left:
+        st.subheader("Metrics on the test period", anchor=False)
+        st.table(metrics_display(metrics))
+        st.markdown(SKILL_TEXT)
+    with right:
+        _residuals(evaluation, data)
+
+    st.subheader("Downloads", anchor=False)
+    _downloads(evaluation, result)
+    with st.expander("Training history and settings"):
+        figures.show(figures.loss_figure(run.history, best_epoch=run.best_epoch), key="results_loss_chart")
+        st.json(config.to_dict(), expanded=False)

@@ -1,0 +1,257 @@
+"""Train: the knobs, what they do to the network (parameters, windows, shapes), and live training.
+
+Training runs in a worker thread owned by this session (``state.start_job``); the progress panel
+is an ``st.fragment`` that polls it every half second only while it runs, so the page stays
+usable and the user can leave and come back. A knob change reruns only cheap arithmetic.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import streamlit as st
+
+from components import figures, state, widgets
+from model.config import LstmConfig
+from model.data import PriceTable
+from model.errors import LensError
+from model.network import count_parameters
+from model.windows import MIN_TEST_WINDOWS, MIN_TRAIN_WINDOWS, max_time_step, split_rows, window_counts
+
+POLL_SECONDS = 0.5
+LOG_LOSS = "loss_log_scale"  # session key of the loss chart's log-scale toggle
+SPLIT_FIGURE = "_split_figure"  # (prices, key, figure): the split chart of the last rerun
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks before training (cheap: they run on every knob change)
+# ---------------------------------------------------------------------------------------------
+
+
+def config_problem(prices: PriceTable, config: LstmConfig) -> str | None:
+    """Why this config cannot train on this data, in words for the page; None if it can."""
+    try:
+        config.validate()
+    except LensError as exc:
+        return str(exc)
+    missing = [c for c in (*config.features, config.target) if c not in prices.frame.columns]
+    if missing:
+        return f"Column(s) {', '.join(missing)} are not in the data. Choose from: {', '.join(prices.columns)}."
+    n_rows = len(prices.frame)
+    counts = window_counts(n_rows, config)
+    if counts["train"] < MIN_TRAIN_WINDOWS or counts["test"] < MIN_TEST_WINDOWS:
+        best = max_time_step(n_rows, config)
+        mode = "next day" if config.target_mode == "next_day" else "next window"
+        fix = (
+            f"Lower time_step to at most {best}, load more data or lower the test share."
+            if best >= 2
+            else "Load more data or lower the test share."
+        )
+        return (
+            f"Too few rows for time_step {config.time_step}: {n_rows:,} rows ({mode}) leave "
+            f"{counts['train']} training and {counts['test']} test windows; at least {MIN_TRAIN_WINDOWS} "
+            f"and {MIN_TEST_WINDOWS} are needed. {fix}"
+        )
+    # The normaliser divides by each column's spread over the training period.
+    val_start, _ = split_rows(n_rows, config)
+    train_rows = prices.frame.iloc[:val_start]
+    flat = [c for c in dict.fromkeys((*config.features, config.target)) if float(np.nanstd(train_rows[c])) == 0.0]
+    if flat:
+        return (
+            f"Column(s) {', '.join(flat)} are constant over the training period: normalising would divide "
+            "by zero. Remove them from the features or choose another target."
+        )
+    return None
+
+
+def shape_line(config: LstmConfig, train_windows: int) -> str:
+    batch = max(1, min(config.batch_size, train_windows))
+    t, d, u = config.time_step, config.input_size, config.rnn_unit
+    layers = f"{config.layer_num} × LSTM" + (" (one shared cell)" if config.share_cell else "")
+    return (
+        f"X `[{batch}, {t}, {d}]` → input projection `[{batch}, {t}, {u}]` → {layers} `[{batch}, {t}, {u}]` "
+        f"→ output projection `[{batch}, {t}, 1]`"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress panel
+# ---------------------------------------------------------------------------------------------
+
+
+def _loss_chart(history, best_epoch=None, key="loss_chart") -> None:
+    log_y = st.toggle("Log-scale loss", key=LOG_LOSS)
+    figures.show(figures.loss_figure(history, log_y=log_y, best_epoch=best_epoch), key=key)
+
+
+def _draw_running(job) -> None:
+    progress = job.progress
+    elapsed = time.time() - (job.started_at or time.time())
+    fraction = progress.fraction if progress is not None else 0.0
+    left = None
+    if progress is not None and fraction > 0 and progress.elapsed > 0:
+        # The rate since fit started; the time since the last report has already passed.
+        left = max(0.0, progress.elapsed * (1 - fraction) / fraction - (elapsed - progress.elapsed))
+    stopping = job.stop_event.is_set()
+    text = "Stopping after this batch…" if stopping else widgets.progress_text(progress)
+    st.progress(fraction, text=text)
+    latest = progress.history[-1] if progress is not None and progress.history else {}
+    widgets.metric_row(
+        [
+            ("Elapsed", widgets.format_seconds(elapsed)),
+            ("Time left", widgets.format_seconds(left), "If every epoch runs; early stopping may end sooner."),
+            ("Train loss", widgets.format_number(latest.get("loss"), 4)),
+            ("Validation loss", widgets.format_number(latest.get("val_loss"), 4)),
+        ]
+    )
+    st.button(
+        "Stop",
+        on_click=job.stop,
+        disabled=stopping,
+        help="End training after the current batch and keep the best weights trained so far.",
+    )
+    _loss_chart(progress.history if progress is not None else ())
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _live_panel() -> None:
+    job = state.get_job()
+    if job is None or not job.running:
+        st.rerun()  # a full rerun stores the result (app.py) and draws the finished panel
+    _draw_running(job)
+
+
+def _finished_panel() -> None:
+    ss = st.session_state
+    error = ss.get(state.TRAIN_ERROR)
+    if error:
+        kept = "The previous model's results are still on the Results page." if ss.get(state.RESULT) else None
+        widgets.show_error(error, kept=kept)
+    job = state.get_job()
+    result = ss.get(state.RESULT)
+    if result is None:
+        return
+    run = result.run
+    fresh = job is not None and job.result is result
+    if fresh:
+        st.success(result.summary, icon=":material/check_circle:")
+    else:
+        st.caption(f"Last trained model: {result.summary}")
+    st.page_link("views/results.py", label="See the results", icon=":material/insights:")
+    _loss_chart(run.history, run.best_epoch, key="loss_chart_done")
+
+
+def progress_panel() -> None:
+    if state.job_running():
+        _live_panel()
+    else:
+        _finished_panel()
+
+
+# ---------------------------------------------------------------------------------------------
+# Page
+# ---------------------------------------------------------------------------------------------
+
+
+def _knobs(container) -> None:
+    with container:
+        st.subheader("Network", anchor=False)
+        state.render_network_knobs(st.container())
+        st.subheader("Target", anchor=False)
+        state.knob_widget("target")
+        state.knob_widget("target_mode")
+        st.subheader("Training", anchor=False)
+        a, b = st.columns(2)
+        state.knob_widget("epochs", a)
+        state.knob_widget("learning_rate", b)
+        state.knob_widget("patience", a)
+        state.knob_widget("seed", b)
+        state.knob_widget("dropout")
+        state.knob_widget("test_fraction")
+        state.knob_widget("val_fraction")
+        state.knob_widget("share_cell")
+        st.button("Reset to defaults", on_click=state.reset_knobs, help="Every knob back to the tutorial's values.")
+
+
+def _summary(prices: PriceTable, config: LstmConfig) -> str | None:
+    """Parameter and window counts for the current knobs; returns the problem, if any."""
+    params = count_parameters(config)
+    counts = window_counts(len(prices.frame), config)
+    widgets.metric_row(
+        [
+            ("Parameters", f"{params['total']:,}", "Weights and biases the optimiser trains."),
+            ("Training windows", f"{counts['train']:,}", "Windows whose targets end before the validation period."),
+            ("Validation windows", f"{counts['val']:,}", "Used for the validation loss and early stopping."),
+            ("Test windows", f"{counts['test']:,}", "Never trained on; Results scores the model on them."),
+        ]
+    )  # fmt: skip
+    st.caption(
+        f"Parameters: input projection {params['input_projection']:,} · LSTM {params['lstm']:,} · "
+        f"output projection {params['output_projection']:,}"
+    )
+    st.markdown(shape_line(config, counts["train"]))
+    return config_problem(prices, config)
+
+
+def _split_chart(prices: PriceTable, config: LstmConfig) -> None:
+    """The split over the target; rebuilt only when the data, target or shares change (not rnn_unit)."""
+    frame = prices.frame
+    if config.target not in frame.columns:
+        return
+    val_start, test_start = split_rows(len(frame), config)
+    key = (config.target, val_start, test_start)
+    cached = st.session_state.get(SPLIT_FIGURE)
+    if cached is not None and cached[0] is prices and cached[1] == key:
+        fig = cached[2]
+    else:
+        index = frame.index
+        periods = {
+            "train": (index[0], index[max(val_start - 1, 0)]),
+            "val": (index[val_start], index[test_start - 1]) if test_start > val_start else (None, None),
+            "test": (index[min(test_start, len(index) - 1)], index[-1]),
+        }
+        fig = figures.split_figure(frame[config.target], periods, title=f"Chronological split of {config.target}")
+        st.session_state[SPLIT_FIGURE] = (prices, key, fig)
+    figures.show(fig, key="split_chart")
+
+
+def render() -> None:
+    st.title("Train")
+    widgets.url_warnings()
+    prices = state.get_prices()
+    if prices is None:
+        st.info("Load some prices first.")
+        st.page_link("views/data.py", label="Go to Data", icon=":material/candlestick_chart:")
+        return
+    st.caption(f"Training data: {prices.source} · {len(prices.frame):,} rows")
+
+    notes = state.fit_columns(prices.columns)  # before the widgets: a new table may lack some columns
+    knobs_col, main_col = st.columns([1, 2], gap="large")
+    # The knobs' on_change callbacks have already stored the new values, so the counts they
+    # drive are drawn first (the first deltas the browser gets) and the knobs after them.
+    config = state.knob_config()
+    with main_col:
+        for note in notes:
+            st.info(note)
+        problem = _summary(prices, config)
+        if problem:
+            st.error(problem, icon=":material/block:")
+        running = state.job_running()
+        clicked = st.button(
+            "Train",
+            type="primary",
+            disabled=running or problem is not None,
+            help="Prepare the windows and train in the background; you can switch pages meanwhile.",
+        )
+        if clicked:
+            try:
+                state.start_job(prices, config)
+            except Exception as exc:  # noqa: BLE001 - a message in the page, never a traceback
+                widgets.show_error(exc)
+            else:
+                st.rerun()  # redraw with the Train button disabled and the live panel
+        progress_panel()
+    _knobs(knobs_col)
+    with main_col:
+        _split_chart(prices, config)

@@ -1,0 +1,93 @@
+"""AppTest plumbing for the page tests: the real app.py, pages opened by their views/ script."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+APP = str(REPO / "app.py")
+TIMEOUT = 60  # seconds: the first run that touches TensorFlow imports it (~4 s, more on a busy CPU)
+
+PAGES = {"data": "views/data.py", "train": "views/train.py", "results": "views/results.py", "shapes": "views/shapes.py"}
+
+
+def new_app(**query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at
+
+
+def goto(at: AppTest, page: str) -> AppTest:
+    """Open a page by its name (data/train/results/shapes) and run it.
+
+    switch_page() resolves st.navigation pages from the previous run, so a fresh AppTest runs
+    once first (Data, the default page; every run stores "prices", which tells them apart).
+    """
+    if "prices" not in at.session_state:
+        at.run()
+    at.switch_page(PAGES[page]).run()
+    return at
+
+
+def plotly_specs(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    return [(spec.get("layout", {}).get("title") or {}).get("text", "") for spec in plotly_specs(at)]
+
+
+def metric(at: AppTest, label: str) -> str:
+    for m in at.metric:
+        if m.label == label:
+            return m.value
+    raise AssertionError(f"no metric {label!r}; metrics: {[m.label for m in at.metric]}")
+
+
+def button(at: AppTest, label: str):
+    for b in at.button:
+        if b.label == label:
+            return b
+    raise AssertionError(f"no button {label!r}; buttons: {[b.label for b in at.button]}")
+
+
+def texts(at: AppTest, kind: str) -> list[str]:
+    return [str(e.value) for e in getattr(at, kind)]
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def price_csv(rows: int = 120, *, seed: int = 0, header: tuple[str, ...] = ("Date", "Open", "High", "Low", "Close", "Volume")) -> bytes:
+    """A small synthetic daily OHLCV CSV (business days from 2020-01-01)."""
+    rng = np.random.default_rng(seed)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, rows)))
+    open_ = close * (1 + rng.normal(0, 0.003, rows))
+    frame = pd.DataFrame(
+        {
+            header[0]: pd.bdate_range("2020-01-01", periods=rows).strftime("%Y-%m-%d"),
+            header[1]: open_.round(2),
+            header[2]: (np.maximum(open_, close) * 1.01).round(2),
+            header[3]: (np.minimum(open_, close) * 0.99).round(2),
+            header[4]: close.round(2),
+            header[5]: rng.integers(1_000, 10_000, rows),
+        }
+    )
+    return frame.to_csv(index=False).encode()
+
+
+@pytest.fixture
+def app() -> AppTest:
+    return new_app()
