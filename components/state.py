@@ -309,10 +309,14 @@ def _remember(name: str) -> None:
     ss = st.session_state
     knob = KNOBS[name]
     if name in ss:
-        try:
-            ss[knob.canonical] = _coerce(knob, ss[name])
-        except (TypeError, ValueError):
-            pass  # e.g. an emptied multiselect: keep the last good value
+        if knob.kind == "columns":
+            # An emptied multiselect is kept as empty: the Train page then says what is missing.
+            ss[knob.canonical] = tuple(str(v) for v in ss[name])
+        else:
+            try:
+                ss[knob.canonical] = _coerce(knob, ss[name])
+            except (TypeError, ValueError):
+                pass  # keep the last good value
     ss[URL_WARNINGS] = []
 
 

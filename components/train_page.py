@@ -20,6 +20,7 @@ from model.network import count_parameters
 from model.windows import MIN_TEST_WINDOWS, MIN_TRAIN_WINDOWS, max_time_step, split_rows, window_counts
 
 POLL_SECONDS = 0.5
+LARGE_MODEL = 500_000  # parameters above which the page warns that CPU training will be slow
 LOG_LOSS = "loss_log_scale"  # session key of the loss chart's log-scale toggle
 SPLIT_FIGURE = "_split_figure"  # (prices, key, figure): the split chart of the last rerun
 
@@ -191,6 +192,12 @@ def _summary(prices: PriceTable, config: LstmConfig) -> str | None:
         f"output projection {params['output_projection']:,}"
     )
     st.markdown(shape_line(config, counts["train"]))
+    if params["total"] > LARGE_MODEL:
+        st.warning(
+            f"{params['total']:,} parameters: training this on a CPU can take a long time. "
+            "Lower rnn_unit or layer_num for quick experiments.",
+            icon=":material/hourglass_top:",
+        )
     return config_problem(prices, config)
 
 

@@ -6,13 +6,11 @@ import time
 
 import pytest
 
-from components import state
 from model.config import LIMITS, LstmConfig
 from model.network import count_parameters
 from tests.components.conftest import (
     assert_clean,
     button,
-    chart_titles,
     goto,
     metric,
     new_app,
@@ -138,3 +136,22 @@ def test_knob_change_rerun_is_fast(app):
         timings.append(time.perf_counter() - start)
     assert_clean(app)
     assert sorted(timings)[len(timings) // 2] < 0.3, timings
+
+
+def test_no_features_is_refused_with_a_message(app):
+    goto(app, "train")
+    app.multiselect(key="features").set_value([]).run()
+    assert_clean(app)
+    assert any("Choose at least one feature column" in e for e in texts(app, "error"))
+    assert button(app, "Train").disabled
+    app.multiselect(key="features").set_value(["close"]).run()
+    assert not texts(app, "error")
+    assert metric(app, "Parameters") == f"{count_parameters(LstmConfig(features=('close',)))['total']:,}"
+
+
+def test_huge_network_gets_a_warning_not_a_crash(app):
+    goto(app, "train")
+    app.number_input(key="rnn_unit").set_value(512).run()
+    app.number_input(key="layer_num").set_value(8).run()
+    assert_clean(app)
+    assert any("can take a long time" in w for w in texts(app, "warning"))

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import time
 
-import pandas as pd
 import pytest
 
-from components import results_page, state
+from components import results_page
 from tests.components.conftest import assert_clean, button, chart_titles, goto, metric, new_app, price_csv, texts
 
 pytestmark = pytest.mark.slow
