@@ -3,18 +3,10 @@
 import numpy as np
 import pytest
 
-from model.config import LstmConfig
 from model.network import build_network, count_parameters, lstm_layers
+from tests.model.factories import make_config
 
 
-def config_with(rnn_unit, layer_num, time_step, input_size, share_cell=False):
-    return LstmConfig(
-        rnn_unit=rnn_unit,
-        layer_num=layer_num,
-        time_step=time_step,
-        features=tuple(f"f{i}" for i in range(input_size)),
-        share_cell=share_cell,
-    )
 
 
 @pytest.mark.parametrize(
@@ -23,7 +15,7 @@ def config_with(rnn_unit, layer_num, time_step, input_size, share_cell=False):
 )
 @pytest.mark.parametrize("share_cell", [False, True])
 def test_output_is_one_value_per_input_step(rnn_unit, layer_num, time_step, input_size, share_cell):
-    config = config_with(rnn_unit, layer_num, time_step, input_size, share_cell)
+    config = make_config(rnn_unit, layer_num, time_step, input_size, share_cell)
     model = build_network(config)
     x = np.random.default_rng(0).normal(size=(3, time_step, input_size)).astype("float32")
     y = np.asarray(model(x))
@@ -32,23 +24,23 @@ def test_output_is_one_value_per_input_step(rnn_unit, layer_num, time_step, inpu
 
 
 def test_tutorial_parameter_counts_shared_and_separate():
-    shared = config_with(10, 2, 20, 7, share_cell=True)
-    separate = config_with(10, 2, 20, 7, share_cell=False)
+    shared = make_config(10, 2, 20, 7, share_cell=True)
+    separate = make_config(10, 2, 20, 7, share_cell=False)
     assert build_network(shared).count_params() == 931
     assert build_network(separate).count_params() == 1771
 
 
 def test_shared_cell_means_one_set_of_lstm_weights():
-    config = config_with(6, 3, 4, 2, share_cell=True)
+    config = make_config(6, 3, 4, 2, share_cell=True)
     model = build_network(config)
     layers = lstm_layers(model, config)
     assert len(layers) == 3 and len({id(layer) for layer in layers}) == 1
-    separate = config_with(6, 3, 4, 2)
+    separate = make_config(6, 3, 4, 2)
     assert len({id(layer) for layer in lstm_layers(build_network(separate), separate)}) == 3
 
 
 def test_network_is_causal_outputs_do_not_see_later_inputs():
-    config = config_with(8, 2, 10, 3)
+    config = make_config(8, 2, 10, 3)
     model = build_network(config)
     x = np.random.default_rng(1).normal(size=(1, 10, 3)).astype("float32")
     changed = x.copy()

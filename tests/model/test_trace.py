@@ -28,18 +28,11 @@ from model.trace import (
     tutorial_source,
 )
 
+from tests.model.factories import make_config
+
 REPO = Path(__file__).resolve().parents[2]
 
 
-def make_config(rnn_unit=10, layer_num=2, time_step=20, input_size=6, share_cell=False, **kw) -> LstmConfig:
-    return LstmConfig(
-        rnn_unit=rnn_unit,
-        layer_num=layer_num,
-        time_step=time_step,
-        features=tuple(f"f{i}" for i in range(input_size)),
-        share_cell=share_cell,
-        **kw,
-    )
 
 
 # ---- independent reference implementation (numpy, float64) ---------------------------------

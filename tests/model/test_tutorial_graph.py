@@ -27,18 +27,11 @@ from model.tutorial_graph import (
     tutorial_case,
 )
 
+from tests.model.factories import make_config
+
 CELL_KERNEL = re.compile(r"cell_(\d+)/basic_lstm_cell/kernel")
 
 
-def make_config(rnn_unit=10, layer_num=2, time_step=20, input_size=6, share_cell=False, **kw) -> LstmConfig:
-    return LstmConfig(
-        rnn_unit=rnn_unit,
-        layer_num=layer_num,
-        time_step=time_step,
-        features=tuple(f"f{i}" for i in range(input_size)),
-        share_cell=share_cell,
-        **kw,
-    )
 
 
 def randomise(model, seed):
