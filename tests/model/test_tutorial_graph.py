@@ -14,7 +14,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.config import LstmConfig
 from model.network import build_network
 from model.trace import TUTORIAL_STEP_LINES, tutorial_source
 from model.tutorial_graph import (
