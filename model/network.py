@@ -31,24 +31,39 @@ def build_network(config: LstmConfig):
     from keras import layers
 
     config.validate()
+    init = keras.initializers
+    # Every initializer gets its own seed derived from config.seed, so a run is reproducible
+    # without keras.utils.set_random_seed, which is process-wide and would let two sessions
+    # training at once disturb each other.
+    base = (config.seed * 1009) % 2_000_000_000
+    seeds = iter(range(base, base + 1000))
+
+    def dense(units: int, name: str):
+        return layers.Dense(units, name=name, kernel_initializer=init.GlorotUniform(seed=next(seeds)))
+
+    def lstm(name: str):
+        return layers.LSTM(
+            config.rnn_unit,
+            return_sequences=True,
+            return_state=True,  # exposes each layer's final (h, c), which the shape trace reports
+            kernel_initializer=init.GlorotUniform(seed=next(seeds)),
+            recurrent_initializer=init.Orthogonal(seed=next(seeds)),
+            name=name,
+        )
+
     inputs = keras.Input(shape=(config.time_step, config.input_size), name="x")
-    x = layers.Dense(config.rnn_unit, name=INPUT_PROJECTION)(inputs)
+    x = dense(config.rnn_unit, INPUT_PROJECTION)(inputs)
 
     # The tutorial's MultiRNNCell([cell for _ in range(layer_num)]) puts the SAME cell object
     # in every layer, so all layers share one set of weights. share_cell reproduces that by
     # calling one LSTM layer layer_num times; otherwise each layer has its own weights.
-    shared = None
-    if config.share_cell:
-        shared = layers.LSTM(config.rnn_unit, return_sequences=True, return_state=True, name=SHARED_LSTM)
+    shared = lstm(SHARED_LSTM) if config.share_cell else None
     for k in range(config.layer_num):
-        # return_state exposes each layer's final (h, c), which the shape trace reports.
-        lstm = shared or layers.LSTM(
-            config.rnn_unit, return_sequences=True, return_state=True, name=lstm_layer_name(k)
-        )
-        x, _h, _c = lstm(x)
+        layer = shared or lstm(lstm_layer_name(k))
+        x, _h, _c = layer(x)
         if config.dropout > 0 and k < config.layer_num - 1:
             x = layers.Dropout(config.dropout, seed=config.seed + k, name=f"dropout_{k + 1}")(x)
-    outputs = layers.Dense(1, name=OUTPUT_PROJECTION)(x)
+    outputs = dense(1, OUTPUT_PROJECTION)(x)
     return keras.Model(inputs, outputs, name="stacked_lstm")
 
 

@@ -226,12 +226,11 @@ def train_network(
     current execution step, keeping the best weights seen so far. A NaN loss raises
     TrainingError. ``fast=False`` uses Keras' plain compile (for the benchmark's comparison).
     """
-    import keras
-
     from model.network import build_network
 
     config = data.config
-    keras.utils.set_random_seed(config.seed)
+    # No keras.utils.set_random_seed here: it is process-wide. Weights are seeded in
+    # build_network, shuffling by the dataset's own seed.
     if model is None:
         model = build_network(config)
     batches = max(1, len(data.train) // min(config.batch_size, len(data.train)))
