@@ -197,6 +197,8 @@ def render() -> None:
     if running:
         st.info("A new model is training; these results are from the previous one.", icon=":material/hourglass_top:")
     mode = "next day" if config.target_mode == "next_day" else f"next window ({config.time_step} days)"
+    if config.target_as == "change":
+        mode += ", predicting the change from the last known value"
     st.caption(
         f"{result.summary} · rnn_unit {config.rnn_unit} · layer_num {config.layer_num} · time_step "
         f"{config.time_step} · target {config.target}, {mode} · trained on {ss.get(state.RESULT_SOURCE, '')}"

@@ -23,7 +23,7 @@ from typing import Any
 
 import streamlit as st
 
-from model.config import DEFAULT_FEATURES, LIMITS, TARGET_MODES, LstmConfig
+from model.config import DEFAULT_FEATURES, LIMITS, TARGET_AS, TARGET_MODES, LstmConfig
 from model.data import PriceTable, load_sample
 from model.errors import LensError
 
@@ -47,6 +47,7 @@ SAMPLE_DEFAULT = "GOOG"
 CANONICAL_PREFIX = "cfg_"
 
 TARGET_MODE_LABELS = {"next_day": "Next day", "next_window": "Next window"}
+TARGET_AS_LABELS = {"price": "Price (tutorial)", "change": "Change from last known"}
 
 # ---------------------------------------------------------------------------------------------
 # Knob specifications
@@ -65,6 +66,8 @@ class Knob:
     lo: float | None = None
     hi: float | None = None
     help: str = ""
+    options: tuple[str, ...] = ()  # for kind "choice"
+    labels: dict[str, str] | None = None  # display names of the options
 
     @property
     def canonical(self) -> str:
@@ -117,6 +120,16 @@ KNOBS: dict[str, Knob] = {
             help="Next day: Y is the input window shifted one day ahead, so each of the time_step outputs "
             "predicts the following day. Next window: Y is the time_step days after the window, so one "
             "window forecasts a whole window ahead.",
+            options=TARGET_MODES,
+            labels=TARGET_MODE_LABELS,
+        ),
+        Knob(
+            "target_as", "Predict", "choice", _DEFAULTS.target_as,
+            help="Price: Y holds the target's level, as in the tutorial; a model trained on older, "
+            "lower prices cannot reach newer ones. Change: Y holds the move from the last known value "
+            "(the step's own day, or the window's last day); Results adds it back to show prices.",
+            options=TARGET_AS,
+            labels=TARGET_AS_LABELS,
         ),
         Knob(
             "epochs", "Epochs", "int", _DEFAULTS.epochs, *_int_limits("epochs"),
@@ -220,8 +233,8 @@ def _coerce(knob: Knob, value: Any) -> Any:
         raise ValueError(f"{value!r} is not true or false")
     if knob.kind == "choice":
         text = str(value).strip()
-        if text not in TARGET_MODES:
-            raise ValueError(f"{value!r} is not one of {', '.join(TARGET_MODES)}")
+        if text not in knob.options:
+            raise ValueError(f"{value!r} is not one of {', '.join(knob.options)}")
         return text
     if knob.kind == "column":
         text = str(value).strip()
@@ -348,7 +361,7 @@ def knob_widget(name: str, container: Any = None, *, disabled: bool = False) -> 
         return where.toggle(knob.label, **common)
     if knob.kind == "choice":
         return where.radio(
-            knob.label, TARGET_MODES, format_func=TARGET_MODE_LABELS.get, horizontal=True, **common
+            knob.label, knob.options, format_func=(knob.labels or {}).get, horizontal=True, **common
         )
     if knob.kind == "column":
         return where.selectbox(knob.label, data_columns(), **common)

@@ -162,6 +162,7 @@ def _knobs(container) -> None:
         st.subheader("Target", anchor=False)
         state.knob_widget("target")
         state.knob_widget("target_mode")
+        state.knob_widget("target_as")
         st.subheader("Training", anchor=False)
         a, b = st.columns(2)
         state.knob_widget("epochs", a)

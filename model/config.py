@@ -12,6 +12,13 @@ from model.errors import ConfigError
 
 TargetMode = Literal["next_day", "next_window"]
 TARGET_MODES: tuple[str, ...] = ("next_day", "next_window")
+# What the network's output means. "price": the target's level, as in the tutorial. "change":
+# the target's move from the last known value (next day: from the step's own day; next window:
+# from the window's last day); predictions are turned back into prices by adding that value.
+# A level model trained on 2004-2010 prices cannot output 2012's prices well (its inputs and
+# outputs leave the range it saw); a change model does not have that problem.
+TargetAs = Literal["price", "change"]
+TARGET_AS: tuple[str, ...] = ("price", "change")
 
 # The tutorial feeds 7 columns; our default set is the OHLCV columns every source has plus
 # the daily change, so the sample, yfinance and most CSVs work without any column mapping.
@@ -43,6 +50,7 @@ class LstmConfig:
     features: tuple[str, ...] = DEFAULT_FEATURES
     target: str = DEFAULT_TARGET
     target_mode: TargetMode = "next_day"
+    target_as: TargetAs = "price"
     batch_size: int = 80
     epochs: int = 30
     learning_rate: float = 0.0006
@@ -76,6 +84,8 @@ class LstmConfig:
             raise ConfigError(f"val_fraction must be between 0 and 0.5, got {self.val_fraction}.")
         if self.target_mode not in TARGET_MODES:
             raise ConfigError(f"target_mode must be one of {', '.join(TARGET_MODES)}, got {self.target_mode!r}.")
+        if self.target_as not in TARGET_AS:
+            raise ConfigError(f"target_as must be one of {', '.join(TARGET_AS)}, got {self.target_as!r}.")
         if not self.features:
             raise ConfigError("Choose at least one feature column.")
         if len(set(self.features)) != len(self.features):

@@ -52,7 +52,7 @@ def _frame_for(run: TrainedRun, data: PreparedData, windows: WindowSet, split: s
     t = config.time_step
     if len(windows) == 0:
         return pd.DataFrame(columns=["split", "window", "step", "date", "origin", "actual", "predicted", "baseline"])
-    pred = data.normaliser.inverse_target(run.predict(windows.x)[..., 0])  # [n, t]
+    pred = data.to_price(run.predict(windows.x)[..., 0], windows.start)  # [n, t] in price units
     if config.target_mode == "next_day":
         # Score only the last step: the one-day-ahead forecast made with a full window of context.
         origin = windows.start + t - 1  # last input row; predicts row origin + 1
@@ -118,7 +118,8 @@ def evaluate(run: TrainedRun, data: PreparedData) -> Evaluation:
     predictions = pd.concat([f for f in frames if len(f)], ignore_index=True)
     metrics = metrics_table(predictions[predictions["split"] == "test"])
 
-    latest = data.normaliser.inverse_target(run.predict(data.latest_window())[0, :, 0])
+    latest_start = np.array([data.n_rows - data.config.time_step])
+    latest = data.to_price(run.predict(data.latest_window())[..., 0], latest_start)[0]
     horizon = 1 if data.config.target_mode == "next_day" else data.config.time_step
     future = latest[-1:] if data.config.target_mode == "next_day" else latest
     forecast = pd.DataFrame(

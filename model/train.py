@@ -29,6 +29,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     src.add_argument("--features", default=",".join(DEFAULT_FEATURES), help="comma-separated feature columns")
     src.add_argument("--target", default=defaults.target)
     src.add_argument("--target-mode", default=defaults.target_mode, choices=["next_day", "next_window"])
+    src.add_argument(
+        "--target-as", default=defaults.target_as, choices=["price", "change"],
+        help="price: predict the level (the tutorial); change: predict the move from the last known value",
+    )
     net = p.add_argument_group("network and training")
     net.add_argument("--rnn-unit", type=int, default=defaults.rnn_unit)
     net.add_argument("--layer-num", type=int, default=defaults.layer_num)
@@ -93,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             features=tuple(f.strip() for f in args.features.split(",") if f.strip()),
             target=args.target,
             target_mode=args.target_mode,
+            target_as=args.target_as,
             batch_size=args.batch_size,
             epochs=args.epochs,
             learning_rate=args.learning_rate,

@@ -142,6 +142,14 @@ class PreparedData:
     def n_rows(self) -> int:
         return int(self.target.shape[0])
 
+    def anchor_values(self, starts: np.ndarray) -> np.ndarray:
+        """Known values that "change" targets are measured from, [n, time_step] (0 for "price")."""
+        return target_anchors(self.target, np.asarray(starts), self.config)
+
+    def to_price(self, predicted: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """Normalised network outputs [n, time_step] of the windows at ``starts`` -> price units."""
+        return self.normaliser.inverse_target(predicted) + self.anchor_values(starts)
+
     def latest_window(self) -> np.ndarray:
         """The last ``time_step`` rows, normalised: the input for a forecast past the last date."""
         t = self.config.time_step
@@ -151,6 +159,21 @@ class PreparedData:
         """Normalised input windows starting at the given rows (for prediction over any span)."""
         all_x = make_windows(self.normaliser.features(self.features), self.config.time_step)
         return np.ascontiguousarray(all_x[starts])
+
+
+def target_anchors(target: np.ndarray, starts: np.ndarray, config: LstmConfig) -> np.ndarray:
+    """For target_as="change", the value each output step's target is measured from: [n, time_step].
+
+    Next day: step s of a window predicts the move from day start+s to the next day. Next
+    window: every step predicts the move from the window's last known day. Always a value the
+    forecaster knows when it predicts, so no look-ahead.
+    """
+    t = config.time_step
+    if config.target_as == "price":
+        return np.zeros((len(starts), t))
+    if config.target_mode == "next_day":
+        return target[starts[:, None] + np.arange(t)[None, :]]
+    return np.repeat(target[starts + t - 1][:, None], t, axis=1)
 
 
 def split_rows(n_rows: int, config: LstmConfig) -> tuple[int, int]:
@@ -199,9 +222,13 @@ def prepare_data(frame: pd.DataFrame, config: LstmConfig) -> PreparedData:
             f"{MIN_TEST_WINDOWS} are needed. {hint}, or lower the test share."
         )
 
-    normaliser = Normaliser.fit(features[:val_start], target[:val_start], config.features)
+    y_raw = window_targets(target, t, config.target_mode)[:total] - target_anchors(target, starts, config)
+    # Target statistics from training data only: training rows for prices, training windows'
+    # moves for changes (the moves are what the network outputs).
+    target_fit = target[:val_start] if config.target_as == "price" else y_raw[in_train].ravel()
+    normaliser = Normaliser.fit(features[:val_start], target_fit, config.features)
     x_all = make_windows(normaliser.features(features), t)[:total]
-    y_all = window_targets(normaliser.target(target), t, config.target_mode)[:total]
+    y_all = normaliser.target(y_raw)
 
     def subset(mask: np.ndarray) -> WindowSet:
         # Copies make each split contiguous: tf.data and XLA want plain arrays, not views.

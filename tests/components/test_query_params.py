@@ -80,3 +80,14 @@ def test_coerce_rules():
             raise AssertionError(bad)
     assert state._coerce(state.KNOBS["share_cell"], "no") is False
     assert state._coerce(state.KNOBS["features"], "open, close,open") == ("open", "close")
+
+
+def test_target_as_comes_from_the_url_and_bad_values_are_refused():
+    at = goto(new_app(target_as="change"), "train")
+    assert_clean(at)
+    assert at.radio(key="target_as").value == "change"
+    assert at.session_state[state.KNOBS["target_as"].canonical] == "change"
+    bad = goto(new_app(target_as="tomorrow"), "train")
+    assert_clean(bad)
+    assert bad.radio(key="target_as").value == "price"
+    assert any("target_as" in w or "Predict" in w for w in texts(bad, "warning"))

@@ -169,3 +169,13 @@ def test_run_archive_is_a_zip_with_model_and_json(sine_run):
     _, run, _ = sine_run
     names = zipfile.ZipFile(io.BytesIO(run_archive(run))).namelist()
     assert sorted(names) == ["model.keras", "run.json"]
+
+
+def test_change_target_mode_beats_persistence_on_a_learnable_series():
+    config = SMALL.replace(target_as="change", epochs=25)
+    data = prepare_data(noisy_sine(), config)
+    evaluation = evaluate(train_network(data), data)
+    assert evaluation.metrics.loc["model", "Skill"] > 0.2
+    test = evaluation.split("test")
+    # Predictions are prices again, near the actual level (not moves around zero).
+    assert abs(test["predicted"].mean() - test["actual"].mean()) < 2.0

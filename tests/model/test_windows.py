@@ -163,3 +163,34 @@ def test_nan_in_chosen_columns_is_refused():
 def test_windowing_is_a_view_not_a_copy():
     values = np.arange(100.0).reshape(50, 2)
     assert np.shares_memory(make_windows(values, 5), values)
+
+
+@pytest.mark.parametrize("mode", ["next_day", "next_window"])
+def test_change_targets_are_moves_from_a_known_value_and_map_back_to_prices(mode):
+    frame = price_frame(250)
+    close = frame["close"].to_numpy()
+    t = 6
+    data = prepare_data(frame, LstmConfig(time_step=t, target_mode=mode, target_as="change"))
+    k = len(data.test) // 2
+    start = data.test.start[k]
+    moves = data.normaliser.inverse_target(data.test.y[k, :, 0])
+    if mode == "next_day":
+        expected = close[start + 1 : start + t + 1] - close[start : start + t]
+    else:
+        expected = close[start + t : start + 2 * t] - close[start + t - 1]
+    np.testing.assert_allclose(moves, expected, rtol=1e-4, atol=1e-4)
+    # Turning the true normalised targets back into prices gives the actual prices.
+    offset = 1 if mode == "next_day" else t
+    prices = data.to_price(data.test.y[:, :, 0], data.test.start)
+    rows = data.test.start[:, None] + offset + np.arange(t)[None, :]
+    np.testing.assert_allclose(prices, close[rows], rtol=1e-5)
+
+
+def test_change_target_statistics_come_from_training_windows_only():
+    frame = price_frame(300)
+    shocked = frame.copy()
+    shocked.iloc[-30:, :5] *= 3
+    config = LstmConfig(time_step=8, target_as="change")
+    a, b = prepare_data(frame, config), prepare_data(shocked, config)
+    assert a.normaliser.target_std == pytest.approx(b.normaliser.target_std)
+    assert a.normaliser.target_mean == pytest.approx(b.normaliser.target_mean)
