@@ -25,15 +25,13 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from model.config import LIMITS, TARGET_MODES
-from model.errors import ConfigError, DataError, SourceUnavailableError
+from model.errors import DataError, SourceUnavailableError
 
 __all__ = [
     "PRICE_COLUMNS",
     "SAMPLE_TICKERS",
     "PriceTable",
     "add_change_column",
-    "check_enough_rows",
     "load_csv",
     "load_sample",
     "load_yfinance",
@@ -121,37 +119,6 @@ def add_change_column(frame: pd.DataFrame) -> pd.DataFrame:
     change = change.replace([np.inf, -np.inf], np.nan).fillna(0.0)
     out["change"] = change.astype("float64")
     return out
-
-
-def check_enough_rows(n_rows: int, time_step: int, target_mode: str = "next_day", min_windows: int = 10) -> None:
-    """Raise DataError unless ``n_rows`` leaves at least ``min_windows`` training windows.
-
-    next_day: a window of ``time_step`` rows needs one more row for its target, so
-    ``n_rows - time_step`` windows. next_window: the target is the following ``time_step``
-    rows, so ``n_rows - 2 * time_step + 1`` windows.
-    """
-    if target_mode not in TARGET_MODES:
-        raise ConfigError(f"target_mode must be one of {', '.join(TARGET_MODES)}, got {target_mode!r}.")
-    if time_step < 1:
-        raise ConfigError(f"time_step must be at least 1, got {time_step}.")
-    if target_mode == "next_day":
-        windows = n_rows - time_step
-        max_step = n_rows - min_windows
-        rows_needed = time_step + min_windows
-    else:
-        windows = n_rows - 2 * time_step + 1
-        max_step = (n_rows - min_windows + 1) // 2
-        rows_needed = 2 * time_step - 1 + min_windows
-    if windows >= min_windows:
-        return
-    head = (
-        f"Only {_plural(n_rows, 'row')}: time_step {time_step} leaves {_plural(max(windows, 0), 'window')}, "
-        f"at least {min_windows} are needed."
-    )
-    min_step = int(LIMITS["time_step"][0])
-    if max_step >= min_step:
-        raise DataError(f"{head} Lower time_step to at most {max_step} or load more data.")
-    raise DataError(f"{head} Load more data: time_step {time_step} needs at least {rows_needed} rows.")
 
 
 # ---------------------------------------------------------------------------------------------

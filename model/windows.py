@@ -142,23 +142,15 @@ class PreparedData:
     def n_rows(self) -> int:
         return int(self.target.shape[0])
 
-    def anchor_values(self, starts: np.ndarray) -> np.ndarray:
-        """Known values that "change" targets are measured from, [n, time_step] (0 for "price")."""
-        return target_anchors(self.target, np.asarray(starts), self.config)
-
     def to_price(self, predicted: np.ndarray, starts: np.ndarray) -> np.ndarray:
         """Normalised network outputs [n, time_step] of the windows at ``starts`` -> price units."""
-        return self.normaliser.inverse_target(predicted) + self.anchor_values(starts)
+        anchors = target_anchors(self.target, np.asarray(starts), self.config)
+        return self.normaliser.inverse_target(predicted) + anchors
 
     def latest_window(self) -> np.ndarray:
         """The last ``time_step`` rows, normalised: the input for a forecast past the last date."""
         t = self.config.time_step
         return self.normaliser.features(self.features[-t:])[None, :, :]
-
-    def windows_from(self, starts: np.ndarray) -> np.ndarray:
-        """Normalised input windows starting at the given rows (for prediction over any span)."""
-        all_x = make_windows(self.normaliser.features(self.features), self.config.time_step)
-        return np.ascontiguousarray(all_x[starts])
 
 
 def target_anchors(target: np.ndarray, starts: np.ndarray, config: LstmConfig) -> np.ndarray:

@@ -22,13 +22,12 @@ from model.data import (
     SAMPLE_TICKERS,
     PriceTable,
     add_change_column,
-    check_enough_rows,
     load_csv,
     load_sample,
     load_yfinance,
     validate_prices,
 )
-from model.errors import ConfigError, DataError, SourceUnavailableError
+from model.errors import DataError, SourceUnavailableError
 
 # ---------------------------------------------------------------------------------------------
 # CSV fixtures, written as a user's file would be
@@ -668,59 +667,3 @@ def test_yfinance_fake_download_never_writes_the_user_cache(tmp_path: Path, monk
     assert data._default_cache_dir() == tmp_path / "yfinance"
     load_yfinance("AAPL", download=FakeDownload(_yf_frame()))
     assert list(tmp_path.rglob("*")) == []
-
-
-# ---------------------------------------------------------------------------------------------
-# check_enough_rows
-# ---------------------------------------------------------------------------------------------
-
-
-def test_check_enough_rows_message_suggests_a_time_step() -> None:
-    with pytest.raises(DataError) as err:
-        check_enough_rows(30, 25)
-    assert str(err.value) == (
-        "Only 30 rows: time_step 25 leaves 5 windows, at least 10 are needed. "
-        "Lower time_step to at most 20 or load more data."
-    )
-
-
-def test_check_enough_rows_next_window() -> None:
-    check_enough_rows(49, 20, "next_window")  # 49 - 40 + 1 = 10 windows: just enough
-    with pytest.raises(DataError, match=r"leaves 9 windows.*at most 19 "):
-        check_enough_rows(48, 20, "next_window")
-
-
-def test_check_enough_rows_when_no_time_step_can_work() -> None:
-    with pytest.raises(DataError, match=r"^Only 5 rows: time_step 20 leaves 0 windows.*needs at least 30 rows\.$"):
-        check_enough_rows(5, 20)
-
-
-def test_check_enough_rows_rejects_bad_arguments() -> None:
-    with pytest.raises(ConfigError, match="target_mode"):
-        check_enough_rows(100, 5, "tomorrow")
-    with pytest.raises(ConfigError, match="time_step"):
-        check_enough_rows(100, 0)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    n_rows=st.integers(min_value=0, max_value=400),
-    time_step=st.integers(min_value=1, max_value=200),
-    mode=st.sampled_from(["next_day", "next_window"]),
-    min_windows=st.integers(min_value=1, max_value=50),
-)
-def test_property_check_enough_rows_agrees_with_window_count(
-    n_rows: int, time_step: int, mode: str, min_windows: int
-) -> None:
-    windows = n_rows - time_step if mode == "next_day" else n_rows - 2 * time_step + 1
-    if windows >= min_windows:
-        check_enough_rows(n_rows, time_step, mode, min_windows)
-        return
-    with pytest.raises(DataError) as err:
-        check_enough_rows(n_rows, time_step, mode, min_windows)
-    suggestion = str(err.value).partition("at most ")[2].partition(" ")[0]
-    if suggestion:  # the suggested time_step must work, and one more must not
-        best = int(suggestion)
-        check_enough_rows(n_rows, best, mode, min_windows)
-        with pytest.raises(DataError):
-            check_enough_rows(n_rows, best + 1, mode, min_windows)
