@@ -28,7 +28,7 @@ from components import figures, shape_figures, state, widgets
 from model.config import LstmConfig
 from model.data import PriceTable
 from model.errors import DataError, LensError
-from model.windows import Normaliser, make_windows, split_rows
+from model.windows import Normaliser, make_windows, training_normaliser
 
 N_STEPS = 7
 
@@ -332,15 +332,14 @@ def _fresh_normaliser(prices: PriceTable, config: LstmConfig) -> tuple[Normalise
     frame = prices.frame
     normaliser, note = None, ""
     try:
-        features = frame.loc[:, list(config.features)].to_numpy(dtype=np.float64)
-        target = frame[config.target].to_numpy(dtype=np.float64)
-        if not (np.isfinite(features).all() and np.isfinite(target).all()):
-            raise DataError("the chosen columns contain missing or infinite values")
-        val_start, _ = split_rows(len(frame), config)
         try:
-            normaliser = Normaliser.fit(features[:val_start], target[:val_start], config.features)
+            normaliser = training_normaliser(frame, config)
             note = "normalised with the training period's statistics, as training does"
         except (DataError, ValueError, FloatingPointError) as exc:
+            features = frame.loc[:, list(config.features)].to_numpy(dtype=np.float64)
+            target = frame[config.target].to_numpy(dtype=np.float64)
+            if not (np.isfinite(features).all() and np.isfinite(target).all()):
+                raise  # no statistics can help: the outer handler explains
             normaliser = Normaliser.fit(features, target, config.features)
             note = (
                 "normalised with the statistics of all rows (the training period alone cannot be used: "

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import streamlit as st
 
 from components import figures, state, widgets
@@ -17,7 +16,7 @@ from model.config import LstmConfig
 from model.data import PriceTable
 from model.errors import LensError
 from model.network import count_parameters
-from model.windows import MIN_TEST_WINDOWS, MIN_TRAIN_WINDOWS, max_time_step, split_rows, window_counts
+from model.windows import check_trainable, split_rows, window_counts
 
 POLL_SECONDS = 0.5
 LARGE_MODEL = 500_000  # parameters above which the page warns that CPU training will be slow
@@ -33,36 +32,9 @@ SPLIT_FIGURE = "_split_figure"  # (prices, key, figure): the split chart of the 
 def config_problem(prices: PriceTable, config: LstmConfig) -> str | None:
     """Why this config cannot train on this data, in words for the page; None if it can."""
     try:
-        config.validate()
+        check_trainable(prices.frame, config)
     except LensError as exc:
         return str(exc)
-    missing = [c for c in (*config.features, config.target) if c not in prices.frame.columns]
-    if missing:
-        return f"Column(s) {', '.join(missing)} are not in the data. Choose from: {', '.join(prices.columns)}."
-    n_rows = len(prices.frame)
-    counts = window_counts(n_rows, config)
-    if counts["train"] < MIN_TRAIN_WINDOWS or counts["test"] < MIN_TEST_WINDOWS:
-        best = max_time_step(n_rows, config)
-        mode = "next day" if config.target_mode == "next_day" else "next window"
-        fix = (
-            f"Lower time_step to at most {best}, load more data or lower the test share."
-            if best >= 2
-            else "Load more data or lower the test share."
-        )
-        return (
-            f"Too few rows for time_step {config.time_step}: {n_rows:,} rows ({mode}) leave "
-            f"{counts['train']} training and {counts['test']} test windows; at least {MIN_TRAIN_WINDOWS} "
-            f"and {MIN_TEST_WINDOWS} are needed. {fix}"
-        )
-    # The normaliser divides by each column's spread over the training period.
-    val_start, _ = split_rows(n_rows, config)
-    train_rows = prices.frame.iloc[:val_start]
-    flat = [c for c in dict.fromkeys((*config.features, config.target)) if float(np.nanstd(train_rows[c])) == 0.0]
-    if flat:
-        return (
-            f"Column(s) {', '.join(flat)} are constant over the training period: normalising would divide "
-            "by zero. Remove them from the features or choose another target."
-        )
     return None
 
 

@@ -26,11 +26,6 @@ MIN_TRAIN_WINDOWS = 10
 MIN_TEST_WINDOWS = 1
 
 
-def horizon(config: LstmConfig) -> int:
-    """How many rows after the window's last input row the targets reach."""
-    return 1 if config.target_mode == "next_day" else config.time_step
-
-
 def count_windows(n_rows: int, time_step: int, target_mode: str) -> int:
     """Number of complete (input, target) windows in ``n_rows`` rows."""
     if target_mode == "next_day":
@@ -184,42 +179,73 @@ def check_columns(frame: pd.DataFrame, config: LstmConfig) -> None:
         )
 
 
-def prepare_data(frame: pd.DataFrame, config: LstmConfig) -> PreparedData:
-    """Split, normalise (train statistics only) and window a validated price table."""
-    config.validate()
-    check_columns(frame, config)
+def split_masks(n_rows: int, config: LstmConfig, time_step: int | None = None):
+    """Window starts and which split each window belongs to: (starts, in_train, in_val, in_test).
+
+    A window's last target row decides its split, so no training target lies in the
+    validation or test period. Inputs of test windows may reach back into earlier periods:
+    that is data the forecaster would have had.
+    """
+    t = config.time_step if time_step is None else time_step
+    reach = t - 1 + (1 if config.target_mode == "next_day" else t)
+    val_start, test_start = split_rows(n_rows, config)
+    starts = np.arange(count_windows(n_rows, t, config.target_mode))
+    last_target_row = starts + reach
+    in_train = last_target_row < val_start
+    in_test = last_target_row >= test_start
+    return starts, in_train, ~in_train & ~in_test, in_test
+
+
+def _columns(frame: pd.DataFrame, config: LstmConfig) -> tuple[np.ndarray, np.ndarray]:
     features = frame.loc[:, list(config.features)].to_numpy(dtype=np.float64)
     target = frame[config.target].to_numpy(dtype=np.float64)
     if not np.isfinite(features).all() or not np.isfinite(target).all():
         raise DataError("The chosen columns contain missing or infinite values.")
-    n_rows, t = len(target), config.time_step
-    total = count_windows(n_rows, t, config.target_mode)
-    val_start, test_start = split_rows(n_rows, config)
+    return features, target
 
-    # A window's last target row decides its split, so no training target lies in the
-    # validation or test period. Inputs of test windows may reach back into earlier periods:
-    # that is data the forecaster would have had.
-    starts = np.arange(total)
-    last_target_row = starts + t - 1 + horizon(config)
-    in_train = last_target_row < val_start
-    in_val = (last_target_row >= val_start) & (last_target_row < test_start)
-    in_test = last_target_row >= test_start
-    n_train, n_test = int(in_train.sum()), int(in_test.sum())
-    if n_train < MIN_TRAIN_WINDOWS or n_test < MIN_TEST_WINDOWS:
-        max_t = max_time_step(n_rows, config)
-        hint = f"Lower time_step to at most {max_t}" if max_t >= 2 else "Load more rows"
+
+def training_normaliser(frame: pd.DataFrame, config: LstmConfig) -> Normaliser:
+    """Statistics of the training rows (price target), the same rows ``prepare_data`` fits on."""
+    features, target = _columns(frame, config)
+    val_start, _ = split_rows(len(target), config)
+    return Normaliser.fit(features[:val_start], target[:val_start], config.features)
+
+
+def check_trainable(frame: pd.DataFrame, config: LstmConfig) -> None:
+    """Raise the first reason ``config`` cannot train on ``frame`` (a LensError); cheap, no windowing.
+
+    The Train page calls it on every knob change; ``prepare_data`` calls it first.
+    """
+    config.validate()
+    check_columns(frame, config)
+    n_rows = len(frame)
+    counts = window_counts(n_rows, config)
+    if counts["train"] < MIN_TRAIN_WINDOWS or counts["test"] < MIN_TEST_WINDOWS:
+        best = max_time_step(n_rows, config)
+        mode = config.target_mode.replace("_", " ")
+        fix = f"Lower time_step to at most {best}, load more data" if best >= 2 else "Load more data"
         raise DataError(
-            f"{n_rows} rows with time_step {t} ({config.target_mode.replace('_', ' ')}) leave "
-            f"{n_train} training and {n_test} test windows; at least {MIN_TRAIN_WINDOWS} and "
-            f"{MIN_TEST_WINDOWS} are needed. {hint}, or lower the test share."
+            f"Too few rows for time_step {config.time_step}: {n_rows:,} rows ({mode}) leave "
+            f"{counts['train']} training and {counts['test']} test windows; at least {MIN_TRAIN_WINDOWS} "
+            f"and {MIN_TEST_WINDOWS} are needed. {fix} or lower the test share."
         )
+    training_normaliser(frame, config)  # refuses missing values and columns constant in training
 
-    y_raw = window_targets(target, t, config.target_mode)[:total] - target_anchors(target, starts, config)
+
+def prepare_data(frame: pd.DataFrame, config: LstmConfig) -> PreparedData:
+    """Split, normalise (train statistics only) and window a validated price table."""
+    check_trainable(frame, config)
+    features, target = _columns(frame, config)
+    n_rows, t = len(target), config.time_step
+    val_start, test_start = split_rows(n_rows, config)
+    starts, in_train, in_val, in_test = split_masks(n_rows, config)
+
+    y_raw = window_targets(target, t, config.target_mode)[: len(starts)] - target_anchors(target, starts, config)
     # Target statistics from training data only: training rows for prices, training windows'
     # moves for changes (the moves are what the network outputs).
     target_fit = target[:val_start] if config.target_as == "price" else y_raw[in_train].ravel()
     normaliser = Normaliser.fit(features[:val_start], target_fit, config.features)
-    x_all = make_windows(normaliser.features(features), t)[:total]
+    x_all = make_windows(normaliser.features(features), t)[: len(starts)]
     y_all = normaliser.target(y_raw)
 
     def subset(mask: np.ndarray) -> WindowSet:
@@ -246,27 +272,17 @@ def prepare_data(frame: pd.DataFrame, config: LstmConfig) -> PreparedData:
 
 def max_time_step(n_rows: int, config: LstmConfig) -> int:
     """Largest time_step that still leaves enough train and test windows (0 if none does)."""
-    val_start, test_start = split_rows(n_rows, config)
     best = 0
     for t in range(2, 366):
-        h = 1 if config.target_mode == "next_day" else t
-        total = count_windows(n_rows, t, config.target_mode)
-        last = np.arange(total) + t - 1 + h
-        if (last < val_start).sum() >= MIN_TRAIN_WINDOWS and (last >= test_start).sum() >= MIN_TEST_WINDOWS:
+        starts, in_train, _, in_test = split_masks(n_rows, config, t)
+        if in_train.sum() >= MIN_TRAIN_WINDOWS and in_test.sum() >= MIN_TEST_WINDOWS:
             best = t
-        elif total == 0:
+        elif len(starts) == 0:
             break
     return best
 
 
 def window_counts(n_rows: int, config: LstmConfig) -> dict[str, int]:
     """Train/validation/test window counts for a row count, without touching the data (for the UI)."""
-    t = config.time_step
-    total = count_windows(n_rows, t, config.target_mode)
-    val_start, test_start = split_rows(n_rows, config)
-    last = np.arange(total) + t - 1 + horizon(config)
-    return {
-        "train": int((last < val_start).sum()),
-        "val": int(((last >= val_start) & (last < test_start)).sum()),
-        "test": int((last >= test_start).sum()),
-    }
+    _, in_train, in_val, in_test = split_masks(n_rows, config)
+    return {"train": int(in_train.sum()), "val": int(in_val.sum()), "test": int(in_test.sum())}
