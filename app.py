@@ -7,7 +7,8 @@ contract with the browser tests.
 
 import streamlit as st
 
-from components import runtime, state, widgets
+from components import runtime, widgets
+from components.session import state
 
 # Before anything else: Streamlit's per-run keras.clear_session() and full GC starve training.
 runtime.protect_background_training()

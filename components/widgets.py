@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from components import state
+from components.session import state
 from model.errors import LensError, SourceUnavailableError
 
 

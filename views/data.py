@@ -1,5 +1,5 @@
-"""Page script for st.navigation (see app.py); the page itself lives in components.data_page."""
+"""Page script for st.navigation (see app.py); the page itself lives in components.pages.data."""
 
-from components import data_page
+from components.pages import data as data_page
 
 data_page.render()

@@ -1,5 +1,5 @@
-"""Page script for st.navigation (see app.py); the page itself lives in components.results_page."""
+"""Page script for st.navigation (see app.py); the page itself lives in components.pages.results."""
 
-from components import results_page
+from components.pages import results as results_page
 
 results_page.render()

@@ -1,5 +1,5 @@
-"""Page script for st.navigation (see app.py); the page itself lives in components.shapes_page."""
+"""Page script for st.navigation (see app.py); the page itself lives in components.pages.shapes."""
 
-from components import shapes_page
+from components.pages import shapes as shapes_page
 
 shapes_page.render()

@@ -1,5 +1,5 @@
-"""Page script for st.navigation (see app.py); the page itself lives in components.train_page."""
+"""Page script for st.navigation (see app.py); the page itself lives in components.pages.train."""
 
-from components import train_page
+from components.pages import train as train_page
 
 train_page.render()

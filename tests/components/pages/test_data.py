@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components import data_page
+from components.pages import data as data_page
 from model.errors import SourceUnavailableError
 from tests.components.conftest import assert_clean, button, metric, plotly_specs, price_csv, texts
 
@@ -93,7 +93,8 @@ def test_handle_upload_function_keeps_data_on_failure(app):
     def script():
         import streamlit as st
 
-        from components import data_page, state
+        from components.pages import data as data_page
+        from components.session import state
 
         first = state.get_prices()
         ok = data_page.handle_upload(b"date,close\n2020-01-01,abc\n2020-01-02,3\n", "broken.csv")

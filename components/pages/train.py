@@ -11,7 +11,9 @@ import time
 
 import streamlit as st
 
-from components import figures, state, widgets
+from components import widgets
+from components.figures import prices as price_figures, style, training as training_figures
+from components.session import state
 from model.config import LstmConfig
 from model.data import PriceTable
 from model.errors import LensError
@@ -55,7 +57,7 @@ def shape_line(config: LstmConfig, train_windows: int) -> str:
 
 def _loss_chart(history, best_epoch=None, key="loss_chart") -> None:
     log_y = st.toggle("Log-scale loss", key=LOG_LOSS)
-    figures.show(figures.loss_figure(history, log_y=log_y, best_epoch=best_epoch), key=key)
+    style.show(training_figures.loss_figure(history, log_y=log_y, best_epoch=best_epoch), key=key)
 
 
 def _draw_running(job) -> None:
@@ -191,9 +193,9 @@ def _split_chart(prices: PriceTable, config: LstmConfig) -> None:
             "val": (index[val_start], index[test_start - 1]) if test_start > val_start else (None, None),
             "test": (index[min(test_start, len(index) - 1)], index[-1]),
         }
-        fig = figures.split_figure(frame[config.target], periods, title=f"Chronological split of {config.target}")
+        fig = price_figures.split_figure(frame[config.target], periods, title=f"Chronological split of {config.target}")
         st.session_state[SPLIT_FIGURE] = (prices, key, fig)
-    figures.show(fig, key="split_chart")
+    style.show(fig, key="split_chart")
 
 
 def render() -> None:

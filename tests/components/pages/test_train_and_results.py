@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from components import results_page
+from components.pages import results as results_page
 from tests.components.conftest import assert_clean, button, chart_titles, goto, metric, new_app, price_csv, texts
 
 pytestmark = pytest.mark.slow

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from components.figures import COLORS, FONT_FAMILY, GRID, MUTED, SMALL_HEIGHT, TEXT, _base, _empty
+from components.figures.style import COLORS, FONT_FAMILY, GRID, MUTED, SMALL_HEIGHT, TEXT, base_layout, empty_figure
 
 # ---------------------------------------------------------------------------------------------
 # The tutorial's symbolic shapes
@@ -408,7 +408,7 @@ def flow_figure(
 ) -> go.Figure:
     """Draw a flow of tensors and operations, boxes sized by their dimensions, hover for details."""
     if not items:
-        return _empty(title, "Nothing to draw.")
+        return empty_figure(title, "Nothing to draw.")
     ppu = PX_PER_UNIT
     canvas = _layout(items, ppu)
     for _ in range(3):  # labels are in pixels: shrink the scale until the flow fits the width
@@ -422,7 +422,7 @@ def flow_figure(
     y0, y1 = canvas.ymin - pad, canvas.ymax + pad
     top_margin = 48 if title else 12
     height = int(min(max((y1 - y0) * ppu + top_margin + 12, DIAGRAM_MIN_HEIGHT), DIAGRAM_MAX_HEIGHT))
-    fig = _base(go.Figure(), title, height)
+    fig = base_layout(go.Figure(), title, height)
     # One invisible trace per box: its hover text is sent once, not once per point.
     fig.add_traces([
         go.Scatter(x=xs, y=ys, mode="markers", hovertext=text, hoverinfo="text", showlegend=False, name="",
@@ -586,7 +586,7 @@ def hidden_heatmap(
     the rnn_unit units of each layer (one panel per layer, one shared colour scale)."""
     panels = [np.asarray(h, dtype=np.float32) for h in hidden]  # float32: half the bytes to the browser
     if not panels or any(h.ndim != 2 or h.size == 0 for h in panels):
-        return _empty(title, "No hidden state to show.")
+        return empty_figure(title, "No hidden state to show.")
     steps, units = panels[0].shape
     n = len(panels)
     names = [f"layer {k + 1}" for k in range(n)]
@@ -594,7 +594,7 @@ def hidden_heatmap(
         names = list(layer_names)
     dated = time_labels is not None and len(time_labels) == steps and any(time_labels)
     height = int(min(max(150 + 14 * steps, SMALL_HEIGHT), 640))
-    fig = _base(go.Figure(), title, height)
+    fig = base_layout(go.Figure(), title, height)
     gap = 0.03 if n > 1 else 0.0
     width = (1.0 - gap * (n - 1)) / n
     traces = []
@@ -652,11 +652,11 @@ def gate_values_figure(values: Mapping[str, np.ndarray], title: str) -> go.Figur
     """The gates, c_t and h_t of one window at one step: one row each, one column per unit."""
     rows = [(key, label) for key, label in GATE_ROWS if key in values]
     if not rows:
-        return _empty(title, "No gate values to show.")
+        return empty_figure(title, "No gate values to show.")
     z = np.stack([np.asarray(values[k], dtype=float) for k, _ in rows])
     units = z.shape[1]
     bound = float(max(1.0, np.nanmax(np.abs(z)))) if z.size else 1.0
-    fig = _base(go.Figure(), title, 300)
+    fig = base_layout(go.Figure(), title, 300)
     fig.add_trace(
         go.Heatmap(
             z=z, x=list(range(units)), y=[label for _, label in rows], colorscale=DIVERGING,

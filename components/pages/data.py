@@ -15,7 +15,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import figures, state, widgets
+from components import widgets
+from components.figures import prices as price_figures, style
+from components.session import state
 from model.data import SAMPLE_TICKERS, YF_INTERVALS, PriceTable, load_csv, load_sample, load_yfinance
 from model.errors import LensError
 
@@ -283,7 +285,7 @@ def _current_data(prices: PriceTable) -> None:
         with st.expander(f"The loader repaired {len(prices.repairs)} thing(s) in this data", expanded=True):
             for repair in prices.repairs:
                 st.markdown(f"- {repair}")
-    figures.show(figures.candlestick_figure(frame, title="Price and volume"), key="candlestick")
+    style.show(price_figures.candlestick_figure(frame, title="Price and volume"), key="candlestick")
     st.markdown("**First rows**")
     head = frame.head(10)
     head.index = head.index.strftime("%Y-%m-%d")

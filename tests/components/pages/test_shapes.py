@@ -16,7 +16,8 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from components import shape_figures, shapes_page
+from components.figures import shapes as shape_figures
+from components.pages import shapes as shapes_page
 from model.config import LstmConfig
 from model.data import load_csv
 from model.tutorial_graph import EquivalenceResult

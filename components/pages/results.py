@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import figures, state, widgets
+from components import widgets
+from components.figures import prices as price_figures, style, training as training_figures
+from components.session import state
 
 SHOW_TRAIN = "results_show_train"  # widget key: include the training period in the chart
 WINDOW = "results_window"  # widget key: the test window shown in next-window mode
@@ -60,7 +62,7 @@ def _chart_next_day(evaluation, data, show_train: bool) -> None:
     markers = {"test starts": data.dates[data.test_start]}
     if show_train and data.val_start < data.test_start:
         markers = {"validation starts": data.dates[data.val_start], **markers}
-    fig = figures.prediction_figure(
+    fig = price_figures.prediction_figure(
         prices.loc[start:],
         _series(rows, "predicted"),
         _series(rows, "baseline"),
@@ -70,7 +72,7 @@ def _chart_next_day(evaluation, data, show_train: bool) -> None:
         forecast_name="forecast (next day)",
         markers=markers,
     )
-    figures.show(fig, key="prediction_chart")
+    style.show(fig, key="prediction_chart")
 
 
 def _chart_next_window(evaluation, data, show_train: bool) -> None:
@@ -99,7 +101,7 @@ def _chart_next_window(evaluation, data, show_train: bool) -> None:
     zoom_start = data.dates[max(0, origin_row - 4 * t)]
     zoom_end = evaluation.forecast["date"].max() if int(number) == n else window["date"].max()
     pad = (pd.Timestamp(zoom_end) - pd.Timestamp(zoom_start)) * 0.03
-    fig = figures.prediction_figure(
+    fig = price_figures.prediction_figure(
         prices.loc[start:],
         predicted,
         baseline,
@@ -112,7 +114,7 @@ def _chart_next_window(evaluation, data, show_train: bool) -> None:
         markers=markers,
         x_range=(pd.Timestamp(zoom_start) - pad, pd.Timestamp(zoom_end) + pad),
     )
-    figures.show(fig, key="prediction_chart")
+    style.show(fig, key="prediction_chart")
 
 
 def _residuals(evaluation, data) -> None:
@@ -125,15 +127,15 @@ def _residuals(evaluation, data) -> None:
             },
             index=pd.DatetimeIndex(test["date"]),
         )
-        fig = figures.residual_figure(residuals, y_title=data.config.target)
+        fig = price_figures.residual_figure(residuals, y_title=data.config.target)
     else:
         errors = test.assign(
             model=(test["predicted"] - test["actual"]) ** 2, persistence=(test["baseline"] - test["actual"]) ** 2
         )
         by_step = errors.groupby("step")[["model", "persistence"]].mean() ** 0.5
         by_step.columns = [MODEL_LABEL, "Persistence"]
-        fig = figures.horizon_error_figure(by_step)
-    figures.show(fig, key="residual_chart")
+        fig = price_figures.horizon_error_figure(by_step)
+    style.show(fig, key="residual_chart")
 
 
 def _archive_getter(result):
@@ -235,5 +237,5 @@ def render() -> None:
     st.subheader("Downloads", anchor=False)
     _downloads(evaluation, result)
     with st.expander("Training history and settings"):
-        figures.show(figures.loss_figure(run.history, best_epoch=run.best_epoch), key="results_loss_chart")
+        style.show(training_figures.loss_figure(run.history, best_epoch=run.best_epoch), key="results_loss_chart")
         st.json(config.to_dict(), expanded=False)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from components import figures, runtime
+from components import runtime
+from components.figures import prices as price_figures, style, training as training_figures
 from tests.components.conftest import assert_clean, new_app
 
 
@@ -16,22 +17,22 @@ def _frame(columns=("open", "high", "low", "close", "volume"), rows=30) -> pd.Da
 
 
 def test_candlestick_has_candles_volume_and_one_range_slider():
-    fig = figures.candlestick_figure(_frame())
+    fig = price_figures.candlestick_figure(_frame())
     assert [t.type for t in fig.data] == ["candlestick", "bar"]
     assert fig.layout.xaxis.rangeslider.visible is False  # not between the panels
     assert fig.layout.xaxis2.rangeslider.visible is True
-    assert fig.layout.template.layout.font.family == figures.FONT_FAMILY
+    assert fig.layout.template.layout.font.family == style.FONT_FAMILY
 
 
 def test_candlestick_without_ohlc_draws_the_close_line():
-    fig = figures.candlestick_figure(_frame(("close",)))
+    fig = price_figures.candlestick_figure(_frame(("close",)))
     assert [t.type for t in fig.data] == ["scatter"]
 
 
 def test_loss_figure():
-    assert len(figures.loss_figure([]).data) == 0  # a placeholder message instead
+    assert len(training_figures.loss_figure([]).data) == 0  # a placeholder message instead
     history = [{"loss": 1.0, "val_loss": 1.2}, {"loss": 0.5, "val_loss": 0.7}]
-    fig = figures.loss_figure(history, log_y=True, best_epoch=2)
+    fig = training_figures.loss_figure(history, log_y=True, best_epoch=2)
     assert [t.name for t in fig.data] == ["train loss", "validation loss", "kept weights"]
     assert fig.layout.yaxis.type == "log"
 
@@ -40,7 +41,7 @@ def test_prediction_figure_dashes_the_forecast():
     index = pd.bdate_range("2021-01-01", periods=10)
     actual = pd.Series(np.arange(10.0), index=index)
     forecast = pd.Series([9.0, 10.5], index=[index[-1], index[-1] + pd.Timedelta(days=3)])
-    fig = figures.prediction_figure(actual, actual + 1, actual.shift(1).dropna(), forecast, markers={"test": index[5]})
+    fig = price_figures.prediction_figure(actual, actual + 1, actual.shift(1).dropna(), forecast, markers={"test": index[5]})
     assert fig.layout.title.text == "Predicted vs actual"
     names = [t.name for t in fig.data]
     assert names == ["actual", "persistence baseline", "LSTM prediction", "forecast"]
@@ -48,10 +49,10 @@ def test_prediction_figure_dashes_the_forecast():
 
 
 def test_residual_and_horizon_figures_handle_empty_input():
-    assert len(figures.residual_figure(pd.DataFrame()).data) == 0
-    assert len(figures.horizon_error_figure(pd.DataFrame()).data) == 0
+    assert len(price_figures.residual_figure(pd.DataFrame()).data) == 0
+    assert len(price_figures.horizon_error_figure(pd.DataFrame()).data) == 0
     errors = pd.DataFrame({"LSTM model": [1.0, 2.0], "Persistence": [1.5, 2.5]}, index=[1, 2])
-    assert [t.type for t in figures.horizon_error_figure(errors).data] == ["bar", "bar"]
+    assert [t.type for t in price_figures.horizon_error_figure(errors).data] == ["bar", "bar"]
 
 
 def test_app_turns_off_streamlits_per_run_keras_reset_and_full_gc():

@@ -24,7 +24,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import figures, shape_figures, state, widgets
+from components import widgets
+from components.figures import shapes as shape_figures, style
+from components.session import state
 from model.config import LstmConfig
 from model.data import PriceTable
 from model.errors import DataError, LensError
@@ -225,7 +227,7 @@ def code_html(source: str, highlight: tuple[int, ...] | list[int], title: str) -
         on = i in marked
         style = (
             "white-space:pre;padding:0 12px 0 4px;border-left:3px solid "
-            f"{figures.COLORS['model'] if on else 'transparent'};"
+            f"{style.COLORS['model'] if on else 'transparent'};"
             + (f"background:{CODE_HIGHLIGHT};font-weight:600;" if on else "")
         )
         number = (
@@ -235,13 +237,13 @@ def code_html(source: str, highlight: tuple[int, ...] | list[int], title: str) -
         rows.append(f'<div class="lens-code-line{" lens-code-hl" if on else ""}" style="{style}">'
                     f"{number}{html.escape(line)}</div>")  # fmt: skip
     head = (
-        f'<div style="font-size:0.85rem;font-weight:600;color:{figures.TEXT};margin:0 0 4px 2px">'
+        f'<div style="font-size:0.85rem;font-weight:600;color:{style.TEXT};margin:0 0 4px 2px">'
         f"{html.escape(title)}</div>"
     )
     body = (
         '<div class="lens-code" style="font-family:\'Source Code Pro\',ui-monospace,SFMono-Regular,Menlo,'
         "Consolas,monospace;font-size:12px;line-height:1.6;color:#111827;background:#f8fafc;"
-        f'border:1px solid {figures.GRID};border-radius:6px;padding:8px 0;overflow-x:auto">'
+        f'border:1px solid {style.GRID};border-radius:6px;padding:8px 0;overflow-x:auto">'
         '<div style="display:inline-block;min-width:100%">' + "".join(rows) + "</div></div>"
     )
     return head + body
@@ -672,12 +674,12 @@ def _gate_panel(entry: TraceEntry) -> None:
     g = trace.layer_gates[layer]
     if trace.share_cell:
         st.info(share_cell_note(n_layers, g.param_count), icon=":material/link:")
-    figures.show(entry.figure(("gates", layer), lambda: shape_figures.gate_figure(g)), key="shape_gate_flow")
+    style.show(entry.figure(("gates", layer), lambda: shape_figures.gate_figure(g)), key="shape_gate_flow")
     st.markdown(gate_markdown(g, cfg, n_layers, trace.share_cell))
     if g.values:
         title = f"Gate values of window 1 at t = {g.time_index} ({g.layer_name})"
         fig = entry.figure(("gate_values", layer), lambda: shape_figures.gate_values_figure(g.values, title))
-        figures.show(fig, key="shape_gate_values")
+        style.show(fig, key="shape_gate_values")
 
 
 def _hidden_state(entry: TraceEntry) -> None:
@@ -705,7 +707,7 @@ def _hidden_state(entry: TraceEntry) -> None:
             title += f" (units 0–{shown - 1} of {units} shown)"
     labels = windows.dates if windows.real else None
     fig = entry.figure("hidden", lambda: shape_figures.hidden_heatmap(hidden, title, labels, names))
-    figures.show(fig, key="shape_hidden")
+    style.show(fig, key="shape_hidden")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -746,7 +748,7 @@ def _step(entry: TraceEntry, step: int) -> None:
     if step == 5 and trace.share_cell:
         st.info(share_cell_note(cfg.layer_num, trace.gates.param_count), icon=":material/link:")
     fig = entry.figure(("step", step), lambda: shape_figures.step_figure(record, trace.share_cell, title=""))
-    figures.show(fig, key="shape_step_diagram")
+    style.show(fig, key="shape_step_diagram")
     st.caption("Box sides grow with log₂ of each dimension; a 3-D tensor's depth is its batch axis. "
                "Hover a box for its shape and the code that makes it.")  # fmt: skip
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components import state
+from components.session import state
 from tests.components.conftest import assert_clean, goto, new_app, price_csv, texts
 
 

@@ -1,0 +1,1 @@
+"""The dashboard pages; each module's ``render()`` is called by a one-line script in views/."""

@@ -1,0 +1,1 @@
+"""Per-browser-session state: the loaded prices, the knobs (widgets, URL) and the current run."""
