@@ -34,6 +34,18 @@ class Evaluation:
         test = self.split("test")
         return test[test["window"] == number]
 
+    def rmse_by_step(self) -> pd.DataFrame:
+        """Test RMSE of the model and of persistence for each step ahead (index: step 1..horizon)."""
+        test = self.split("test")
+        errors = pd.DataFrame(
+            {
+                "step": test["step"],
+                "model": (test["predicted"] - test["actual"]) ** 2,
+                "persistence": (test["baseline"] - test["actual"]) ** 2,
+            }
+        )
+        return errors.groupby("step")[["model", "persistence"]].mean() ** 0.5
+
     @property
     def test_windows(self) -> int:
         return int(self.split("test")["window"].nunique())

@@ -25,8 +25,8 @@ import pandas as pd
 import streamlit as st
 
 from components import widgets
-from components.figures import shapes as shape_figures, style
-from components.session import state
+from components.figures import shapes as shape_figures, style as figure_style
+from components.session import knobs, state
 from model.config import LstmConfig
 from model.data import PriceTable
 from model.errors import DataError, LensError
@@ -227,7 +227,7 @@ def code_html(source: str, highlight: tuple[int, ...] | list[int], title: str) -
         on = i in marked
         style = (
             "white-space:pre;padding:0 12px 0 4px;border-left:3px solid "
-            f"{style.COLORS['model'] if on else 'transparent'};"
+            f"{figure_style.COLORS['model'] if on else 'transparent'};"
             + (f"background:{CODE_HIGHLIGHT};font-weight:600;" if on else "")
         )
         number = (
@@ -237,13 +237,13 @@ def code_html(source: str, highlight: tuple[int, ...] | list[int], title: str) -
         rows.append(f'<div class="lens-code-line{" lens-code-hl" if on else ""}" style="{style}">'
                     f"{number}{html.escape(line)}</div>")  # fmt: skip
     head = (
-        f'<div style="font-size:0.85rem;font-weight:600;color:{style.TEXT};margin:0 0 4px 2px">'
+        f'<div style="font-size:0.85rem;font-weight:600;color:{figure_style.TEXT};margin:0 0 4px 2px">'
         f"{html.escape(title)}</div>"
     )
     body = (
         '<div class="lens-code" style="font-family:\'Source Code Pro\',ui-monospace,SFMono-Regular,Menlo,'
         "Consolas,monospace;font-size:12px;line-height:1.6;color:#111827;background:#f8fafc;"
-        f'border:1px solid {style.GRID};border-radius:6px;padding:8px 0;overflow-x:auto">'
+        f'border:1px solid {figure_style.GRID};border-radius:6px;padding:8px 0;overflow-x:auto">'
         '<div style="display:inline-block;min-width:100%">' + "".join(rows) + "</div></div>"
     )
     return head + body
@@ -674,12 +674,12 @@ def _gate_panel(entry: TraceEntry) -> None:
     g = trace.layer_gates[layer]
     if trace.share_cell:
         st.info(share_cell_note(n_layers, g.param_count), icon=":material/link:")
-    style.show(entry.figure(("gates", layer), lambda: shape_figures.gate_figure(g)), key="shape_gate_flow")
+    figure_style.show(entry.figure(("gates", layer), lambda: shape_figures.gate_figure(g)), key="shape_gate_flow")
     st.markdown(gate_markdown(g, cfg, n_layers, trace.share_cell))
     if g.values:
         title = f"Gate values of window 1 at t = {g.time_index} ({g.layer_name})"
         fig = entry.figure(("gate_values", layer), lambda: shape_figures.gate_values_figure(g.values, title))
-        style.show(fig, key="shape_gate_values")
+        figure_style.show(fig, key="shape_gate_values")
 
 
 def _hidden_state(entry: TraceEntry) -> None:
@@ -707,7 +707,7 @@ def _hidden_state(entry: TraceEntry) -> None:
             title += f" (units 0–{shown - 1} of {units} shown)"
     labels = windows.dates if windows.real else None
     fig = entry.figure("hidden", lambda: shape_figures.hidden_heatmap(hidden, title, labels, names))
-    style.show(fig, key="shape_hidden")
+    figure_style.show(fig, key="shape_hidden")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -717,8 +717,8 @@ def _hidden_state(entry: TraceEntry) -> None:
 
 def _knobs(prices: PriceTable | None) -> None:
     st.subheader("Network", anchor=False)
-    state.render_network_knobs(st.container())
-    state.knob_widget("share_cell")
+    knobs.render_network_knobs(st.container())
+    knobs.knob_widget("share_cell")
     st.caption("The same knobs as on the Train page; they are in the link too.")
 
 
@@ -748,7 +748,7 @@ def _step(entry: TraceEntry, step: int) -> None:
     if step == 5 and trace.share_cell:
         st.info(share_cell_note(cfg.layer_num, trace.gates.param_count), icon=":material/link:")
     fig = entry.figure(("step", step), lambda: shape_figures.step_figure(record, trace.share_cell, title=""))
-    style.show(fig, key="shape_step_diagram")
+    figure_style.show(fig, key="shape_step_diagram")
     st.caption("Box sides grow with log₂ of each dimension; a 3-D tensor's depth is its batch axis. "
                "Hover a box for its shape and the code that makes it.")  # fmt: skip
 
@@ -773,13 +773,13 @@ def render() -> None:
         message = st.session_state.get(state.DATA_ERROR) or "No prices are loaded"
         st.info(f"{message}: the trace runs on random windows.")
     else:
-        for note in state.fit_columns(prices.columns):
+        for note in knobs.fit_columns(prices.columns):
             st.info(note)
 
     knobs_col, main_col = st.columns([1.2, 3], gap="large")
     with knobs_col:
         _knobs(prices)
-    config = state.knob_config()
+    config = knobs.knob_config()
     try:
         config.validate()
     except LensError as exc:

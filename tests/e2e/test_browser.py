@@ -118,3 +118,18 @@ def test_shapes_step_through(page, app_server):
     h.click_button(page, "Previous", timeout=STEP_TIMEOUT)
     assert h.main_text(page) == seen[5]
     assert_clean(page)
+
+
+@pytest.mark.parametrize("path, heading", [("data", "Data"), ("train", "Train"), ("results", "Results"), ("shapes", "Shapes")])
+def test_every_page_has_its_own_address(page, app_server, path, heading):
+    """A shared link to any page opens that page, with the link's knobs applied."""
+    h.open_app(page, app_server, f"{path}?rnn_unit=12")
+    expect(page.locator("h1").first).to_have_text(heading, timeout=CHART_TIMEOUT * 1000)
+    assert "Page not found" not in page.locator("body").inner_text()
+    assert_clean(page)
+
+
+def test_the_root_address_opens_data_at_its_own_path(page, app_server):
+    h.open_app(page, app_server, "?layer_num=3")
+    expect(page.locator("h1").first).to_have_text("Data", timeout=CHART_TIMEOUT * 1000)
+    page.wait_for_url("**/data?*layer_num=3*", timeout=30_000)

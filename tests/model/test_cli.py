@@ -29,3 +29,28 @@ def test_cli_reports_bad_input_without_a_traceback(tmp_path, capsys):
     assert "error:" in capsys.readouterr().err
     assert main(["--source", "sample:NOPE"]) == 2
     assert main(["--time-step", "1"]) == 2
+
+
+def test_cli_refuses_an_unusable_out_before_training(tmp_path, capsys):
+    taken = tmp_path / "taken.txt"
+    taken.write_text("keep me")
+    assert main(["--source", "sample:IBM", "--epochs", "1", "--out", str(taken)]) == 2
+    captured = capsys.readouterr()
+    assert "existing file" in captured.err and "epoch" not in captured.err  # refused before any training
+    assert taken.read_text() == "keep me"
+    used = tmp_path / "used"
+    (used / "run").mkdir(parents=True)
+    assert main(["--source", "sample:IBM", "--epochs", "1", "--out", str(used)]) == 2
+    assert "already holds run" in capsys.readouterr().err
+
+
+def test_every_knob_has_a_flag_and_the_flags_build_the_config():
+    from model.config import KNOBS, config_from_arguments
+    from model.train import parse_args
+
+    args = parse_args(["--rnn-unit", "7", "--share-cell", "--features", "close,volume", "--learning-rate", "0.01",
+                       "--target-as", "change"])
+    config = config_from_arguments(args)
+    assert (config.rnn_unit, config.share_cell, config.features) == (7, True, ("close", "volume"))
+    assert (config.learning_rate, config.target_as) == (0.01, "change")
+    assert all(hasattr(args, name) for name in KNOBS)
