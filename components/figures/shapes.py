@@ -300,7 +300,7 @@ def unroll_figure(unrolled, t: int, title: str = "") -> go.Figure:
         )  # fmt: skip
 
     def notes(labels):
-        return [dict(text=html.escape(label), x=1.0, y=name, xref="paper", yref="y", xanchor="left", xshift=64,
+        return [dict(text=html.escape(label), x=1.0, y=name, xref="paper", yref="y", xanchor="left", xshift=84,
                      showarrow=False, font=dict(size=11, color=MUTED)) for name, label in zip(names, labels)]  # fmt: skip
 
     z, labels = _unroll_frame(unrolled, t)
@@ -319,7 +319,7 @@ def unroll_figure(unrolled, t: int, title: str = "") -> go.Figure:
                  args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])  # fmt: skip
     fig.update_layout(
         annotations=notes(labels),
-        margin=dict(l=96, r=260, t=56, b=96),
+        margin=dict(l=96, r=280, t=56, b=96),
         hovermode="closest",
         updatemenus=[dict(type="buttons", direction="left", buttons=[play, pause], x=0.0, y=-0.18,
                           xanchor="left", yanchor="top", showactive=False)],
