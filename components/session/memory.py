@@ -7,6 +7,7 @@ before the widget is drawn, and ``remember`` (the widget's ``on_change``) copies
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -18,11 +19,17 @@ def value_key(widget_key: str) -> str:
     return VALUE_PREFIX + widget_key
 
 
-def remembered(widget_key: str, default: Any) -> dict[str, Any]:
-    """Prepare a widget: returns the keyword arguments to pass it (``key`` and ``on_change``)."""
+def remembered(widget_key: str, default: Any, fit: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+    """Prepare a widget: returns the keyword arguments to pass it (``key``, ``on_change``, ``args``).
+
+    ``fit`` maps the remembered value to one the widget allows now (a time step clamped to a
+    shorter window, say); the fitted value is remembered too.
+    """
     ss = st.session_state
-    ss.setdefault(value_key(widget_key), default)
-    ss[widget_key] = ss[value_key(widget_key)]
+    value = ss.get(value_key(widget_key), default)
+    if fit is not None:
+        value = fit(value)
+    ss[value_key(widget_key)] = ss[widget_key] = value
     return {"key": widget_key, "on_change": remember, "args": (widget_key,)}
 
 
