@@ -143,7 +143,9 @@ def check_model(model, config: LstmConfig) -> None:
     from keras import layers
 
     n_lstm = sum(1 for layer in model.layers if isinstance(layer, layers.LSTM))
-    calls = getattr(lstms[0], "_inbound_nodes", None)  # how often the (shared) layer is applied
+    # How often the (shared) layer is applied, from the functional model's public config.
+    layer_configs = {entry.get("name"): entry for entry in model.get_config().get("layers", [])}
+    calls = layer_configs.get(lstms[0].name, {}).get("inbound_nodes")
     if n_lstm != len({id(layer) for layer in lstms}) or (
         config.share_cell and calls is not None and len(calls) != config.layer_num
     ):
