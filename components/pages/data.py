@@ -7,6 +7,7 @@ shows its message and keeps the table the user already had. This page never impo
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,12 +15,15 @@ import pandas as pd
 import streamlit as st
 
 from components import widgets
+from components.literal import markdown_literal
 from components.figures import prices as price_figures, style
 from components.session import state
 from model.data import (
-    SAMPLE_TICKERS, YF_INTERVALS, PriceTable, guess_column, guess_date_column, load_csv, load_sample, load_yfinance, sniff,
+    SAMPLE_TICKERS, SYNTHETIC_DESCRIPTION, SYNTHETIC_TICKER, YF_INTERVALS, PriceTable, guess_column, guess_date_column, load_csv, load_sample, load_yfinance, sniff,
 )  # fmt: skip
+from model.config import LIMITS, LstmConfig
 from model.errors import LensError
+from model.windows import MIN_TEST_WINDOWS, MIN_TRAIN_WINDOWS, max_time_step, window_counts
 
 SOURCES = ("Bundled sample", "Yahoo Finance", "CSV upload")
 INTERVAL_LABELS = {"1d": "Daily", "1wk": "Weekly"}
@@ -144,9 +148,12 @@ def _sample_panel() -> None:
     ticker = left.selectbox(
         "Sample ticker",
         SAMPLE_TICKERS,
-        help="Daily prices bundled with the app (2000–2013, public domain): no network needed.",
+        help="Daily prices bundled with the app (2000–2013, public domain), or SYNTH, a synthetic "
+        "series with structure to learn: no network needed.",
         **_keep("sample_ticker", state.SAMPLE_DEFAULT),
     )
+    if ticker == SYNTHETIC_TICKER:
+        st.caption(SYNTHETIC_DESCRIPTION)
     if right.button("Load sample", width="stretch") and load_sample_source(ticker):
         st.rerun()  # redraw everything (the sidebar too) with the new table
 
@@ -164,7 +171,7 @@ def _yfinance_panel() -> None:
     interval = c4.selectbox("Interval", YF_INTERVALS, format_func=INTERVAL_LABELS.get, **_keep("yf_interval", "1d"))
     st.caption("Needs a network connection to Yahoo Finance; downloads are cached for the day.")
     if st.button("Download", type="primary"):
-        with st.spinner(f"Downloading {ticker.strip().upper() or 'prices'} from Yahoo Finance…"):
+        with st.spinner(f"Downloading {markdown_literal(ticker.strip().upper() or 'prices')} from Yahoo Finance…"):
             # End is exclusive for yfinance: ask for the day after so the chosen day is included.
             end_arg = end + dt.timedelta(days=1) if isinstance(end, dt.date) else end
             loaded = load_yfinance_source(ticker, start, end_arg, interval)
@@ -221,7 +228,7 @@ def _csv_panel() -> None:
     )
     if uploaded is not None and ss.get(UPLOAD_SEEN) != uploaded.file_id:
         ss[UPLOAD_SEEN] = uploaded.file_id
-        with st.spinner(f"Reading {uploaded.name}…"):
+        with st.spinner(f"Reading {markdown_literal(uploaded.name)}…"):
             loaded = handle_upload(uploaded.getvalue(), uploaded.name)
         if loaded:
             st.rerun()
@@ -230,22 +237,55 @@ def _csv_panel() -> None:
         _mapping_form(upload)
 
 
+def longest_time_step(n_rows: int, config: LstmConfig) -> int:
+    """The largest time_step ``config`` (its split and target mode) can train with on ``n_rows``.
+
+    Window counts only shrink as time_step grows, so when the knob's upper limit still fits
+    the answer is that limit, without trying every smaller value (long files answer at once).
+    """
+    top = int(LIMITS["time_step"][1])
+    counts = window_counts(n_rows, replace(config, time_step=top))
+    if counts["train"] >= MIN_TRAIN_WINDOWS and counts["test"] >= MIN_TEST_WINDOWS:
+        return top
+    return max_time_step(n_rows, config)
+
+
+def trainability_message(n_rows: int, config: LstmConfig) -> tuple[str, bool]:
+    """(what the loaded rows allow, whether the current time_step fits): said at load time."""
+    longest = longest_time_step(n_rows, config)
+    if longest < 2:
+        return (
+            f"{n_rows:,} rows: too few to train on with the current split "
+            f"(at least {MIN_TRAIN_WINDOWS} training and {MIN_TEST_WINDOWS} test window(s) are needed). "
+            "Load a longer history.",
+            False,
+        )
+    fits = config.time_step <= longest
+    text = f"{n_rows:,} rows: trains with time_step up to {longest} (current split and target mode)."
+    if not fits:
+        text += f" The current time_step {config.time_step} is too long for this data: lower it on the Train page."
+    return text, fits
+
+
 def _current_data(prices: PriceTable) -> None:
     frame = prices.frame
     index = frame.index
-    st.caption(prices.source)
+    st.text(prices.source)  # the source names a file or ticker the user chose: shown literally
     widgets.metric_row(
         [
             ("Rows", f"{len(frame):,}"),
             ("From", f"{index[0]:%Y-%m-%d}"),
             ("To", f"{index[-1]:%Y-%m-%d}"),
-            ("Columns", str(len(frame.columns)), ", ".join(frame.columns)),
+            ("Columns", str(len(frame.columns)), markdown_literal(", ".join(frame.columns))),
         ]
     )
+    message, fits = trainability_message(len(frame), state.knob_config())
+    (st.info if fits else st.warning)(message, icon=":material/straighten:")
+    for warning in prices.warnings:
+        st.warning(markdown_literal(warning), icon=":material/warning:")
     if prices.repairs:
         with st.expander(f"The loader repaired {len(prices.repairs)} thing(s) in this data", expanded=True):
-            for repair in prices.repairs:
-                st.markdown(f"- {repair}")
+            st.text("\n".join(f"• {repair}" for repair in prices.repairs))
     style.show(price_figures.candlestick_figure(frame, title="Price and volume"), key="candlestick")
     st.markdown("**First rows**")
     head = frame.head(10)
@@ -275,7 +315,8 @@ def render() -> None:
     if message:
         kept = f"Still using the data you had: {prices.source}." if prices is not None else None
         with message_slot.container():
-            widgets.show_error(_error_for(message), kept=kept)
+            # Messages quote file names and cell values: escaped so they show literally.
+            widgets.show_error(_error_for(markdown_literal(message)), kept=kept and markdown_literal(kept))
     if prices is None:
         st.info("No data loaded yet: choose a source above.")
         return

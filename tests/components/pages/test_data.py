@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from components.literal import markdown_literal
 from components.pages import data as data_page
 from components.session.state import PRICES
 from model.errors import SourceUnavailableError
@@ -68,7 +69,7 @@ def test_unknown_layout_offers_column_mapping_that_loads(app):
     _upload(_choose(app, "CSV upload"), "german.csv", _german_csv())
     before = app.session_state[PRICES]
     assert "german.csv" not in before.source
-    assert any("german.csv" in e for e in texts(app, "error"))
+    assert any(markdown_literal("german.csv") in e for e in texts(app, "error"))  # shown literally
     assert app.selectbox(key="map_date").options == ["Nr", "Tag", "Erster", "Hoch", "Tief", "Schluss", "Umsatz"]
     app.selectbox(key="map_date").set_value("Tag")
     app.selectbox(key="map_close").set_value("Schluss")
