@@ -319,6 +319,8 @@ def drop_empty_columns(table: pd.DataFrame, notes: Notes) -> pd.DataFrame:
     if empty_cols:
         table = table.drop(columns=empty_cols)
         notes.repairs.extend(f"Dropped empty column '{c}'." for c in empty_cols)
+    if table.shape[1] == 0:
+        raise DataError("Every numeric column is empty; there are no prices to learn from.")
     return table
 
 
@@ -327,6 +329,8 @@ def drop_rows_without_values(table: pd.DataFrame, notes: Notes) -> pd.DataFrame:
     if no_values.any():
         table = table.loc[~no_values]
         notes.repairs.append(f"Dropped {plural(int(no_values.sum()), 'row')} that have a date but no values.")
+    if table.empty:
+        raise DataError("No row has both a date and a value.")
     return table
 
 

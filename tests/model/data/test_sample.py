@@ -94,3 +94,35 @@ def test_importing_model_data_pulls_in_no_ui_or_network_stack() -> None:
     root = Path(__file__).resolve().parents[3]
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------------------------------------
+# The learnable synthetic sample (issue 11)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_synthetic_sample_is_deterministic_and_well_formed() -> None:
+    from model.data import synthetic_prices
+
+    sample_module._sample_table.cache_clear()
+    first = load_sample(SYNTHETIC_TICKER)
+    sample_module._sample_table.cache_clear()
+    second = load_sample("synth")
+    pd.testing.assert_frame_equal(first.frame, second.frame)  # generated afresh, same numbers
+    pd.testing.assert_frame_equal(synthetic_prices(200, seed=3), synthetic_prices(200, seed=3))
+    assert not synthetic_prices(200, seed=3).equals(synthetic_prices(200, seed=4))
+    _assert_clean(first)
+    frame = first.frame
+    assert first.columns == ["open", "high", "low", "close", "volume", "change"]
+    assert len(frame) == 3000 and first.repairs == () and first.warnings == ()
+    assert (frame["high"] >= frame[["open", "close"]].max(axis=1)).all()
+    assert (frame["low"] <= frame[["open", "close"]].min(axis=1)).all()
+    assert (frame["low"] > 0).all() and (frame["volume"] > 0).all()
+    assert "synthetic" in first.source.lower()
+
+
+def test_synthetic_sample_has_structure_to_learn() -> None:
+    """Its daily moves repeat with the 21-day cycle; a random walk's would not."""
+    moves = load_sample(SYNTHETIC_TICKER).frame["close"].diff().dropna()
+    assert moves.autocorr(lag=21) > 0.3
+    assert abs(moves.autocorr(lag=10)) < moves.autocorr(lag=21)
