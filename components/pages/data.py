@@ -112,7 +112,7 @@ def handle_upload(
         _fail(f"{name}: {message}", type(exc))
         return False
     source = table.source.replace("Uploaded CSV", f"Uploaded CSV: {name}", 1)
-    state.set_prices(PriceTable(frame=table.frame, source=source, repairs=table.repairs))
+    state.set_prices(replace(table, source=source))
     ss[UPLOAD] = None
     return True
 

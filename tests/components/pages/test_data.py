@@ -163,3 +163,72 @@ def test_source_choice_survives_page_switch(app):
     goto(app, "train")
     goto(app, "data")
     assert app.radio(key="data_source").value == "Yahoo Finance"
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 12 through the page: hostile files, literal names, rows and the longest time_step
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"Date,Close\n2024-01-02,1e300\n2024-01-03,2\n",
+        b"\xff\xfe\x00\x00garbage",
+        "Datum;Schluss\n02.01.2024;1,5\n03.01.2024;nan\n".encode("utf-16"),
+        b"sep=|\n",
+        b"Date,Close,Close\n2024-01-02,1,2\n",
+        b"date\n2024-01-02\n2024-01-03\n",
+        b'"unterminated,quote\n2024-01-02,1\n',
+    ],
+    ids=["huge", "bad-utf16", "utf16-semicolon", "sep-only", "dup-columns", "dates-only", "open-quote"],
+)
+def test_hostile_uploads_give_a_message_and_keep_the_data(app, content):
+    _choose(app, "CSV upload")
+    before = app.session_state[PRICES]
+    _upload(app, "hostile.csv", content)
+    prices = app.session_state[PRICES]
+    if prices is before:
+        assert texts(app, "error"), "a refused file must say why"
+    else:
+        assert not texts(app, "error")
+    assert plotly_specs(app)
+
+
+def test_markdown_in_a_file_name_is_shown_literally(app):
+    name = "[click](http://evil.example) **bold** :red[x].csv"
+    _upload(_choose(app, "CSV upload"), name, price_csv(150))
+    assert name in app.session_state[PRICES].source
+    assert any(name in t for t in texts(app, "text")), texts(app, "text")  # st.text: no Markdown
+    assert not any(name in c for c in texts(app, "caption"))
+
+
+def test_load_says_rows_and_longest_time_step(app):
+    _upload(_choose(app, "CSV upload"), "short.csv", price_csv(40))
+    infos = " ".join(texts(app, "info") + texts(app, "warning"))
+    assert "40 rows" in infos and "time_step" in infos, infos
+    longest = data_page.longest_time_step(40, app_config())
+    assert 2 <= longest < 20 and f"up to {longest}" in infos
+    assert "too long for this data" in infos  # the default time_step 20 does not fit 40 rows
+
+
+def app_config():
+    from model.config import LstmConfig
+
+    return LstmConfig(features=("close",))
+
+
+def test_negative_prices_are_warned_on_the_page(app):
+    rows = "".join(f"2024-01-{d:02d},{d - 10}\n" for d in range(1, 31))
+    _upload(_choose(app, "CSV upload"), "spread.csv", ("Date,Close\n" + rows).encode())
+    warnings = " ".join(texts(app, "warning"))
+    assert "close" in warnings and "10 values" in warnings
+
+
+def test_synthetic_sample_is_described_and_loads(app):
+    app.run()
+    app.selectbox(key="sample_ticker").set_value("SYNTH").run()
+    assert any("Synthetic series" in c for c in texts(app, "caption"))
+    button(app, "Load sample").click().run()
+    assert_clean(app)
+    assert "SYNTH" in app.session_state[PRICES].source
