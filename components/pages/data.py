@@ -17,7 +17,7 @@ import streamlit as st
 from components import widgets
 from components.literal import markdown_literal
 from components.figures import prices as price_figures, style
-from components.session import state
+from components.session import knobs, memory, state
 from model.data import (
     SAMPLE_TICKERS, SYNTHETIC_DESCRIPTION, SYNTHETIC_TICKER, YF_INTERVALS, PriceTable, guess_column, guess_date_column, load_csv, load_sample, load_yfinance, sniff,
 )  # fmt: skip
@@ -35,7 +35,7 @@ MAPPABLE = ("close", "open", "high", "low", "volume")
 UPLOAD = "upload"  # dict: name, content, error, header, preview (last upload that needs attention)
 UPLOAD_SEEN = "upload_seen"  # file_id of the last upload handled
 DATA_ERROR_TYPE = "data_error_type"  # class of the exception behind state.DATA_ERROR
-_UI_PREFIX = "ui_"  # canonical copies of this page's widgets (they survive page switches)
+SOURCE_WIDGET = "data_source"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,20 +122,9 @@ def handle_upload(
 # ---------------------------------------------------------------------------------------------
 
 
-def _keep(key: str, default: Any) -> dict[str, Any]:
-    """Restore ``key`` from its canonical copy; returns the widget kwargs that save edits back."""
-    ss = st.session_state
-    canonical = _UI_PREFIX + key
-    if canonical not in ss:
-        ss[canonical] = default
-    ss[key] = ss[canonical]
-    return {"key": key, "on_change": _save, "args": (key,)}
-
-
-def _save(key: str) -> None:
-    st.session_state[_UI_PREFIX + key] = st.session_state[key]
-    if key == "data_source":
-        st.session_state[state.DATA_ERROR] = None  # a new source: the old failure no longer applies
+def _source_changed() -> None:
+    memory.remember(SOURCE_WIDGET)
+    st.session_state[state.DATA_ERROR] = None  # a new source: the old failure no longer applies
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,7 +139,7 @@ def _sample_panel() -> None:
         SAMPLE_TICKERS,
         help="Daily prices bundled with the app (2000–2013, public domain), or SYNTH, a synthetic "
         "series with structure to learn: no network needed.",
-        **_keep("sample_ticker", state.SAMPLE_DEFAULT),
+        **memory.remembered("sample_ticker", state.SAMPLE_DEFAULT),
     )
     if ticker == SYNTHETIC_TICKER:
         st.caption(SYNTHETIC_DESCRIPTION)
@@ -162,13 +151,13 @@ def _yfinance_panel() -> None:
     today = dt.date.today()
     c1, c2, c3, c4 = st.columns([2, 2, 2, 1.5])
     ticker = c1.text_input(
-        "Ticker", placeholder="AAPL", help="Yahoo Finance symbol, e.g. AAPL, BRK-B, ^GSPC.", **_keep("yf_ticker", "AAPL")
+        "Ticker", placeholder="AAPL", help="Yahoo Finance symbol, e.g. AAPL, BRK-B, ^GSPC.", **memory.remembered("yf_ticker", "AAPL")
     )
     start = c2.date_input(
-        "Start", min_value=dt.date(1970, 1, 1), max_value=today, **_keep("yf_start", today - dt.timedelta(days=5 * 365))
+        "Start", min_value=dt.date(1970, 1, 1), max_value=today, **memory.remembered("yf_start", today - dt.timedelta(days=5 * 365))
     )
-    end = c3.date_input("End", min_value=dt.date(1970, 1, 2), max_value=today, **_keep("yf_end", today))
-    interval = c4.selectbox("Interval", YF_INTERVALS, format_func=INTERVAL_LABELS.get, **_keep("yf_interval", "1d"))
+    end = c3.date_input("End", min_value=dt.date(1970, 1, 2), max_value=today, **memory.remembered("yf_end", today))
+    interval = c4.selectbox("Interval", YF_INTERVALS, format_func=INTERVAL_LABELS.get, **memory.remembered("yf_interval", "1d"))
     st.caption("Needs a network connection to Yahoo Finance; downloads are cached for the day.")
     if st.button("Download", type="primary"):
         with st.spinner(f"Downloading {markdown_literal(ticker.strip().upper() or 'prices')} from Yahoo Finance…"):
@@ -279,7 +268,7 @@ def _current_data(prices: PriceTable) -> None:
             ("Columns", str(len(frame.columns)), markdown_literal(", ".join(frame.columns))),
         ]
     )
-    message, fits = trainability_message(len(frame), state.knob_config())
+    message, fits = trainability_message(len(frame), knobs.knob_config())
     (st.info if fits else st.warning)(message, icon=":material/straighten:")
     for warning in prices.warnings:
         st.warning(markdown_literal(warning), icon=":material/warning:")
@@ -300,7 +289,7 @@ def render() -> None:
     prices = state.get_prices()
 
     with st.container(border=True):
-        source = st.radio("Source", SOURCES, horizontal=True, **_keep("data_source", SOURCES[0]))
+        source = st.radio("Source", SOURCES, horizontal=True, **{**memory.remembered(SOURCE_WIDGET, SOURCES[0]), "on_change": _source_changed, "args": ()})
         # Filled after the panel ran: a load it triggers can fail (or succeed) in this run.
         message_slot = st.empty()
         if source == SOURCES[0]:
