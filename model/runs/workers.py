@@ -5,18 +5,25 @@ Train press does not pay for it), trains one run at a time with ``execute_run``,
 state between runs and exits after ``max_runs`` runs so its memory stays bounded; the pool
 starts a fresh one. Runs wait in submission order. A worker that dies mid-run (killed, out of
 memory) leaves its run ``failed`` with a message, and is replaced: the owner stays up.
+
+Workers are started as ``python -m model.runs.worker`` subprocesses talking over a socket pair,
+not with multiprocessing's spawn: spawn re-imports the owner's ``__main__`` in every child, and
+inside Streamlit ``__main__`` is the page script being run (Streamlit swaps it in), so a spawned
+worker would run the app's page code, fail, and be respawned forever.
 """
 
 from __future__ import annotations
 
 import atexit
 import collections
-import multiprocessing as mp
 import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection, Pipe, wait
 from pathlib import Path
 
 from model.errors import StoreError
@@ -24,55 +31,44 @@ from model.runs.store import RunRecord, open_store, resolve_url
 
 DEFAULT_MAX_RUNS = 20
 MAX_FAILED_STARTS = 3
-_CONTEXT = mp.get_context("spawn")  # fork would copy the owner's threads and TensorFlow state
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # where ``python -m model.runs.worker`` is found
 
 
-def _worker_main(conn: Connection, url: str, files_root: str, threads: int, max_runs: int) -> None:
-    """Body of one worker process: warm up, then train the run ids it is sent until told to stop."""
-    import gc
-    import signal
+class _Child:
+    """A worker subprocess with the few methods of a multiprocessing Process the pool uses."""
 
-    # Ctrl-C in the owner's terminal reaches the whole process group; the owner shuts us down.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ["OMP_NUM_THREADS"] = str(threads)
-    import keras
-    import tensorflow as tf
+    def __init__(self, popen: subprocess.Popen):
+        self.popen = popen
+        self.pid = popen.pid
+        # Readable when the process ends, so the pool's wait() notices a death at once.
+        self.sentinel = os.pidfd_open(popen.pid) if hasattr(os, "pidfd_open") else None
 
-    # Each worker gets its share of the cores, so N workers do not fight over them.
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    def is_alive(self) -> bool:
+        return self.popen.poll() is None
 
-    from model.runs.execute import execute_run
-
-    store = open_store(url, files_root=files_root)
-    conn.send(("ready", os.getpid()))
-    done = 0
-    while True:
+    def join(self, timeout: float | None = None) -> None:
         try:
-            run_id = conn.recv()
-        except (EOFError, OSError):  # the owner is gone
-            break
-        if run_id is None:
-            break
-        try:
-            execute_run(store, run_id)
-        except StoreError:
-            pass  # the run's row is gone or the database unreachable: nothing left to write to
-        finally:
-            keras.backend.clear_session()
-            gc.collect()
-        done += 1
-        retiring = done >= max_runs
-        conn.send(("done", run_id, retiring))
-        if retiring:
-            break
-    store.close()
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def terminate(self) -> None:
+        if self.is_alive():
+            self.popen.terminate()
+
+    @property
+    def exitcode(self) -> int | None:
+        return self.popen.poll()  # negative: killed by that signal, as multiprocessing reports it
+
+    def release(self) -> None:
+        if self.sentinel is not None:
+            os.close(self.sentinel)
+            self.sentinel = None
 
 
 @dataclass(eq=False)
 class _Worker:
-    process: mp.process.BaseProcess
+    process: _Child
     conn: Connection
     ready: bool = False
     run_id: int | None = None
@@ -116,7 +112,7 @@ class WorkerPool:
         # Workers that died before they were ready, in a row: a broken environment, not bad luck.
         self._failed_starts = 0
         self.broken: str | None = None
-        self._wake_r, self._wake_w = _CONTEXT.Pipe(duplex=False)
+        self._wake_r, self._wake_w = Pipe(duplex=False)
         with self._lock:
             for _ in range(self.size):
                 self._spawn()
@@ -199,6 +195,7 @@ class WorkerPool:
             self._end(run_id, "interrupted", "The worker pool shut down before this run started.")
         for w in self._workers:
             w.conn.close()
+            w.process.release()
         self._workers = []
         self._wake_r.close()
         self._wake_w.close()
@@ -219,16 +216,12 @@ class WorkerPool:
             pass
 
     def _spawn(self) -> None:
-        parent, child = _CONTEXT.Pipe()
-        process = _CONTEXT.Process(
-            target=_worker_main,
-            args=(child, self.url, self.files_root, self.threads, self.max_runs),
-            name="lstm-lens-worker",
-            daemon=True,
-        )
-        process.start()
-        child.close()
-        self._workers.append(_Worker(process=process, conn=parent))
+        parent, child = socket.socketpair()
+        command = [sys.executable, "-m", "model.runs.worker", str(child.fileno()), self.url, self.files_root,
+                   str(self.threads), str(self.max_runs)]  # fmt: skip
+        with child:
+            popen = subprocess.Popen(command, cwd=PROJECT_ROOT, pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL)
+        self._workers.append(_Worker(process=_Child(popen), conn=Connection(parent.detach())))
 
     def _end(self, run_id: int, status: str, message: str) -> None:
         try:
@@ -272,6 +265,7 @@ class WorkerPool:
         w.process.join(timeout=1)
         self._workers.remove(w)
         w.conn.close()
+        w.process.release()
         if w.run_id is not None:
             code = w.process.exitcode
             how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
@@ -301,7 +295,8 @@ class WorkerPool:
                 watched: dict[object, _Worker] = {}
                 for w in self._workers:
                     watched[w.conn] = w
-                    watched[w.process.sentinel] = w
+                    if w.process.sentinel is not None:
+                        watched[w.process.sentinel] = w
             try:
                 ready = wait([*watched, self._wake_r], timeout=1.0)
             except OSError:

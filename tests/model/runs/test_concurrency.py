@@ -1,6 +1,9 @@
 """Two processes writing runs at once lose nothing and never see "database is locked"."""
 
-import multiprocessing as mp
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +11,7 @@ from model.runs.store import open_store
 from tests.model.runs.helpers import TINY, sine_frame
 
 RUNS_PER_WRITER = 50
+REPO = Path(__file__).resolve().parents[3]
 
 
 def write_runs(url: str, files_root: str, writer: int) -> list[int]:
@@ -34,8 +38,17 @@ def test_two_writer_processes_lose_nothing(backend, tmp_path, request):
     else:
         url = request.getfixturevalue("postgres_url")
     open_store(url, files_root=tmp_path).close()  # both writers then find the schema
-    with mp.get_context("spawn").Pool(2) as pool:
-        results = pool.starmap(write_runs, [(url, str(tmp_path), 0), (url, str(tmp_path), 1)])
+    # Two independent interpreters (not multiprocessing, whose spawn re-imports the test
+    # process's __main__), started together so their writes interleave.
+    code = "import json, sys; from tests.model.runs.test_concurrency import write_runs; " \
+           "print(json.dumps(write_runs(sys.argv[1], sys.argv[2], int(sys.argv[3]))))"
+    writers = [
+        subprocess.Popen([sys.executable, "-c", code, url, str(tmp_path), str(i)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+        for i in (0, 1)
+    ]
+    outputs = [w.communicate(timeout=300)[0] for w in writers]
+    assert [w.returncode for w in writers] == [0, 0]
+    results = [json.loads(out.strip().splitlines()[-1]) for out in outputs]
     store = open_store(url, files_root=tmp_path)
     runs = store.list_runs()
     assert len(runs) == 2 * RUNS_PER_WRITER
