@@ -1,6 +1,6 @@
 """Train the stacked LSTM, reporting through a listener.
 
-Three ways to train the same Keras model (``train_network(..., path=...)``, default chosen by
+Four ways to train the same Keras model (``train_network(..., path=...)``, default chosen by
 ``choose_path`` from measurements in ``make bench`` on a 2-core CPU):
 
 * ``"fused"`` (the engine's default): every LSTM layer runs as ONE ``tf.raw_ops.BlockLSTM`` op
@@ -12,12 +12,17 @@ Three ways to train the same Keras model (``train_network(..., path=...)``, defa
 * ``"fused_fit"``: the fused layer under Keras' ``fit`` (no XLA); for the benchmark, to show
   what our own loop saves.
 * ``"xla"``: Keras' ``fit`` with ``jit_compile=True`` over Keras' own LSTM loop (the layer's
-  fused op has no XLA kernel). What the engine used before; kept for the benchmark.
+  fused op has no XLA kernel). What the engine used before for small networks (large ones ran
+  Keras' plain loop); kept for the benchmark.
 * ``"plain"``: Keras' plain ``compile()`` and ``fit`` (``fast=False``): the benchmark's baseline.
 
-Measured (steady training windows/s, tutorial data, time_step 90, batch 80): at rnn_unit 10 x 2
-layers fused ~20,000+ vs XLA ~5,000 vs plain ~3,000; at rnn_unit 128 x 3 layers all paths are at
-the arithmetic limit (~300) and fused is not slower, so fused is the default at every size.
+Measured (steady training windows/s, 5,957 windows, time_step 90, batch 80, 2 cores): at rnn_unit
+10 x 2 layers, idle machine, fused 25,000 (first epoch 0.6 s) vs fused under fit 22,900 vs XLA
+fit ~5,000 vs plain ~3,000; with the machine loaded (load average 8) fused 7,500 vs fused fit
+3,500 vs XLA 2,300 vs plain 2,200. At rnn_unit 128 x 3 layers the arithmetic dominates: fused and
+XLA are level (interleaved steps, loaded machine: 196-236 vs 184-227 windows/s; 426 fused on a
+quieter one, ~300 for the others in issue 10), but fused starts training after a 1.2 s trace
+where XLA compiles for 6.6 s. So fused is the default at every size.
 """
 
 from __future__ import annotations
@@ -105,11 +110,11 @@ class TrainedRun:
 
 
 def choose_path(config: LstmConfig) -> str:
-    """The engine's training path for this network ("fused" | "xla"; see the module docstring).
+    """The engine's training path for this network (one of TRAINING_PATHS; see the module docstring).
 
-    Fused wins at every size measured (rnn_unit 10 x 2 by 4x over XLA; rnn_unit 128 x 3 level,
-    where arithmetic dominates), and it starts in well under a second at any size, while XLA's
-    compile grows with the network. So the size does not change the choice today; this is the
+    Fused wins at every size measured (rnn_unit 10 x 2: 3-5x over XLA fit; rnn_unit 128 x 3:
+    level, arithmetic dominates), and its trace takes about a second where XLA's compile grows
+    with the network (6.6 s at 128 x 3). So the size does not change the choice today; this is the
     one place to change if a future measurement says otherwise.
     """
     return "fused"

@@ -135,7 +135,8 @@ def bench_training() -> None:
                               ("large", "large (rnn_unit 128, layer_num 3)", LARGE)):
         data = prepare_data(frame, config)
         print(f"\n== Training, {name}: time_step {config.time_step}, batch {config.batch_size}, "
-              f"{len(data.train)} training windows, {config.input_size} features, {config.epochs} epochs")
+              f"{len(data.train)} training windows, {config.input_size} features, {config.epochs} epochs"
+              f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: figures are only comparable on an idle machine)")
         results = {path: time_training(config, data, path) for path in BENCH_PATHS[key]}
         reference = torch_reference(key)
         print("  (first epoch: from calling train_network, network build and tracing/compiling included)")
