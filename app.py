@@ -8,7 +8,7 @@ contract with the browser tests.
 import streamlit as st
 
 from components import runtime, widgets
-from components.session import state
+from components.session import query, state
 
 # Before anything else: Streamlit's per-run keras.clear_session() and full GC starve training.
 runtime.protect_background_training()
@@ -21,14 +21,17 @@ st.set_page_config(
 )
 
 PAGES = [
-    st.Page("views/data.py", title="Data", url_path="data", icon=":material/candlestick_chart:", default=True),
+    # The root URL is a hidden page that forwards to /data: a default page is served only at
+    # "/", so making Data the default would leave /data itself "Page not found".
+    st.Page("views/home.py", title="LSTM Lens", url_path="home", default=True, visibility="hidden"),
+    st.Page("views/data.py", title="Data", url_path="data", icon=":material/candlestick_chart:"),
     st.Page("views/train.py", title="Train", url_path="train", icon=":material/model_training:"),
     st.Page("views/results.py", title="Results", url_path="results", icon=":material/insights:"),
     st.Page("views/shapes.py", title="Shapes", url_path="shapes", icon=":material/view_in_ar:"),
 ]
 page = st.navigation(PAGES)
 
-state.load_query_params()
+query.load_query_params()
 if state.needs_collect():
     with st.spinner("Training finished: scoring the model on the test period…"):
         state.collect_job()
@@ -37,4 +40,4 @@ if page.title != "Train":
     widgets.sidebar_training_status()
 
 page.run()
-state.sync_query_params()
+query.sync_query_params()

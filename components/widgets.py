@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from components.session import state
+from components.session import knobs, state
 from model.errors import LensError, SourceUnavailableError
 
 
@@ -54,7 +54,7 @@ def format_number(value: float | None, digits: int = 2) -> str:
 
 def url_warnings() -> None:
     """Problems found in the link's hyperparameters (shown until a knob is changed)."""
-    for message in st.session_state.get(state.URL_WARNINGS) or []:
+    for message in st.session_state.get(knobs.URL_WARNINGS) or []:
         st.warning(message, icon=":material/link:")
 
 

@@ -8,16 +8,18 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
-from model.config import DEFAULT_FEATURES, LstmConfig
+from model.config import add_knob_arguments, config_from_arguments
 from model.errors import LensError
+
+OUTPUT_NAMES = ("predictions.csv", "forecast.csv", "run")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    defaults = LstmConfig()
     p = argparse.ArgumentParser(prog="python -m model.train", description=__doc__.split("\n\n")[0])
     src = p.add_argument_group("data")
     src.add_argument("--source", default="sample:GOOG", help="sample:TICKER (AAPL, GOOG, IBM, MSFT) or yfinance:TICKER")
@@ -26,28 +28,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     src.add_argument("--start", help="yfinance start date (YYYY-MM-DD)")
     src.add_argument("--end", help="yfinance end date (YYYY-MM-DD)")
     src.add_argument("--interval", default="1d", choices=["1d", "1wk"])
-    src.add_argument("--features", default=",".join(DEFAULT_FEATURES), help="comma-separated feature columns")
-    src.add_argument("--target", default=defaults.target)
-    src.add_argument("--target-mode", default=defaults.target_mode, choices=["next_day", "next_window"])
-    src.add_argument(
-        "--target-as", default=defaults.target_as, choices=["price", "change"],
-        help="price: predict the level (the tutorial); change: predict the move from the last known value",
-    )
-    net = p.add_argument_group("network and training")
-    net.add_argument("--rnn-unit", type=int, default=defaults.rnn_unit)
-    net.add_argument("--layer-num", type=int, default=defaults.layer_num)
-    net.add_argument("--time-step", type=int, default=defaults.time_step)
-    net.add_argument("--share-cell", action="store_true", help="all layers share one LSTM cell, as the tutorial's code does")
-    net.add_argument("--dropout", type=float, default=defaults.dropout)
-    net.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    net.add_argument("--epochs", type=int, default=defaults.epochs)
-    net.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    net.add_argument("--test-fraction", type=float, default=defaults.test_fraction)
-    net.add_argument("--val-fraction", type=float, default=defaults.val_fraction)
-    net.add_argument("--patience", type=int, default=defaults.patience)
-    net.add_argument("--seed", type=int, default=defaults.seed)
-    p.add_argument("--out", type=Path, help="directory for predictions.csv and the saved run")
+    add_knob_arguments(p)
+    p.add_argument("--out", type=Path, help="a new or empty directory for predictions.csv and the saved run")
+    p.add_argument("--db", help="run store URL (default $LENS_DB or sqlite:///runs/lens.db); the run is recorded there")
     return p.parse_args(argv)
+
+
+def check_output_directory(out: Path | None) -> None:
+    """Refuse an --out that cannot take the outputs before training starts, not after it."""
+    if out is None:
+        return
+    if out.exists() and not out.is_dir():
+        raise LensError(f"--out {out} is an existing file; name a new or empty directory.")
+    taken = [name for name in OUTPUT_NAMES if (out / name).exists()]
+    if taken:
+        raise LensError(f"--out {out} already holds {', '.join(taken)}; name a new or empty directory.")
+    parent = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
+    if not os.access(parent, os.W_OK):
+        raise LensError(f"--out {out}: cannot write in {parent}.")
 
 
 def load_prices(args: argparse.Namespace):
@@ -89,32 +87,16 @@ class ProgressBar:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
+        check_output_directory(args.out)
         prices = load_prices(args)
-        config = LstmConfig(
-            rnn_unit=args.rnn_unit,
-            layer_num=args.layer_num,
-            time_step=args.time_step,
-            features=tuple(f.strip() for f in args.features.split(",") if f.strip()),
-            target=args.target,
-            target_mode=args.target_mode,
-            target_as=args.target_as,
-            batch_size=args.batch_size,
-            epochs=args.epochs,
-            learning_rate=args.learning_rate,
-            dropout=args.dropout,
-            test_fraction=args.test_fraction,
-            val_fraction=args.val_fraction,
-            patience=args.patience,
-            seed=args.seed,
-            share_cell=args.share_cell,
-        ).validate()
+        config = config_from_arguments(args).validate()
         print(f"Data: {prices.source} ({len(prices.frame)} rows)")
         for note in prices.repairs:
             print(f"  repaired: {note}")
 
-        from model.evaluation import evaluate
         from model.network import count_parameters
-        from model.training import train_network
+        from model.runs.execute import execute_run
+        from model.runs.store import open_store
         from model.windows import prepare_data
 
         data = prepare_data(prices.frame, config)
@@ -123,21 +105,31 @@ def main(argv: list[str] | None = None) -> int:
             f"X {list(data.train.x.shape)} -> Y {list(data.train.y.shape)}; "
             f"parameters {count_parameters(config)['total']}"
         )
+        store = open_store(args.db)
+        run_id = store.create_run(config, prices, "cli")
+        print(f"Run {run_id} in {store.where}")
         started = time.perf_counter()
-        run = train_network(data, listener=ProgressBar())
-        evaluation = evaluate(run, data)
+        record = execute_run(store, run_id, listener=ProgressBar())
+        if record.status not in ("finished", "stopped"):
+            raise LensError(record.error or f"Run {run_id} ended {record.status}.")
+        evaluation = store.load_evaluation(run_id)
         print(f"\nTest metrics in price units ({time.perf_counter() - started:.1f} s):")
         print(evaluation.metrics.to_string(float_format=lambda v: f"{v:10.4f}"))
         print("\nForecast past the last date:")
         print(evaluation.forecast.to_string(index=False))
+        print(f"\nStored as run {run_id} (python -m model.runs show {run_id}).")
         if args.out is not None:
-            from model.persistence import save_run
+            import shutil
+
+            from model.persistence import MODEL_FILE, RUN_FILE
 
             args.out.mkdir(parents=True, exist_ok=True)
             evaluation.predictions.to_csv(args.out / "predictions.csv", index=False)
             evaluation.forecast.to_csv(args.out / "forecast.csv", index=False)
-            save_run(run, args.out / "run")
-            print(f"\nWrote {args.out / 'predictions.csv'}, {args.out / 'forecast.csv'} and {args.out / 'run'}/")
+            (args.out / "run").mkdir(exist_ok=True)
+            for name in (MODEL_FILE, RUN_FILE):
+                shutil.copy2(record.files_dir / name, args.out / "run" / name)
+            print(f"Wrote {args.out / 'predictions.csv'}, {args.out / 'forecast.csv'} and {args.out / 'run'}/")
     except LensError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -216,7 +216,7 @@ def bench_prediction() -> None:
 
 
 def bench_trace() -> None:
-    from model.trace import trace_shapes
+    from model.explain import trace_shapes
 
     config = LstmConfig()
     first = _timed(lambda: trace_shapes(config, batch_size=80))

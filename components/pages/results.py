@@ -129,10 +129,7 @@ def _residuals(evaluation, data) -> None:
         )
         fig = price_figures.residual_figure(residuals, y_title=data.config.target)
     else:
-        errors = test.assign(
-            model=(test["predicted"] - test["actual"]) ** 2, persistence=(test["baseline"] - test["actual"]) ** 2
-        )
-        by_step = errors.groupby("step")[["model", "persistence"]].mean() ** 0.5
+        by_step = evaluation.rmse_by_step()
         by_step.columns = [MODEL_LABEL, "Persistence"]
         fig = price_figures.horizon_error_figure(by_step)
     style.show(fig, key="residual_chart")

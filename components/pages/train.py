@@ -13,7 +13,7 @@ import streamlit as st
 
 from components import widgets
 from components.figures import prices as price_figures, style, training as training_figures
-from components.session import state
+from components.session import knobs, state
 from model.config import LstmConfig
 from model.data import PriceTable
 from model.errors import LensError
@@ -132,22 +132,22 @@ def progress_panel() -> None:
 def _knobs(container) -> None:
     with container:
         st.subheader("Network", anchor=False)
-        state.render_network_knobs(st.container())
+        knobs.render_network_knobs(st.container())
         st.subheader("Target", anchor=False)
-        state.knob_widget("target")
-        state.knob_widget("target_mode")
-        state.knob_widget("target_as")
+        knobs.knob_widget("target")
+        knobs.knob_widget("target_mode")
+        knobs.knob_widget("target_as")
         st.subheader("Training", anchor=False)
         a, b = st.columns(2)
-        state.knob_widget("epochs", a)
-        state.knob_widget("learning_rate", b)
-        state.knob_widget("patience", a)
-        state.knob_widget("seed", b)
-        state.knob_widget("dropout")
-        state.knob_widget("test_fraction")
-        state.knob_widget("val_fraction")
-        state.knob_widget("share_cell")
-        st.button("Reset to defaults", on_click=state.reset_knobs, help="Every knob back to the tutorial's values.")
+        knobs.knob_widget("epochs", a)
+        knobs.knob_widget("learning_rate", b)
+        knobs.knob_widget("patience", a)
+        knobs.knob_widget("seed", b)
+        knobs.knob_widget("dropout")
+        knobs.knob_widget("test_fraction")
+        knobs.knob_widget("val_fraction")
+        knobs.knob_widget("share_cell")
+        st.button("Reset to defaults", on_click=knobs.reset_knobs, help="Every knob back to the tutorial's values.")
 
 
 def _summary(prices: PriceTable, config: LstmConfig) -> str | None:
@@ -208,11 +208,11 @@ def render() -> None:
         return
     st.caption(f"Training data: {prices.source} · {len(prices.frame):,} rows")
 
-    notes = state.fit_columns(prices.columns)  # before the widgets: a new table may lack some columns
+    notes = knobs.fit_columns(prices.columns)  # before the widgets: a new table may lack some columns
     knobs_col, main_col = st.columns([1, 2], gap="large")
     # The knobs' on_change callbacks have already stored the new values, so the counts they
     # drive are drawn first (the first deltas the browser gets) and the knobs after them.
-    config = state.knob_config()
+    config = knobs.knob_config()
     with main_col:
         for note in notes:
             st.info(note)

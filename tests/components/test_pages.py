@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from components.session import knobs
 from model.config import LIMITS, LstmConfig
 from model.network import count_parameters
 from tests.components.conftest import (
@@ -97,7 +98,7 @@ def test_knobs_survive_a_page_switch(app):
     goto(app, "train")
     app.number_input(key="layer_num").set_value(3).run()
     goto(app, "data")
-    assert app.session_state["cfg_layer_num"] == 3
+    assert app.session_state[knobs.value_key("layer_num")] == 3
     goto(app, "train")
     assert app.number_input(key="layer_num").value == 3
 

@@ -108,6 +108,9 @@ def test_shapes_step_through(page, app_server):
         pytest.skip("Shapes page not built yet (it says 'coming soon')")
     expect(h.button(page, "Next")).to_be_visible()
     expect(h.button(page, "Previous")).to_be_visible()
+    # The LSTM unrolled in time: its panel, and the figure's Play button (plotly frames).
+    assert "Unroll the LSTM in time" in h.main_text(page)
+    expect(page.locator(".js-plotly-plot .updatemenu-button").first).to_be_attached()
     seen = [h.main_text(page)]
     for _ in range(6):  # 7 steps: 6 times Next
         h.click_button(page, "Next", timeout=STEP_TIMEOUT)
@@ -118,3 +121,18 @@ def test_shapes_step_through(page, app_server):
     h.click_button(page, "Previous", timeout=STEP_TIMEOUT)
     assert h.main_text(page) == seen[5]
     assert_clean(page)
+
+
+@pytest.mark.parametrize("path, heading", [("data", "Data"), ("train", "Train"), ("results", "Results"), ("shapes", "Shapes")])
+def test_every_page_has_its_own_address(page, app_server, path, heading):
+    """A shared link to any page opens that page, with the link's knobs applied."""
+    h.open_app(page, app_server, f"{path}?rnn_unit=12")
+    expect(page.locator("h1").first).to_have_text(heading, timeout=CHART_TIMEOUT * 1000)
+    assert "Page not found" not in page.locator("body").inner_text()
+    assert_clean(page)
+
+
+def test_the_root_address_opens_data_at_its_own_path(page, app_server):
+    h.open_app(page, app_server, "?layer_num=3")
+    expect(page.locator("h1").first).to_have_text("Data", timeout=CHART_TIMEOUT * 1000)
+    page.wait_for_url("**/data?*layer_num=3*", timeout=30_000)

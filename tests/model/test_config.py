@@ -1,6 +1,6 @@
 import pytest
 
-from model.config import LstmConfig
+from model.config import KNOBS, LstmConfig
 from model.errors import ConfigError
 
 
@@ -38,3 +38,15 @@ def test_round_trip_through_dict():
     config = LstmConfig(rnn_unit=33, features=("close", "volume"), share_cell=True, target_mode="next_window")
     assert LstmConfig.from_dict(config.to_dict()) == config
     assert config.input_size == 2
+
+
+def test_knob_parse_rules_for_links_and_the_command_line():
+    knob = KNOBS["rnn_unit"]
+    assert knob.parse("32", clamp=True) == 32
+    assert knob.parse("32.0", clamp=True) == 32
+    assert knob.parse("0", clamp=True) == 1
+    for bad in ("3.5", "x", "inf"):
+        with pytest.raises(ValueError):
+            knob.parse(bad, clamp=True)
+    assert KNOBS["share_cell"].parse("no", clamp=True) is False
+    assert KNOBS["features"].parse("open, close,open", clamp=True) == ("open", "close")

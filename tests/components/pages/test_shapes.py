@@ -16,11 +16,13 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from components.figures import shapes as shape_figures
-from components.pages import shapes as shapes_page
+from components.figures import diagram, shapes as shape_figures
+from components.pages.shapes import code, equivalence, model_choice, panels, steps
+from components.session import state
 from model.config import LstmConfig
 from model.data import load_csv
-from model.tutorial_graph import EquivalenceResult
+from model.explain import shapes as explain_shapes
+from model.explain.tutorial_graph import EquivalenceResult
 from tests.components.conftest import (
     assert_clean,
     button,
@@ -89,7 +91,7 @@ def step_slider(at):
 
 
 def current_step(at) -> int:
-    return int(at.session_state["shape_step"])
+    return int(at.session_state[steps.STEP])
 
 
 def click(at, label: str):
@@ -149,7 +151,8 @@ def test_page_renders_with_real_windows_and_fresh_weights(shapes_app):
     assert any(re.fullmatch(r"Forward pass traced in \d+ ms\.", c.value) for c in at.caption)
     # The step diagram and the hidden-state heatmap are drawn.
     specs = plotly_specs(at)
-    heat = [tr for spec in specs for tr in spec["data"] if tr["type"] == "heatmap"]
+    heat = [tr for spec in specs for tr in spec["data"]
+            if tr["type"] == "heatmap" and "h = " in tr.get("hovertemplate", "")]  # the hidden-state panels
     assert len(heat) == 2  # one panel per layer (layer_num 2)
     assert z_shape(heat[0]["z"]) == (20, 10)  # [time_step, rnn_unit]
     assert "[80, 20, 6]" in diagram_text(at)
@@ -224,7 +227,7 @@ def test_knob_change_retraces_quickly_once_tensorflow_is_loaded(shapes_app):
     for value in (12, 10, 12, 10):
         at.number_input(key="rnn_unit").set_value(value).run()
         assert_clean(at)
-    entry = at.session_state["_shape_trace"]
+    entry = at.session_state[model_choice.SHOWN_TRACE]
     assert entry.config.rnn_unit == 10
     assert entry.ms < 1000, entry.ms  # in the browser it is ~20 ms; AppTest's thread adds overhead
 
@@ -259,11 +262,11 @@ def test_gate_panel_at_step_5_with_the_parameter_count():
     assert "equals the layer's own h: yes" in body
     assert "Inside lstm_1 at t = 1" in chart_titles(at)
     # Another layer and another time step.
-    at.selectbox(key="shape_gate_layer_select").set_value(1).run()
-    at.slider(key="shape_gate_t_slider").set_value(7).run()
+    at.selectbox(key=panels.GATE_LAYER_WIDGET).set_value(1).run()
+    at.slider(key=panels.GATE_T_WIDGET).set_value(7).run()
     assert_clean(at)
     assert "Inside lstm_2 at t = 7" in chart_titles(at)
-    assert at.session_state["_shape_trace"].trace.gates.time_index == 7
+    assert at.session_state[model_choice.SHOWN_TRACE].trace.gates.time_index == 7
     # Not shown on other steps.
     click(at, "Next")
     assert not any("Inside" in t for t in chart_titles(at))
@@ -277,10 +280,10 @@ def test_trained_model_is_traced_when_its_architecture_matches():
 
     at = goto(new_app(), "shapes")
     config = LstmConfig(rnn_unit=8, layer_num=1, time_step=10)
-    data = prepare_data(at.session_state["prices"].frame, config)
+    data = prepare_data(at.session_state[state.PRICES].frame, config)
     run = TrainedRun(model=build_network(config), config=config, normaliser=data.normaliser,
                      history=[{"loss": 1.0}, {"loss": 0.5}])  # fmt: skip
-    at.session_state["result"] = JobResult(run=run, data=data, summary="test run")
+    at.session_state[state.RESULT] = JobResult(run=run, data=data, summary="test run")
     at.run()
     assert_clean(at)
     body = "\n".join(m.value for m in at.markdown)
@@ -292,13 +295,13 @@ def test_trained_model_is_traced_when_its_architecture_matches():
     body = "\n".join(m.value for m in at.markdown)
     assert "**Model:** the trained model (2 epochs)" in body
     assert "normalised with the trained model's statistics" in body
-    assert at.session_state["_shape_trace"].model is run.model
+    assert at.session_state[model_choice.SHOWN_TRACE].model is run.model
     check_step(at, 1)
 
 
 def test_too_few_rows_fall_back_to_random_windows_with_a_note():
     at = goto(new_app(), "shapes")
-    at.session_state["prices"] = load_csv(price_csv(15))
+    at.session_state[state.PRICES] = load_csv(price_csv(15))
     at.run()
     assert_clean(at)
     infos = texts(at, "info")
@@ -309,7 +312,7 @@ def test_too_few_rows_fall_back_to_random_windows_with_a_note():
 def test_equivalence_check_proves_the_same_predictions():
     """Spawns the TF1 subprocess (5-10 s)."""
     at = goto(new_app(), "shapes")
-    click(at, "Run equivalence check")
+    click(at, equivalence.EQUIVALENCE_BUTTON)
     successes = texts(at, "success")
     assert successes, texts(at, "warning") + texts(at, "error")
     match = re.search(r"max abs diff ([0-9.e+-]+)", successes[0])
@@ -326,8 +329,8 @@ def test_equivalence_check_proves_the_same_predictions():
 
 def test_equivalence_check_that_cannot_run_says_why():
     at = goto(new_app(), "shapes")
-    at.session_state["shape_equivalence_python"] = "/nonexistent/python3"
-    click(at, "Run equivalence check")
+    at.session_state[equivalence.EQUIVALENCE_PYTHON] = "/nonexistent/python3"
+    click(at, equivalence.EQUIVALENCE_BUTTON)
     warnings = texts(at, "warning")
     said = [w for w in warnings if "The equivalence check could not run" in w]
     assert said and "/nonexistent/python3" in said[0], warnings
@@ -343,7 +346,7 @@ def test_equivalence_view_for_each_outcome():
     shapes = {"1:X": (4, 5, 6), "2:input": (20, 6)}
     pred = np.zeros((4, 5, 1))
     ok = EquivalenceResult(True, 3e-7, pred, pred, dict(shapes), True, None, 6.2, trace_shapes=dict(shapes))
-    view = shapes_page.equivalence_view(ok)
+    view = equivalence.equivalence_view(ok)
     assert view.kind == "success" and "max abs diff 3.00e-07" in view.message
     assert "20 predictions" in view.message
     assert [r["same"] for r in view.rows] == ["✓", "✓"]
@@ -352,28 +355,28 @@ def test_equivalence_view_for_each_outcome():
     mismatch = "step 2: 'input' is [20, 6] in Keras but [10, 6] in the TF1 graph"
     wrong = EquivalenceResult(False, 0.25, pred, pred, theirs, False, None, 6.2, trace_shapes=dict(shapes),
                               mismatches=[mismatch])  # fmt: skip
-    view = shapes_page.equivalence_view(wrong)
+    view = equivalence.equivalence_view(wrong)
     assert view.kind == "error" and "max abs diff 2.50e-01" in view.message and "step 2" in view.message
     assert [r["same"] for r in view.rows] == ["✓", "✗"]
 
     failed = EquivalenceResult(False, math.inf, None, None, {}, False, "TF1 needs tf-keras.", 0.4)
-    view = shapes_page.equivalence_view(failed)
+    view = equivalence.equivalence_view(failed)
     assert view.kind == "warning" and "could not run: TF1 needs tf-keras." in view.message
 
 
 def test_fill_shape_uses_the_tutorials_symbols():
     values = {"batch_size": 80, "time_step": 20, "input_size": 6, "rnn_unit": 10}
-    dims = shape_figures.tutorial_dims("input", 2)
+    dims = explain_shapes.tutorial_dims("input", 2)
     symbolic = "[batch_size*time_step, input_size]"
-    assert shape_figures.fill_shape(dims, values) == (symbolic, "[80*20, 6]", (1600, 6))
-    assert shape_figures.fill_shape(shape_figures.tutorial_dims("lstm_1.kernel", 2), values)[2] == (10, 40)
-    assert shape_figures.tutorial_dims("final_states[3].h", 2) == ("batch_size", "rnn_unit")
-    assert shape_figures.fill_shape(("1",), values) == ("[1]", "[1]", (1,))
+    assert explain_shapes.fill_shape(dims, values) == (symbolic, "[80*20, 6]", (1600, 6))
+    assert explain_shapes.fill_shape(explain_shapes.tutorial_dims("lstm_1.kernel", 2), values)[2] == (10, 40)
+    assert explain_shapes.tutorial_dims("final_states[3].h", 2) == ("batch_size", "rnn_unit")
+    assert explain_shapes.fill_shape(("1",), values) == ("[1]", "[1]", (1,))
 
 
 def test_code_html_escapes_and_highlights():
     source = "a = 1\nif x < y and z > 0:\n    b = '<b>'\n"
-    out = shapes_page.code_html(source, (2,), "Title & more")
+    out = code.code_html(source, (2,), "Title & more")
     assert "Title &amp; more" in out
     assert "if x &lt; y and z &gt; 0:" in out and "&#x27;&lt;b&gt;&#x27;" in out
     assert out.count("lens-code-hl") == 1
@@ -388,24 +391,53 @@ def test_code_html_escapes_and_highlights():
 )  # fmt: skip
 def test_every_figure_is_valid_plotly(config):
     """The builders skip plotly's validation for speed: everything they draw must re-validate."""
-    from model.trace import trace_shapes
+    from model.explain import trace_shapes
 
     trace = trace_shapes(config, batch_size=3)
     figs = [shape_figures.step_figure(trace.step(n), config.share_cell) for n in range(1, 8)]
     figs += [shape_figures.gate_figure(g) for g in trace.layer_gates[:2]]
     figs.append(shape_figures.gate_values_figure(trace.gates.values, "gates"))
     figs.append(shape_figures.hidden_heatmap(trace.hidden, "h", None))
+    figs += [shape_figures.unroll_figure(trace.unrolled, t) for t in (0, config.time_step - 1)]
     for fig in figs:
         spec = fig.to_dict()
         go.Figure(spec)  # raises on any invalid property
         json.dumps(fig.to_plotly_json(), default=str)
     # Step 5 draws one LSTM node per layer and a (c, h) pair under each.
     flow = shape_figures.step_flow(trace.step(5), config.share_cell)
-    ops = [item for item in flow if isinstance(item, shape_figures.Op)]
+    ops = [item for item in flow if isinstance(item, diagram.Op)]
     assert len(ops) == config.layer_num and all(len(op.below) == 2 for op in ops)
 
 
 def test_box_sides_grow_with_the_dimensions():
-    assert shape_figures.side(1) == 1.0 and shape_figures.side(2) == 2.0
-    assert shape_figures.side(6) < shape_figures.side(80) < shape_figures.side(1600)
-    assert shape_figures.side(1600) < 13  # log-scaled: 1 and 1,600 fit in one picture
+    assert diagram.side(1) == 1.0 and diagram.side(2) == 2.0
+    assert diagram.side(6) < diagram.side(80) < diagram.side(1600)
+    assert diagram.side(1600) < 13  # log-scaled: 1 and 1,600 fit in one picture
+
+
+def test_unroll_panel_steps_through_time():
+    at = goto(new_app(), "shapes")
+    assert_clean(at)
+    assert any(s.value == "Unroll the LSTM in time" for s in at.subheader)
+    slider = at.slider(key=panels.UNROLL_T_WIDGET)
+    assert slider.value == 19  # the last step: where final_states is read
+    body = "\n".join(m.value for m in at.markdown)
+    assert "h_t is `output_rnn[:, 19, :]` and `final_states[1].h`; c_t is `final_states[1].c`" in body
+    assert "h_t is `final_states[0].h`" in body
+    assert "equals the layers' own outputs (every h_t, and the final c and h): yes" in body
+    unroll_table = [m.value for m in at.markdown if m.value.startswith("| | Tensor at step t |")]
+    assert len(unroll_table) == 1 and "✗" not in unroll_table[0]
+    assert "`2 × [80, 10]`" in unroll_table[0] and "final_states[k].c" in unroll_table[0]
+    spec = [s for s in plotly_specs(at) if "Window 1 at t = 19" in str(s.get("layout", {}).get("title", ""))]
+    assert spec and len(spec[0]["frames"]) == 20  # one plotly frame per time step (the animation)
+    # Step back in time: the last layer's h is still in output_rnn, nothing is in final_states.
+    slider.set_value(3).run()
+    assert_clean(at)
+    body = "\n".join(m.value for m in at.markdown)
+    assert "h_t is `output_rnn[:, 3, :]`; c_t is only inside `dynamic_rnn`" in body
+    assert "Layer 1 (lstm_1): h_t is only inside `dynamic_rnn`" in body
+    table = [m.value for m in at.markdown if m.value.startswith("| | Tensor at step t |")][0]
+    assert "input_rnn[:, 3, :]" in table and "final_states" not in table
+    assert "Window 1 at t = 3 of 0…19" in chart_titles(at)
+    # The walkthrough's step survives a move in time.
+    check_step(at, 1)

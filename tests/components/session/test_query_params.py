@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.session import state
+from components.session import knobs
 from tests.components.conftest import assert_clean, goto, new_app, price_csv, texts
 
 
@@ -50,7 +50,7 @@ def test_bad_url_values_are_clamped_or_ignored_with_a_warning():
     assert "rnn_unit=99999" in warnings and "layer_num" in warnings and "learning_rate" in warnings
     # an unknown feature column falls back to columns the data has
     assert set(at.multiselect(key="features").value) <= set(at.session_state["prices"].columns)
-    assert at.session_state["cfg_features"]
+    assert at.session_state[knobs.value_key("features")]
 
 
 def test_time_step_from_url_too_long_for_the_data_is_refused_with_a_message():
@@ -66,28 +66,20 @@ def test_time_step_from_url_too_long_for_the_data_is_refused_with_a_message():
     assert [b for b in at.button if b.label == "Train"][0].disabled
 
 
-def test_coerce_rules():
-    knob = state.KNOBS["rnn_unit"]
-    assert state._coerce(knob, "32") == 32
-    assert state._coerce(knob, "32.0") == 32
-    assert state._coerce(knob, "0") == 1
-    for bad in ("3.5", "x", "inf"):
-        try:
-            state._coerce(knob, bad)
-        except ValueError:
-            pass
-        else:
-            raise AssertionError(bad)
-    assert state._coerce(state.KNOBS["share_cell"], "no") is False
-    assert state._coerce(state.KNOBS["features"], "open, close,open") == ("open", "close")
-
-
 def test_target_as_comes_from_the_url_and_bad_values_are_refused():
     at = goto(new_app(target_as="change"), "train")
     assert_clean(at)
     assert at.radio(key="target_as").value == "change"
-    assert at.session_state[state.KNOBS["target_as"].canonical] == "change"
+    assert at.session_state[knobs.value_key("target_as")] == "change"
     bad = goto(new_app(target_as="tomorrow"), "train")
     assert_clean(bad)
     assert bad.radio(key="target_as").value == "price"
     assert any("target_as" in w or "Predict" in w for w in texts(bad, "warning"))
+
+
+def test_a_link_naming_columns_the_data_lacks_warns():
+    at = goto(new_app(features="close,nope", target="missing"), "train")
+    assert_clean(at)
+    warnings = " ".join(texts(at, "warning"))
+    assert "nope" in warnings and "missing" in warnings
+    assert at.multiselect(key="features").value == ["close"]

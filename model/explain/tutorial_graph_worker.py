@@ -1,13 +1,15 @@
-"""Run the tutorial's original TF1 graph for ``model.tutorial_graph`` (in a separate process).
+"""Run the tutorial's original TF1 graph for ``model.explain.tutorial_graph`` (in a separate process).
 
-Usage: ``python -m model._tutorial_graph_worker IN.npz OUT.npz`` with TF_USE_LEGACY_KERAS=1 in
+Usage: ``python -m model.explain.tutorial_graph_worker IN.npz OUT.npz`` with TF_USE_LEGACY_KERAS=1 in
 the environment (TF1's ``tf.compat.v1.nn.rnn_cell`` cells only exist with the tf-keras package
 behind that switch; under Keras 3 they are gone, hence the separate process).
 
-IN.npz holds ``meta`` (a JSON string: one entry per case) and the arrays ``case{i}.<name>``:
-x, w_in, b_in, w_out, b_out and ``cell{k}.kernel`` / ``cell{k}.bias`` in BasicLSTMCell's
-layout. For each case the worker executes the case's ``source`` — the tutorial's ``lstm(X)``
-text from ``model.trace.tutorial_source`` — verbatim, with ``tf`` bound to ``tf.compat.v1``,
+IN.npz holds ``meta`` (a JSON string: one entry per case with ``source``, ``n_cells``,
+``step_lines`` and ``step_locals``) and the arrays ``case{i}.<name>``: x, w_in, b_in, w_out, b_out
+and ``cell{k}.kernel`` / ``cell{k}.bias`` in BasicLSTMCell's layout. For each case the worker
+executes the case's ``source`` — the tutorial's ``lstm(X)`` text from
+``model.explain.sources.tutorial_source``, whose step line map (derived from the source's step
+tags) and step local names come with it — verbatim, with ``tf`` bound to ``tf.compat.v1``,
 loads the weights into its variables, runs it on x, and records the shape of the tensor each
 step produces (read from the session's results, after the last line of the step ran).
 
@@ -27,17 +29,6 @@ import traceback
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-# Names each step produces in the tutorial's code (locals of lstm(X), read after the step's
-# last line). "final_states" is expanded to final_states[k].c / .h for every layer.
-STEP_LOCALS: dict[int, tuple[str, ...]] = {
-    1: ("X",),
-    2: ("input",),
-    3: ("input_rnn",),
-    4: ("input_rnn",),
-    5: ("output_rnn", "final_states"),
-    6: ("output", "pred"),
-}
 
 _CELL_VAR = re.compile(r"(?:^|/)cell_(\d+)/basic_lstm_cell/(kernel|bias)(?::\d+)?$")
 
@@ -74,9 +65,14 @@ class _LineTaps:
         return False
 
 
-def _run_case(tf, np, step_lines: dict[int, tuple[int, ...]], meta: dict, arrays: dict) -> tuple[dict, dict]:
+def _run_case(tf, np, meta: dict, arrays: dict) -> tuple[dict, dict]:
     """Build and run one case's graph; returns (meta for OUT, arrays for OUT)."""
     tf1 = tf.compat.v1
+    # Step -> the tutorial's line numbers, and the names each step produces (locals of lstm(X),
+    # read after the step's last line; "final_states" is expanded to final_states[k].c / .h).
+    step_lines = {int(k): tuple(v) for k, v in meta["step_lines"].items()}
+    step_locals = {int(k): tuple(v) for k, v in meta["step_locals"].items()}
+    last_step = max(step_lines)
     t0 = time.perf_counter()
     x = arrays["x"]
     graph = tf.Graph()
@@ -95,7 +91,7 @@ def _run_case(tf, np, step_lines: dict[int, tuple[int, ...]], meta: dict, arrays
             pred, final_states = lstm(X)
 
         fetches: dict = {}
-        for step, names in STEP_LOCALS.items():
+        for step, names in step_locals.items():
             line = max(step_lines[step])
             local = taps.after.get(line)
             if local is None:
@@ -112,8 +108,8 @@ def _run_case(tf, np, step_lines: dict[int, tuple[int, ...]], meta: dict, arrays
                     fetches[f"{step}:{name}"] = value
         # Step 7: the tutorial returns pred as [batch*time_step, 1]; per window it is
         # [batch, time_step, 1] (its own batch_size and time_step tensors from step 1).
-        ret = taps.after[max(step_lines[7])]
-        fetches["7:prediction"] = tf1.reshape(pred, [ret["batch_size"], ret["time_step"], 1])
+        ret = taps.after[max(step_lines[last_step])]
+        fetches[f"{last_step}:prediction"] = tf1.reshape(pred, [ret["batch_size"], ret["time_step"], 1])
 
         # Load the Keras weights into the cells' variables (BasicLSTMCell layout already).
         cell_vars: dict[int, dict[str, object]] = {}
@@ -155,7 +151,7 @@ def _run_case(tf, np, step_lines: dict[int, tuple[int, ...]], meta: dict, arrays
 
 def main(argv: list[str]) -> int:
     if len(argv) != 3:
-        print("usage: python -m model._tutorial_graph_worker IN.npz OUT.npz", file=sys.stderr)
+        print("usage: python -m model.explain.tutorial_graph_worker IN.npz OUT.npz", file=sys.stderr)
         return 2
     in_path, out_path = argv[1], argv[2]
     result: dict = {"error": None, "cases": [], "versions": {}}
@@ -183,7 +179,6 @@ def main(argv: list[str]) -> int:
         result["versions"]["tensorflow"] = tf.__version__
         tf.compat.v1.nn.rnn_cell.BasicLSTMCell  # noqa: B018 - raises when TF1 cells are unavailable
         tf.compat.v1.nn.rnn_cell.MultiRNNCell  # noqa: B018
-        from model.trace import TUTORIAL_STEP_LINES
     except Exception as exc:  # noqa: BLE001
         result["error"] = (
             "TensorFlow's TF1 cells (tf.compat.v1.nn.rnn_cell.BasicLSTMCell) are not available in the "
@@ -195,7 +190,7 @@ def main(argv: list[str]) -> int:
             prefix = f"case{i}."
             arrays = {k[len(prefix):]: v for k, v in payload.items() if k.startswith(prefix)}
             try:
-                case_meta, case_arrays = _run_case(tf, np, TUTORIAL_STEP_LINES, meta, arrays)
+                case_meta, case_arrays = _run_case(tf, np, meta, arrays)
             except Exception as exc:  # noqa: BLE001
                 tb = traceback.format_exc(limit=3)
                 case_meta = {

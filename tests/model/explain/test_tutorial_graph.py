@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.network import build_network
-from model.trace import TUTORIAL_STEP_LINES, tutorial_source
-from model.tutorial_graph import (
+from model.explain import TUTORIAL_STEP_LINES, tutorial_source
+from model.explain.tutorial_graph import (
     EquivalenceResult,
     basic_lstm_to_keras,
     check_equivalence,

@@ -4,8 +4,9 @@ with the same weights on the same windows and compare predictions and step shape
 The TF1 graph (``tf.compat.v1`` placeholders, ``BasicLSTMCell``, ``MultiRNNCell``,
 ``dynamic_rnn``, the tutorial's reshape/matmul lines) cannot run next to Keras 3 — TF1's cells
 exist only with the tf-keras package and ``TF_USE_LEGACY_KERAS=1``, which must be set before
-TensorFlow is imported — so it runs in a subprocess (``model._tutorial_graph_worker``). The
-text it executes is ``tutorial_source(config)``, the same text the walkthrough shows.
+TensorFlow is imported — so it runs in a subprocess (``model.explain.tutorial_graph_worker``). The
+text it executes is ``tutorial_source(config)``, the same text the walkthrough shows, with the step
+line map derived from its tags (``tutorial_step_lines``).
 
 Weight conversion (``keras_to_basic_lstm``): Keras keeps ``kernel`` [in, 4u] and
 ``recurrent_kernel`` [u, 4u] with gate order i, f, c, o; BasicLSTMCell has one kernel
@@ -32,34 +33,26 @@ from typing import Any, Sequence
 import numpy as np
 
 from model.config import LstmConfig
-from model.trace import (  # re-exported: the sources and step lines live in model.trace
-    KERAS_STEP_LINES,
-    TUTORIAL_STEP_LINES,
-    keras_source,
-    tutorial_source,
-)
+from model.explain.shapes import fmt_shape
+from model.explain.sources import TUTORIAL_STEP_LOCALS, tutorial_source, tutorial_step_lines
 
 __all__ = [
     "EQUIVALENCE_ATOL",
     "EquivalenceResult",
-    "KERAS_STEP_LINES",
-    "TUTORIAL_STEP_LINES",
     "TutorialCase",
     "TutorialRun",
     "basic_lstm_to_keras",
     "check_equivalence",
     "check_equivalence_many",
-    "keras_source",
     "keras_to_basic_lstm",
     "run_tutorial_graph",
     "tutorial_case",
-    "tutorial_source",
 ]
 
 EQUIVALENCE_ATOL = 1e-5
 FORGET_BIAS = 1.0  # BasicLSTMCell's default, which the tutorial uses
-WORKER_MODULE = "model._tutorial_graph_worker"
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+WORKER_MODULE = "model.explain.tutorial_graph_worker"
+_REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 # --------------------------------------------------------------------------------------------
@@ -109,6 +102,7 @@ class TutorialCase:
     w_out: np.ndarray  # [rnn_unit, 1]
     b_out: np.ndarray  # [1]
     cells: list[tuple[np.ndarray, np.ndarray]]  # BasicLSTMCell (kernel, bias) for cell_0, cell_1, ...
+    step_lines: dict[int, tuple[int, ...]] = field(default_factory=dict)  # tutorial_step_lines(config)
 
 
 @dataclass(frozen=True, eq=False)
@@ -175,6 +169,7 @@ def tutorial_case(model, config: LstmConfig, x: np.ndarray, forget_bias: float =
         source=tutorial_source(config),
         x=np.ascontiguousarray(np.asarray(x, dtype=np.float32)),
         w_in=w_in, b_in=b_in, w_out=w_out, b_out=b_out, cells=cells,
+        step_lines=tutorial_step_lines(config),
     )
 
 
@@ -207,7 +202,12 @@ def run_tutorial_graph(
             out_path = os.path.join(tmp, "out.npz")
             meta, arrays = [], {}
             for i, case in enumerate(cases):
-                meta.append({"source": case.source, "n_cells": len(case.cells)})
+                meta.append({
+                    "source": case.source, "n_cells": len(case.cells),
+                    # The step -> lines map and each step's local names: the worker needs no project code.
+                    "step_lines": {str(int(k)): list(v) for k, v in case.step_lines.items()},
+                    "step_locals": {str(int(k)): list(v) for k, v in TUTORIAL_STEP_LOCALS.items()},
+                })
                 p = f"case{i}."
                 arrays.update({
                     p + "x": case.x, p + "w_in": case.w_in, p + "b_in": case.b_in,
@@ -291,8 +291,8 @@ def _compare_shapes(ours: dict[str, tuple], theirs: dict[str, tuple]) -> list[st
             problems.append(f"step {key.split(':')[0]}: the TF1 graph has no '{key.split(':', 1)[1]}'")
         elif tuple(theirs[key]) != tuple(shape):
             problems.append(
-                f"step {key.split(':')[0]}: '{key.split(':', 1)[1]}' is {list(shape)} in Keras "
-                f"but {list(theirs[key])} in the TF1 graph"
+                f"step {key.split(':')[0]}: '{key.split(':', 1)[1]}' is {fmt_shape(shape)} in Keras "
+                f"but {fmt_shape(theirs[key])} in the TF1 graph"
             )
     return problems
 
@@ -304,7 +304,7 @@ def check_equivalence_many(
     atol: float = EQUIVALENCE_ATOL,
 ) -> list[EquivalenceResult]:
     """``check_equivalence`` for several (model, config, x) at once, in ONE subprocess."""
-    from model.trace import trace_shapes
+    from model.explain.trace import trace_shapes
 
     prepared: list[dict] = []
     for model, config, x in cases:

@@ -1,0 +1,125 @@
+"""Shapes: the tutorial's seven-step explanation of ``lstm(X)`` as a live trace of the real network.
+
+Every shape shown comes from a real forward pass (``model.explain.trace_shapes``) of the network the
+knobs describe — the trained model when it is the same network as the knobs, otherwise fresh
+weights — on real windows of the loaded prices. Next to each observed shape stands the tutorial's
+symbolic shape with the user's numbers filled in, so the two can be compared line by line.
+
+TensorFlow (~3.5 s to import) is imported only inside ``render``; the Data and Train pages never
+pay for it. The trace is cached by content (``model_choice``), so moving between steps does not
+recompute it and a knob change retraces at once.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components import widgets
+from components.figures import shapes as shape_figures, style
+from components.pages.shapes.code import code_side_by_side
+from components.pages.shapes.equivalence import equivalence_panel
+from components.pages.shapes.model_choice import TraceEntry, get_trace, load_explain
+from components.pages.shapes.panels import gate_panel, hidden_state_panel, unroll_panel
+from components.pages.shapes.steps import step_nav
+from components.pages.shapes.tables import rows_markdown, share_cell_note, step_rows
+from components.session import knobs, state
+from model.errors import LensError
+from model.explain.sources import N_STEPS, Step
+
+
+def _knobs() -> None:
+    st.subheader("Network", anchor=False)
+    knobs.render_network_knobs(st.container())
+    knobs.knob_widget("share_cell")
+    st.caption("The same knobs as on the Train page; they are in the link too.")
+
+
+def _about(entry: TraceEntry) -> None:
+    source, windows, trace = entry.source, entry.windows, entry.trace
+    icon = ":material/model_training:" if source.trained else ":material/casino:"
+    st.markdown(f"{icon} **Model:** {source.label}.")
+    if source.why_fresh:
+        st.caption(source.why_fresh)
+    elif not source.trained:
+        st.caption("Train a model with these settings on the Train page to trace its learned weights.")
+    st.markdown(f":material/table_rows: **Windows:** {windows.description}.")
+    if windows.note:
+        st.info(windows.note, icon=":material/info:")
+    st.caption(f"Forward pass traced in {entry.traced.ms:.0f} ms.")
+    with st.expander("Checks"):
+        for note in trace.notes:
+            st.caption(note)
+
+
+def _step(entry: TraceEntry, step: int) -> None:
+    """The step's title, explanation and diagram (beside the knobs)."""
+    trace, cfg = entry.trace, entry.config
+    record = trace.step(step)
+    st.subheader(f"Step {step} of {N_STEPS} · {record.title}", anchor=False)
+    st.markdown(record.explanation)
+    if step == Step.LSTM and trace.share_cell:
+        st.info(share_cell_note(cfg.layer_num, trace.gates.param_count), icon=":material/link:")
+    fig = entry.figure(("step", step), lambda: shape_figures.step_figure(record, trace.share_cell, title=""))
+    style.show(fig, key="shape_step_diagram")
+    st.caption("Box sides grow with log₂ of each dimension; a 3-D tensor's depth is its batch axis. "
+               "Hover a box for its shape and the code that makes it.")  # fmt: skip
+
+
+def _step_table(entry: TraceEntry, step: int) -> None:
+    """Every tensor of the step: the tutorial's shape, with the numbers, and as observed (full width)."""
+    record = entry.trace.step(step)
+    st.markdown(rows_markdown(step_rows(entry.trace, step, entry.config)))
+    if record.params:
+        st.caption(f"Weights used in this step: {record.param_count:,} values.")
+
+
+def render() -> None:
+    st.title("Shapes")
+    st.caption(
+        f"Shape walkthrough: the tutorial's {N_STEPS}-step explanation of `lstm(X)`, traced through a real "
+        "forward pass of the network with your `rnn_unit`, `layer_num`, `time_step`, batch size and features."
+    )
+    widgets.url_warnings()
+    prices = state.get_prices()
+    if prices is None:
+        message = st.session_state.get(state.DATA_ERROR) or "No prices are loaded"
+        st.info(f"{message}: the trace runs on random windows.")
+    else:
+        for note in knobs.fit_columns(prices.columns):
+            st.info(note)
+
+    knobs_col, main_col = st.columns([1.2, 3], gap="large")
+    with knobs_col:
+        _knobs()
+    config = knobs.knob_config()
+    try:
+        config.validate()
+        load_explain()
+        entry = get_trace(prices, config)
+    except LensError as exc:
+        with main_col:
+            widgets.show_error(exc)
+        return
+    except Exception as exc:  # noqa: BLE001 - a message in the page, never a traceback
+        with main_col:
+            widgets.show_error(f"Tracing the network failed: {type(exc).__name__}: {exc}")
+        return
+
+    with knobs_col:
+        _about(entry)
+    with main_col:
+        step = step_nav()
+        _step(entry, step)
+    _step_table(entry, step)
+    code_side_by_side(entry.config, step)
+    if step == Step.LSTM:
+        gate_panel(entry)
+    with st.expander(f"All {N_STEPS} steps at a glance"):
+        st.dataframe(pd.DataFrame(entry.trace.as_table()), hide_index=True, width="stretch")
+    st.divider()
+    hidden_state_panel(entry)
+    st.divider()
+    unroll_panel(entry)
+    st.divider()
+    equivalence_panel(entry)
