@@ -25,6 +25,7 @@ class Evaluation:
     metrics: pd.DataFrame  # index model / persistence; columns METRIC_COLUMNS (test split)
     forecast: pd.DataFrame  # date, predicted: beyond the last date in the data
     target_mode: str
+    notes: tuple[str, ...] = ()  # why a metric is missing (e.g. MAPE on zero or negative prices)
 
     def split(self, name: str) -> pd.DataFrame:
         return self.predictions[self.predictions["split"] == name]
@@ -94,13 +95,37 @@ def _frame_for(run: TrainedRun, data: PreparedData, windows: WindowSet, split: s
     )
 
 
+def mape_undefined_reason(actual: np.ndarray) -> str | None:
+    """Why MAPE cannot be computed on these actual values, or None when it can.
+
+    A percentage error divides by the actual value: zero gives infinity and a negative price
+    flips the meaning, so MAPE is left out (NaN) rather than shown as inf or a misleading number.
+    """
+    actual = np.asarray(actual, dtype="float64")
+    if actual.size == 0:
+        return "MAPE is undefined: there are no test values."
+    non_positive = int((actual <= 0).sum())
+    if non_positive:
+        return (
+            f"MAPE is undefined: {non_positive} of {actual.size} actual test values are zero or negative, "
+            "and a percentage of a zero or negative price has no meaning."
+        )
+    return None
+
+
 def score(actual: np.ndarray, predicted: np.ndarray, last_known: np.ndarray) -> dict[str, float]:
-    """RMSE, MAE, MAPE and directional accuracy of one forecast against the actual values."""
+    """RMSE, MAE, MAPE and directional accuracy of one forecast against the actual values.
+
+    MAPE is NaN when ``mape_undefined_reason`` gives a reason (zero or negative actual values).
+    """
     err = predicted - actual
     rmse = float(np.sqrt(np.mean(err**2)))
     mae = float(np.mean(np.abs(err)))
-    nonzero = actual != 0
-    mape = float(np.mean(np.abs(err[nonzero] / actual[nonzero])) * 100) if nonzero.any() else float("nan")
+    mape = float("nan")
+    if mape_undefined_reason(actual) is None:
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            mape = float(np.mean(np.abs(err / actual)) * 100)
+        mape = mape if np.isfinite(mape) else float("nan")
     predicted_move = np.sign(predicted - last_known)
     actual_move = np.sign(actual - last_known)
     # A forecast that predicts no move (persistence) has no direction to be right about.
@@ -137,4 +162,8 @@ def evaluate(run: TrainedRun, data: PreparedData) -> Evaluation:
     forecast = pd.DataFrame(
         {"date": business_days_after(data.dates[-1], horizon, data.dates), "predicted": future}
     )
-    return Evaluation(predictions=predictions, metrics=metrics, forecast=forecast, target_mode=data.config.target_mode)
+    reason = mape_undefined_reason(predictions.loc[predictions["split"] == "test", "actual"].to_numpy())
+    return Evaluation(
+        predictions=predictions, metrics=metrics, forecast=forecast, target_mode=data.config.target_mode,
+        notes=(reason,) if reason else (),
+    )

@@ -4,8 +4,10 @@ and the persistence baseline, and their errors."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -16,8 +18,100 @@ from components.figures.style import (
 )  # fmt: skip
 
 
+# Whatever the data size, a figure carries at most this many candles or line points: a browser
+# draws a few thousand SVG elements instantly and freezes on hundreds of thousands.
+MAX_BARS = 4000
+MAX_LINE_POINTS = 4000
+
+# Calendar periods tried in order when there are too many rows for one candle each.
+# (pandas rule, name, typical length in days): the length skips rules that cannot fit without
+# aggregating with them first.
+_BAR_PERIODS: tuple[tuple[str, str, float], ...] = (
+    ("W", "weekly", 7), ("MS", "monthly", 30.44), ("QS", "quarterly", 91.3), ("YS", "yearly", 365.25),
+    ("10YS", "10-year", 3652.5), ("100YS", "100-year", 36525),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Bars:
+    """Prices ready to draw: one row per bar, and what each bar stands for."""
+
+    frame: pd.DataFrame  # open, high, low, close (and volume) per bar, dated by its first day
+    label: str  # "" when every row is its own bar, else e.g. "weekly bars"
+    rows: int  # rows in the data before aggregation
+
+
+def price_bars(frame: pd.DataFrame, max_bars: int = MAX_BARS) -> Bars:
+    """Aggregate rows into calendar bars (weekly, monthly, ...) until at most ``max_bars`` remain.
+
+    Small tables pass through unchanged. Bars take the first open, highest high, lowest low and
+    last close of their period and the summed volume; without OHLC columns the close alone gives
+    each bar's open/high/low/close. Beyond 100-year bars, rows are grouped in equal runs.
+    """
+    rows = len(frame)
+    if rows <= max_bars:
+        return Bars(frame=frame, label="", rows=rows)
+    close = frame["close"] if "close" in frame.columns else frame[frame.columns[0]]
+    ohlc = pd.DataFrame(
+        {
+            "open": frame["open"] if "open" in frame.columns else close,
+            "high": frame["high"] if "high" in frame.columns else close,
+            "low": frame["low"] if "low" in frame.columns else close,
+            "close": close,
+        },
+        index=frame.index,
+    )
+    if "volume" in frame.columns:
+        ohlc["volume"] = frame["volume"]
+    how = {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}
+    how = {k: v for k, v in how.items() if k in ohlc.columns}
+    span_days = (frame.index[-1] - frame.index[0]) / pd.Timedelta(days=1)
+    for rule, name, days in _BAR_PERIODS:
+        if span_days / days > max_bars + 1:
+            continue
+        bars = ohlc.resample(rule, label="left", closed="left").agg(how).dropna(subset=["close"])
+        if len(bars) <= max_bars:
+            return Bars(frame=bars, label=f"{name} bars", rows=rows)
+    size = -(-rows // max_bars)
+    groups = np.arange(rows) // size
+    bars = ohlc.groupby(groups).agg(how)
+    bars.index = ohlc.index[::size][: len(bars)]
+    return Bars(frame=bars, label=f"bars of {size:,} rows", rows=rows)
+
+
+def decimate(data: pd.Series | pd.DataFrame, max_points: int = MAX_LINE_POINTS) -> pd.Series | pd.DataFrame:
+    """At most about ``max_points`` rows, keeping each bucket's lowest and highest value per column
+    (peaks and crashes stay visible), plus the first and last row. Short data passes through."""
+    n = len(data)
+    if n <= max_points:
+        return data
+    values = data.to_frame() if isinstance(data, pd.Series) else data
+    columns = max(1, values.shape[1])
+    buckets = max(1, max_points // (2 * columns))
+    bucket = np.arange(n) * buckets // n
+    keep = {0, n - 1}
+    for column in values.columns:
+        column_values = pd.Series(values[column].to_numpy(dtype="float64", na_value=np.nan))
+        filled = column_values.fillna(column_values.median() if column_values.notna().any() else 0.0)
+        grouped = filled.groupby(bucket)
+        keep.update(grouped.idxmin().to_numpy().tolist())
+        keep.update(grouped.idxmax().to_numpy().tolist())
+    return data.iloc[np.array(sorted(keep))]
+
+
+def _points_note(shown: int, total: int) -> str:
+    return "" if shown >= total else f" · {shown:,} of {total:,} points drawn (lowest and highest of each stretch)"
+
+
 def candlestick_figure(frame: pd.DataFrame, title: str = "Prices") -> go.Figure:
-    """Candles (or a close line when the data has no OHLC) with volume bars below and a range slider."""
+    """Candles (or a close line when the data has no OHLC) with volume bars below and a range slider.
+
+    Long histories are drawn as calendar bars (``price_bars``); the title says which.
+    """
+    bars = price_bars(frame)
+    if bars.label:
+        frame = bars.frame
+        title = f"{title} · {bars.label} ({bars.rows:,} rows aggregated)"
     has_ohlc = all(c in frame.columns for c in ("open", "high", "low", "close"))
     has_volume = "volume" in frame.columns
     rows = 2 if has_volume else 1
@@ -96,7 +190,9 @@ def split_figure(
     series: pd.Series, periods: Mapping[str, tuple[Any, Any]], title: str = "Chronological split"
 ) -> go.Figure:
     """The target over time with the train / validation / test periods as background bands."""
-    fig = base_layout(go.Figure(), title, SMALL_HEIGHT)
+    total = len(series)
+    series = decimate(series)
+    fig = base_layout(go.Figure(), title + _points_note(len(series), total), SMALL_HEIGHT)
     fig.add_trace(
         go.Scatter(x=series.index, y=series.to_numpy(), name=str(series.name or "target"), mode="lines",
                    line=dict(color=COLORS["actual"], width=1.2))
@@ -137,7 +233,11 @@ def prediction_figure(
     vertical lines (e.g. where the test period starts); ``x_range`` is the initial zoom
     (double-click shows everything).
     """
-    fig = base_layout(go.Figure(), title)
+    total = len(actual)
+    actual = decimate(actual)
+    baseline = decimate(baseline) if baseline is not None else None
+    predicted = decimate(predicted) if predicted is not None else None
+    fig = base_layout(go.Figure(), title + _points_note(len(actual), total))
     fig.add_trace(
         go.Scatter(x=actual.index, y=actual.to_numpy(), name="actual", mode="lines",
                    line=dict(color=COLORS["actual"], width=1.6))
@@ -184,7 +284,9 @@ def residual_figure(
     """Residuals over time, one column per forecaster (e.g. model and persistence)."""
     if residuals.empty:
         return empty_figure(title, "No test predictions to show.")
-    fig = base_layout(go.Figure(), title, SMALL_HEIGHT)
+    total = len(residuals)
+    residuals = decimate(residuals)
+    fig = base_layout(go.Figure(), title + _points_note(len(residuals), total), SMALL_HEIGHT)
     palette = [COLORS["model"], COLORS["baseline"]]
     for i, column in enumerate(residuals.columns):
         fig.add_trace(

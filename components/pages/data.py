@@ -6,9 +6,8 @@ shows its message and keeps the table the user already had. This page never impo
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+from dataclasses import replace
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,10 +15,15 @@ import pandas as pd
 import streamlit as st
 
 from components import widgets
+from components.literal import markdown_literal
 from components.figures import prices as price_figures, style
 from components.session import state
-from model.data import SAMPLE_TICKERS, YF_INTERVALS, PriceTable, load_csv, load_sample, load_yfinance
+from model.data import (
+    SAMPLE_TICKERS, SYNTHETIC_DESCRIPTION, SYNTHETIC_TICKER, YF_INTERVALS, PriceTable, guess_column, guess_date_column, load_csv, load_sample, load_yfinance, sniff,
+)  # fmt: skip
+from model.config import LIMITS, LstmConfig
 from model.errors import LensError
+from model.windows import MIN_TEST_WINDOWS, MIN_TRAIN_WINDOWS, max_time_step, window_counts
 
 SOURCES = ("Bundled sample", "Yahoo Finance", "CSV upload")
 INTERVAL_LABELS = {"1d": "Daily", "1wk": "Weekly"}
@@ -30,6 +34,7 @@ MAPPABLE = ("close", "open", "high", "low", "volume")
 # Session-state keys of this page.
 UPLOAD = "upload"  # dict: name, content, error, header, preview (last upload that needs attention)
 UPLOAD_SEEN = "upload_seen"  # file_id of the last upload handled
+DATA_ERROR_TYPE = "data_error_type"  # class of the exception behind state.DATA_ERROR
 _UI_PREFIX = "ui_"  # canonical copies of this page's widgets (they survive page switches)
 
 
@@ -38,8 +43,10 @@ _UI_PREFIX = "ui_"  # canonical copies of this page's widgets (they survive page
 # ---------------------------------------------------------------------------------------------
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, error_type: type[Exception] = LensError) -> None:
+    """Record a failed load; ``error_type`` (the exception's class) picks how it is shown."""
     st.session_state[state.DATA_ERROR] = message
+    st.session_state[DATA_ERROR_TYPE] = error_type
 
 
 def _describe_exception(exc: Exception) -> str:
@@ -52,7 +59,7 @@ def load_sample_source(ticker: str) -> bool:
     try:
         table = load_sample(ticker)
     except Exception as exc:  # noqa: BLE001 - shown in the page, the current data is kept
-        _fail(_describe_exception(exc))
+        _fail(_describe_exception(exc), type(exc))
         return False
     state.set_prices(table)
     return True
@@ -62,38 +69,25 @@ def load_yfinance_source(ticker: str, start: Any, end: Any, interval: str) -> bo
     try:
         table = load_yfinance(ticker, start=start, end=end, interval=interval)
     except Exception as exc:  # noqa: BLE001 - SourceUnavailableError names the ticker and the likely cause
-        _fail(_describe_exception(exc))
+        _fail(_describe_exception(exc), type(exc))
         return False
     state.set_prices(table)
     return True
 
 
 def read_header(content: bytes) -> tuple[list[str], pd.DataFrame | None]:
-    """The raw header and first rows of an upload, for the column mapping; ([], None) if unreadable."""
-    if b"\x00" in content[:4096]:
-        return [], None
+    """The raw header and first rows of an upload, for the column mapping; ([], None) if unreadable.
+
+    Uses the loader's own ``sniff``, so the form splits the file exactly as the loader does.
+    """
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("cp1252", errors="replace")
-    lines = [line for line in text.splitlines() if line.strip()]
-    if lines and lines[0].strip().lower().startswith("sep="):
-        lines = lines[1:]
-    if not lines:
+        layout = sniff(content)
+    except LensError:
         return [], None
-    try:
-        dialect = csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=",;\t|")
-        sep = dialect.delimiter
-    except csv.Error:
-        sep = ","
-    try:
-        preview = pd.read_csv(io.StringIO("\n".join(lines[:6])), sep=sep, index_col=False, dtype=str)
-    except Exception:  # noqa: BLE001 - no mapping can help a file pandas cannot split
-        return [], None
-    header = [str(c) for c in preview.columns]
+    header = list(layout.header)
     if len(header) < 2:
         return [], None
-    return header, preview
+    return header, layout.preview()
 
 
 def handle_upload(
@@ -115,7 +109,7 @@ def handle_upload(
         header, preview = read_header(content)
         message = _describe_exception(exc)
         ss[UPLOAD] = {"name": name, "content": content, "error": message, "header": header, "preview": preview}
-        _fail(f"{name}: {message}")
+        _fail(f"{name}: {message}", type(exc))
         return False
     source = table.source.replace("Uploaded CSV", f"Uploaded CSV: {name}", 1)
     state.set_prices(PriceTable(frame=table.frame, source=source, repairs=table.repairs))
@@ -154,9 +148,12 @@ def _sample_panel() -> None:
     ticker = left.selectbox(
         "Sample ticker",
         SAMPLE_TICKERS,
-        help="Daily prices bundled with the app (2000–2013, public domain): no network needed.",
+        help="Daily prices bundled with the app (2000–2013, public domain), or SYNTH, a synthetic "
+        "series with structure to learn: no network needed.",
         **_keep("sample_ticker", state.SAMPLE_DEFAULT),
     )
+    if ticker == SYNTHETIC_TICKER:
+        st.caption(SYNTHETIC_DESCRIPTION)
     if right.button("Load sample", width="stretch") and load_sample_source(ticker):
         st.rerun()  # redraw everything (the sidebar too) with the new table
 
@@ -174,7 +171,7 @@ def _yfinance_panel() -> None:
     interval = c4.selectbox("Interval", YF_INTERVALS, format_func=INTERVAL_LABELS.get, **_keep("yf_interval", "1d"))
     st.caption("Needs a network connection to Yahoo Finance; downloads are cached for the day.")
     if st.button("Download", type="primary"):
-        with st.spinner(f"Downloading {ticker.strip().upper() or 'prices'} from Yahoo Finance…"):
+        with st.spinner(f"Downloading {markdown_literal(ticker.strip().upper() or 'prices')} from Yahoo Finance…"):
             # End is exclusive for yfinance: ask for the day after so the chosen day is included.
             end_arg = end + dt.timedelta(days=1) if isinstance(end, dt.date) else end
             loaded = load_yfinance_source(ticker, start, end_arg, interval)
@@ -192,26 +189,13 @@ def _mapping_form(upload: dict[str, Any]) -> None:
         preview = upload.get("preview")
         if preview is not None:
             st.dataframe(preview, hide_index=True, width="stretch", height=180)
-        lowered = [h.strip().lower() for h in header]
-
-        def guess(names: tuple[str, ...]) -> int | None:
-            for exact in (True, False):
-                for n in names:
-                    for i, h in enumerate(lowered):
-                        if (h == n) if exact else (n in h):
-                            return i
-            return None
-
         cols = st.columns(3)
-        date_guess = guess(("date", "time", "day", "datum", "fecha", "kurstag"))
-        if date_guess is None and preview is not None:
-            date_guess = _date_like_column(preview)
+        date_guess = guess_date_column(header, preview)
         date_col = cols[0].selectbox("Date column", header, index=date_guess or 0, key="map_date")
         choices: dict[str, str] = {}
         options = [NONE, *header]
-        synonyms = {"close": ("close", "price", "last", "schluss", "kurs", "cierre")}
         for i, ours in enumerate(MAPPABLE):
-            found = guess(synonyms.get(ours, (ours,)))
+            found = guess_column(header, ours)
             default = 0 if found is None or found == date_guess else found + 1
             picked = cols[(i + 1) % 3].selectbox(
                 f"{ours.capitalize()} column", options, index=default, key=f"map_{ours}"
@@ -233,22 +217,6 @@ def _mapping_form(upload: dict[str, Any]) -> None:
                 st.rerun()
 
 
-def _date_like_column(preview: pd.DataFrame) -> int | None:
-    """Index of the first column whose sample values are all text dates (not plain numbers)."""
-    import warnings
-
-    for i, column in enumerate(preview.columns):
-        values = preview[column].dropna().astype(str).str.strip()
-        if values.empty or values.str.fullmatch(r"[+-]?[\d.,]+").all():
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            parsed = pd.to_datetime(values, errors="coerce", format="mixed")
-        if parsed.notna().all():
-            return i
-    return None
-
-
 def _csv_panel() -> None:
     ss = st.session_state
     uploaded = st.file_uploader(
@@ -260,7 +228,7 @@ def _csv_panel() -> None:
     )
     if uploaded is not None and ss.get(UPLOAD_SEEN) != uploaded.file_id:
         ss[UPLOAD_SEEN] = uploaded.file_id
-        with st.spinner(f"Reading {uploaded.name}…"):
+        with st.spinner(f"Reading {markdown_literal(uploaded.name)}…"):
             loaded = handle_upload(uploaded.getvalue(), uploaded.name)
         if loaded:
             st.rerun()
@@ -269,22 +237,55 @@ def _csv_panel() -> None:
         _mapping_form(upload)
 
 
+def longest_time_step(n_rows: int, config: LstmConfig) -> int:
+    """The largest time_step ``config`` (its split and target mode) can train with on ``n_rows``.
+
+    Window counts only shrink as time_step grows, so when the knob's upper limit still fits
+    the answer is that limit, without trying every smaller value (long files answer at once).
+    """
+    top = int(LIMITS["time_step"][1])
+    counts = window_counts(n_rows, replace(config, time_step=top))
+    if counts["train"] >= MIN_TRAIN_WINDOWS and counts["test"] >= MIN_TEST_WINDOWS:
+        return top
+    return max_time_step(n_rows, config)
+
+
+def trainability_message(n_rows: int, config: LstmConfig) -> tuple[str, bool]:
+    """(what the loaded rows allow, whether the current time_step fits): said at load time."""
+    longest = longest_time_step(n_rows, config)
+    if longest < 2:
+        return (
+            f"{n_rows:,} rows: too few to train on with the current split "
+            f"(at least {MIN_TRAIN_WINDOWS} training and {MIN_TEST_WINDOWS} test window(s) are needed). "
+            "Load a longer history.",
+            False,
+        )
+    fits = config.time_step <= longest
+    text = f"{n_rows:,} rows: trains with time_step up to {longest} (current split and target mode)."
+    if not fits:
+        text += f" The current time_step {config.time_step} is too long for this data: lower it on the Train page."
+    return text, fits
+
+
 def _current_data(prices: PriceTable) -> None:
     frame = prices.frame
     index = frame.index
-    st.caption(prices.source)
+    st.text(prices.source)  # the source names a file or ticker the user chose: shown literally
     widgets.metric_row(
         [
             ("Rows", f"{len(frame):,}"),
             ("From", f"{index[0]:%Y-%m-%d}"),
             ("To", f"{index[-1]:%Y-%m-%d}"),
-            ("Columns", str(len(frame.columns)), ", ".join(frame.columns)),
+            ("Columns", str(len(frame.columns)), markdown_literal(", ".join(frame.columns))),
         ]
     )
+    message, fits = trainability_message(len(frame), state.knob_config())
+    (st.info if fits else st.warning)(message, icon=":material/straighten:")
+    for warning in prices.warnings:
+        st.warning(markdown_literal(warning), icon=":material/warning:")
     if prices.repairs:
         with st.expander(f"The loader repaired {len(prices.repairs)} thing(s) in this data", expanded=True):
-            for repair in prices.repairs:
-                st.markdown(f"- {repair}")
+            st.text("\n".join(f"• {repair}" for repair in prices.repairs))
     style.show(price_figures.candlestick_figure(frame, title="Price and volume"), key="candlestick")
     st.markdown("**First rows**")
     head = frame.head(10)
@@ -314,17 +315,17 @@ def render() -> None:
     if message:
         kept = f"Still using the data you had: {prices.source}." if prices is not None else None
         with message_slot.container():
-            widgets.show_error(_error_kind(message), kept=kept)
+            # Messages quote file names and cell values: escaped so they show literally.
+            widgets.show_error(_error_for(markdown_literal(message)), kept=kept and markdown_literal(kept))
     if prices is None:
         st.info("No data loaded yet: choose a source above.")
         return
     _current_data(prices)
 
 
-def _error_kind(message: str) -> Any:
-    """Show download failures with the network icon (the message itself says why)."""
-    from model.errors import SourceUnavailableError
-
-    if "Yahoo Finance" in message or "yfinance" in message:
-        return SourceUnavailableError(message)
-    return message
+def _error_for(message: str) -> Exception:
+    """The recorded failure as an exception of its original type (the type picks the icon)."""
+    error_type = st.session_state.get(DATA_ERROR_TYPE)
+    if isinstance(error_type, type) and issubclass(error_type, LensError):
+        return error_type(message)
+    return LensError(message)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from components.literal import markdown_literal
 from components.pages import data as data_page
+from components.session.state import PRICES
 from model.errors import SourceUnavailableError
 from tests.components.conftest import assert_clean, button, metric, plotly_specs, price_csv, texts
 
 
 def _choose(at, source: str):
-    at.run() if "prices" not in at.session_state else None
+    at.run() if PRICES not in at.session_state else None
     at.radio(key="data_source").set_value(source).run()
     assert_clean(at)
     return at
@@ -25,7 +27,7 @@ def _upload(at, name: str, content: bytes):
 
 def test_csv_upload_replaces_the_data(app):
     _upload(_choose(app, "CSV upload"), "prices.csv", price_csv(150))
-    prices = app.session_state["prices"]
+    prices = app.session_state[PRICES]
     assert len(prices.frame) == 150 and "prices.csv" in prices.source
     assert metric(app, "Rows") == "150"
     assert not texts(app, "error")
@@ -43,12 +45,12 @@ def test_csv_upload_replaces_the_data(app):
 )
 def test_bad_upload_shows_message_and_keeps_previous_data(app, content, message):
     _choose(app, "CSV upload")
-    before = app.session_state["prices"]
+    before = app.session_state[PRICES]
     _upload(app, "bad.csv", content)
     errors = " ".join(texts(app, "error"))
     assert message in errors, errors
     assert "Still using the data you had" in errors
-    assert app.session_state["prices"] is before
+    assert app.session_state[PRICES] is before
     assert plotly_specs(app), "the previous data is still drawn"
 
 
@@ -65,9 +67,9 @@ def _german_csv(rows: int = 120) -> bytes:
 
 def test_unknown_layout_offers_column_mapping_that_loads(app):
     _upload(_choose(app, "CSV upload"), "german.csv", _german_csv())
-    before = app.session_state["prices"]
+    before = app.session_state[PRICES]
     assert "german.csv" not in before.source
-    assert any("german.csv" in e for e in texts(app, "error"))
+    assert any(markdown_literal("german.csv") in e for e in texts(app, "error"))  # shown literally
     assert app.selectbox(key="map_date").options == ["Nr", "Tag", "Erster", "Hoch", "Tief", "Schluss", "Umsatz"]
     app.selectbox(key="map_date").set_value("Tag")
     app.selectbox(key="map_close").set_value("Schluss")
@@ -78,7 +80,7 @@ def test_unknown_layout_offers_column_mapping_that_loads(app):
     app.run()
     button(app, "Load with this mapping").click().run()
     assert_clean(app)
-    prices = app.session_state["prices"]
+    prices = app.session_state[PRICES]
     assert prices is not before and "german.csv" in prices.source
     assert {"open", "high", "low", "close", "volume"} <= set(prices.columns)
     assert not texts(app, "error")
@@ -100,7 +102,7 @@ def test_handle_upload_function_keeps_data_on_failure(app):
         ok = data_page.handle_upload(b"date,close\n2020-01-01,abc\n2020-01-02,3\n", "broken.csv")
         st.write(f"ok={ok}")
         st.write(f"kept={state.get_prices() is first}")
-        st.write(f"error={st.session_state['data_error']}")
+        st.write(f"error={st.session_state[state.DATA_ERROR]}")
 
     at = AppTest.from_function(script, default_timeout=30).run()
     assert_clean(at)
@@ -121,14 +123,14 @@ def test_yfinance_unreachable_shows_clear_message_and_keeps_data(app, monkeypatc
 
     monkeypatch.setattr(data_page, "load_yfinance", unreachable)
     _choose(app, "Yahoo Finance")
-    before = app.session_state["prices"]
+    before = app.session_state[PRICES]
     app.text_input(key="yf_ticker").set_value("NOSUCH").run()
     button(app, "Download").click().run()
     assert_clean(app)
     assert calls == ["NOSUCH"]
     errors = " ".join(texts(app, "error"))
     assert "NOSUCH" in errors and "cannot be reached" in errors and "Still using the data you had" in errors
-    assert app.session_state["prices"] is before
+    assert app.session_state[PRICES] is before
 
 
 def test_yfinance_success_replaces_data(app, monkeypatch):
@@ -142,16 +144,16 @@ def test_yfinance_success_replaces_data(app, monkeypatch):
     _choose(app, "Yahoo Finance")
     button(app, "Download").click().run()
     assert_clean(app)
-    assert len(app.session_state["prices"].frame) == 200
+    assert len(app.session_state[PRICES].frame) == 200
 
 
 def test_sample_ticker_switch(app):
     app.run()
     app.selectbox(key="sample_ticker").set_value("IBM").run()
-    assert "GOOG" in app.session_state["prices"].source  # nothing loads before the button
+    assert "GOOG" in app.session_state[PRICES].source  # nothing loads before the button
     button(app, "Load sample").click().run()
     assert_clean(app)
-    assert "IBM" in app.session_state["prices"].source
+    assert "IBM" in app.session_state[PRICES].source
 
 
 def test_source_choice_survives_page_switch(app):

@@ -1,0 +1,19 @@
+"""Show user text (file names, column names, values from a file) literally.
+
+Streamlit renders Markdown in st.caption, st.error, st.warning, spinners and help tooltips, so a
+file named ``[x](http://evil).csv`` would become a live link. ``markdown_literal`` backslash-escapes
+every ASCII punctuation mark (CommonMark renders an escaped mark as itself), which also disarms
+Streamlit's ``:color[...]`` and ``:material/...:`` directives and ``$`` for LaTeX. Where no
+formatting is wanted at all, pages use ``st.text``, which renders nothing.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def markdown_literal(text: object) -> str:
+    """``text`` escaped so Markdown shows it character for character (newlines kept)."""
+    return _PUNCTUATION.sub(r"\\\1", str(text))

@@ -1,0 +1,96 @@
+"""Bundled samples (no network)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model.errors import DataError, SourceUnavailableError
+from tests.model.data.helpers import DATE_CLOSE_CSV, TUTORIAL_CSV, YAHOO_CSV
+from tests.model.data.helpers import assert_clean as _assert_clean
+from tests.model.data.helpers import table_of as _table
+import model.data.sample as sample_module
+from model.data import SAMPLE_TICKERS, SYNTHETIC_TICKER, load_sample
+
+
+# ---------------------------------------------------------------------------------------------
+# Bundled sample
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ticker", [t for t in SAMPLE_TICKERS if t != SYNTHETIC_TICKER])
+def test_sample_tickers_load(ticker: str) -> None:
+    table = load_sample(ticker)
+    _assert_clean(table)
+    assert table.columns == ["open", "high", "low", "close", "volume", "change"]
+    assert len(table.frame) > 2000
+    assert table.frame.index[-1] == pd.Timestamp("2013-03-01")
+    assert ticker in table.source and "bokeh_sampledata" in table.source
+    frame = table.frame
+    assert (frame["high"] >= frame["low"]).all()
+    assert (frame["high"] + 1e-9 >= frame[["open", "close"]].max(axis=1)).all()
+
+
+def test_sample_default_is_goog() -> None:
+    assert "GOOG" in load_sample().source
+    assert load_sample().frame.index[0] == pd.Timestamp("2004-08-19")
+
+
+@pytest.mark.parametrize(
+    ("ticker", "split_day"),
+    [("AAPL", "2000-06-21"), ("AAPL", "2005-02-28"), ("MSFT", "2003-02-18")],
+)
+def test_sample_splits_are_not_crashes(ticker: str, split_day: str) -> None:
+    from bokeh_sampledata import stocks
+
+    raw = pd.Series(getattr(stocks, ticker)["close"], index=pd.to_datetime(getattr(stocks, ticker)["date"]))
+    assert raw.pct_change().loc[split_day] < -0.4  # the source really has the 2:1 jump
+    table = load_sample(ticker)
+    assert abs(table.frame.loc[split_day, "change"]) < 0.1
+    assert "split-adjusted" in table.source
+
+
+def test_sample_aapl_real_crash_is_kept() -> None:
+    # 2000-09-29 was a genuine -52% day (profit warning), not a split: adjustment must keep it.
+    assert load_sample("AAPL").frame.loc["2000-09-29", "change"] < -0.5
+
+
+def test_sample_unknown_ticker_lists_valid_ones() -> None:
+    with pytest.raises(DataError, match="AAPL, GOOG, IBM, MSFT"):
+        load_sample("FB")
+
+
+def test_sample_accepts_lower_case_and_hands_out_copies() -> None:
+    first = load_sample("ibm")
+    first.frame.iloc[0, 0] = -1.0
+    assert load_sample("IBM").frame.iloc[0, 0] != -1.0
+
+
+def test_sample_loads_fast() -> None:
+    load_sample("IBM")  # import bokeh_sampledata once, as the app does at start-up
+    sample_module._sample_table.cache_clear()
+    started = time.perf_counter()
+    load_sample("MSFT")
+    assert time.perf_counter() - started < 0.3
+
+
+def test_importing_model_data_pulls_in_no_ui_or_network_stack() -> None:
+    code = (
+        "import sys, model.data; "
+        "print(sorted(m for m in ('streamlit', 'tensorflow', 'yfinance') if m in sys.modules))"
+    )
+    root = Path(__file__).resolve().parents[3]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
