@@ -17,7 +17,7 @@ import streamlit as st
 from components import widgets
 from components.literal import markdown_literal
 from components.figures import prices as price_figures, style
-from components.session import state
+from components.session import knobs, state
 from model.data import (
     SAMPLE_TICKERS, SYNTHETIC_DESCRIPTION, SYNTHETIC_TICKER, YF_INTERVALS, PriceTable, guess_column, guess_date_column, load_csv, load_sample, load_yfinance, sniff,
 )  # fmt: skip
@@ -279,7 +279,7 @@ def _current_data(prices: PriceTable) -> None:
             ("Columns", str(len(frame.columns)), markdown_literal(", ".join(frame.columns))),
         ]
     )
-    message, fits = trainability_message(len(frame), state.knob_config())
+    message, fits = trainability_message(len(frame), knobs.knob_config())
     (st.info if fits else st.warning)(message, icon=":material/straighten:")
     for warning in prices.warnings:
         st.warning(markdown_literal(warning), icon=":material/warning:")
