@@ -64,4 +64,6 @@ def leak_figure(predictions: pd.DataFrame, *, y_title: str = "price",
                        line=dict(color=color, width=width, dash="dash" if column == "leaked" else None))
         )  # fmt: skip
     fig.update_yaxes(title_text=y_title)
+    # Drawn in a half-width column: the legend goes under the plot, clear of the title.
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0))
     return fig
