@@ -54,9 +54,9 @@ def test_a_prediction_off_in_level_is_worse_than_persistence():
 def test_moves_as_big_as_the_actual_ones_but_unrelated_are_worse_and_moves_that_barely_help_tie():
     unrelated = learning_verdict(constructed(lambda move, rng: rng.normal(0, 1, len(move))))
     assert unrelated.verdict == WORSE and abs(unrelated.move_correlation) < 0.15
-    # Moves of 0.4x the actual ones, correlation 0.2: RMSE² = 1 - 2*0.4*0.2 + 0.4² = 1, skill ~ 0 -> about even.
+    # Moves of 0.5x the actual ones, correlation 0.25: RMSE² = 1 - 2*0.5*0.25 + 0.5² = 1, skill ~ 0 -> about even.
     barely = learning_verdict(
-        constructed(lambda move, rng: 0.4 * (0.2 * move + np.sqrt(1 - 0.2**2) * rng.normal(0, 1, len(move))), n=20000)
+        constructed(lambda move, rng: 0.5 * (0.25 * move + np.sqrt(1 - 0.25**2) * rng.normal(0, 1, len(move))), n=20000)
     )
     assert barely.move_ratio > NEAR_PERSISTENCE_MOVE_RATIO
     assert barely.verdict == TIE, barely
