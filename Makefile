@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 APP_STAMP  := $(VENV)/.stamp-app
 TEST_STAMP := $(VENV)/.stamp-test
+BENCH_STAMP := $(VENV)/.stamp-bench
 
 # Quiet TensorFlow's C++ start-up chatter (CUDA probes on a CPU machine).
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -39,7 +40,12 @@ postgres:
 test: $(TEST_STAMP) chromium postgres
 	$(BIN)/python -m pytest
 
-bench: $(TEST_STAMP) chromium
+# torch is for the benchmark's PyTorch reference only (CPU wheel).
+$(BENCH_STAMP): requirements-bench.txt $(TEST_STAMP)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-bench.txt
+	touch $@
+
+bench: $(BENCH_STAMP) chromium
 	$(BIN)/python -m scripts.bench
 
 clean:

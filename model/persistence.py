@@ -39,6 +39,8 @@ def load_run(directory: str | Path) -> TrainedRun:
     """Load a run saved by ``save_run``. Keras safe mode refuses models that carry code."""
     import keras
 
+    from model import fused_lstm  # noqa: F401  registers FusedLSTM, which safe-mode loading must find
+
     directory = Path(directory)
     try:
         meta = json.loads((directory / RUN_FILE).read_text())

@@ -3,6 +3,7 @@
     python -m model.train --source sample:GOOG --rnn-unit 10 --layer-num 2 --time-step 20 --epochs 20
     python -m model.train --csv prices.csv --target close --out runs/mine
     python -m model.train --source yfinance:AAPL --start 2018-01-01 --end 2024-12-31
+    python -m model.train --preset tutorial --epochs 5     # a preset; explicit flags override it
 """
 
 from __future__ import annotations
@@ -13,14 +14,34 @@ import sys
 import time
 from pathlib import Path
 
-from model.config import add_knob_arguments, config_from_arguments
+from model.config import KNOBS, LstmConfig, add_knob_arguments, config_from_arguments
 from model.errors import LensError
+from model.presets import DEFAULT_PRESET, PRESETS, get_preset
 
 OUTPUT_NAMES = ("predictions.csv", "forecast.csv", "run")
 
 
+def _preset_defaults(argv: list[str] | None) -> LstmConfig:
+    """The knob defaults under ``--preset`` (its features/target before fitting them to the data)."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--preset")
+    known, _ = pre.parse_known_args(argv)
+    if known.preset is None:
+        return LstmConfig()
+    try:
+        return get_preset(known.preset).config()
+    except LensError as exc:
+        raise SystemExit(f"error: {exc}") from None
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m model.train", description=__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        help=f"set every hyperparameter from a preset (default values are the {DEFAULT_PRESET!r} preset's); "
+        "flags given explicitly override it",
+    )
     src = p.add_argument_group("data")
     src.add_argument("--source", default="sample:GOOG", help="sample:TICKER (AAPL, GOOG, IBM, MSFT) or yfinance:TICKER")
     src.add_argument("--csv", type=Path, help="a CSV file instead of --source")
@@ -28,7 +49,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     src.add_argument("--start", help="yfinance start date (YYYY-MM-DD)")
     src.add_argument("--end", help="yfinance end date (YYYY-MM-DD)")
     src.add_argument("--interval", default="1d", choices=["1d", "1wk"])
-    add_knob_arguments(p)
+    defaults = _preset_defaults(argv)
+    add_knob_arguments(p, defaults)
+    p.set_defaults(knob_defaults=defaults)
     p.add_argument("--out", type=Path, help="a new or empty directory for predictions.csv and the saved run")
     p.add_argument("--db", help="run store URL (default $LENS_DB or sqlite:///runs/lens.db); the run is recorded there")
     return p.parse_args(argv)
@@ -61,6 +84,20 @@ def load_prices(args: argparse.Namespace):
     raise LensError(f"Unknown source {args.source!r}: use sample:TICKER or yfinance:TICKER, or --csv FILE.")
 
 
+def config_for(args: argparse.Namespace, columns) -> "LstmConfig":
+    """The config the flags describe; a preset's features/target, when not given, fitted to the data."""
+    config = config_from_arguments(args)
+    if args.preset is None:
+        return config
+    fitted = get_preset(args.preset).apply(config, columns)
+    defaults: LstmConfig = args.knob_defaults
+    keep = {}
+    for name in ("features", "target"):
+        given = KNOBS[name].format(getattr(config, name)) != KNOBS[name].format(getattr(defaults, name))
+        keep[name] = getattr(config if given else fitted, name)
+    return config.replace(**keep)
+
+
 class ProgressBar:
     """A one-line text progress bar on stderr."""
 
@@ -89,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_output_directory(args.out)
         prices = load_prices(args)
-        config = config_from_arguments(args).validate()
+        config = config_for(args, prices.columns).validate()
         print(f"Data: {prices.source} ({len(prices.frame)} rows)")
         for note in prices.repairs:
             print(f"  repaired: {note}")

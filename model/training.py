@@ -1,9 +1,28 @@
-"""Train the stacked LSTM: one ``fit`` for all epochs, reporting through a listener.
+"""Train the stacked LSTM, reporting through a listener.
 
-Speed notes (measured in ``make bench`` on a 2-core CPU): XLA (``jit_compile=True``) plus
-``steps_per_execution`` and a prefetched tf.data pipeline trains the tutorial's small model
-several times faster than Keras' plain ``compile()``, but XLA loses on large models, so
-``choose_jit`` decides by size.
+Four ways to train the same Keras model (``train_network(..., path=...)``, default chosen by
+``choose_path`` from measurements in ``make bench`` on a 2-core CPU):
+
+* ``"fused"`` (the engine's default): every LSTM layer runs as ONE ``tf.raw_ops.BlockLSTM`` op
+  (``model.fused_lstm.FusedLSTM``) inside a plain ``tf.function`` train step (forward, gradient,
+  Adam) that this module calls once per batch. No XLA: tracing takes a fraction of a second
+  where XLA compiled for seconds before the first epoch could finish. Our own loop rather than
+  ``fit``: Keras' per-step machinery (callbacks, metrics, data adapter) cost about 10% of a
+  step at the tutorial's size, and a step here is only a few milliseconds.
+* ``"fused_fit"``: the fused layer under Keras' ``fit`` (no XLA); for the benchmark, to show
+  what our own loop saves.
+* ``"xla"``: Keras' ``fit`` with ``jit_compile=True`` over Keras' own LSTM loop (the layer's
+  fused op has no XLA kernel). What the engine used before for small networks (large ones ran
+  Keras' plain loop); kept for the benchmark.
+* ``"plain"``: Keras' plain ``compile()`` and ``fit`` (``fast=False``): the benchmark's baseline.
+
+Measured (steady training windows/s, 5,957 windows, time_step 90, batch 80, 2 cores): at rnn_unit
+10 x 2 layers, idle machine, fused 25,000 (first epoch 0.6 s) vs fused under fit 22,900 vs XLA
+fit ~5,000 vs plain ~3,000; with the machine loaded (load average 8) fused 7,500 vs fused fit
+3,500 vs XLA 2,300 vs plain 2,200. At rnn_unit 128 x 3 layers the arithmetic dominates: fused and
+XLA are level (interleaved steps, loaded machine: 196-236 vs 184-227 windows/s; 426 fused on a
+quieter one, ~300 for the others in issue 10), but fused starts training after a 1.2 s trace
+where XLA compiles for 6.6 s. So fused is the default at every size.
 """
 
 from __future__ import annotations
@@ -20,13 +39,10 @@ from model.config import LstmConfig
 from model.errors import TrainingError
 from model.windows import Normaliser, PreparedData
 
-# Above this many LSTM multiply-adds per step, XLA's compile time and its weaker fused LSTM
-# kernels cost more than they save on CPU (the benchmark measures both sides).
-XLA_MAX_UNITS = 64
-# Batches per compiled call. Measured on the sample data: more than 1 made XLA compile a
-# loop of steps (seconds longer to the first epoch) and a second function for the epoch's
-# remainder, for no steady-state gain on these small models. 1 also lets the stop flag act
-# after every batch.
+TRAINING_PATHS = ("fused", "fused_fit", "xla", "plain")
+# Batches per compiled call on the XLA path. More than 1 made XLA compile a loop of steps
+# (seconds longer to the first epoch) for no steady-state gain on these small models. 1 also
+# lets the stop flag act after every batch.
 STEPS_PER_EXECUTION = 1
 
 
@@ -93,12 +109,28 @@ class TrainedRun:
         return np.concatenate(parts, axis=0)
 
 
-def choose_jit(config: LstmConfig) -> bool:
-    return config.rnn_unit * (1 if config.share_cell else config.layer_num) <= XLA_MAX_UNITS
+def choose_path(config: LstmConfig) -> str:
+    """The engine's training path for this network (one of TRAINING_PATHS; see the module docstring).
+
+    Fused wins at every size measured (rnn_unit 10 x 2: 3-5x over XLA fit; rnn_unit 128 x 3:
+    level, arithmetic dominates), and its trace takes about a second where XLA's compile grows
+    with the network (6.6 s at 128 x 3). So the size does not change the choice today; this is the
+    one place to change if a future measurement says otherwise.
+    """
+    return "fused"
+
+
+def set_fused(model, on: bool) -> None:
+    """Switch every FusedLSTM in ``model`` between the fused op and Keras' own loop."""
+    from model.fused_lstm import FusedLSTM
+
+    for layer in model.layers:
+        if isinstance(layer, FusedLSTM):
+            layer.use_fused = on
 
 
 def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool, seed: int):
-    """A prefetched tf.data pipeline over in-memory windows.
+    """A prefetched tf.data pipeline over in-memory windows (the fit paths).
 
     Every batch has the same shape: a ragged last batch would make XLA compile the whole
     training step a second time (seconds). When shuffling, the few windows dropped from the
@@ -113,103 +145,205 @@ def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool
     return ds.batch(batch_size, drop_remainder=shuffle).prefetch(tf.data.AUTOTUNE)
 
 
-def compile_network(model, config: LstmConfig, *, fast: bool = True) -> None:
-    """Adam + MSE over every output step. ``fast=False`` is Keras' plain compile (the benchmark's baseline)."""
-    import keras
+def compile_network(model, config: LstmConfig, *, path: str = "fused") -> None:
+    """Adam + MSE over every output step, compiled for ``path`` (one of TRAINING_PATHS).
 
-    optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
-    if not fast:
-        model.compile(optimizer=optimizer, loss="mse")
-        return
-    model.compile(
-        optimizer=optimizer,
-        loss="mse",
-        jit_compile=choose_jit(config),
-        steps_per_execution=STEPS_PER_EXECUTION,
-    )
-
-
-def _engine_callback(config, listener, stop, batches, val_available):
-    """Progress, cooperative stop, NaN guard and early stopping with best weights, in one place.
-
-    Keras' own EarlyStopping only restores the best weights when patience runs out; we want
-    them restored on a user stop and at the end of all epochs too.
+    The fused path trains in its own loop but compiles too, so the model carries its optimizer
+    and loss into a saved file exactly as the fit paths do.
     """
     import keras
 
-    class EngineCallback(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.start = time.perf_counter()
-            self.history: list[dict[str, float]] = []
-            self.epoch = 0
-            self.best = math.inf
-            self.best_weights = None
-            self.best_epoch: int | None = None
-            self.wait = 0
-            self.reason = "completed"
-            self.nan_message: str | None = None
+    if path not in TRAINING_PATHS:
+        raise ValueError(f"path must be one of {TRAINING_PATHS}, got {path!r}")
+    optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
+    if path == "plain":
+        set_fused(model, False)
+        model.compile(optimizer=optimizer, loss="mse")
+        return
+    if path == "xla":
+        set_fused(model, False)  # BlockLSTM has no XLA kernel
+        model.compile(optimizer=optimizer, loss="mse", jit_compile=True, steps_per_execution=STEPS_PER_EXECUTION)
+        return
+    set_fused(model, True)
+    model.compile(optimizer=optimizer, loss="mse", jit_compile=False)  # "fused", "fused_fit"
 
-        def report(self, batch, loss, finished=False, message=""):
-            if listener is not None:
-                listener(
-                    Progress(
-                        epoch=self.epoch + 1,
-                        epochs=config.epochs,
-                        batch=batch,
-                        batches=batches,
-                        loss=loss,
-                        elapsed=time.perf_counter() - self.start,
-                        history=tuple(self.history),
-                        finished=finished,
-                        message=message,
-                    )
+
+class _Bookkeeper:
+    """Progress, cooperative stop, NaN guard and early stopping with best weights, in one place.
+
+    Shared by the fused loop and the Keras callback of the fit paths, so both behave alike.
+    Keras' own EarlyStopping only restores the best weights when patience runs out; we want
+    them restored on a user stop and at the end of all epochs too.
+    """
+
+    def __init__(self, model, config, listener, stop, batches, val_available):
+        self.model, self.config, self.listener, self.stop = model, config, listener, stop
+        self.batches, self.val_available = batches, val_available
+        self.start = time.perf_counter()
+        self.history: list[dict[str, float]] = []
+        self.epoch = 0
+        self.best = math.inf
+        self.best_weights = None
+        self.best_epoch: int | None = None
+        self.wait = 0
+        self.reason = "completed"
+        self.nan_message: str | None = None
+        self.stop_training = False
+
+    def report(self, batch, loss, finished=False, message=""):
+        if self.listener is not None:
+            self.listener(
+                Progress(
+                    epoch=self.epoch + 1,
+                    epochs=self.config.epochs,
+                    batch=batch,
+                    batches=self.batches,
+                    loss=loss,
+                    elapsed=time.perf_counter() - self.start,
+                    history=tuple(self.history),
+                    finished=finished,
+                    message=message,
                 )
+            )
 
+    def epoch_begin(self, epoch):
+        self.epoch = epoch
+        self.report(0, None)
+
+    def batch_end(self, batch, loss):
+        """After batch ``batch`` (0-based) with running loss ``loss``; sets ``stop_training``."""
+        if loss is not None and not math.isfinite(loss):
+            self.nan_message = (
+                f"Training stopped: the loss became {loss} in epoch {self.epoch + 1}. "
+                "Lower the learning rate or check the data for extreme values."
+            )
+            self.stop_training = True
+            return
+        if self.stop is not None and self.stop.is_set():
+            self.reason = "user_stop"
+            self.stop_training = True
+        self.report(min(batch + 1, self.batches), loss)
+
+    def epoch_end(self, epoch, logs):
+        logs = logs or {}
+        if self.nan_message is not None:
+            return
+        entry = {k: float(v) for k, v in logs.items() if k in ("loss", "val_loss")}
+        if any(not math.isfinite(v) for v in entry.values()):
+            self.nan_message = f"Training stopped: a loss became NaN or infinite in epoch {epoch + 1}."
+            self.stop_training = True
+            return
+        self.history.append(entry)
+        monitor = entry.get("val_loss", entry.get("loss")) if self.val_available else entry.get("loss")
+        if monitor is not None and monitor < self.best:
+            self.best, self.best_epoch, self.wait = monitor, epoch + 1, 0
+            self.best_weights = self.model.get_weights()
+        else:
+            self.wait += 1
+            if self.config.patience > 0 and self.wait >= self.config.patience and self.reason == "completed":
+                self.reason = "early_stopping"
+                self.stop_training = True
+        self.report(self.batches, entry.get("loss"))
+
+    def train_end(self):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+def _keras_callback(book: _Bookkeeper):
+    """The bookkeeper as a Keras callback, for the fit paths."""
+    import keras
+
+    class EngineCallback(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
-            self.epoch = epoch
-            self.report(0, None)
+            book.epoch_begin(epoch)
 
         def on_train_batch_end(self, batch, logs=None):
-            loss = float(logs["loss"]) if logs and "loss" in logs else None
-            if loss is not None and not math.isfinite(loss):
-                self.nan_message = (
-                    f"Training stopped: the loss became {loss} in epoch {self.epoch + 1}. "
-                    "Lower the learning rate or check the data for extreme values."
-                )
-                self.model.stop_training = True
-                return
-            if stop is not None and stop.is_set():
-                self.reason = "user_stop"
-                self.model.stop_training = True
-            self.report(min(batch + 1, batches), loss)
+            book.batch_end(batch, float(logs["loss"]) if logs and "loss" in logs else None)
+            self.model.stop_training = book.stop_training
 
         def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            if self.nan_message is not None:
-                return
-            entry = {k: float(v) for k, v in logs.items() if k in ("loss", "val_loss")}
-            if any(not math.isfinite(v) for v in entry.values()):
-                self.nan_message = f"Training stopped: a loss became NaN or infinite in epoch {epoch + 1}."
-                self.model.stop_training = True
-                return
-            self.history.append(entry)
-            monitor = entry.get("val_loss", entry.get("loss")) if val_available else entry.get("loss")
-            if monitor is not None and monitor < self.best:
-                self.best, self.best_epoch, self.wait = monitor, epoch + 1, 0
-                self.best_weights = self.model.get_weights()
-            else:
-                self.wait += 1
-                if config.patience > 0 and self.wait >= config.patience and self.reason == "completed":
-                    self.reason = "early_stopping"
-                    self.model.stop_training = True
-            self.report(batches, entry.get("loss"))
+            book.epoch_end(epoch, logs)
+            self.model.stop_training = book.stop_training
 
         def on_train_end(self, logs=None):
-            if self.best_weights is not None:
-                self.model.set_weights(self.best_weights)
+            book.train_end()
 
     return EngineCallback()
+
+
+def _fit(model, data: PreparedData, book: _Bookkeeper) -> None:
+    """The fit paths ("fused_fit", "xla", "plain"): Keras' fit over a tf.data pipeline."""
+    config = data.config
+    train_ds = make_dataset(data.train.x, data.train.y, config.batch_size, shuffle=True, seed=config.seed)
+    val_ds = None
+    if len(data.val):
+        # One batch holding the whole validation split: one more compiled shape, not two.
+        val_ds = make_dataset(data.val.x, data.val.y, len(data.val), shuffle=False, seed=config.seed)
+    model.fit(
+        train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=[_keras_callback(book)],
+        verbose=0, shuffle=False,
+    )
+
+
+def _fused_loop(model, data: PreparedData, book: _Bookkeeper) -> None:
+    """The fused path: one plain tf.function per training step, called batch by batch.
+
+    Matches what ``fit`` does on the other paths: windows reshuffled every epoch (seeded by
+    ``config.seed``), full batches only (the few windows left over differ every epoch), the
+    reported loss is the running mean of the epoch's batch losses, validation is one pass over
+    the whole validation split after each epoch, and a stop or NaN ends the epoch after the
+    current batch (the partial epoch is still validated and recorded, as fit does).
+    """
+    import tensorflow as tf
+
+    config = data.config
+    n = len(data.train)
+    batch_size = min(config.batch_size, n)
+    x_train, y_train = tf.constant(data.train.x), tf.constant(data.train.y)
+    variables = model.trainable_variables
+    optimizer = model.optimizer
+    optimizer.build(variables)
+
+    # The whole training split lives in TensorFlow once; a step gathers its batch by index,
+    # so no window is copied through Python per batch. The batch size is fixed, so each
+    # function is traced once.
+    @tf.function(jit_compile=False)
+    def train_step(indices):
+        x, y = tf.gather(x_train, indices), tf.gather(y_train, indices)
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(model(x, training=True) - y))
+        optimizer.apply(tape.gradient(loss, variables), variables)
+        return loss
+
+    val_loss_fn = None
+    if len(data.val):
+        x_val, y_val = tf.constant(data.val.x), tf.constant(data.val.y)
+
+        @tf.function(jit_compile=False)
+        def val_loss_fn():
+            return tf.reduce_mean(tf.square(model(x_val, training=False) - y_val))
+
+    rng = np.random.default_rng(config.seed)
+    for epoch in range(config.epochs):
+        book.epoch_begin(epoch)
+        order = rng.permutation(n).astype(np.int32)
+        total = 0.0
+        done = 0
+        for batch in range(book.batches):
+            loss = float(train_step(order[batch * batch_size : (batch + 1) * batch_size]))
+            total += loss
+            done += 1
+            book.batch_end(batch, total / done)
+            if book.stop_training:
+                break
+        logs = {"loss": total / max(done, 1)}
+        if val_loss_fn is not None:
+            logs["val_loss"] = float(val_loss_fn())
+        book.epoch_end(epoch, logs)
+        if book.stop_training:
+            break
+    book.train_end()
 
 
 def train_network(
@@ -219,55 +353,61 @@ def train_network(
     stop: threading.Event | None = None,
     model=None,
     fast: bool = True,
+    path: str | None = None,
 ) -> TrainedRun:
     """Fit the network on ``data.train`` (validation on ``data.val``) and return the trained run.
 
-    ``stop`` is a cooperative flag: set it from any thread and training ends after the
-    current execution step, keeping the best weights seen so far. A NaN loss raises
-    TrainingError. ``fast=False`` uses Keras' plain compile (for the benchmark's comparison).
+    ``stop`` is a cooperative flag (anything with ``is_set()``): set it from any thread and
+    training ends after the current batch, keeping the best weights seen so far. A NaN loss
+    raises TrainingError. ``path`` picks the training path (TRAINING_PATHS; default
+    ``choose_path(config)``); ``fast=False`` means ``path="plain"``, Keras' plain compile (the
+    benchmark's baseline).
     """
     from model.network import build_network
 
     config = data.config
+    if path is None:
+        path = choose_path(config) if fast else "plain"
     # No keras.utils.set_random_seed here: it is process-wide. Weights are seeded in
-    # build_network, shuffling by the dataset's own seed.
+    # build_network, shuffling by config.seed.
     if model is None:
         model = build_network(config)
     batches = max(1, len(data.train) // min(config.batch_size, len(data.train)))
-    compile_network(model, config, fast=fast)
-    train_ds = make_dataset(data.train.x, data.train.y, config.batch_size, shuffle=True, seed=config.seed)
-    val_ds = None
-    if len(data.val):
-        # One batch holding the whole validation split: one more compiled shape, not two.
-        val_ds = make_dataset(data.val.x, data.val.y, len(data.val), shuffle=False, seed=config.seed)
-    callback = _engine_callback(config, listener, stop, batches, val_ds is not None)
+    compile_network(model, config, path=path)
+    book = _Bookkeeper(model, config, listener, stop, batches, len(data.val) > 0)
     started = time.perf_counter()
-    model.fit(
-        train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=[callback], verbose=0, shuffle=False
-    )
+    try:
+        if path == "fused":
+            _fused_loop(model, data, book)
+        else:
+            _fit(model, data, book)
+    finally:
+        # A fit path switched the fused op off for its own loop; predictions and the shape
+        # trace on the returned model use the fused op again.
+        set_fused(model, True)
     seconds = time.perf_counter() - started
-    if callback.nan_message is not None:
-        raise TrainingError(callback.nan_message)
+    if book.nan_message is not None:
+        raise TrainingError(book.nan_message)
     # A stop inside the first epoch keeps the weights as they are: "the model trained so far".
     run = TrainedRun(
         model=model,
         config=config,
         normaliser=data.normaliser,
-        history=callback.history,
-        stopped_reason=callback.reason,
-        best_epoch=callback.best_epoch,
+        history=book.history,
+        stopped_reason=book.reason,
+        best_epoch=book.best_epoch,
         seconds=seconds,
     )
     if listener is not None:
         listener(
             Progress(
-                epoch=len(callback.history),
+                epoch=len(book.history),
                 epochs=config.epochs,
                 batch=batches,
                 batches=batches,
-                loss=callback.history[-1].get("loss") if callback.history else None,
+                loss=book.history[-1].get("loss") if book.history else None,
                 elapsed=seconds,
-                history=tuple(callback.history),
+                history=tuple(book.history),
                 finished=True,
                 message=describe_stop(run),
             )

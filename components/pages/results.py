@@ -12,6 +12,7 @@ import streamlit as st
 
 from components import widgets
 from components.figures import prices as price_figures, style, training as training_figures
+from components.pages import results_lessons
 from components.session import state
 
 SHOW_TRAIN = "results_show_train"  # widget key: include the training period in the chart
@@ -230,6 +231,8 @@ def render() -> None:
         st.markdown(SKILL_TEXT)
     with right:
         _residuals(evaluation, data)
+
+    results_lessons.render(result, evaluation)
 
     st.subheader("Downloads", anchor=False)
     _downloads(evaluation, result)

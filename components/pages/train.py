@@ -18,12 +18,14 @@ from model.config import LstmConfig
 from model.data import PriceTable
 from model.errors import LensError
 from model.network import count_parameters
+from model.presets import CUSTOM, PRESETS, differences_from_tutorial
 from model.windows import check_trainable, split_rows, window_counts
 
 POLL_SECONDS = 0.5
 LARGE_MODEL = 500_000  # parameters above which the page warns that CPU training will be slow
 LOG_LOSS = "loss_log_scale"  # session key of the loss chart's log-scale toggle
 SPLIT_FIGURE = "_split_figure"  # (prices, key, figure): the split chart of the last rerun
+PRESET_PICKER = "preset_picker"  # widget key of the preset picker
 
 
 # ---------------------------------------------------------------------------------------------
@@ -129,6 +131,53 @@ def progress_panel() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def _pick_preset() -> None:
+    """on_change of the picker: every knob from the chosen preset (None = the user cleared it)."""
+    name = st.session_state.get(PRESET_PICKER)
+    if name in PRESETS:
+        knobs.apply_preset(name)
+
+
+def preset_panel(prices: PriceTable, config: LstmConfig) -> None:
+    """The preset picker, which preset the knobs are, and what differs from the tutorial."""
+    active = knobs.active_preset()
+    # The picker shows the knobs' preset; after any knob edit that is none ("custom").
+    st.session_state[PRESET_PICKER] = active if active in PRESETS else None
+    st.selectbox(
+        "Preset",
+        list(PRESETS),
+        format_func=lambda name: PRESETS[name].label,
+        key=PRESET_PICKER,
+        index=None,
+        placeholder="Custom",
+        on_change=_pick_preset,
+        help="Sets every knob at once. The faithful preset is the tutorial's N-D script as written; Sound "
+        "is what we recommend. Changing any knob afterwards makes the settings custom.",
+    )
+    if active == CUSTOM:
+        st.caption("Active preset: **custom** (your own settings).")
+    else:
+        st.caption(f"Active preset: **{PRESETS[active].label}**. {PRESETS[active].summary}")
+    differences = differences_from_tutorial(config, prices.columns)
+    label = (
+        "Identical to the tutorial, knob by knob"
+        if not differences
+        else f"{len(differences)} knob(s) differ from the tutorial"
+    )
+    with st.expander(label, expanded=False):
+        if differences:
+            st.table(
+                {
+                    "Knob": [d.label for d in differences],
+                    "Tutorial": [d.tutorial for d in differences],
+                    "Now": [d.current for d in differences],
+                }
+            )
+        missing = [f for f in PRESETS["tutorial"].features if f not in prices.columns]
+        if missing:
+            st.caption(f"The tutorial also feeds {', '.join(missing)}, which this data does not have.")
+
+
 def _knobs(container) -> None:
     with container:
         st.subheader("Network", anchor=False)
@@ -147,7 +196,7 @@ def _knobs(container) -> None:
         knobs.knob_widget("test_fraction")
         knobs.knob_widget("val_fraction")
         knobs.knob_widget("share_cell")
-        st.button("Reset to defaults", on_click=knobs.reset_knobs, help="Every knob back to the tutorial's values.")
+        st.button("Reset to defaults", on_click=knobs.reset_knobs, help="Every knob back to the defaults (the Sound preset).")
 
 
 def _summary(prices: PriceTable, config: LstmConfig) -> str | None:
@@ -234,6 +283,8 @@ def render() -> None:
             else:
                 st.rerun()  # redraw with the Train button disabled and the live panel
         progress_panel()
+    with knobs_col:
+        preset_panel(prices, config)
     _knobs(knobs_col)
     with main_col:
         _split_chart(prices, config)

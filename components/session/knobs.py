@@ -154,3 +154,17 @@ def render_network_knobs(container: Any = None, *, disabled: bool = False) -> No
     for i, name in enumerate(n for n in NETWORK_KNOBS if n != "features"):
         knob_widget(name, (left, right)[i % 2], disabled=disabled)
     knob_widget("features", where, disabled=disabled)
+
+
+def active_preset() -> str:
+    """The preset the knobs are exactly (``model.presets`` name), or "custom"."""
+    from model.presets import preset_of
+
+    return preset_of(knob_config(), data_columns())
+
+
+def apply_preset(name: str) -> None:
+    """Set every knob from a preset, features and target fitted to the loaded data (ConfigError if unknown)."""
+    from model.presets import get_preset
+
+    apply_config(get_preset(name).apply(knob_config(), data_columns()))

@@ -12,8 +12,11 @@ import streamlit as st
 
 from components.session import knobs
 from model.config import KNOBS
+from model.errors import ConfigError
+from model.presets import CUSTOM, DEFAULT_PRESET
 
 _WRITTEN = "_query_written"  # {name: text} as this session last wrote them
+PRESET_PARAM = "preset"  # ?preset=tutorial: applied first, so knob values in the link override it
 
 
 def load_query_params() -> None:
@@ -23,6 +26,13 @@ def load_query_params() -> None:
     written: dict[str, str] = ss.setdefault(_WRITTEN, {})
     warnings: list[str] = []
     linked_columns = False
+    preset = st.query_params.get(PRESET_PARAM)
+    if preset is not None and preset != written.get(PRESET_PARAM):
+        written[PRESET_PARAM] = preset
+        try:
+            knobs.apply_preset(preset)
+        except ConfigError as exc:
+            warnings.append(f"Ignored preset={preset!r} from the link: {exc}")
     for name, spec in KNOBS.items():
         raw = st.query_params.get(spec.url_name)
         if raw is None or raw == written.get(name):
@@ -60,4 +70,12 @@ def sync_query_params() -> None:
         written[name] = text
         if st.query_params.get(spec.url_name) != text:
             st.query_params[spec.url_name] = text
+    # The preset's name too (the knobs above already reproduce it; the name says what it is).
+    preset = knobs.active_preset()
+    if preset not in (CUSTOM, DEFAULT_PRESET):
+        written[PRESET_PARAM] = preset
+        if st.query_params.get(PRESET_PARAM) != preset:
+            st.query_params[PRESET_PARAM] = preset
+    elif PRESET_PARAM in st.query_params:
+        del st.query_params[PRESET_PARAM]
     st.session_state[_WRITTEN] = written

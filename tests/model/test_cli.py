@@ -49,10 +49,10 @@ def test_every_knob_has_a_flag_and_the_flags_build_the_config():
     from model.train import parse_args
 
     args = parse_args(["--rnn-unit", "7", "--share-cell", "--features", "close,volume", "--learning-rate", "0.01",
-                       "--target-as", "change"])
+                       "--target-as", "price"])
     config = config_from_arguments(args)
     assert (config.rnn_unit, config.share_cell, config.features) == (7, True, ("close", "volume"))
-    assert (config.learning_rate, config.target_as) == (0.01, "change")
+    assert (config.learning_rate, config.target_as) == (0.01, "price")
     assert all(hasattr(args, name) for name in KNOBS)
 
 

@@ -179,3 +179,50 @@ def test_change_target_mode_beats_persistence_on_a_learnable_series():
     test = evaluation.split("test")
     # Predictions are prices again, near the actual level (not moves around zero).
     assert abs(test["predicted"].mean() - test["actual"].mean()) < 2.0
+
+
+def test_stop_acts_within_one_batch_and_progress_reports_every_batch():
+    config = SMALL.replace(epochs=50, batch_size=8)
+    data = prepare_data(noisy_sine(400), config)
+
+    class Flag:  # any object with is_set() will do (threading.Event, multiprocessing.Event, ...)
+        def __init__(self):
+            self.on = False
+
+        def is_set(self):
+            return self.on
+
+    stop = Flag()
+    reports: list[Progress] = []
+
+    def listener(progress):
+        reports.append(progress)
+        if progress.epoch == 1 and progress.batch == 3:
+            stop.on = True
+
+    run = train_network(data, listener=listener, stop=stop)
+    assert run.stopped_reason == "user_stop"
+    epoch_one = [p.batch for p in reports if p.epoch == 1 and not p.finished and not p.history]
+    # Batch 4 was already running when the flag went up after batch 3; none after it.
+    assert epoch_one == [0, 1, 2, 3, 4] and reports[0].batches > 10
+    assert len(run.history) == 1 and run.best_epoch == 1
+
+
+@pytest.mark.parametrize("path", ["xla", "plain"])
+def test_fit_paths_train_and_leave_the_fused_layer_on(path):
+    from model.fused_lstm import FusedLSTM
+
+    config = SMALL.replace(epochs=2, time_step=10, rnn_unit=4)
+    data = prepare_data(noisy_sine(200), config)
+    reports: list[Progress] = []
+    run = train_network(data, listener=reports.append, path=path)
+    assert len(run.history) == 2 and all(np.isfinite(h["loss"]) for h in run.history)
+    assert any(0 < p.batch for p in reports)
+    lstms = [layer for layer in run.model.layers if isinstance(layer, FusedLSTM)]
+    assert lstms and all(layer.use_fused for layer in lstms)
+
+
+def test_unknown_training_path_is_refused():
+    config = SMALL.replace(epochs=1, time_step=10)
+    with pytest.raises(ValueError, match="path must be one of"):
+        train_network(prepare_data(noisy_sine(200), config), path="gpu")

@@ -72,7 +72,7 @@ def test_windows_and_targets_match_the_slow_reference(n, d, time_step, mode):
 
 def test_next_day_target_is_the_following_row_at_every_step():
     frame = price_frame(200)
-    data = prepare_data(frame, LstmConfig(time_step=5, target_mode="next_day"))
+    data = prepare_data(frame, LstmConfig(time_step=5, target_mode="next_day", target_as="price"))
     norm = data.normaliser
     close = frame["close"].to_numpy()
     for windows in (data.train, data.test):
@@ -85,7 +85,7 @@ def test_next_day_target_is_the_following_row_at_every_step():
 
 def test_next_window_target_is_the_window_after():
     frame = price_frame(200)
-    data = prepare_data(frame, LstmConfig(time_step=7, target_mode="next_window"))
+    data = prepare_data(frame, LstmConfig(time_step=7, target_mode="next_window", target_as="price"))
     close = frame["close"].to_numpy()
     start = data.test.start[0]
     np.testing.assert_allclose(
@@ -112,7 +112,7 @@ def test_normalisation_uses_training_rows_only():
     # A huge jump in the test period must not move the statistics.
     shocked = frame.copy()
     shocked.iloc[-40:, :5] *= 10
-    config = LstmConfig(time_step=10)
+    config = LstmConfig(time_step=10, target_as="price")  # the price target's statistics are rows'
     a, b = prepare_data(frame, config), prepare_data(shocked, config)
     np.testing.assert_allclose(a.normaliser.feature_mean, b.normaliser.feature_mean)
     np.testing.assert_allclose(a.normaliser.target_std, b.normaliser.target_std)

@@ -67,13 +67,14 @@ def test_time_step_from_url_too_long_for_the_data_is_refused_with_a_message():
 
 
 def test_target_as_comes_from_the_url_and_bad_values_are_refused():
-    at = goto(new_app(target_as="change"), "train")
+    # The default is "change" (the Sound preset), so the link asks for the tutorial's "price".
+    at = goto(new_app(target_as="price"), "train")
     assert_clean(at)
-    assert at.radio(key="target_as").value == "change"
-    assert at.session_state[knobs.value_key("target_as")] == "change"
+    assert at.radio(key="target_as").value == "price"
+    assert at.session_state[knobs.value_key("target_as")] == "price"
     bad = goto(new_app(target_as="tomorrow"), "train")
     assert_clean(bad)
-    assert bad.radio(key="target_as").value == "price"
+    assert bad.radio(key="target_as").value == "change"
     assert any("target_as" in w or "Predict" in w for w in texts(bad, "warning"))
 
 

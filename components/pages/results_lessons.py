@@ -1,0 +1,112 @@
+"""Results page panels that turn the numbers into lessons: did it learn, and the tutorial's leak.
+
+The records come from ``model.lessons`` (pure, tested without Streamlit); these functions only
+draw them. ``render`` is the one call the Results page makes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from components import widgets
+from components.figures import lessons as lesson_figures, style
+from model.lessons import BEATS, REPEATS, TIE, LeakDemo, leak_demo, verdict_of
+
+LEAK_TOGGLE = "results_leak_demo"  # widget key: show the leak demonstration (off by default)
+_LEAK_CACHE = "_leak_demo"  # (id(result), LeakDemo): computed once per trained model
+
+HONEST_LABEL = "Model, honest (training statistics)"
+LEAKED_LABEL = "Model, leaked (test-period statistics)"
+PERSISTENCE_LABEL = "Persistence (tomorrow = today)"
+
+LEAK_TEXT = (
+    "**Why the leaked numbers look better, and why you cannot have them.** The tutorial normalises the "
+    "test period with that period's own mean and standard deviation, and turns the network's outputs back "
+    "into prices with them. Those statistics are computed from the very prices being predicted: before a "
+    "single forecast is made, they tell the model the test period's average level and its spread. A model "
+    "that learned its outputs on older, lower prices keeps producing numbers near that old range; "
+    "rescaled with the future's own mean and spread, they land at the right level, so the errors shrink. "
+    "When you really forecast, tomorrow's mean and spread are unknown: you only have the past, which is "
+    "what the honest evaluation uses. This demonstration is computed separately and never reaches "
+    "training, the stored metrics or a sweep's objective."
+)
+
+
+def verdict_panel(evaluation) -> None:
+    """Did it learn? The verdict in words, its three numbers and the moves scatter."""
+    verdict = verdict_of(evaluation)
+    st.subheader("Did it learn anything?", anchor=False)
+    show = {BEATS: st.success, REPEATS: st.info, TIE: st.info}.get(verdict.verdict, st.warning)
+    show(f"**{verdict.headline}**", icon=":material/school:")
+    st.markdown(verdict.explanation)
+    corr = verdict.move_correlation
+    widgets.metric_row(
+        [
+            ("Skill over persistence", widgets.format_number(verdict.skill, 3),
+             "1 − RMSE model / RMSE persistence on the test period; above 0 beats repeating the last price."),
+            ("Move correlation", widgets.format_number(corr if np.isfinite(corr) else None, 2),
+             "Correlation of predicted moves (prediction − last known) with actual moves; 0 = unrelated."),
+            ("Move size", f"{widgets.format_number(verdict.move_ratio, 2)} ×",
+             "RMS predicted move / RMS actual move; near 0 means the model repeats the last price."),
+        ]
+    )  # fmt: skip
+    style.show(lesson_figures.moves_figure(evaluation.split("test")), key="moves_chart")
+
+
+def _leak_demo_for(result, evaluation) -> LeakDemo:
+    ss = st.session_state
+    cached = ss.get(_LEAK_CACHE)
+    if cached is not None and cached[0] == id(result):
+        return cached[1]
+    demo = leak_demo(result.run, result.data, evaluation)
+    ss[_LEAK_CACHE] = (id(result), demo)
+    return demo
+
+
+def leak_metrics_display(demo: LeakDemo) -> pd.DataFrame:
+    """Test metrics of the honest and leaked evaluations, and of persistence, as text."""
+    rows = {
+        HONEST_LABEL: demo.honest.loc["model"],
+        LEAKED_LABEL: demo.leaked.loc["model"],
+        PERSISTENCE_LABEL: demo.honest.loc["persistence"],
+    }
+    formats = {"RMSE": "{:,.2f}", "MAE": "{:,.2f}", "MAPE %": "{:.2f}", "Skill": "{:+.3f}"}
+    shown = pd.DataFrame(
+        {c: [("—" if not np.isfinite(r[c]) else f.format(r[c])) for r in rows.values()] for c, f in formats.items()},
+        index=list(rows),
+    )
+    shown.index.name = "forecast"
+    return shown
+
+
+def leak_panel(result, evaluation) -> None:
+    """The tutorial's look-ahead leak, demonstrated on the same trained model (off by default)."""
+    st.subheader("Demo: the tutorial's look-ahead leak", anchor=False)
+    on = st.toggle(
+        "Show what the tutorial's normalisation would report",
+        key=LEAK_TOGGLE,
+        help="Scores the same trained model again with the test period normalised by its own mean and std, "
+        "as the tutorial does. A demonstration only: it changes no stored number.",
+    )
+    if not on:
+        st.caption("Off: every number on this page is the honest one.")
+        return
+    try:
+        demo = _leak_demo_for(result, evaluation)
+    except Exception as exc:  # noqa: BLE001 - a message in the page, never a traceback
+        widgets.show_error(f"The leak demonstration could not be computed: {exc}")
+        return
+    st.warning("Demonstration of a mistake: the leaked numbers are NOT achievable.", icon=":material/science:")
+    left, right = st.columns([1, 1], gap="large")
+    with left:
+        st.table(leak_metrics_display(demo))
+        st.markdown(LEAK_TEXT)
+    with right:
+        style.show(lesson_figures.leak_figure(demo.predictions, y_title=result.data.config.target), key="leak_chart")
+
+
+def render(result, evaluation) -> None:
+    verdict_panel(evaluation)
+    leak_panel(result, evaluation)

@@ -1,0 +1,197 @@
+"""The fused LSTM layer equals Keras' LSTM: outputs, final states and gradients, on the same weights."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from model.fused_lstm import FusedLSTM, block_lstm_weights
+from model.network import build_network, lstm_layers
+from model.training import set_fused
+from tests.model.factories import make_config
+
+REPO = Path(__file__).resolve().parents[2]
+FEW = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+ATOL = 2e-5
+
+
+def _random_weights(layer, rng, scale):
+    return [(scale * rng.normal(size=w.shape)).astype("float32") for w in layer.get_weights()]
+
+
+def _close(a, b, what):
+    a, b = np.asarray(a), np.asarray(b)
+    tol = ATOL * max(1.0, float(np.max(np.abs(b))) if b.size else 1.0)
+    assert a.shape == b.shape, what
+    np.testing.assert_allclose(a, b, atol=tol, rtol=1e-4, err_msg=what)
+
+
+@FEW
+@given(
+    units=st.integers(1, 6),
+    input_size=st.integers(1, 5),
+    batch=st.integers(1, 5),
+    time_step=st.integers(1, 12),
+    scale=st.sampled_from([0.3, 1.0, 2.5]),  # 2.5 drives |c| past 3, BlockLSTM's default clip
+    with_state=st.booleans(),
+    seed=st.integers(0, 10_000),
+)
+def test_layer_forward_and_gradients_equal_keras_lstm(units, input_size, batch, time_step, scale, with_state, seed):
+    import keras
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    reference = keras.layers.LSTM(units, return_sequences=True, return_state=True)
+    fused = FusedLSTM(units, return_sequences=True, return_state=True)
+    reference.build((batch, time_step, input_size))
+    fused.build((batch, time_step, input_size))
+    weights = _random_weights(reference, rng, scale)
+    reference.set_weights(weights)
+    fused.set_weights(weights)
+    assert fused.fused_applies()  # the test is about the fused op, not Keras' fallback
+    x = tf.constant(rng.normal(size=(batch, time_step, input_size)).astype("float32") * scale)
+    state = [tf.constant(rng.normal(size=(batch, units)).astype("float32")) for _ in range(2)]
+    kwargs = {"initial_state": state} if with_state else {}
+    # A loss that weights every output differently, so a swapped gate or step cannot cancel out.
+    mix = [tf.constant(rng.normal(size=s).astype("float32")) for s in
+           ((batch, time_step, units), (batch, units), (batch, units))]
+
+    def run(layer):
+        with tf.GradientTape() as tape:
+            tape.watch([x, *state])
+            outs = layer(x, **kwargs)
+            loss = sum(tf.reduce_sum(o * m) for o, m in zip(outs, mix))
+        return outs, tape.gradient(loss, [x, *layer.trainable_variables, *(state if with_state else [])])
+
+    ref_outs, ref_grads = run(reference)
+    fused_outs, fused_grads = run(fused)
+    for name, a, b in zip(("sequence", "h", "c"), fused_outs, ref_outs):
+        _close(a, b, name)
+    for name, a, b in zip(("dx", "dkernel", "drecurrent", "dbias", "dh0", "dc0"), fused_grads, ref_grads):
+        _close(a, b, name)
+
+
+@FEW
+@given(
+    rnn_unit=st.integers(1, 8),
+    layer_num=st.integers(1, 3),
+    share_cell=st.booleans(),
+    dropout=st.sampled_from([0.0, 0.3]),
+    batch=st.sampled_from([1, 3, 8]),
+    time_step=st.integers(2, 10),  # the config's smallest window
+    input_size=st.integers(1, 4),
+)
+def test_network_forward_and_gradients_equal_keras_lstm(rnn_unit, layer_num, share_cell, dropout, batch, time_step, input_size):
+    """The whole network, fused vs Keras' loop, in training mode (dropout on) and inference."""
+    import tensorflow as tf
+
+    config = make_config(rnn_unit, layer_num, time_step, input_size, share_cell, dropout=dropout)
+    # Two builds from one config: same weights and, on a fresh build, the same dropout masks.
+    fused, reference = build_network(config), build_network(config)
+    set_fused(reference, False)
+    for a, b in zip(fused.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    rng = np.random.default_rng(rnn_unit * 100 + time_step)
+    x = tf.constant(rng.normal(size=(batch, time_step, input_size)).astype("float32"))
+    y = tf.constant(rng.normal(size=(batch, time_step, 1)).astype("float32"))
+
+    def run(model, training):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(model(x, training=training) - y))
+        return loss, tape.gradient(loss, model.trainable_variables)
+
+    for training in (True, False):
+        fused_loss, fused_grads = run(fused, training)
+        ref_loss, ref_grads = run(reference, training)
+        _close(fused_loss, ref_loss, f"loss training={training}")
+        for var, a, b in zip(fused.trainable_variables, fused_grads, ref_grads):
+            _close(a, b, f"d{var.path} training={training}")
+
+
+def test_fused_op_is_what_runs_and_switching_it_off_restores_keras_loop():
+    import tensorflow as tf
+
+    config = make_config(4, 2, 6, 3)
+    model = build_network(config)
+    spec = tf.TensorSpec([None, 6, 3], tf.float32)
+
+    def op_types():
+        graph = tf.function(lambda t: model(t, training=True)).get_concrete_function(spec).graph
+        return {op.type for op in graph.get_operations()}
+
+    assert "BlockLSTM" in op_types()
+    set_fused(model, False)
+    assert "BlockLSTM" not in op_types()
+    assert all(not layer.fused_applies() for layer in lstm_layers(model, config))
+
+
+def test_masked_input_falls_back_to_keras_and_still_agrees():
+    import keras
+
+    fused = FusedLSTM(3, return_sequences=True, return_state=True)
+    reference = keras.layers.LSTM(3, return_sequences=True, return_state=True)
+    x = np.random.default_rng(0).normal(size=(2, 5, 2)).astype("float32")
+    fused.build(x.shape)
+    reference.build(x.shape)
+    reference.set_weights(fused.get_weights())
+    mask = np.array([[True] * 5, [True, True, True, False, False]])
+    assert not fused.fused_applies(mask=mask)
+    for a, b in zip(fused(x, mask=mask), reference(x, mask=mask)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6)
+
+
+def test_block_weights_reorder_keras_gates_to_i_c_f_o():
+    kernel = np.arange(2 * 8, dtype="float32").reshape(2, 8)  # in=2, u=2: columns i0 i1 f0 f1 c0 c1 o0 o1
+    recurrent = 100 + np.arange(2 * 8, dtype="float32").reshape(2, 8)
+    bias = np.arange(8, dtype="float32")
+    w, b = block_lstm_weights(kernel, recurrent, bias)
+    stacked = np.concatenate([kernel, recurrent])
+    np.testing.assert_array_equal(np.asarray(w), stacked[:, [0, 1, 4, 5, 2, 3, 6, 7]])
+    np.testing.assert_array_equal(np.asarray(b), [0, 1, 4, 5, 2, 3, 6, 7])
+
+
+def test_saved_model_loads_in_safe_mode_in_a_fresh_process(tmp_path):
+    """save_run, then load_run in a new interpreter (nothing imported the layer there first)."""
+    from model.persistence import save_run
+    from model.training import TrainedRun
+    from model.windows import Normaliser
+
+    config = make_config(5, 2, 7, 3, share_cell=False)
+    model = build_network(config)
+    run = TrainedRun(model=model, config=config, normaliser=Normaliser(np.zeros(3), np.ones(3), 0.0, 1.0))
+    x = np.random.default_rng(4).normal(size=(4, 7, 3)).astype("float32")
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "expected.npy", run.predict(x))
+    save_run(run, tmp_path / "run")
+    script = (
+        "import numpy as np, sys\n"
+        "from model.persistence import load_run\n"
+        "run = load_run(sys.argv[1] + '/run')\n"
+        "names = sorted({type(layer).__name__ for layer in run.model.layers})\n"
+        "assert 'FusedLSTM' in names, names\n"
+        "got = run.predict(np.load(sys.argv[1] + '/x.npy'))\n"
+        "np.testing.assert_array_equal(got, np.load(sys.argv[1] + '/expected.npy'))\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("share_cell", [False, True])
+def test_keras_config_round_trips_as_the_same_layer(share_cell):
+    import keras
+
+    config = make_config(4, 2, 5, 2, share_cell=share_cell)
+    model = build_network(config)
+    clone = keras.Model.from_config(model.get_config())
+    assert [type(layer).__name__ for layer in clone.layers] == [type(layer).__name__ for layer in model.layers]
+    layer = lstm_layers(model, config)[0]
+    assert layer.get_config() == type(layer).from_config(layer.get_config()).get_config()
+    assert isinstance(layer, keras.layers.LSTM)
