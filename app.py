@@ -7,37 +7,42 @@ contract with the browser tests.
 
 import streamlit as st
 
-from components import runtime, widgets
-from components.session import query, state
+from components import store, widgets
+from components.session import query
 
-# Before anything else: Streamlit's per-run keras.clear_session() and full GC starve training.
-runtime.protect_background_training()
+def main() -> None:
+    st.set_page_config(
+        page_title="LSTM Lens",
+        page_icon="📈",
+        layout="wide",
+        menu_items={"About": "LSTM Lens: understand and tune a stacked LSTM on stock prices."},
+    )
 
-st.set_page_config(
-    page_title="LSTM Lens",
-    page_icon="📈",
-    layout="wide",
-    menu_items={"About": "LSTM Lens: understand and tune a stacked LSTM on stock prices."},
-)
+    PAGES = [
+        # The root URL is a hidden page that forwards to /data: a default page is served only at
+        # "/", so making Data the default would leave /data itself "Page not found".
+        st.Page("views/home.py", title="LSTM Lens", url_path="home", default=True, visibility="hidden"),
+        st.Page("views/data.py", title="Data", url_path="data", icon=":material/candlestick_chart:"),
+        st.Page("views/train.py", title="Train", url_path="train", icon=":material/model_training:"),
+        st.Page("views/results.py", title="Results", url_path="results", icon=":material/insights:"),
+        st.Page("views/shapes.py", title="Shapes", url_path="shapes", icon=":material/view_in_ar:"),
+        st.Page("views/runs.py", title="Runs", url_path="runs", icon=":material/table_chart:"),
+    ]
+    page = st.navigation(PAGES)
 
-PAGES = [
-    # The root URL is a hidden page that forwards to /data: a default page is served only at
-    # "/", so making Data the default would leave /data itself "Page not found".
-    st.Page("views/home.py", title="LSTM Lens", url_path="home", default=True, visibility="hidden"),
-    st.Page("views/data.py", title="Data", url_path="data", icon=":material/candlestick_chart:"),
-    st.Page("views/train.py", title="Train", url_path="train", icon=":material/model_training:"),
-    st.Page("views/results.py", title="Results", url_path="results", icon=":material/insights:"),
-    st.Page("views/shapes.py", title="Shapes", url_path="shapes", icon=":material/view_in_ar:"),
-]
-page = st.navigation(PAGES)
+    # The server's worker pool: created on the first page load of this process (later loads reuse
+    # it), its workers import TensorFlow in the background meanwhile; training never runs here.
+    store.pool()
+    query.load_query_params()
+    widgets.sidebar_summary()
+    if page.title != "Train":
+        widgets.sidebar_training_status()
 
-query.load_query_params()
-if state.needs_collect():
-    with st.spinner("Training finished: scoring the model on the test period…"):
-        state.collect_job()
-widgets.sidebar_summary()
-if page.title != "Train":
-    widgets.sidebar_training_status()
+    page.run()
+    query.sync_query_params()
 
-page.run()
-query.sync_query_params()
+
+# Streamlit runs this file as the module "__main__"; the worker pool's spawned processes re-run
+# it as "__mp_main__" (multiprocessing's spawn imports the main script), where nothing may run.
+if __name__ == "__main__":
+    main()
