@@ -54,7 +54,9 @@ def parallel_figure(frame, knobs: list[str], color_by: str = "skill", title: str
     colour = frame[color_by].astype(float).fillna(0.0).to_numpy()
     dims.append(dict(label=color_by, values=colour))
     fig = base_layout(go.Figure(go.Parcoords(
-        line=dict(color=colour, colorscale="RdYlGn", showscale=True, colorbar=dict(title=color_by)),
+        # Green is good: high skill and direction, low errors.
+        line=dict(color=colour, colorscale="RdYlGn", reversescale=color_by not in ("skill", "direction %"),
+                  showscale=True, colorbar=dict(title=color_by)),
         dimensions=dims,
     )), title, SMALL_HEIGHT)
     fig.update_layout(margin=dict(l=48, r=48, t=72, b=24))

@@ -106,7 +106,8 @@ def _compare(selected: list[int]) -> None:
         style.show(run_figures.loss_curves_figure(records.loss_curves(chosen)), key="runs_losses")
     frame = records.knob_metric_frame(chosen)
     with right:
-        colour = st.selectbox("Colour by", list(records.METRICS), key=PARALLEL_COLOUR)
+        colour = st.selectbox("Colour by", list(records.METRICS), index=list(records.METRICS).index("skill"),
+                              key=PARALLEL_COLOUR)
         style.show(run_figures.parallel_figure(frame, records.varying_knobs(frame), colour), key="runs_parallel")
     a, b = st.columns(2)
     varying = records.varying_knobs(frame) or list(records.NUMERIC_KNOBS)
