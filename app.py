@@ -1,17 +1,14 @@
-"""LSTM Lens: page config and navigation only; the pages live in components/.
+"""LSTM Lens: page config and navigation only; the pages live in components/pages/.
 
-Pages are thin scripts in views/ (one line each, calling ``components.<page>.render()``) so that
+Pages are thin scripts in views/ (one line each, calling a page module's ``render()``) so that
 ``AppTest.switch_page("views/train.py")`` can open them in tests; titles and url_paths are a
 contract with the browser tests.
 """
 
 import streamlit as st
 
-from components import runtime, widgets
-from components.session import query, state
-
-# Before anything else: Streamlit's per-run keras.clear_session() and full GC starve training.
-runtime.protect_background_training()
+from components import store, widgets
+from components.session import query
 
 st.set_page_config(
     page_title="LSTM Lens",
@@ -28,13 +25,14 @@ PAGES = [
     st.Page("views/train.py", title="Train", url_path="train", icon=":material/model_training:"),
     st.Page("views/results.py", title="Results", url_path="results", icon=":material/insights:"),
     st.Page("views/shapes.py", title="Shapes", url_path="shapes", icon=":material/view_in_ar:"),
+    st.Page("views/runs.py", title="Runs", url_path="runs", icon=":material/table_chart:"),
 ]
 page = st.navigation(PAGES)
 
+# The server's worker pool: created on the first page load of this process (later loads reuse
+# it) and its workers import TensorFlow in the background meanwhile; training never runs here.
+store.pool()
 query.load_query_params()
-if state.needs_collect():
-    with st.spinner("Training finished: scoring the model on the test period…"):
-        state.collect_job()
 widgets.sidebar_summary()
 if page.title != "Train":
     widgets.sidebar_training_status()

@@ -58,44 +58,60 @@ def url_warnings() -> None:
         st.warning(message, icon=":material/link:")
 
 
-def progress_text(progress) -> str:
-    if progress is None:
+def progress_text(progress: dict | None) -> str:
+    """The progress bar's text from a run's stored progress (None before the first batch)."""
+    if not progress:
         return "Preparing windows and compiling the network…"
-    return f"Epoch {progress.epoch} / {progress.epochs} · batch {progress.batch} / {progress.batches}"
+    return f"Epoch {progress.get('epoch')} / {progress.get('epochs')} · batch {progress.get('batch')} / {progress.get('batches')}"
+
+
+def run_label(record) -> str:
+    return f"Run {record.id}"
+
+
+def run_link(record, page: str = "views/results.py", container: Any = None) -> None:
+    """A link to the page showing this run (its id in the URL, no owner token: it cannot stop it)."""
+    where = container if container is not None else st
+    where.page_link(page, label=f"{run_label(record)} · {record.status}", icon=":material/link:",
+                    query_params={"run": str(record.id)})
 
 
 def sidebar_summary() -> None:
-    """What is loaded and trained, in the sidebar of every page."""
+    """What is loaded and which run is current, in the sidebar of every page."""
     ss = st.session_state
     prices = ss.get(state.PRICES)
+    record = state.current_run()
     with st.sidebar:
         st.caption("A stacked LSTM on stock prices, tensor by tensor.")
         if prices is not None:
             index = prices.frame.index
             st.caption(f"**Data** · {len(index):,} rows, {index[0]:%Y-%m-%d} → {index[-1]:%Y-%m-%d}")
-        result = ss.get(state.RESULT)
-        if result is not None:
-            cfg = result.run.config
+        if record is not None:
+            cfg = record.config
             st.caption(
-                f"**Model** · rnn_unit {cfg.rnn_unit}, layer_num {cfg.layer_num}, time_step {cfg.time_step}, "
-                f"{len(result.run.history)} epoch(s)"
+                f"**{run_label(record)}** ({record.status}) · rnn_unit {cfg.get('rnn_unit')}, layer_num "
+                f"{cfg.get('layer_num')}, time_step {cfg.get('time_step')}, {record.epochs_run} epoch(s)"
             )
 
 
 @st.fragment(run_every=1.0)
 def _sidebar_status_live() -> None:
-    job = state.get_job()
-    if job is None or not job.running:
-        # Training ended while the user was on another page: a full rerun stores the result
-        # (app.py collects it) and redraws this page, e.g. Results with the new model.
+    record = state.current_run()
+    if record is None or not record.active:
+        # The run ended while the user was on another page: a full rerun redraws this page,
+        # e.g. Results with the new model.
         st.rerun()
-    progress = job.progress
-    st.caption("Training in progress")
-    st.progress(progress.fraction if progress else 0.0, text=progress_text(progress))
+    if record.status == "queued":
+        st.caption(f"{run_label(record)} is queued")
+        return
+    progress = record.progress
+    st.caption(f"{run_label(record)} is training")
+    st.progress(float(progress.get("fraction") or 0.0) if progress else 0.0, text=progress_text(progress))
 
 
 def sidebar_training_status() -> None:
-    """On pages other than Train: a small live progress bar in the sidebar while training runs."""
-    if state.job_running():
+    """On pages other than Train: a small live progress bar in the sidebar while the current run trains."""
+    record = state.current_run()
+    if record is not None and record.active:
         with st.sidebar:
             _sidebar_status_live()

@@ -15,6 +15,8 @@ def private_run_store(tmp_path_factory):
     """Everything that records runs (the CLI, the pages) writes to a temporary store, never runs/."""
     previous = os.environ.get("LENS_DB")
     os.environ["LENS_DB"] = f"sqlite:///{tmp_path_factory.mktemp('runstore') / 'lens.db'}"
+    # The pages' worker pool (one per test process): one worker keeps the 2 cores for the tests.
+    os.environ.setdefault("LENS_WORKERS", "1")
     yield os.environ["LENS_DB"]
     if previous is None:
         os.environ.pop("LENS_DB", None)

@@ -1,23 +1,27 @@
 """Results: the trained model against the actual prices and the persistence baseline, in price units.
 
-Everything shown comes from the Evaluation computed once when training finished
-(``state.collect_job``); this page only selects rows and draws them.
+Shows the session's current run (the one trained here, opened on Runs, or ``?run=ID``).
+Everything shown was stored by the worker that trained it (``RunStore.load_evaluation``): this
+page never loads the model or TensorFlow, it only selects rows and draws them.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import widgets
+from components import store, widgets
 from components.figures import prices as price_figures, style, training as training_figures
 from components.pages import results_lessons
 from components.session import state
+from model.config import LstmConfig
+from model.windows import split_rows
 
 SHOW_TRAIN = "results_show_train"  # widget key: include the training period in the chart
 WINDOW = "results_window"  # widget key: the test window shown in next-window mode
-_ARCHIVES = "_run_archives"  # {id(result): zip bytes}, built on the first download click
 
 MODEL_LABEL = "LSTM model"
 BASELINE_LABEL = "Persistence (tomorrow = today)"
@@ -27,6 +31,25 @@ SKILL_TEXT = (
     "(up or down from the last known price) matches the actual move; persistence predicts no move, so it "
     "has no direction accuracy (—). RMSE and MAE are in price units."
 )
+
+
+@dataclass(frozen=True)
+class RunPrices:
+    """The part of the prepared data this page draws: the target column and where the splits start."""
+
+    config: LstmConfig
+    dates: pd.DatetimeIndex
+    target: np.ndarray
+    val_start: int
+    test_start: int
+
+
+def run_prices(record) -> RunPrices:
+    config = record.lstm_config
+    frame = store.prices(record)
+    val_start, test_start = split_rows(len(frame), config)
+    return RunPrices(config, pd.DatetimeIndex(frame.index), frame[config.target].to_numpy(dtype=np.float64),
+                     val_start, test_start)
 
 
 def _price_series(data) -> pd.Series:
@@ -136,23 +159,12 @@ def _residuals(evaluation, data) -> None:
     style.show(fig, key="residual_chart")
 
 
-def _archive_getter(result):
-    """A zero-argument callable for st.download_button: saves the run once, on the first click."""
-    cache: dict[int, bytes] = st.session_state.setdefault(_ARCHIVES, {})
-    key = id(result)
-
-    def build() -> bytes:
-        if key not in cache:
-            from model.persistence import run_archive
-
-            cache.clear()  # only the current result's archive is worth keeping
-            cache[key] = run_archive(result.run)
-        return cache[key]
-
-    return build
+def _archive_getter(run_id: int):
+    """A zero-argument callable for st.download_button: the zip is built on the click, not before."""
+    return lambda: store.store().run_archive(run_id)
 
 
-def _downloads(evaluation, result) -> None:
+def _downloads(evaluation, record) -> None:
     predictions = evaluation.predictions
     left, right = st.columns(2)
     left.download_button(
@@ -166,24 +178,27 @@ def _downloads(evaluation, result) -> None:
     )
     right.download_button(
         "Download trained run (ZIP)",
-        data=_archive_getter(result),
-        file_name="lstm-lens-run.zip",
+        data=_archive_getter(record.id),
+        file_name=f"lstm-lens-run-{record.id}.zip",
         mime="application/zip",
         on_click="ignore",
         width="stretch",
-        help="model.keras (the Keras model) and run.json (config, normalisation statistics, loss history).",
+        help="model.keras (the Keras model), run.json (config, normalisation statistics, loss history), the "
+        "predictions, the forecast, the price table and the run's record.",
     )
 
 
 def render() -> None:
     ss = st.session_state
     st.title("Results")
-    evaluation = ss.get(state.EVALUATION)
-    result = ss.get(state.RESULT)
-    running = state.job_running()
-    if evaluation is None or result is None:
-        if running:
+    record = state.current_run(with_history=True)
+    if not store.has_result(record):
+        if record is not None and record.active:
+            widgets.run_link(record, "views/train.py")
             st.info("Training is in progress: the results appear here as soon as it finishes.", icon=":material/hourglass_top:")
+        elif record is not None:
+            widgets.run_link(record)
+            widgets.show_error(store.summary(record))
         else:
             st.info("No model has been trained yet. Train one first; its predictions and metrics appear here.")
         error = ss.get(state.TRAIN_ERROR)
@@ -191,20 +206,24 @@ def render() -> None:
             widgets.show_error(error)
         st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
         return
+    try:
+        evaluation = store.evaluation(record)
+        data = run_prices(record)
+    except Exception as exc:  # noqa: BLE001 - a damaged run's files: a message, never a traceback
+        widgets.show_error(exc, kept="The run's record is still on the Runs page.")
+        return
 
-    run, data = result.run, result.data
-    config = run.config
-    if running:
-        st.info("A new model is training; these results are from the previous one.", icon=":material/hourglass_top:")
+    config = data.config
+    widgets.run_link(record)
     mode = "next day" if config.target_mode == "next_day" else f"next window ({config.time_step} days)"
     if config.target_as == "change":
         mode += ", predicting the change from the last known value"
     st.caption(
-        f"{result.summary} · rnn_unit {config.rnn_unit} · layer_num {config.layer_num} · time_step "
-        f"{config.time_step} · target {config.target}, {mode} · trained on {ss.get(state.RESULT_SOURCE, '')}"
+        f"{store.summary(record)} · rnn_unit {config.rnn_unit} · layer_num {config.layer_num} · time_step "
+        f"{config.time_step} · target {config.target}, {mode} · trained on {record.data_description}"
     )
     prices = ss.get(state.PRICES)
-    if prices is not None and prices.source != ss.get(state.RESULT_SOURCE):
+    if prices is not None and getattr(prices, "source", None) and prices.source not in record.data_description:
         st.info("The Data page now has other prices than this model was trained on; train again to use them.")
 
     metrics = evaluation.metrics
@@ -232,10 +251,10 @@ def render() -> None:
     with right:
         _residuals(evaluation, data)
 
-    results_lessons.render(result, evaluation)
+    results_lessons.render(record, evaluation)
 
     st.subheader("Downloads", anchor=False)
-    _downloads(evaluation, result)
+    _downloads(evaluation, record)
     with st.expander("Training history and settings"):
-        style.show(training_figures.loss_figure(run.history, best_epoch=run.best_epoch), key="results_loss_chart")
+        style.show(training_figures.loss_figure(record.history, best_epoch=record.best_epoch), key="results_loss_chart")
         st.json(config.to_dict(), expanded=False)

@@ -10,12 +10,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import widgets
+from components import store as run_store, widgets
 from components.figures import lessons as lesson_figures, style
 from model.lessons import BEATS, REPEATS, TIE, LeakDemo, leak_demo, verdict_of
 
 LEAK_TOGGLE = "results_leak_demo"  # widget key: show the leak demonstration (off by default)
-_LEAK_CACHE = "_leak_demo"  # (id(result), LeakDemo): computed once per trained model
 
 HONEST_LABEL = "Model, honest (training statistics)"
 LEAKED_LABEL = "Model, leaked (test-period statistics)"
@@ -55,14 +54,11 @@ def verdict_panel(evaluation) -> None:
     style.show(lesson_figures.moves_figure(evaluation.split("test")), key="moves_chart")
 
 
-def _leak_demo_for(result, evaluation) -> LeakDemo:
-    ss = st.session_state
-    cached = ss.get(_LEAK_CACHE)
-    if cached is not None and cached[0] == id(result):
-        return cached[1]
-    demo = leak_demo(result.run, result.data, evaluation)
-    ss[_LEAK_CACHE] = (id(result), demo)
-    return demo
+@st.cache_resource(max_entries=4, show_spinner="Scoring the same model with the tutorial's normalisation…")
+def _leak_demo(run_key: tuple[int, str], _record, _evaluation) -> LeakDemo:
+    """Computed once per stored run (``run_key``); loads the run's model, so TensorFlow, only here."""
+    trained, data, _ = run_store.trained(_record)
+    return leak_demo(trained, data, _evaluation)
 
 
 def leak_metrics_display(demo: LeakDemo) -> pd.DataFrame:
@@ -81,7 +77,7 @@ def leak_metrics_display(demo: LeakDemo) -> pd.DataFrame:
     return shown
 
 
-def leak_panel(result, evaluation) -> None:
+def leak_panel(record, evaluation) -> None:
     """The tutorial's look-ahead leak, demonstrated on the same trained model (off by default)."""
     st.subheader("Demo: the tutorial's look-ahead leak", anchor=False)
     on = st.toggle(
@@ -94,7 +90,7 @@ def leak_panel(result, evaluation) -> None:
         st.caption("Off: every number on this page is the honest one.")
         return
     try:
-        demo = _leak_demo_for(result, evaluation)
+        demo = _leak_demo(run_store.run_key(record), record, evaluation)
     except Exception as exc:  # noqa: BLE001 - a message in the page, never a traceback
         widgets.show_error(f"The leak demonstration could not be computed: {exc}")
         return
@@ -104,9 +100,9 @@ def leak_panel(result, evaluation) -> None:
         st.table(leak_metrics_display(demo))
         st.markdown(LEAK_TEXT)
     with right:
-        style.show(lesson_figures.leak_figure(demo.predictions, y_title=result.data.config.target), key="leak_chart")
+        style.show(lesson_figures.leak_figure(demo.predictions, y_title=record.lstm_config.target), key="leak_chart")
 
 
-def render(result, evaluation) -> None:
+def render(record, evaluation) -> None:
     verdict_panel(evaluation)
-    leak_panel(result, evaluation)
+    leak_panel(record, evaluation)

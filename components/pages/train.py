@@ -1,17 +1,17 @@
 """Train: the knobs, what they do to the network (parameters, windows, shapes), and live training.
 
-Training runs in a worker thread owned by this session (``state.start_job``); the progress panel
-is an ``st.fragment`` that polls it every half second only while it runs, so the page stays
-usable and the user can leave and come back. A knob change reruns only cheap arithmetic.
+Train records a queued run and hands it to the server's worker pool (``state.start_run``): the
+model trains in a worker process, never in the server. The progress panel is an ``st.fragment``
+that reads the run's stored progress every half second only while it is queued or running, so
+the page stays usable, and a reload or another tab with ``?run=ID`` shows the same progress.
+A knob change reruns only cheap arithmetic.
 """
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
-from components import widgets
+from components import store, widgets
 from components.figures import prices as price_figures, style, training as training_figures
 from components.session import knobs, state
 from model.config import LstmConfig
@@ -62,18 +62,22 @@ def _loss_chart(history, best_epoch=None, key="loss_chart") -> None:
     style.show(training_figures.loss_figure(history, log_y=log_y, best_epoch=best_epoch), key=key)
 
 
-def _draw_running(job) -> None:
-    progress = job.progress
-    elapsed = time.time() - (job.started_at or time.time())
-    fraction = progress.fraction if progress is not None else 0.0
-    left = None
-    if progress is not None and fraction > 0 and progress.elapsed > 0:
-        # The rate since fit started; the time since the last report has already passed.
-        left = max(0.0, progress.elapsed * (1 - fraction) / fraction - (elapsed - progress.elapsed))
-    stopping = job.stop_event.is_set()
+def _draw_queued(record) -> None:
+    ahead = store.pool().queue_position(record.id)
+    where = f", {ahead} ahead" if ahead else (", next" if ahead == 0 else "")
+    st.progress(0.0, text=f"Queued{where}: waiting for a free worker…")
+    if state.owns(record):
+        st.button("Stop", on_click=state.stop_run, args=(record.id,), help="Cancel this run before it starts.")
+
+
+def _draw_running(record) -> None:
+    progress = record.progress
+    elapsed, left = store.progress_times(progress)
+    fraction = float(progress.get("fraction") or 0.0) if progress else 0.0
+    stopping = record.stop_requested
     text = "Stopping after this batch…" if stopping else widgets.progress_text(progress)
-    st.progress(fraction, text=text)
-    latest = progress.history[-1] if progress is not None and progress.history else {}
+    st.progress(min(max(fraction, 0.0), 1.0), text=text)
+    latest = record.history[-1] if record.history else {}
     widgets.metric_row(
         [
             ("Elapsed", widgets.format_seconds(elapsed)),
@@ -82,48 +86,60 @@ def _draw_running(job) -> None:
             ("Validation loss", widgets.format_number(latest.get("val_loss"), 4)),
         ]
     )
-    st.button(
-        "Stop",
-        on_click=job.stop,
-        disabled=stopping,
-        help="End training after the current batch and keep the best weights trained so far.",
-    )
-    _loss_chart(progress.history if progress is not None else ())
+    if state.owns(record):
+        st.button(
+            "Stop",
+            on_click=state.stop_run,
+            args=(record.id,),
+            disabled=stopping,
+            help="End training after the current batch and keep the best weights trained so far.",
+        )
+    else:
+        st.caption("Another session started this run; only that session can stop it.")
+    _loss_chart(record.history)
 
 
 @st.fragment(run_every=POLL_SECONDS)
 def _live_panel() -> None:
-    job = state.get_job()
-    if job is None or not job.running:
-        st.rerun()  # a full rerun stores the result (app.py) and draws the finished panel
-    _draw_running(job)
-
-
-def _finished_panel() -> None:
-    ss = st.session_state
-    error = ss.get(state.TRAIN_ERROR)
-    if error:
-        kept = "The previous model's results are still on the Results page." if ss.get(state.RESULT) else None
-        widgets.show_error(error, kept=kept)
-    job = state.get_job()
-    result = ss.get(state.RESULT)
-    if result is None:
-        return
-    run = result.run
-    fresh = job is not None and job.result is result
-    if fresh:
-        st.success(result.summary, icon=":material/check_circle:")
+    record = state.current_run(with_history=True)
+    if record is None or not record.active:
+        st.rerun()  # a full rerun draws the finished panel and enables Train
+    widgets.run_link(record)
+    if record.status == "queued":
+        _draw_queued(record)
     else:
-        st.caption(f"Last trained model: {result.summary}")
+        _draw_running(record)
+
+
+def _finished_panel(record) -> None:
+    error = st.session_state.get(state.TRAIN_ERROR)
+    if error:
+        widgets.show_error(error)
+    if record is None:
+        return
+    widgets.run_link(record)
+    summary = store.summary(record)
+    if record.status == "failed":
+        widgets.show_error(summary)
+        return
+    if record.status == "interrupted" or record.stop_reason == "cancelled":
+        st.warning(summary, icon=":material/warning:")
+        return
+    if state.owns(record):
+        st.success(summary, icon=":material/check_circle:")
+    else:
+        st.caption(f"{widgets.run_label(record)}: {summary}")
     st.page_link("views/results.py", label="See the results", icon=":material/insights:")
-    _loss_chart(run.history, run.best_epoch, key="loss_chart_done")
+    full = store.store().get_run(record.id)
+    _loss_chart(full.history, full.best_epoch, key="loss_chart_done")
 
 
 def progress_panel() -> None:
-    if state.job_running():
+    record = state.current_run()
+    if record is not None and record.active:
         _live_panel()
     else:
-        _finished_panel()
+        _finished_panel(record)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,16 +284,16 @@ def render() -> None:
         problem = _summary(prices, config)
         if problem:
             st.error(problem, icon=":material/block:")
-        running = state.job_running()
+        running = state.run_in_progress()
         clicked = st.button(
             "Train",
             type="primary",
             disabled=running or problem is not None,
-            help="Prepare the windows and train in the background; you can switch pages meanwhile.",
+            help="Record a run and train it in a worker process; you can switch pages or reload meanwhile.",
         )
         if clicked:
             try:
-                state.start_job(prices, config)
+                state.start_run(prices, config)
             except Exception as exc:  # noqa: BLE001 - a message in the page, never a traceback
                 widgets.show_error(exc)
             else:

@@ -4,19 +4,27 @@ After every script run the knobs that differ from the defaults are written to th
 (``?rnn_unit=32&layer_num=3``), so a link reproduces a setting. A URL value that differs from
 what this session last wrote there (a shared link, or one edited by hand) is parsed with the
 knob's own rules and applied, with a warning for anything clamped, ignored or missing from the data.
+
+The session's current run is there too (``run=ID``), and once the session has started a run,
+its owner token (``owner=TOKEN``): a reload starts a new Streamlit session, which takes both back
+from the URL, so it reattaches to the run and may still stop it. The token is a capability of
+that tab's address; the links the pages show (``run_url``) carry only the run id, so a shared
+link shows the run but cannot stop it.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from components.session import knobs
+from components.session import knobs, state
 from model.config import KNOBS
 from model.errors import ConfigError
 from model.presets import CUSTOM, DEFAULT_PRESET
 
 _WRITTEN = "_query_written"  # {name: text} as this session last wrote them
 PRESET_PARAM = "preset"  # ?preset=tutorial: applied first, so knob values in the link override it
+RUN_PARAM = "run"
+OWNER_PARAM = "owner"
 
 
 def load_query_params() -> None:
@@ -52,8 +60,30 @@ def load_query_params() -> None:
     if linked_columns or warnings:
         # A column the link names but the data lacks is a warning like any other bad value.
         warnings += [f"From the link: {note}" for note in notes]
+    _load_run(written, warnings)
     if warnings:
         ss[knobs.URL_WARNINGS] = list(ss.get(knobs.URL_WARNINGS) or []) + warnings
+
+
+def _load_run(written: dict[str, str], warnings: list[str]) -> None:
+    """The run (and owner token) from the link, when it differs from what this session wrote."""
+    owner = st.query_params.get(OWNER_PARAM)
+    if owner and state.owner_token() is None:
+        st.session_state[state.OWNER] = owner  # a reload of the tab that started the run
+    raw = st.query_params.get(RUN_PARAM)
+    if raw is None or raw == written.get(RUN_PARAM):
+        return
+    written[RUN_PARAM] = raw
+    try:
+        run_id = int(raw)
+        if run_id < 1:
+            raise ValueError
+    except ValueError:
+        warnings.append(f"Ignored run={raw!r} from the link: a run id is a whole number from 1.")
+        return
+    state.set_current_run(run_id)
+    if state.current_run() is None:
+        warnings.append(f"Run {run_id} from the link is not in the run store (deleted?).")
 
 
 def sync_query_params() -> None:
@@ -72,10 +102,18 @@ def sync_query_params() -> None:
             st.query_params[spec.url_name] = text
     # The preset's name too (the knobs above already reproduce it; the name says what it is).
     preset = knobs.active_preset()
-    if preset not in (CUSTOM, DEFAULT_PRESET):
-        written[PRESET_PARAM] = preset
-        if st.query_params.get(PRESET_PARAM) != preset:
-            st.query_params[PRESET_PARAM] = preset
-    elif PRESET_PARAM in st.query_params:
-        del st.query_params[PRESET_PARAM]
+    _sync_param(PRESET_PARAM, preset if preset not in (CUSTOM, DEFAULT_PRESET) else None, written)
+    _sync_param(RUN_PARAM, state.current_run_id(), written)
+    _sync_param(OWNER_PARAM, state.owner_token(), written)
     st.session_state[_WRITTEN] = written
+
+
+def _sync_param(name: str, value, written: dict[str, str]) -> None:
+    if value is None:
+        if name in st.query_params:
+            del st.query_params[name]
+        return
+    text = str(value)
+    written[name] = text
+    if st.query_params.get(name) != text:
+        st.query_params[name] = text

@@ -1,20 +1,22 @@
-"""Session state of one browser session: the price table in use and the training job.
+"""Session state of one browser session: the price table in use and the id of its current run.
 
 Everything per user lives in ``st.session_state`` (never in ``st.cache_resource``), so one
-session's data or training never reaches another. The knobs live in ``session.knobs`` and the
-URL in ``session.query``.
+session's data never reaches another. Training itself is a stored run (``model.runs``) trained
+by the server's worker pool (``components.store``); the session holds only the run's id and an
+owner token (the run records it: only that token can stop the run). Both are in the URL too
+(``session.query``: ``?run=ID&owner=TOKEN``), so a reload, which starts a new session, picks
+them up again. The knobs live in ``session.knobs``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import secrets
 
 import streamlit as st
 
 from model.config import LstmConfig
 from model.data import PriceTable, load_sample
-from model.errors import LensError
+from model.errors import LensError, RunNotFoundError, StopRefusedError, StoreError
 
 # ---------------------------------------------------------------------------------------------
 # Session-state keys (other pages and tests rely on these names)
@@ -22,13 +24,9 @@ from model.errors import LensError
 
 PRICES = "prices"  # PriceTable in use
 DATA_ERROR = "data_error"  # message of the last failed load (the data in use is kept)
-JOB = "job"  # model.jobs.TrainingJob of this session, running or finished
-JOB_SOURCE = "job_source"  # description of the data the job trains on
-RESULT = "result"  # model.jobs.JobResult of the last finished training
-RESULT_SOURCE = "result_source"  # description of the data RESULT was trained on
-EVALUATION = "evaluation"  # model.evaluation.Evaluation of RESULT, computed once
-TRAIN_ERROR = "train_error"  # message of the last failed training or evaluation
-_COLLECTED = "_collected_job"  # id() of the job whose result is stored
+RUN_ID = "run_id"  # id of the session's current run (trained here, opened from Runs or a link)
+OWNER = "owner_token"  # this session's owner token, created when it first starts a run
+TRAIN_ERROR = "train_error"  # message of the last training request that could not be made
 
 SAMPLE_DEFAULT = "GOOG"
 
@@ -56,70 +54,80 @@ def set_prices(table: PriceTable) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Training job
+# The current run
 # ---------------------------------------------------------------------------------------------
 
 
-def get_job():
-    return st.session_state.get(JOB)
+def owner_token(create: bool = False) -> str | None:
+    """The token this session's runs are recorded with (only it can stop them)."""
+    ss = st.session_state
+    if ss.get(OWNER) is None and create:
+        ss[OWNER] = secrets.token_urlsafe(12)
+    return ss.get(OWNER)
 
 
-def job_running() -> bool:
-    job = get_job()
-    return job is not None and job.running
+def current_run_id() -> int | None:
+    return st.session_state.get(RUN_ID)
 
 
-def start_job(prices: PriceTable, config: LstmConfig):
-    """Start training in a worker thread owned by this session (never two at once)."""
-    from model.jobs import TrainingJob
+def set_current_run(run_id: int | None) -> None:
+    """Make a run the one Train, Results, Shapes and the sidebar show."""
+    st.session_state[RUN_ID] = None if run_id is None else int(run_id)
 
-    if job_running():
+
+def current_run(*, with_history: bool = False):
+    """The current run as stored now (a fresh read), or None; a deleted run stops being current."""
+    from components import store
+
+    run_id = current_run_id()
+    if run_id is None:
+        return None
+    try:
+        return store.store().get_run(run_id, with_history=with_history)
+    except RunNotFoundError:
+        set_current_run(None)
+        return None
+    except StoreError:
+        return None  # the database is unreachable for now; app.py shows why
+
+
+def owns(record) -> bool:
+    """Whether this session started the run (and so may stop it)."""
+    return record is not None and record.owner is not None and record.owner == owner_token()
+
+
+def run_in_progress() -> bool:
+    """This session has a run queued or training (it starts no second one meanwhile)."""
+    record = current_run()
+    return record is not None and record.active and owns(record)
+
+
+def start_run(prices: PriceTable, config: LstmConfig) -> int:
+    """Record a queued run and hand it to the worker pool; it becomes the current run."""
+    from components import store
+
+    if run_in_progress():
         raise LensError("A training run is already in progress: stop it first.")
-    job = TrainingJob(prices.frame, config.validate()).start()
-    ss = st.session_state
-    ss[JOB] = job
-    ss[JOB_SOURCE] = prices.source
-    ss[TRAIN_ERROR] = None
-    return job
+    config = config.validate()
+    runs = store.store()
+    run_id = runs.create_run(config, prices, "ui", owner=owner_token(create=True))
+    try:
+        store.pool().submit(run_id)
+    except StoreError as exc:
+        runs.fail(run_id, str(exc))
+        raise
+    set_current_run(run_id)
+    st.session_state[TRAIN_ERROR] = None
+    return run_id
 
 
-def needs_collect() -> bool:
-    """True when a job has finished and its result is not stored yet."""
-    ss = st.session_state
-    job = ss.get(JOB)
-    return job is not None and not job.running and ss.get(_COLLECTED) != id(job)
-
-
-def collect_job(on_evaluate: Callable[[], Any] | None = None) -> bool:
-    """Once a finished job is seen: store its result and its evaluation (computed once).
-
-    Returns True when something new was stored. A failed job or evaluation leaves the previous
-    result in place and sets TRAIN_ERROR. The job is marked as collected only after its outcome
-    is stored: if the run is interrupted meanwhile (the user switches pages while the model is
-    being scored, which raises Streamlit's rerun exception), the next run scores it again.
-    """
-    if not needs_collect():
-        return False
-    ss = st.session_state
-    job = ss[JOB]
-    if job.error is not None or job.result is None:
-        ss[TRAIN_ERROR] = job.error or "Training ended without a result."
-        ss[_COLLECTED] = id(job)
-        return True
-    from model.evaluation import evaluate
+def stop_run(run_id: int) -> str | None:
+    """Ask the run to stop (a Stop button callback); the refusal's message, if any, goes to TRAIN_ERROR."""
+    from components import store
 
     try:
-        if on_evaluate is not None:
-            on_evaluate()
-        evaluation = evaluate(job.result.run, job.result.data)
-    except Exception as exc:  # noqa: BLE001 - a message in the page, never a traceback
-        message = str(exc) if isinstance(exc, LensError) else f"Scoring the trained model failed: {type(exc).__name__}: {exc}"
-        ss[TRAIN_ERROR] = message
-        ss[_COLLECTED] = id(job)
-        return True
-    ss[RESULT] = job.result
-    ss[EVALUATION] = evaluation
-    ss[RESULT_SOURCE] = ss.get(JOB_SOURCE, "")
-    ss[TRAIN_ERROR] = None
-    ss[_COLLECTED] = id(job)
-    return True
+        store.store().request_stop(run_id, owner_token())
+    except (StopRefusedError, StoreError) as exc:
+        st.session_state[TRAIN_ERROR] = str(exc)
+        return str(exc)
+    return None

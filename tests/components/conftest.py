@@ -18,7 +18,8 @@ REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "app.py")
 TIMEOUT = 60  # seconds: the first run that touches TensorFlow imports it (~4 s, more on a busy CPU)
 
-PAGES = {"data": "views/data.py", "train": "views/train.py", "results": "views/results.py", "shapes": "views/shapes.py"}
+PAGES = {"data": "views/data.py", "train": "views/train.py", "results": "views/results.py", "shapes": "views/shapes.py",
+         "runs": "views/runs.py"}
 
 
 def new_app(**query: str) -> AppTest:
@@ -91,3 +92,25 @@ def price_csv(rows: int = 120, *, seed: int = 0, header: tuple[str, ...] = ("Dat
 @pytest.fixture
 def app() -> AppTest:
     return new_app()
+
+
+def wait_run(run_id: int, timeout: float = 120.0):
+    """Block until the worker pool has ended the run; return it as stored."""
+    from components import store
+
+    record = store.pool().wait(run_id, timeout=timeout)
+    assert not record.active, f"run {run_id} still {record.status} after {timeout:.0f} s"
+    return record
+
+
+def stored_run(frame: pd.DataFrame | None = None, config=None, *, owner: str | None = None, timeout: float = 120.0):
+    """A tiny run trained by the pages' worker pool (as the Train page would), returned when it ended."""
+    from components import store
+    from model.config import LstmConfig
+    from model.data import load_sample
+
+    prices = load_sample("GOOG") if frame is None else frame
+    config = config or LstmConfig(rnn_unit=4, layer_num=1, time_step=5, epochs=1)
+    run_id = store.store().create_run(config, prices, "ui", owner=owner)
+    store.pool().submit(run_id)
+    return wait_run(run_id, timeout)

@@ -35,7 +35,7 @@ def test_data_page_loads_sample_and_draws_candlestick(app):
     assert app.dataframe, "the table head is shown"
 
 
-@pytest.mark.parametrize("page", ["train", "results", "shapes"])
+@pytest.mark.parametrize("page", ["train", "results", "shapes", "runs"])
 def test_each_page_renders_without_exception(app, page):
     goto(app, page)
     assert_clean(app)
@@ -124,7 +124,7 @@ def test_too_few_rows_for_time_step_is_refused_before_training(app):
     errors = texts(app, "error")
     assert any("Too few rows for time_step 60" in e and "Lower time_step to at most" in e for e in errors), errors
     assert button(app, "Train").disabled
-    assert app.session_state.get("job") is None
+    assert app.session_state.get("run_id") is None
 
 
 def test_knob_change_rerun_is_fast(app):

@@ -23,6 +23,7 @@ def app_server(tmp_path_factory):
     server = harness.start_server(
         log_path=harness.ARTIFACTS / "e2e-server.log",
         cache_dir=tmp_path_factory.mktemp("lstm-lens-cache"),
+        env={"LENS_DB": f"sqlite:///{tmp_path_factory.mktemp('e2e-runs') / 'lens.db'}"},
     )
     try:
         harness.wait_healthy(server, timeout=60)

@@ -113,6 +113,15 @@ class AppServer:
             self._owned_tmp = None
 
 
+def kill_process_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGKILL the server and its worker processes at once (a crash: no clean-up runs)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    proc.wait(timeout)
+
+
 def stop_process_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
     if proc.poll() is not None:
         return
@@ -131,12 +140,13 @@ def stop_process_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
 
 
 def start_server(
-    log_path: Path | None = None, cache_dir: Path | None = None, app: str = "app.py"
+    log_path: Path | None = None, cache_dir: Path | None = None, app: str = "app.py", env: dict | None = None
 ) -> AppServer:
     """Popen ``streamlit run app.py`` on a free loopback port, in its own process group.
 
     Does not wait: call :func:`wait_healthy`. ``cache_dir`` (``LSTM_LENS_CACHE``) defaults to a
-    fresh temporary directory removed by :meth:`AppServer.stop`.
+    fresh temporary directory removed by :meth:`AppServer.stop`. ``env`` adds or overrides
+    environment variables (e.g. ``LENS_DB``: each test server gets its own run store).
     """
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -145,7 +155,7 @@ def start_server(
     if cache_dir is None:
         owned = tempfile.TemporaryDirectory(prefix="lstm-lens-cache-")
         cache_dir = Path(owned.name)
-    env = dict(os.environ)
+    env = {**os.environ, **(env or {})}
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     env["LSTM_LENS_CACHE"] = str(cache_dir)
     env.setdefault("PYTHONUNBUFFERED", "1")

@@ -34,27 +34,42 @@ TRACE_MACS = 8_000_000_000
 
 
 @dataclass(frozen=True, eq=False)
+class StoredModel:
+    """The current run's model as loaded from the run store (``run`` is a ``model.training.TrainedRun``)."""
+
+    run_id: int
+    run: Any
+
+
+@dataclass(frozen=True, eq=False)
 class Source:
     trained: bool
     config: LstmConfig  # what the model was built with (batch size: the knob's)
-    result: Any  # the JobResult whose model is traced, or None
+    result: StoredModel | None  # the stored run whose model is traced, or None
     label: str
     why_fresh: str | None = None
 
 
 def choose_model(config: LstmConfig) -> Source:
-    """The trained model when it is the same network as the knobs describe, else fresh weights."""
-    result = st.session_state.get(state.RESULT)
+    """The current run's model when it is the same network as the knobs describe, else fresh weights."""
+    from components import store
+
+    record = state.current_run()
     fresh = f"fresh untrained weights (seed {config.seed})"
-    if result is None:
+    if not store.has_result(record):
         return Source(False, config, None, fresh)
-    run_cfg = result.run.config
+    run_cfg = record.lstm_config
     if same_network(run_cfg, config):
-        epochs = len(result.run.history)
-        label = f"the trained model ({epochs} epoch{'s' if epochs != 1 else ''})"
+        try:
+            trained_run = store.trained(record)[0]  # cached per run: loaded once, in Keras safe mode
+        except LensError as exc:
+            return Source(False, config, None, fresh, f"Run {record.id}'s model could not be loaded ({exc}).")
+        epochs = len(trained_run.history)
+        label = f"the trained model of run {record.id} ({epochs} epoch{'s' if epochs != 1 else ''})"
+        result = StoredModel(record.id, trained_run)
         return Source(True, run_cfg.replace(batch_size=config.batch_size), result, label)
     why = (
-        f"The trained model has rnn_unit {run_cfg.rnn_unit}, layer_num {run_cfg.layer_num}, time_step "
+        f"The trained model (run {record.id}) has rnn_unit {run_cfg.rnn_unit}, layer_num {run_cfg.layer_num}, time_step "
         f"{run_cfg.time_step}, {run_cfg.input_size} feature(s)"
         + (", a shared cell" if run_cfg.share_cell else "")
         + "; these settings differ, so fresh weights are traced."

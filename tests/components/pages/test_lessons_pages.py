@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 
 from components.pages import results_lessons, train as train_page
-from components.session import knobs
+from components import store as run_store
+from components.session import knobs, state
 from model.presets import PRESETS
-from tests.components.conftest import assert_clean, button, chart_titles, goto, new_app, texts
+from tests.components.conftest import assert_clean, button, chart_titles, goto, new_app, texts, wait_run
 
 pytestmark = pytest.mark.slow
 
@@ -83,13 +84,13 @@ def test_results_say_whether_it_learned_and_show_the_leak_demo_on_request():
     at.radio(key="target_as").set_value("price")  # the leak shows best on a price target
     at.run()
     button(at, "Train").click().run()
-    job = at.session_state["job"]
-    assert job.wait(180) and job.error is None, job.error
+    run_id = at.session_state[state.RUN_ID]
+    record = wait_run(run_id, 180)
+    assert record.status == "finished", record.error
     at.run()
     goto(at, "results")
     assert_clean(at)
-    evaluation = at.session_state["evaluation"]
-    stored = evaluation.metrics.copy()
+    stored = run_store.store().load_evaluation(run_id).metrics.copy()
 
     assert "Did it learn anything?" in [s.value for s in at.subheader]
     said = texts(at, "success") + texts(at, "info") + texts(at, "warning")
@@ -114,9 +115,9 @@ def test_results_say_whether_it_learned_and_show_the_leak_demo_on_request():
     leak = [s for s in specs if "honest vs leaked" in (s["layout"].get("title") or {}).get("text", "")]
     assert [t["name"] for t in leak[0]["data"]] == ["actual", "honest (training statistics)", "leaked (test-period statistics)"]
     # The stored metrics and the metrics table are the honest ones, with the demo on and off.
-    pd.testing.assert_frame_equal(at.session_state["evaluation"].metrics, stored)
+    pd.testing.assert_frame_equal(run_store.store().load_evaluation(run_id).metrics, stored)
     assert at.metric[0].label == "Model RMSE"
     main_table = at.table[0].value
     assert main_table.iloc[0]["RMSE"] == shown.loc[results_lessons.HONEST_LABEL, "RMSE"]
     at.toggle(key=results_lessons.LEAK_TOGGLE).set_value(False).run()
-    pd.testing.assert_frame_equal(at.session_state["evaluation"].metrics, stored)
+    pd.testing.assert_frame_equal(run_store.store().load_evaluation(run_id).metrics, stored)

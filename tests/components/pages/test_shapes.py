@@ -31,6 +31,7 @@ from tests.components.conftest import (
     new_app,
     plotly_specs,
     price_csv,
+    stored_run,
     texts,
 )
 
@@ -273,18 +274,12 @@ def test_gate_panel_at_step_5_with_the_parameter_count():
 
 
 def test_trained_model_is_traced_when_its_architecture_matches():
-    from model.jobs import JobResult
-    from model.network import build_network
-    from model.training import TrainedRun
-    from model.windows import prepare_data
+    """The current run's model, loaded from the run store (Keras safe mode), is traced."""
+    from components import store
 
-    at = goto(new_app(), "shapes")
-    config = LstmConfig(rnn_unit=8, layer_num=1, time_step=10)
-    data = prepare_data(at.session_state[state.PRICES].frame, config)
-    run = TrainedRun(model=build_network(config), config=config, normaliser=data.normaliser,
-                     history=[{"loss": 1.0}, {"loss": 0.5}])  # fmt: skip
-    at.session_state[state.RESULT] = JobResult(run=run, data=data, summary="test run")
-    at.run()
+    record = stored_run(config=LstmConfig(rnn_unit=8, layer_num=1, time_step=10, epochs=2))
+    assert record.status == "finished", record.error
+    at = goto(new_app(run=str(record.id)), "shapes")
     assert_clean(at)
     body = "\n".join(m.value for m in at.markdown)
     assert "fresh untrained weights" in body
@@ -293,9 +288,9 @@ def test_trained_model_is_traced_when_its_architecture_matches():
         at.number_input(key=key).set_value(value).run()
     assert_clean(at)
     body = "\n".join(m.value for m in at.markdown)
-    assert "**Model:** the trained model (2 epochs)" in body
+    assert f"**Model:** the trained model of run {record.id} (2 epochs)" in body
     assert "normalised with the trained model's statistics" in body
-    assert at.session_state[model_choice.SHOWN_TRACE].model is run.model
+    assert at.session_state[model_choice.SHOWN_TRACE].model is store.trained(record)[0].model  # cached per run
     check_step(at, 1)
 
 

@@ -1,13 +1,11 @@
-"""Figure builders draw what they are given with one style; the runtime guard is in place."""
+"""Figure builders draw what they are given with one style."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from components import runtime
 from components.figures import prices as price_figures, style, training as training_figures
-from tests.components.conftest import assert_clean, new_app
 
 
 def _frame(columns=("open", "high", "low", "close", "volume"), rows=30) -> pd.DataFrame:
@@ -53,9 +51,3 @@ def test_residual_and_horizon_figures_handle_empty_input():
     assert len(price_figures.horizon_error_figure(pd.DataFrame()).data) == 0
     errors = pd.DataFrame({"LSTM model": [1.0, 2.0], "Persistence": [1.5, 2.5]}, index=[1, 2])
     assert [t.type for t in price_figures.horizon_error_figure(errors).data] == ["bar", "bar"]
-
-
-def test_app_turns_off_streamlits_per_run_keras_reset_and_full_gc():
-    at = new_app().run()
-    assert_clean(at)
-    assert runtime.is_protected()

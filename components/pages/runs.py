@@ -1,0 +1,169 @@
+"""Runs: every stored training (Train page, command line, sweeps) in one table; open, compare, delete.
+
+The records come from ``components.pages.runs_records`` (pure) and the figures from
+``components.figures.runs``; this page only lays them out. Selecting two or more rows compares them.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import store, widgets
+from components.figures import runs as run_figures, style
+from components.pages import runs_records as records
+from components.session import knobs, state
+from model.config import KNOBS
+from model.errors import LensError
+
+TABLE = "runs_table"  # widget key of the table (its selection)
+CONFIRM_DELETE = "runs_confirm_delete"  # run ids waiting for the user's confirmation
+OPENED = "runs_opened"  # id of the run just opened (for the message)
+ERROR = "runs_error"  # why the last open or delete did not happen (shown once)
+FILTER_DATA, FILTER_STATUS, FILTER_ORIGIN = "runs_filter_data", "runs_filter_status", "runs_filter_origin"
+FILTER_KNOB, FILTER_KNOB_VALUES = "runs_filter_knob", "runs_filter_knob_values"
+SCATTER_KNOB, SCATTER_METRIC, PARALLEL_COLOUR = "runs_scatter_knob", "runs_scatter_metric", "runs_parallel_colour"
+MAX_COMPARED = 12  # runs drawn in the comparison (their evaluations are read from disk)
+
+
+def _filters(table, knob_table) -> records.RunFilter:
+    with st.expander("Filter", expanded=False):
+        a, b, c = st.columns(3)
+        data = a.multiselect("Data", sorted(table["data"].unique()), key=FILTER_DATA)
+        status = b.multiselect("Status", sorted(table["status"].unique()), key=FILTER_STATUS)
+        origin = c.multiselect("Origin", sorted(table["origin"].unique()), key=FILTER_ORIGIN)
+        d, e = st.columns([1, 2])
+        knob = d.selectbox("Knob", [None, *KNOBS], key=FILTER_KNOB, format_func=lambda k: "any knob…" if k is None else k)
+        values: list[str] = []
+        if knob:
+            values = e.multiselect(f"{knob} is one of", sorted(knob_table[knob].unique()), key=FILTER_KNOB_VALUES)
+    return records.RunFilter(tuple(data), tuple(status), tuple(origin), knob, tuple(values))
+
+
+def _open(run_id: int) -> None:
+    """Button callback: the run becomes current (Results, Shapes) and its knobs go to Train."""
+    try:
+        record = store.store().get_run(run_id, with_history=False)
+    except LensError as exc:
+        st.session_state[ERROR] = str(exc)
+        return
+    state.set_current_run(run_id)
+    knobs.apply_config(record.lstm_config)
+    st.session_state[OPENED] = run_id
+
+
+def _ask_delete(run_ids: list[int]) -> None:
+    st.session_state[CONFIRM_DELETE] = list(run_ids)
+
+
+def _delete(run_ids: list[int]) -> None:
+    errors = []
+    for run_id in run_ids:
+        try:
+            store.store().delete_run(run_id)
+        except LensError as exc:
+            errors.append(str(exc))
+    st.session_state[CONFIRM_DELETE] = None
+    st.session_state[ERROR] = " ".join(errors) or None
+
+
+def _actions(table, selected: list[int]) -> None:
+    left, middle, right, far = st.columns(4)
+    left.download_button("Download table (CSV)", data=records.table_csv(table), file_name="lstm-lens-runs.csv",
+                         mime="text/csv", on_click="ignore", width="stretch")  # fmt: skip
+    if not selected:
+        st.caption("Select rows to open, download, delete or compare runs.")
+        return
+    first = selected[0]
+    middle.button(f"Open run {first}", on_click=_open, args=(first,), width="stretch",
+                  help="Make it the current run: Results and Shapes show it, Train gets its knobs.")
+    right.download_button(f"Download run {first} (ZIP)", data=lambda: store.store().run_archive(first),
+                          file_name=f"lstm-lens-run-{first}.zip", mime="application/zip", on_click="ignore",
+                          width="stretch")  # fmt: skip
+    far.button(f"Delete {len(selected)} run(s)", on_click=_ask_delete, args=(selected,), width="stretch")
+    pending = st.session_state.get(CONFIRM_DELETE)
+    if pending:
+        names = ", ".join(str(i) for i in pending)
+        st.warning(f"Delete run(s) {names} with their files? This cannot be undone.", icon=":material/delete:")
+        yes, no, _ = st.columns([1, 1, 4])
+        yes.button("Yes, delete", type="primary", on_click=_delete, args=(pending,))
+        no.button("Cancel", on_click=_ask_delete, args=([],))
+
+
+def _compare(selected: list[int]) -> None:
+    st.subheader(f"Comparing {len(selected)} runs", anchor=False)
+    if len(selected) > MAX_COMPARED:
+        st.info(f"Only the first {MAX_COMPARED} selected runs are compared.")
+        selected = selected[:MAX_COMPARED]
+    runs = store.store()
+    chosen = [runs.get_run(run_id) for run_id in selected]
+    group = records.comparable_runs(chosen)
+    for run_id, why in group.left_out:
+        st.caption(f"Run {run_id} is left out of the prediction overlay: {why}.")
+    overlay = records.prediction_overlay(group.runs, [store.evaluation(r) for r in group.runs])
+    style.show(run_figures.overlay_figure(overlay), key="runs_overlay")
+    left, right = st.columns(2, gap="large")
+    with left:
+        style.show(run_figures.loss_curves_figure(records.loss_curves(chosen)), key="runs_losses")
+    frame = records.knob_metric_frame(chosen)
+    with right:
+        colour = st.selectbox("Colour by", list(records.METRICS), index=list(records.METRICS).index("skill"),
+                              key=PARALLEL_COLOUR)
+        style.show(run_figures.parallel_figure(frame, records.varying_knobs(frame), colour), key="runs_parallel")
+    a, b = st.columns(2)
+    varying = records.varying_knobs(frame) or list(records.NUMERIC_KNOBS)
+    knob = a.selectbox("Knob (x)", varying, key=SCATTER_KNOB) if varying else None
+    metric = b.selectbox("Metric (y)", list(records.METRICS), key=SCATTER_METRIC)
+    if knob not in frame.columns:
+        knob = varying[0]
+    style.show(run_figures.scatter_figure(frame, knob, metric), key="runs_scatter")
+
+
+def _opened_message() -> None:
+    opened = st.session_state.pop(OPENED, None)
+    if opened is None:
+        return
+    st.success(f"Run {opened} is the current run; its knobs are on the Train page.", icon=":material/check_circle:")
+    a, b, c = st.columns(3)
+    a.page_link("views/results.py", label="Results", icon=":material/insights:")
+    b.page_link("views/shapes.py", label="Shapes", icon=":material/view_in_ar:")
+    c.page_link("views/train.py", label="Train", icon=":material/model_training:")
+
+
+def render() -> None:
+    st.title("Runs")
+    error = st.session_state.pop(ERROR, None)
+    if error:
+        widgets.show_error(error)
+    _opened_message()
+    try:
+        listed = store.store().list_runs()
+    except LensError as exc:
+        widgets.show_error(exc)
+        return
+    if not listed:
+        st.info("No runs yet: every training (Train page, `python -m model.train`, sweeps) is stored here.")
+        st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
+        return
+    table = records.runs_table(listed)
+    knob_table = records.knob_values(listed)
+    shown = records.filter_runs(table, knob_table, _filters(table, knob_table))
+    st.caption(f"{len(shown):,} of {len(table):,} runs, newest first. Select rows to compare them.")
+    event = st.dataframe(
+        shown,
+        key=TABLE,
+        on_select="rerun",
+        selection_mode="multi-row",
+        hide_index=True,
+        column_config={
+            "when": st.column_config.DatetimeColumn("when (UTC)", format="YYYY-MM-DD HH:mm"),
+            "test RMSE": st.column_config.NumberColumn(format="%.3f"),
+            "skill": st.column_config.NumberColumn(format="%+.3f", help="1 − RMSE model / RMSE persistence"),
+            "direction %": st.column_config.NumberColumn(format="%.1f"),
+            "parameters": st.column_config.NumberColumn(format="%d"),
+        },
+    )
+    rows = list(event.selection.rows) if event is not None else []
+    selected = [int(shown.iloc[i]["run"]) for i in rows if i < len(shown)]
+    _actions(shown, selected)
+    if len(selected) >= 2:
+        _compare(selected)

@@ -1,0 +1,135 @@
+"""The run store and the worker pool of this server process, and cached reads of stored runs.
+
+One ``RunStore`` and one ``WorkerPool`` per server process and database URL (``st.cache_resource``):
+the pool's worker processes import TensorFlow while the first page loads, so pressing Train
+does not wait for it, and training never runs in a thread of the server. Opening the store
+also marks runs whose process has ended (a killed server) as interrupted, once per process.
+
+Finished runs never change, so what is read from them is cached per (run id, created): a
+deleted run whose id SQLite hands out again is a different key.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import streamlit as st
+
+from model.runs import RunRecord, RunStore, open_store
+from model.runs.store import resolve_url
+
+# Worker processes of the pool (default: one per core); tests and small machines may lower it.
+ENV_WORKERS = "LENS_WORKERS"
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str) -> RunStore:
+    store = open_store(url)
+    store.mark_interrupted()  # runs left queued/running by a server or worker that has gone
+    return store
+
+
+@st.cache_resource(show_spinner=False)
+def _pool(url: str):
+    from model.runs.workers import WorkerPool
+
+    _store(url)  # interrupted runs are marked before this process queues new ones
+    workers = int(os.environ.get(ENV_WORKERS) or 0) or None
+    return WorkerPool(url, workers=workers)
+
+
+def store() -> RunStore:
+    """The run store of ``$LENS_DB`` (or runs/lens.db) for this server process."""
+    return _store(resolve_url())
+
+
+def pool():
+    """The worker pool for this server process; its workers start (and import TensorFlow) in the background."""
+    return _pool(resolve_url())
+
+
+def run_key(record: RunRecord) -> tuple[int, str]:
+    return record.id, record.created.isoformat()
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _evaluation(url: str, key: tuple[int, str]):
+    return _store(url).load_evaluation(key[0])
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _prices(url: str, key: tuple[int, str]):
+    return _store(url).load_prices(key[0])
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _trained(url: str, key: tuple[int, str]):
+    return _store(url).load_trained(key[0])
+
+
+def evaluation(record: RunRecord):
+    """The stored Evaluation of an ended run (no TensorFlow)."""
+    return _evaluation(resolve_url(), run_key(record))
+
+
+def prices(record: RunRecord):
+    """The exact price table the run trained on (a shared, read-only DataFrame)."""
+    return _prices(resolve_url(), run_key(record))
+
+
+def trained(record: RunRecord):
+    """(TrainedRun, PreparedData, Evaluation) of an ended run, its model loaded in Keras safe mode."""
+    return _trained(resolve_url(), run_key(record))
+
+
+def summary(record: RunRecord) -> str:
+    """What became of a run, in one sentence (as ``model.training.describe_stop`` says it)."""
+    epochs = record.epochs_run
+    best = f"best epoch {record.best_epoch}" if record.best_epoch else "weights as they were (no epoch had finished)"
+    if record.status == "queued":
+        return "Waiting for a worker."
+    if record.status == "running":
+        return f"Training: {epochs} epoch(s) done."
+    if record.status == "failed":
+        return f"Failed: {record.error or 'no reason was recorded'}"
+    if record.status == "interrupted":
+        return f"Interrupted after {epochs} epoch(s): {record.error or 'its process ended'}"
+    if record.stop_reason == "cancelled":
+        return "Cancelled before it started."
+    if record.stop_reason == "user_stop":
+        return f"Stopped by you after {epochs} epoch(s); kept the {best}."
+    if record.stop_reason == "pruned":
+        return f"Pruned by the sweep after {epochs} epoch(s); kept the {best}."
+    if record.stop_reason == "early_stopping":
+        return f"Early stopping after {epochs} epoch(s): validation loss stopped improving; kept the {best}."
+    return f"Finished {epochs} epoch(s) in {record.seconds or 0:.1f} s; kept the {best}."
+
+
+def has_result(record: RunRecord | None) -> bool:
+    """Whether a run has stored predictions to show (finished or stopped, not cancelled)."""
+    return record is not None and record.status in ("finished", "stopped") and record.stop_reason != "cancelled"
+
+
+def progress_times(progress: dict[str, Any] | None, now: float | None = None) -> tuple[float | None, float | None]:
+    """(elapsed, left) seconds of a running run from its stored progress, at ``now`` (epoch seconds).
+
+    The worker stores ``elapsed`` and ``fraction`` at ``updated``; the time since then has
+    passed too. The rate is the one since fit started; early stopping may end sooner.
+    """
+    if not progress:
+        return None, None
+    now = time.time() if now is None else now
+    since = max(0.0, now - float(progress.get("updated") or now))
+    elapsed = float(progress.get("elapsed") or 0.0)
+    fraction = float(progress.get("fraction") or 0.0)
+    left = None
+    if fraction > 0 and elapsed > 0 and not progress.get("finished"):
+        left = max(0.0, elapsed * (1 - fraction) / fraction - since)
+    return elapsed + since, left
+
+
+def run_url(run_id: int, page: str = "results") -> str:
+    """A shareable link to a run (it carries no owner token, so it cannot stop the run)."""
+    return f"/{page}?run={int(run_id)}"
