@@ -12,7 +12,7 @@ TEST_STAMP := $(VENV)/.stamp-test
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test bench chromium clean
+.PHONY: run test bench chromium postgres clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,11 @@ run: $(APP_STAMP)
 chromium:
 	@sh scripts/ensure_chromium.sh
 
-test: $(TEST_STAMP) chromium
+# Debian's PostgreSQL server for the run store's tests (they start their own throwaway cluster).
+postgres:
+	@sh scripts/ensure_postgres.sh
+
+test: $(TEST_STAMP) chromium postgres
 	$(BIN)/python -m pytest
 
 bench: $(TEST_STAMP) chromium

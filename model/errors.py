@@ -19,3 +19,15 @@ class ConfigError(LensError):
 
 class TrainingError(LensError):
     """Training failed in a way the user can act on (for example the loss became NaN)."""
+
+
+class StoreError(LensError):
+    """The run store could not be reached, is locked, or holds a schema this version cannot use."""
+
+
+class RunNotFoundError(StoreError):
+    """No stored run has the requested id (deleted, or another database)."""
+
+
+class StopRefusedError(StoreError):
+    """A session or process asked to stop a run it did not start."""

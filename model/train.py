@@ -30,6 +30,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     src.add_argument("--interval", default="1d", choices=["1d", "1wk"])
     add_knob_arguments(p)
     p.add_argument("--out", type=Path, help="a new or empty directory for predictions.csv and the saved run")
+    p.add_argument("--db", help="run store URL (default $LENS_DB or sqlite:///runs/lens.db); the run is recorded there")
     return p.parse_args(argv)
 
 
@@ -93,9 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         for note in prices.repairs:
             print(f"  repaired: {note}")
 
-        from model.evaluation import evaluate
         from model.network import count_parameters
-        from model.training import train_network
+        from model.runs.execute import execute_run
+        from model.runs.store import open_store
         from model.windows import prepare_data
 
         data = prepare_data(prices.frame, config)
@@ -104,21 +105,31 @@ def main(argv: list[str] | None = None) -> int:
             f"X {list(data.train.x.shape)} -> Y {list(data.train.y.shape)}; "
             f"parameters {count_parameters(config)['total']}"
         )
+        store = open_store(args.db)
+        run_id = store.create_run(config, prices, "cli")
+        print(f"Run {run_id} in {store.where}")
         started = time.perf_counter()
-        run = train_network(data, listener=ProgressBar())
-        evaluation = evaluate(run, data)
+        record = execute_run(store, run_id, listener=ProgressBar())
+        if record.status not in ("finished", "stopped"):
+            raise LensError(record.error or f"Run {run_id} ended {record.status}.")
+        evaluation = store.load_evaluation(run_id)
         print(f"\nTest metrics in price units ({time.perf_counter() - started:.1f} s):")
         print(evaluation.metrics.to_string(float_format=lambda v: f"{v:10.4f}"))
         print("\nForecast past the last date:")
         print(evaluation.forecast.to_string(index=False))
+        print(f"\nStored as run {run_id} (python -m model.runs show {run_id}).")
         if args.out is not None:
-            from model.persistence import save_run
+            import shutil
+
+            from model.persistence import MODEL_FILE, RUN_FILE
 
             args.out.mkdir(parents=True, exist_ok=True)
             evaluation.predictions.to_csv(args.out / "predictions.csv", index=False)
             evaluation.forecast.to_csv(args.out / "forecast.csv", index=False)
-            save_run(run, args.out / "run")
-            print(f"\nWrote {args.out / 'predictions.csv'}, {args.out / 'forecast.csv'} and {args.out / 'run'}/")
+            (args.out / "run").mkdir(exist_ok=True)
+            for name in (MODEL_FILE, RUN_FILE):
+                shutil.copy2(record.files_dir / name, args.out / "run" / name)
+            print(f"Wrote {args.out / 'predictions.csv'}, {args.out / 'forecast.csv'} and {args.out / 'run'}/")
     except LensError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -54,3 +54,27 @@ def test_every_knob_has_a_flag_and_the_flags_build_the_config():
     assert (config.rnn_unit, config.share_cell, config.features) == (7, True, ("close", "volume"))
     assert (config.learning_rate, config.target_as) == (0.01, "change")
     assert all(hasattr(args, name) for name in KNOBS)
+
+
+def test_cli_records_its_run_which_model_runs_lists_shows_and_deletes(tmp_path, capsys):
+    from model.runs.__main__ import main as runs_main
+    from model.runs.store import open_store
+
+    db = f"sqlite:///{tmp_path / 'lens.db'}"
+    code = main(["--source", "sample:IBM", "--rnn-unit", "4", "--layer-num", "1", "--time-step", "5",
+                 "--epochs", "1", "--db", db])
+    out = capsys.readouterr().out
+    assert code == 0
+    run = open_store(db).list_runs()[0]
+    assert (run.origin, run.status, run.epochs_run) == ("cli", "finished", 1)
+    assert f"Run {run.id} in" in out and "IBM" in run.data_description
+
+    assert runs_main(["--db", db, "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "finished" in listing and "IBM daily" in listing
+    assert runs_main(["--db", db, "show", str(run.id)]) == 0
+    assert '"origin": "cli"' in capsys.readouterr().out
+    assert runs_main(["--db", db, "delete", str(run.id)]) == 0
+    assert runs_main(["--db", db, "show", str(run.id)]) == 2
+    assert "no run" in capsys.readouterr().err
+    assert not run.files_dir.exists()

@@ -1,0 +1,5 @@
+"""Stored runs: every training remembered (store), trained by one path (execute) in worker processes (workers)."""
+
+from model.runs.store import RunRecord, RunStore, open_store
+
+__all__ = ["RunRecord", "RunStore", "open_store"]

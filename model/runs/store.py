@@ -1,0 +1,559 @@
+"""The run store: every training (Train page, command line, sweep trial) as a row plus files.
+
+One SQLAlchemy URL picks the database: an explicit ``url``, else the ``LENS_DB`` environment
+variable, else ``sqlite:///runs/lens.db`` (relative to the working directory, created on first
+use). PostgreSQL works the same way through psycopg 3 (``postgresql+psycopg://...``).
+
+Files live under ``<files root>/<run id>/`` (the SQLite database's directory by default, or
+``LENS_RUNS_DIR``): ``model.keras`` + ``run.json`` (model.persistence), ``predictions.parquet``
+and ``forecast.parquet``; price tables are stored once per fingerprint under ``data/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import socket
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from model.config import LstmConfig
+from model.errors import RunNotFoundError, StopRefusedError, StoreError
+from model.runs import files
+from model.runs.schema import (
+    ACTIVE_STATUSES,
+    METRIC_NAMES,
+    ORIGINS,
+    STATUSES,
+    ensure_schema,
+    epochs,
+    metrics,
+    runs,
+)
+
+DEFAULT_URL = "sqlite:///runs/lens.db"
+ENV_URL = "LENS_DB"
+ENV_FILES = "LENS_RUNS_DIR"
+# How long a SQLite writer waits for another one before giving up (each write takes milliseconds).
+BUSY_SECONDS = 30.0
+# An arbitrary constant: the PostgreSQL advisory lock that serialises first-use schema creation.
+_SCHEMA_LOCK = 0x4C454E53
+
+# Evaluation's metric table columns <-> the metrics table's columns.
+METRIC_COLUMNS = {"rmse": "RMSE", "mae": "MAE", "mape": "MAPE %", "direction": "Direction %", "skill": "Skill"}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)  # stored naive, always UTC
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process of this host is still running (a zombie counts as ended)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One stored run as read from the database (a snapshot: read again for fresh progress)."""
+
+    id: int
+    created: datetime
+    started: datetime | None
+    finished: datetime | None
+    status: str  # queued | running | finished | stopped | failed | interrupted
+    origin: str  # ui | cli | sweep
+    study: str | None
+    trial: int | None
+    config: dict[str, Any]
+    parameters: int | None
+    data_description: str
+    data_fingerprint: str
+    seconds: float | None
+    epochs_run: int
+    best_epoch: int | None
+    stop_reason: str | None  # completed | early_stopping | user_stop | pruned | cancelled
+    error: str | None
+    progress: dict[str, Any] | None  # epoch, epochs, batch, batches, loss, elapsed, updated
+    stop_requested: bool
+    owner: str | None
+    worker_pid: int | None
+    worker_host: str | None
+    files_dir: Path
+    history: tuple[dict[str, float], ...] = ()  # per epoch: loss, val_loss (get_run fills it)
+    metrics: dict[str, dict[str, float | None]] = field(default_factory=dict)  # who -> rmse, mae, ...
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def lstm_config(self) -> LstmConfig:
+        return LstmConfig.from_dict(self.config)
+
+    def metric(self, name: str, who: str = "model") -> float | None:
+        return self.metrics.get(who, {}).get(name)
+
+
+class RunStore:
+    """Reads and writes runs. Safe to share between threads; each process opens its own."""
+
+    def __init__(self, engine: sa.Engine, files_root: Path):
+        self.engine = engine
+        self.files_root = Path(files_root)
+        self.where = engine.url.render_as_string(hide_password=True)
+        # Writes on SQLite take the write lock when they begin (BEGIN IMMEDIATE), so two writers
+        # queue on busy_timeout instead of one failing when it upgrades a read lock.
+        self._write_engine = engine.execution_options(lens_write=True)
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except sa.exc.DBAPIError as exc:
+            lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            detail = lines[0] if lines else type(exc).__name__
+            if "locked" in detail.lower():
+                raise StoreError(
+                    f"The run database {self.where} stayed locked by another process for over "
+                    f"{BUSY_SECONDS:.0f} s while {action}; try again."
+                ) from exc
+            raise StoreError(f"The run database {self.where} could not be used while {action}: {detail}") from exc
+
+    @contextlib.contextmanager
+    def _write(self, action: str) -> Iterator[sa.Connection]:
+        with self._guard(action), self._write_engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _read(self, action: str) -> Iterator[sa.Connection]:
+        with self._guard(action), self.engine.connect() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def run_dir(self, run_id: int) -> Path:
+        return self.files_root / str(int(run_id))
+
+    def _record(self, row, history=(), metric_rows=()) -> RunRecord:
+        m = row._mapping
+        folder = Path(m["files_dir"]) if m["files_dir"] else self.run_dir(m["id"])
+        return RunRecord(
+            id=m["id"],
+            created=_aware(m["created"]),
+            started=_aware(m["started"]),
+            finished=_aware(m["finished"]),
+            status=m["status"],
+            origin=m["origin"],
+            study=m["study"],
+            trial=m["trial"],
+            config=dict(m["config"] or {}),
+            parameters=m["parameters"],
+            data_description=m["data_description"] or "",
+            data_fingerprint=m["data_fingerprint"],
+            seconds=m["seconds"],
+            epochs_run=m["epochs_run"] or 0,
+            best_epoch=m["best_epoch"],
+            stop_reason=m["stop_reason"],
+            error=m["error"],
+            progress=m["progress"],
+            stop_requested=bool(m["stop_requested"]),
+            owner=m["owner"],
+            worker_pid=m["worker_pid"],
+            worker_host=m["worker_host"],
+            files_dir=folder if folder.is_absolute() else self.files_root / folder,
+            history=tuple(history),
+            metrics={r.who: {n: getattr(r, n) for n in METRIC_NAMES} for r in metric_rows},
+        )
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        config: LstmConfig,
+        prices,
+        origin: str = "ui",
+        *,
+        study: str | None = None,
+        trial: int | None = None,
+        owner: str | None = None,
+        description: str | None = None,
+    ) -> int:
+        """Store a queued run: its validated config and a snapshot of ``prices`` (a PriceTable or a
+        DataFrame). Returns the new run's id."""
+        from model.network import count_parameters
+
+        if origin not in ORIGINS:
+            raise StoreError(f"origin must be one of {', '.join(ORIGINS)}, got {origin!r}.")
+        config.validate()
+        frame = prices.frame if hasattr(prices, "frame") else prices
+        if not isinstance(frame, pd.DataFrame):
+            raise StoreError("A run needs its price table (a PriceTable or a pandas DataFrame).")
+        fp = files.fingerprint(frame)
+        files.save_snapshot(self.files_root, frame, fp)  # before the row: a run never lacks its data
+        values = dict(
+            created=_now(),
+            status="queued",
+            origin=origin,
+            study=study,
+            trial=trial,
+            config=config.to_dict(),
+            parameters=count_parameters(config)["total"],
+            data_description=description or files.describe(frame, getattr(prices, "source", None)),
+            data_fingerprint=fp,
+            epochs_run=0,
+            stop_requested=False,
+            owner=owner,
+            worker_pid=os.getpid(),
+            worker_host=socket.gethostname(),
+        )
+        with self._write("creating a run") as conn:
+            run_id = conn.execute(runs.insert().values(**values)).inserted_primary_key[0]
+            conn.execute(runs.update().where(runs.c.id == run_id).values(files_dir=str(run_id)))
+        return int(run_id)
+
+    def start(self, run_id: int, pid: int | None = None, host: str | None = None) -> bool:
+        """queued -> running, recording the worker. False if the run is no longer queued
+        (stopped before it started, deleted, or taken by another worker)."""
+        with self._write("starting a run") as conn:
+            result = conn.execute(
+                runs.update()
+                .where(runs.c.id == run_id, runs.c.status == "queued")
+                .values(
+                    status="running",
+                    started=_now(),
+                    worker_pid=pid or os.getpid(),
+                    worker_host=host or socket.gethostname(),
+                )
+            )
+        return result.rowcount == 1
+
+    def progress(self, run_id: int, progress: dict[str, Any]) -> None:
+        """The latest progress of a running run (the caller throttles how often)."""
+        with self._write("writing progress") as conn:
+            conn.execute(
+                runs.update().where(runs.c.id == run_id, runs.c.status == "running").values(progress=progress)
+            )
+
+    def add_epoch(self, run_id: int, epoch: int, loss: float | None, val_loss: float | None = None) -> None:
+        with self._write("writing an epoch") as conn:
+            conn.execute(epochs.insert().values(run_id=run_id, epoch=epoch, loss=loss, val_loss=val_loss))
+            conn.execute(runs.update().where(runs.c.id == run_id).values(epochs_run=epoch))
+
+    def finish(
+        self,
+        run_id: int,
+        status: str,
+        *,
+        seconds: float | None = None,
+        best_epoch: int | None = None,
+        stop_reason: str | None = None,
+        error: str | None = None,
+        metric_table: pd.DataFrame | None = None,
+        progress: dict[str, Any] | None = None,
+    ) -> bool:
+        """End an active run with its final status. False (and nothing written) when the run had
+        already ended: the first ending wins, so a late crash report cannot overwrite a result."""
+        if status not in STATUSES or status in ACTIVE_STATUSES:
+            raise StoreError(f"A run cannot finish as {status!r}.")
+        values: dict[str, Any] = dict(status=status, finished=_now())
+        for name, value in (("seconds", seconds), ("best_epoch", best_epoch), ("stop_reason", stop_reason),
+                            ("error", error), ("progress", progress)):
+            if value is not None:
+                values[name] = value
+        with self._write("finishing a run") as conn:
+            result = conn.execute(
+                runs.update().where(runs.c.id == run_id, runs.c.status.in_(ACTIVE_STATUSES)).values(**values)
+            )
+            if result.rowcount != 1:
+                return False
+            if metric_table is not None:
+                conn.execute(metrics.delete().where(metrics.c.run_id == run_id))
+                for who, row in metric_table.iterrows():
+                    conn.execute(
+                        metrics.insert().values(
+                            run_id=run_id,
+                            who=str(who),
+                            **{name: _float(row.get(column)) for name, column in METRIC_COLUMNS.items()},
+                        )
+                    )
+        return True
+
+    def fail(self, run_id: int, message: str, status: str = "failed") -> bool:
+        return self.finish(run_id, status, error=message)
+
+    def request_stop(self, run_id: int, owner: str | None = None) -> str:
+        """Ask a run to stop; returns its status afterwards. A queued run is cancelled at once;
+        a running one stops within a second, keeping its best weights. Only the owner that
+        created the run may stop it (a run created without an owner may be stopped by anyone)."""
+        record = self.get_run(run_id, with_history=False)
+        if record.owner is not None and owner != record.owner:
+            raise StopRefusedError(f"Run {run_id} was started by another session; only that session can stop it.")
+        with self._write("requesting a stop") as conn:
+            conn.execute(
+                runs.update()
+                .where(runs.c.id == run_id, runs.c.status == "queued")
+                .values(status="stopped", stop_reason="cancelled", finished=_now(), stop_requested=True)
+            )
+            conn.execute(
+                runs.update().where(runs.c.id == run_id, runs.c.status == "running").values(stop_requested=True)
+            )
+        return self.get_run(run_id, with_history=False).status
+
+    def stop_requested(self, run_id: int) -> bool:
+        with self._read("reading the stop flag") as conn:
+            value = conn.execute(sa.select(runs.c.stop_requested).where(runs.c.id == run_id)).scalar()
+        return bool(value) if value is not None else True  # a deleted run should stop too
+
+    def mark_interrupted(self, host: str | None = None) -> list[int]:
+        """Runs queued or running on this host whose process has ended become ``interrupted``
+        (call at start-up). Returns their ids."""
+        host = host or socket.gethostname()
+        with self._read("looking for interrupted runs") as conn:
+            rows = conn.execute(
+                sa.select(runs.c.id, runs.c.worker_pid).where(
+                    runs.c.status.in_(ACTIVE_STATUSES), runs.c.worker_host == host
+                )
+            ).all()
+        ended = [r.id for r in rows if not pid_alive(r.worker_pid)]
+        marked = [
+            run_id
+            for run_id in ended
+            if self.finish(run_id, "interrupted", error="The process running this run ended before it finished.")
+        ]
+        return marked
+
+    def delete_run(self, run_id: int) -> None:
+        """Remove a run's rows and files (and its price snapshot when no other run uses it)."""
+        record = self.get_run(run_id, with_history=False)
+        if record.status == "running":
+            raise StoreError(f"Run {run_id} is still running; stop it before deleting it.")
+        with self._write("deleting a run") as conn:
+            conn.execute(epochs.delete().where(epochs.c.run_id == run_id))
+            conn.execute(metrics.delete().where(metrics.c.run_id == run_id))
+            conn.execute(runs.delete().where(runs.c.id == run_id))
+            shared = conn.execute(
+                sa.select(sa.func.count()).select_from(runs).where(runs.c.data_fingerprint == record.data_fingerprint)
+            ).scalar()
+        shutil.rmtree(record.files_dir, ignore_errors=True)
+        if not shared:
+            files.snapshot_path(self.files_root, record.data_fingerprint).unlink(missing_ok=True)
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def get_run(self, run_id: int, *, with_history: bool = True) -> RunRecord:
+        with self._read("reading a run") as conn:
+            row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).first()
+            if row is None:
+                raise RunNotFoundError(f"There is no run {run_id} in {self.where}.")
+            history = []
+            if with_history:
+                for e in conn.execute(sa.select(epochs).where(epochs.c.run_id == run_id).order_by(epochs.c.epoch)):
+                    entry = {"loss": e.loss}
+                    if e.val_loss is not None:
+                        entry["val_loss"] = e.val_loss
+                    history.append(entry)
+            metric_rows = conn.execute(sa.select(metrics).where(metrics.c.run_id == run_id)).all()
+        return self._record(row, history, metric_rows)
+
+    def list_runs(
+        self,
+        *,
+        status: str | Iterable[str] | None = None,
+        origin: str | Iterable[str] | None = None,
+        study: str | None = None,
+        fingerprint: str | None = None,
+        ids: Iterable[int] | None = None,
+        limit: int | None = None,
+    ) -> list[RunRecord]:
+        """Runs newest first, with their metrics (not their per-epoch history: use get_run)."""
+        query = sa.select(runs).order_by(runs.c.id.desc())
+        for column, wanted in ((runs.c.status, status), (runs.c.origin, origin)):
+            if wanted is not None:
+                query = query.where(column.in_([wanted] if isinstance(wanted, str) else list(wanted)))
+        if study is not None:
+            query = query.where(runs.c.study == study)
+        if fingerprint is not None:
+            query = query.where(runs.c.data_fingerprint == fingerprint)
+        if ids is not None:
+            query = query.where(runs.c.id.in_([int(i) for i in ids]))
+        if limit is not None:
+            query = query.limit(limit)
+        with self._read("listing runs") as conn:
+            rows = conn.execute(query).all()
+            by_run: dict[int, list] = {}
+            if rows:
+                found = conn.execute(sa.select(metrics).where(metrics.c.run_id.in_([r.id for r in rows])))
+                for m in found:
+                    by_run.setdefault(m.run_id, []).append(m)
+        return [self._record(r, (), by_run.get(r.id, ())) for r in rows]
+
+    def load_prices(self, run_id: int) -> pd.DataFrame:
+        """The exact price table the run was trained on."""
+        record = self.get_run(run_id, with_history=False)
+        path = files.snapshot_path(self.files_root, record.data_fingerprint)
+        if not path.exists():
+            raise StoreError(f"Run {run_id}'s price table is missing ({path}).")
+        return files.read_frame(path)
+
+    def load_evaluation(self, run_id: int):
+        """The stored test predictions, metrics and forecast (no TensorFlow, no scoring)."""
+        from model.evaluation import METRIC_COLUMNS as EVAL_COLUMNS, Evaluation
+
+        record = self.get_run(run_id, with_history=False)
+        try:
+            predictions = files.read_frame(record.files_dir / files.PREDICTIONS_FILE)
+            forecast = files.read_frame(record.files_dir / files.FORECAST_FILE)
+        except OSError as exc:
+            raise StoreError(f"Run {run_id} has no stored predictions ({record.status}): {exc}") from exc
+        table = pd.DataFrame(
+            [{METRIC_COLUMNS[n]: record.metrics[who][n] for n in METRIC_NAMES} for who in ("model", "persistence")
+             if who in record.metrics],
+            index=pd.Index([w for w in ("model", "persistence") if w in record.metrics], name="forecast"),
+            columns=list(EVAL_COLUMNS),
+        ).astype(float)
+        return Evaluation(
+            predictions=predictions, metrics=table, forecast=forecast, target_mode=record.config["target_mode"]
+        )
+
+    def load_trained(self, run_id: int):
+        """(TrainedRun, PreparedData, Evaluation) of a stored run; the model is loaded in Keras
+        safe mode and predicts exactly as it did when it was stored."""
+        from model.persistence import load_run
+        from model.windows import prepare_data
+
+        record = self.get_run(run_id, with_history=False)
+        if not (record.files_dir / "model.keras").exists():
+            raise StoreError(f"Run {run_id} has no saved model ({record.status}).")
+        run = load_run(record.files_dir)
+        data = prepare_data(self.load_prices(run_id), run.config)
+        return run, data, self.load_evaluation(run_id)
+
+    def run_archive(self, run_id: int) -> bytes:
+        """The run as one zip: its files, its price table and its database record as JSON."""
+        record = self.get_run(run_id)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            if record.files_dir.is_dir():
+                for path in sorted(record.files_dir.rglob("*")):
+                    if path.is_file() and not path.name.startswith("."):
+                        archive.write(path, arcname=str(path.relative_to(record.files_dir)))
+            snapshot = files.snapshot_path(self.files_root, record.data_fingerprint)
+            if snapshot.exists():
+                archive.write(snapshot, arcname="prices.parquet")
+            archive.writestr("record.json", json.dumps(record_to_dict(record), indent=2, default=str))
+        return buffer.getvalue()
+
+
+def record_to_dict(record: RunRecord) -> dict[str, Any]:
+    out = {f: getattr(record, f) for f in record.__dataclass_fields__}
+    out["files_dir"] = str(record.files_dir)
+    out["history"] = list(record.history)
+    for key in ("created", "started", "finished"):
+        out[key] = out[key].isoformat() if out[key] else None
+    return out
+
+
+def _float(value) -> float | None:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if value != value else value  # NaN -> NULL (PostgreSQL and JSON both dislike NaN)
+
+
+# -- opening ---------------------------------------------------------------------------------------
+
+
+def resolve_url(url: str | None = None) -> str:
+    return url or os.environ.get(ENV_URL) or DEFAULT_URL
+
+
+def _sqlite_engine(url: sa.URL) -> sa.Engine:
+    database = url.database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": BUSY_SECONDS})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not pysqlite, emit BEGIN (pysqlite's own handling delays it).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
+        if database and database != ":memory:":
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("lens_write") else "BEGIN")
+
+    return engine
+
+
+def open_store(url: str | None = None, *, files_root: str | Path | None = None) -> RunStore:
+    """Open (and on first use create) the run store at ``url``, ``$LENS_DB`` or ``runs/lens.db``.
+
+    Raises StoreError with a clear message when the database cannot be reached or has a schema
+    this version cannot use.
+    """
+    text = resolve_url(url)
+    try:
+        parsed = sa.make_url(text)
+    except sa.exc.ArgumentError as exc:
+        raise StoreError(f"{text!r} is not a database URL (examples: sqlite:///runs/lens.db, "
+                         "postgresql+psycopg://user:password@host/dbname).") from exc
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = _sqlite_engine(parsed)
+        else:
+            connect_args = {"connect_timeout": 10} if parsed.get_backend_name() == "postgresql" else {}
+            engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
+        raise StoreError(f"Cannot use the run database {text!r}: {exc}") from exc
+    if files_root is None:
+        files_root = os.environ.get(ENV_FILES)
+    if files_root is None:
+        sqlite_file = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+        files_root = Path(parsed.database).parent if sqlite_file else Path("runs")
+    store = RunStore(engine, Path(files_root))
+    try:
+        with store._write("opening the store") as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+            ensure_schema(conn, store.where)
+    except BaseException:
+        engine.dispose()
+        raise
+    return store

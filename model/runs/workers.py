@@ -1,0 +1,315 @@
+"""A small pool of worker processes that train stored runs, owned by a long-lived process.
+
+Each worker is a spawned process that imports TensorFlow once when it starts (so the first
+Train press does not pay for it), trains one run at a time with ``execute_run``, clears Keras'
+state between runs and exits after ``max_runs`` runs so its memory stays bounded; the pool
+starts a fresh one. Runs wait in submission order. A worker that dies mid-run (killed, out of
+memory) leaves its run ``failed`` with a message, and is replaced: the owner stays up.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import multiprocessing as mp
+import os
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+
+from model.errors import StoreError
+from model.runs.store import RunRecord, open_store, resolve_url
+
+DEFAULT_MAX_RUNS = 20
+_CONTEXT = mp.get_context("spawn")  # fork would copy the owner's threads and TensorFlow state
+
+
+def _worker_main(conn: Connection, url: str, files_root: str, threads: int, max_runs: int) -> None:
+    """Body of one worker process: warm up, then train the run ids it is sent until told to stop."""
+    import gc
+    import signal
+
+    # Ctrl-C in the owner's terminal reaches the whole process group; the owner shuts us down.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    import keras
+    import tensorflow as tf
+
+    # Each worker gets its share of the cores, so N workers do not fight over them.
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+    from model.runs.execute import execute_run
+
+    store = open_store(url, files_root=files_root)
+    conn.send(("ready", os.getpid()))
+    done = 0
+    while True:
+        try:
+            run_id = conn.recv()
+        except (EOFError, OSError):  # the owner is gone
+            break
+        if run_id is None:
+            break
+        try:
+            execute_run(store, run_id)
+        except StoreError:
+            pass  # the run's row is gone or the database unreachable: nothing left to write to
+        finally:
+            keras.backend.clear_session()
+            gc.collect()
+        done += 1
+        retiring = done >= max_runs
+        conn.send(("done", run_id, retiring))
+        if retiring:
+            break
+    store.close()
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: mp.process.BaseProcess
+    conn: Connection
+    ready: bool = False
+    run_id: int | None = None
+    retiring: bool = False
+    alive: bool = True
+    runs: int = 0
+
+
+class WorkerPool:
+    """Worker processes training queued runs from one run store.
+
+    ``workers`` defaults to one per core, ``threads`` (TensorFlow threads per worker) to the
+    worker's share of the cores. Use as a context manager or call ``close()``; an owner that
+    exits without closing still shuts the pool down (atexit).
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        files_root: str | Path | None = None,
+        workers: int | None = None,
+        max_runs: int = DEFAULT_MAX_RUNS,
+        threads: int | None = None,
+    ):
+        cores = os.cpu_count() or 1
+        self.size = max(1, workers or cores)
+        self.threads = max(1, threads or cores // self.size)
+        self.max_runs = max(1, max_runs)
+        self.store = open_store(url, files_root=files_root)
+        # Absolute, so workers find the same database and files whatever their working directory.
+        self.url = self.store.engine.url.render_as_string(hide_password=False)
+        if self.store.engine.dialect.name == "sqlite" and self.store.engine.url.database:
+            self.url = f"sqlite:///{Path(self.store.engine.url.database).resolve()}"
+        self.files_root = str(self.store.files_root.resolve())
+        self._lock = threading.Lock()
+        self._queue: collections.deque[int] = collections.deque()
+        self._workers: list[_Worker] = []
+        self._closing = False
+        self.replaced = 0  # workers that died and were replaced (recycling is not counted)
+        self._wake_r, self._wake_w = _CONTEXT.Pipe(duplex=False)
+        with self._lock:
+            for _ in range(self.size):
+                self._spawn()
+        self._thread = threading.Thread(target=self._loop, name="lstm-lens-worker-pool", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    # -- public -----------------------------------------------------------------------------------
+
+    def submit(self, run_id: int) -> None:
+        """Queue a stored run (status queued) for training; runs start in submission order."""
+        record = self.store.get_run(run_id, with_history=False)
+        if record.status != "queued":
+            raise StoreError(f"Run {run_id} is {record.status}, not queued; only a queued run can be trained.")
+        with self._lock:
+            if self._closing:
+                raise StoreError("The worker pool has shut down.")
+            self._queue.append(int(run_id))
+            self._wake()
+
+    def queue_position(self, run_id: int) -> int | None:
+        """How many runs wait ahead of this one (0: it starts next), or None if it is not waiting."""
+        with self._lock:
+            try:
+                return self._queue.index(int(run_id))
+            except ValueError:
+                return None
+
+    def wait(self, run_id: int, timeout: float | None = None, poll: float = 0.2) -> RunRecord:
+        """Block until the run has ended (or ``timeout`` seconds passed); return it as stored."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            record = self.store.get_run(run_id)
+            if not record.active or (deadline is not None and time.monotonic() >= deadline):
+                return record
+            time.sleep(poll)
+
+    def worker_pids(self) -> list[int]:
+        with self._lock:
+            return [w.process.pid for w in self._workers if w.alive and w.process.pid]
+
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        """Block until every worker has imported TensorFlow (for benchmarks and tests)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if len(self._workers) == self.size and all(w.ready for w in self._workers):
+                    return True
+            time.sleep(0.05)
+        return False
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the workers (a run still training after ``timeout`` seconds is ended and marked
+        interrupted, as are runs still waiting) and release everything. Safe to call twice."""
+        with self._lock:
+            if self._closing:
+                return
+            self._closing = True
+            self._wake()
+            waiting, self._queue = list(self._queue), collections.deque()
+        atexit.unregister(self.close)
+        self._thread.join(timeout=5)
+        deadline = time.monotonic() + timeout
+        for w in self._workers:
+            try:
+                w.conn.send(None)
+            except (OSError, ValueError):
+                pass
+        for w in self._workers:
+            w.process.join(timeout=max(0.0, deadline - time.monotonic()))
+            if w.process.is_alive():
+                w.process.terminate()
+                w.process.join(timeout=5)
+            self._drain(w)
+            if w.run_id is not None:
+                self._end(w.run_id, "interrupted", "The worker pool shut down while this run was training.")
+        for run_id in waiting:
+            self._end(run_id, "interrupted", "The worker pool shut down before this run started.")
+        for w in self._workers:
+            w.conn.close()
+        self._workers = []
+        self._wake_r.close()
+        self._wake_w.close()
+        self.store.close()
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        try:
+            self._wake_w.send(None)
+        except (OSError, ValueError):
+            pass
+
+    def _spawn(self) -> None:
+        parent, child = _CONTEXT.Pipe()
+        process = _CONTEXT.Process(
+            target=_worker_main,
+            args=(child, self.url, self.files_root, self.threads, self.max_runs),
+            name="lstm-lens-worker",
+            daemon=True,
+        )
+        process.start()
+        child.close()
+        self._workers.append(_Worker(process=process, conn=parent))
+
+    def _end(self, run_id: int, status: str, message: str) -> None:
+        try:
+            self.store.finish(run_id, status, error=message)
+        except StoreError:
+            pass  # deleted meanwhile, or the database is gone: mark_interrupted catches it later
+
+    def _dispatch(self) -> None:
+        for w in self._workers:
+            if not self._queue:
+                return
+            if w.alive and w.ready and w.run_id is None and not w.retiring:
+                run_id = self._queue.popleft()
+                try:
+                    w.conn.send(run_id)
+                except (OSError, ValueError):
+                    self._queue.appendleft(run_id)  # the worker died; the next loop reaps it
+                    continue
+                w.run_id = run_id
+
+    def _drain(self, w: _Worker) -> None:
+        """Read every message a worker sent (also after it died: its pipe keeps them)."""
+        try:
+            while w.conn.poll():
+                message = w.conn.recv()
+                if message[0] == "ready":
+                    w.ready = True
+                elif message[0] == "done":
+                    w.run_id, w.retiring = None, bool(message[2])
+                    w.runs += 1
+        except (EOFError, OSError):
+            pass
+
+    def _reap(self, w: _Worker) -> None:
+        """A worker process ended: fail the run it held, start a replacement."""
+        if not w.alive:
+            return
+        w.alive = False
+        self._drain(w)
+        w.process.join(timeout=1)
+        self._workers.remove(w)
+        w.conn.close()
+        if w.run_id is not None:
+            code = w.process.exitcode
+            how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+            self._end(w.run_id, "failed", f"The worker process (pid {w.process.pid}) {how} during training.")
+        if not w.retiring:
+            self.replaced += 1
+        if not self._closing:
+            self._spawn()
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                if self._closing:
+                    return
+                self._dispatch()
+                watched: dict[object, _Worker] = {}
+                for w in self._workers:
+                    watched[w.conn] = w
+                    watched[w.process.sentinel] = w
+            try:
+                ready = wait([*watched, self._wake_r], timeout=1.0)
+            except OSError:
+                continue
+            with self._lock:
+                if self._closing:
+                    return
+                if self._wake_r in ready:
+                    try:
+                        while self._wake_r.poll():
+                            self._wake_r.recv()
+                    except (EOFError, OSError):
+                        pass
+                for obj in ready:
+                    w = watched.get(obj)
+                    if w is None or not w.alive:
+                        continue
+                    if obj is w.conn:
+                        self._drain(w)
+                    if not w.process.is_alive():
+                        self._reap(w)
+
+
+def train_in_worker(run_id: int, url: str | None = None, *, files_root: str | Path | None = None,
+                    timeout: float | None = None) -> RunRecord:
+    """Train one stored run in a fresh worker process and block until it ends (scripts, tests)."""
+    with WorkerPool(resolve_url(url), files_root=files_root, workers=1, max_runs=1) as pool:
+        pool.submit(run_id)
+        return pool.wait(run_id, timeout=timeout)
