@@ -83,14 +83,20 @@ def open_storage(url: str):
         backend = optuna.storages.journal.JournalFileBackend(str(path))
         storage = optuna.storages.JournalStorage(backend)
     else:
+        import warnings
+
         try:
-            storage = optuna.storages.RDBStorage(
-                url,
-                engine_kwargs={"pool_pre_ping": True},
-                heartbeat_interval=HEARTBEAT_SECONDS,
-                grace_period=HEARTBEAT_SECONDS * 3,
-                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1),
-            )
+            # The heartbeat and its retry callback are marked experimental in Optuna 5; we pin
+            # optuna==5.0.0, so the notice only adds noise to every worker's log.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                storage = optuna.storages.RDBStorage(
+                    url,
+                    engine_kwargs={"pool_pre_ping": True},
+                    heartbeat_interval=HEARTBEAT_SECONDS,
+                    grace_period=HEARTBEAT_SECONDS * 3,
+                    heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1),
+                )
         except Exception as exc:  # noqa: BLE001 - SQLAlchemy/driver errors become one clear message
             raise SweepError(f"Cannot open the study storage {url!r}: {type(exc).__name__}: {exc}") from exc
     _storages[url] = storage

@@ -116,13 +116,17 @@ def log_path(name: str, label: str, run_db: str | None = None) -> Path:
     return _files_root(run_db) / PRICES_DIR / f"{name}.{label}.log"
 
 
+# The project root, so ``python -m model.sweep`` works whatever the caller's working directory.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
 def _spawn(command: list[str], log: Path, *, detach: bool) -> subprocess.Popen:
     log.parent.mkdir(parents=True, exist_ok=True)
+    path = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
     with open(log, "ab") as out:
-        return subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=detach, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"},
-        )
+        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=detach, env=env)
 
 
 def supervise(name: str, storage: str | None = None, *, workers: int | None = None, db: str | None = None,
