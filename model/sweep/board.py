@@ -111,3 +111,32 @@ def format_board(frame: pd.DataFrame, limit: int = 20) -> str:
     if len(frame) > limit:
         text += f"\n... {len(frame) - limit} more"
     return text
+
+
+@dataclass(frozen=True)
+class StudyView:
+    """Everything the Tune page's live panel shows about a study, read once per poll."""
+
+    name: str
+    knob_names: tuple[str, ...]
+    board: pd.DataFrame
+    best: BestTrial | None
+    counts: dict[str, int]
+    budget: int | None
+    deadline: float | None
+    stop_requested: bool
+    workers: int  # worker processes of this study still alive on this host
+    active: bool  # trials running or workers alive: keep polling
+    signature: tuple  # changes whenever a trial starts, reports an epoch or ends (figure cache key)
+
+
+def study_view(study, settings, workers_alive: int, stop_requested: bool, now: float | None = None) -> StudyView:
+    trials = study.get_trials(deepcopy=False)
+    names = tuple(p.name for p in settings.space.searched)
+    counts = state_counts(trials)
+    signature = tuple((t.number, t.state.name, len(t.intermediate_values)) for t in trials)
+    return StudyView(
+        name=study.study_name, knob_names=names, board=leaderboard(trials, list(names), now), best=best_trial(trials),
+        counts=counts, budget=settings.trials, deadline=settings.deadline, stop_requested=stop_requested,
+        workers=workers_alive, active=workers_alive > 0 or counts.get("running", 0) > 0, signature=signature,
+    )

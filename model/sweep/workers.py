@@ -144,6 +144,8 @@ def supervise(name: str, storage: str | None = None, *, workers: int | None = No
         return _spawn(worker_command(name, url, db=db, threads=threads, index=index),
                       log_path(name, f"worker-{index}", db), detach=False)
 
+    tag = f"supervisor:{worker_tag()}"
+    study.set_user_attr(tag, {"started": time.time(), "workers": count})
     procs = {index: spawn(index) for index in range(count)}
     replaced = dict.fromkeys(procs, 0)
     crashed = False
@@ -168,14 +170,15 @@ def supervise(name: str, storage: str | None = None, *, workers: int | None = No
         request_stop(name, url)
         for proc in procs.values():
             proc.wait()
-        open_study(name, url)
+        open_study(name, url).set_user_attr(tag, {"ended": time.time()})
         return 130
+    open_study(name, url).set_user_attr(tag, {"ended": time.time()})
     return 1 if crashed else 0
 
 
 def launch(name: str, storage: str | None = None, *, workers: int | None = None, db: str | None = None) -> int:
     """Start ``supervise`` for the study in a detached process (it outlives the caller); return its pid."""
-    from model.sweep.study import resolve_storage_url
+    from model.sweep.study import open_study, resolve_storage_url
 
     url = resolve_storage_url(storage, db)
     command = [sys.executable, "-m", "model.sweep", "run", name, "--storage", url,
@@ -183,6 +186,9 @@ def launch(name: str, storage: str | None = None, *, workers: int | None = None,
     if db:
         command += ["--db", db]
     proc = _spawn(command, log_path(name, "supervisor", db), detach=True)
+    # Written now, not when the supervisor has imported Optuna: a page polling right after
+    # Start must already see that someone works on the study.
+    open_study(name, url).set_user_attr(f"supervisor:{socket.gethostname()}:{proc.pid}", {"started": time.time()})
     return proc.pid
 
 
