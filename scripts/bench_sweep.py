@@ -12,6 +12,7 @@ validation loss within 2% of no pruning.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -27,7 +28,7 @@ THROUGHPUT = dict(fixed={"rnn_unit": 16, "layer_num": 2, "time_step": 20, "epoch
 # Pruning: a space with hopeless corners (tiny learning rates) that pruning can cut short;
 # early stopping off so that unpruned trials train every epoch.
 PRUNING = dict(fixed={"epochs": 10, "patience": 0, "layer_num": 1},
-               searched={"rnn_unit": "4:32", "time_step": "10:30:5", "learning_rate": "1e-5:3e-2:log"}, trials=14)
+               searched={"rnn_unit": "4:32", "time_step": "10:30:5", "learning_rate": "1e-5:3e-2:log"}, trials=20)
 SAMPLER_SEED = 7
 
 
@@ -66,21 +67,42 @@ def run_study(folder: Path, name: str, setup: dict, *, workers: int, pruner: str
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
     import optuna
+
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench_sweep")
+    parser.add_argument("--part", choices=["all", "throughput", "pruning"], default="all")
+    part = parser.parse_args(argv).part
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     root = Path(tempfile.mkdtemp(prefix="lens-bench-sweep-"))
-    print(f"Sweeps ({os.cpu_count()} cores, {SOURCE}; worker processes, journal storage)")
+    try:
+        measure(root, part)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
+
+def measure(root: Path, part: str = "all") -> None:
+    print(f"Sweeps ({os.cpu_count()} cores, {SOURCE}; worker processes, journal storage)")
+    if part in ("all", "throughput"):
+        throughput(root)
+    if part in ("all", "pruning"):
+        pruning(root)
+
+
+def throughput(root: Path) -> None:
     one = run_study(root / "w1", "w1", THROUGHPUT, workers=1, pruner="none")
     two = run_study(root / "w2", "w2", THROUGHPUT, workers=2, pruner="none")
     ratio = two["per_minute"] / one["per_minute"]
-    print(f"  throughput, {THROUGHPUT['trials']} equal trials of 3 epochs:")
+    print(f"  throughput, {THROUGHPUT['trials']} equal trials of {THROUGHPUT['fixed']['epochs']} epochs:")
     print(f"    1 worker : {one['per_minute']:5.1f} trials/min  (wall {one['wall']:.0f} s with start-up)")
     print(f"    2 workers: {two['per_minute']:5.1f} trials/min  (wall {two['wall']:.0f} s with start-up)")
     print(f"    2 vs 1   : {ratio:.2f}x   (target >= 1.6x) {'OK' if ratio >= 1.6 else 'MISSED'}")
 
+
+def pruning(root: Path) -> None:
     # The two pruning studies run side by side, one worker each (each deterministic: one worker,
     # a seeded sampler), so the comparison costs the time of one.
     results: dict[str, dict] = {}

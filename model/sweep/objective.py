@@ -42,9 +42,9 @@ def make_pruner(name: str, *, epochs: int | None = None):
     import optuna
 
     if name == "median":
-        # Four complete trials before any pruning, and never before a trial's second epoch: the
-        # first epoch's loss says more about the learning rate's start-up than about the network.
-        return optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1)
+        # Four complete trials before any pruning; from then on a trial whose validation loss is
+        # above the median of the others' at the same epoch stops, from its first epoch on.
+        return optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=0)
     if name == "halving":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     if name == "hyperband":
@@ -89,6 +89,11 @@ def make_objective(
         abandon = threading.Event()
 
         def on_epoch(epoch: int, logs: dict[str, float]) -> bool:
+            if outcome["pruned"] or outcome["stopped"]:
+                # The engine checks its stop flag after a batch, so the epoch in progress ends
+                # (one batch and its validation pass) and is reported too; the trial's record
+                # ends where the decision was taken.
+                return outcome["pruned"]
             val_loss = logs.get("val_loss")
             if val_loss is None or not math.isfinite(val_loss):
                 return False  # no score this epoch (engine reports NaN as a failure itself)
