@@ -142,7 +142,8 @@ def start_study(prices, space: SearchSpace, budget: dict, name: str | None) -> s
 def read_view(name: str):
     study = studies.open_study(name, storage_url())
     settings = studies.settings_of(study)
-    view = boards.study_view(study, settings, studies.workers_alive(study), studies.stop_requested(study))
+    view = boards.study_view(study, settings, studies.workers_alive(study, ("worker",)), studies.stop_requested(study),
+                             processes_alive=studies.workers_alive(study))
     return study, settings, view
 
 
@@ -192,7 +193,7 @@ def draw_view(study, settings, view) -> None:
         ("Complete", counts.get("complete", 0)), ("Pruned", counts.get("pruned", 0)),
         ("Running", counts.get("running", 0)), ("Failed", counts.get("failed", 0) + counts.get("stopped", 0)),
         ("Best validation loss", widgets.format_number(best.value if best else None, 5)),
-        ("Workers", view.workers, "Processes on this machine working on the study."),
+        ("Workers", view.workers, "Worker processes training this study's trials (on this machine, or elsewhere until they end)."),
     ])
     if view.budget:
         st.progress(min(1.0, counted / view.budget), text=f"{counted} of {view.budget} trials")
@@ -211,8 +212,7 @@ def draw_view(study, settings, view) -> None:
                                 "seconds": st.column_config.NumberColumn("seconds", format="%.1f")})
     with_runs = [int(t) for t, r in zip(view.board["trial"], view.board["run_id"]) if r is not None and r == r]
     if with_runs:
-        number = st.selectbox("Open a trial", with_runs, key="tune_open_trial",
-                              format_func=lambda n: f"trial {n} ({view.board.loc[view.board['trial'] == n, 'state'].iloc[0]})")
+        number = st.selectbox("Open a trial", sorted(with_runs), key="tune_open_trial", format_func=lambda n: f"trial {n}")
         _trial_actions(view, settings, number, st, f"trial {number}")
     names = list(view.knob_names)
     a, b = st.columns(2)

@@ -130,7 +130,10 @@ class StudyView:
     signature: tuple  # changes whenever a trial starts, reports an epoch or ends (figure cache key)
 
 
-def study_view(study, settings, workers_alive: int, stop_requested: bool, now: float | None = None) -> StudyView:
+def study_view(study, settings, workers_alive: int, stop_requested: bool, now: float | None = None,
+               processes_alive: int | None = None) -> StudyView:
+    """``workers_alive``: trial workers seen running; ``processes_alive``: those plus their
+    supervisors (a study just started has a supervisor before its workers have started)."""
     trials = study.get_trials(deepcopy=False)
     names = tuple(p.name for p in settings.space.searched)
     counts = state_counts(trials)
@@ -138,5 +141,5 @@ def study_view(study, settings, workers_alive: int, stop_requested: bool, now: f
     return StudyView(
         name=study.study_name, knob_names=names, board=leaderboard(trials, list(names), now), best=best_trial(trials),
         counts=counts, budget=settings.trials, deadline=settings.deadline, stop_requested=stop_requested,
-        workers=workers_alive, active=workers_alive > 0 or counts.get("running", 0) > 0, signature=signature,
+        workers=workers_alive, active=(processes_alive if processes_alive is not None else workers_alive) > 0 or counts.get("running", 0) > 0, signature=signature,
     )

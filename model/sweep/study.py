@@ -379,7 +379,7 @@ def list_studies(storage: str | None = None) -> list[StudySummary]:
     return sorted(summaries, key=lambda s: s.created or 0, reverse=True)
 
 
-def workers_alive(study) -> int:
+def workers_alive(study, kinds: tuple[str, ...] = ("worker", "supervisor")) -> int:
     """Processes working on this study (its workers and their supervisors) still running; another
     host's are counted until they say they ended (only the RDB heartbeat can judge those)."""
     from model.runs.store import pid_alive
@@ -388,7 +388,7 @@ def workers_alive(study) -> int:
     alive = 0
     for key, value in study.user_attrs.items():
         kind, _, tag = key.partition(":")
-        if kind not in ("worker", "supervisor") or not isinstance(value, dict) or "ended" in value:
+        if kind not in kinds or not isinstance(value, dict) or "ended" in value:
             continue
         worker_host, _, pid = tag.rpartition(":")
         alive += worker_host != host or pid_alive(int(pid))
