@@ -23,6 +23,7 @@ from model.errors import StoreError
 from model.runs.store import RunRecord, open_store, resolve_url
 
 DEFAULT_MAX_RUNS = 20
+MAX_FAILED_STARTS = 3
 _CONTEXT = mp.get_context("spawn")  # fork would copy the owner's threads and TensorFlow state
 
 
@@ -112,6 +113,9 @@ class WorkerPool:
         self._workers: list[_Worker] = []
         self._closing = False
         self.replaced = 0  # workers that died and were replaced (recycling is not counted)
+        # Workers that died before they were ready, in a row: a broken environment, not bad luck.
+        self._failed_starts = 0
+        self.broken: str | None = None
         self._wake_r, self._wake_w = _CONTEXT.Pipe(duplex=False)
         with self._lock:
             for _ in range(self.size):
@@ -130,6 +134,8 @@ class WorkerPool:
         with self._lock:
             if self._closing:
                 raise StoreError("The worker pool has shut down.")
+            if self.broken:
+                raise StoreError(self.broken)
             self._queue.append(int(run_id))
             self._wake()
 
@@ -157,7 +163,7 @@ class WorkerPool:
     def wait_ready(self, timeout: float = 60.0) -> bool:
         """Block until every worker has imported TensorFlow (for benchmarks and tests)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self.broken:
             with self._lock:
                 if len(self._workers) == self.size and all(w.ready for w in self._workers):
                     return True
@@ -250,6 +256,7 @@ class WorkerPool:
                 message = w.conn.recv()
                 if message[0] == "ready":
                     w.ready = True
+                    self._failed_starts = 0
                 elif message[0] == "done":
                     w.run_id, w.retiring = None, bool(message[2])
                     w.runs += 1
@@ -271,6 +278,17 @@ class WorkerPool:
             self._end(w.run_id, "failed", f"The worker process (pid {w.process.pid}) {how} during training.")
         if not w.retiring:
             self.replaced += 1
+        if not w.ready:
+            self._failed_starts += 1
+        if self._failed_starts >= MAX_FAILED_STARTS:
+            self.broken = (
+                f"Worker processes could not start ({MAX_FAILED_STARTS} in a row ended before TensorFlow was "
+                f"ready; the last exit code was {w.process.exitcode}). Training is unavailable until restart."
+            )
+            waiting, self._queue = list(self._queue), collections.deque()
+            for run_id in waiting:
+                self._end(run_id, "failed", self.broken)
+            return
         if not self._closing:
             self._spawn()
 
