@@ -26,6 +26,7 @@ PAGES = [
     st.Page("views/results.py", title="Results", url_path="results", icon=":material/insights:"),
     st.Page("views/shapes.py", title="Shapes", url_path="shapes", icon=":material/view_in_ar:"),
     st.Page("views/runs.py", title="Runs", url_path="runs", icon=":material/table_chart:"),
+    st.Page("views/tune.py", title="Tune", url_path="tune", icon=":material/tune:"),
 ]
 page = st.navigation(PAGES)
 

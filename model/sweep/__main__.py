@@ -1,0 +1,187 @@
+"""Command line for sweeps.
+
+    python -m model.sweep start --source sample:GOOG --rnn-unit 8:128 --layer-num 1:3 \\
+        --time-step 10:60:5 --learning-rate 1e-4:1e-2:log --trials 40 --workers 2 [--storage URL] [--timeout MIN]
+    python -m model.sweep worker --study NAME --storage URL     # join a study (any machine)
+    python -m model.sweep run NAME [--workers N]                  # run this machine's workers for a study
+    python -m model.sweep resume NAME --trials 10 [--workers N]
+    python -m model.sweep status NAME | best NAME | list | stop NAME
+
+Every knob flag takes a value (fixed), LOW:HIGH, LOW:HIGH:STEP, LOW:HIGH:log or a,b choices.
+Trials are scored on the validation period; the test period stays unseen by the search.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from model.config import KNOBS
+from model.errors import LensError
+
+# Short aliases for the flags people type most.
+ALIASES = {"learning_rate": ["--lr"]}
+
+
+def _storage_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--storage", help="Optuna storage: a PostgreSQL URL (postgresql+psycopg://...) or journal:PATH "
+                   "(default: $LENS_DB when it is a server database, else sweeps.journal next to the run store)")
+    p.add_argument("--db", help="run store URL (default $LENS_DB or sqlite:///runs/lens.db)")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m model.sweep", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    start = sub.add_parser("start", help="create a study and run its workers on this machine")
+    start.add_argument("--name", help="study name (default sweep-DATE-TIME)")
+    start.add_argument("--source", default="sample:GOOG", help="sample:TICKER, yfinance:TICKER or csv:FILE")
+    start.add_argument("--trials", type=int, default=None, help="trial budget (default 20 unless --timeout is given)")
+    start.add_argument("--timeout", type=float, metavar="MIN", help="start no trial after this many minutes")
+    start.add_argument("--workers", type=int, help="worker processes on this machine (default: one per core)")
+    start.add_argument("--pruner", default="median", choices=["median", "halving", "hyperband", "none"])
+    start.add_argument("--sampler-seed", type=int, help="seed the sampler (repeatable with one worker)")
+    start.add_argument("--detach", action="store_true", help="run the workers in the background and return")
+    _storage_args(start)
+    knobs = start.add_argument_group("search space (fixed value, LOW:HIGH, LOW:HIGH:STEP, LOW:HIGH:log or a,b)")
+    for spec in KNOBS.values():
+        knobs.add_argument(spec.cli_flag, *ALIASES.get(spec.name, []), dest=spec.name, metavar="SPEC",
+                           help=spec.label)
+
+    worker = sub.add_parser("worker", help="join a study as one worker process (any machine)")
+    worker.add_argument("--study", required=True)
+    worker.add_argument("--threads", type=int, help="TensorFlow threads (default: all cores)")
+    worker.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
+    _storage_args(worker)
+
+    run = sub.add_parser("run", help="run this machine's workers for a study until its budget is used")
+    run.add_argument("name")
+    run.add_argument("--workers", type=int)
+    _storage_args(run)
+
+    resume = sub.add_parser("resume", help="clear a study's stop flag, add budget and run workers")
+    resume.add_argument("name")
+    resume.add_argument("--trials", type=int, help="more trials")
+    resume.add_argument("--timeout", type=float, metavar="MIN", help="minutes from now")
+    resume.add_argument("--workers", type=int)
+    resume.add_argument("--detach", action="store_true")
+    _storage_args(resume)
+
+    for command, text in (("status", "leaderboard"), ("best", "best trial and its settings"), ("stop", "stop a study")):
+        q = sub.add_parser(command, help=text)
+        q.add_argument("name")
+        _storage_args(q)
+    listing = sub.add_parser("list", help="all studies")
+    _storage_args(listing)
+    return p.parse_args(argv)
+
+
+def space_from_arguments(args: argparse.Namespace):
+    from model.config import LstmConfig
+    from model.sweep.space import SearchSpace, parse_spec
+
+    params = tuple(parse_spec(name, getattr(args, name)) for name in KNOBS if getattr(args, name) is not None)
+    return SearchSpace(LstmConfig(), params).check()
+
+
+def _print_status(name: str, storage: str | None) -> None:
+    from model.sweep.board import format_board, leaderboard, state_counts
+    from model.sweep.study import open_study, settings_of, stop_requested
+
+    study = open_study(name, storage)
+    settings = settings_of(study)
+    trials = study.get_trials(deepcopy=False)
+    names = [p.name for p in settings.space.searched]
+    counts = ", ".join(f"{n} {s}" for s, n in state_counts(trials).items()) or "no trials"
+    budget = f"budget {settings.trials} trials" if settings.trials else "no trial limit"
+    flag = " · stopped" if stop_requested(study) else ""
+    print(f"Study {name}: {counts} ({budget}{flag}); scored on the validation period")
+    print(format_board(leaderboard(trials, names)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        return _dispatch(args)
+    except LensError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from model.sweep import study as studies
+    from model.sweep import workers
+
+    # One storage URL for the whole command (the default journal sits next to --db's run store).
+    args.storage = studies.resolve_storage_url(args.storage, args.db)
+    if args.command == "worker":
+        workers.ignore_interrupts()
+        done = workers.run_worker(args.study, args.storage, db=args.db, threads=args.threads, index=args.index)
+        print(f"worker {workers.worker_tag()}: {done} trials")
+        return 0
+    if args.command == "start":
+        space = space_from_arguments(args)
+        studies.load_source(args.source)  # a bad source is refused here, not in every worker
+        trials = args.trials if args.trials is not None or args.timeout is not None else 20
+        study = studies.create_study(args.name, space, args.source, trials=trials, minutes=args.timeout,
+                                     pruner=args.pruner, storage=args.storage, run_db=args.db,
+                                     sampler_seed=args.sampler_seed)
+        print(f"Study {study.study_name}: {space.describe()}")
+        return _run(study.study_name, args)
+    if args.command == "resume":
+        studies.resume_study(args.name, args.storage, more_trials=args.trials, minutes=args.timeout)
+        return _run(args.name, args)
+    if args.command == "run":
+        return _run(args.name, args)
+    if args.command == "status":
+        _print_status(args.name, args.storage)
+        return 0
+    if args.command == "best":
+        from model.sweep.board import best_trial
+
+        study = studies.open_study(args.name, args.storage)
+        best = best_trial(study.get_trials(deepcopy=False))
+        if best is None:
+            print(f"Study {args.name} has no complete trial yet.")
+            return 1
+        config = studies.settings_of(study).space.config_from_params(best.params)
+        print(f"Best trial {best.number}: validation loss {best.value:.6f} after {best.epochs} epochs, run {best.run_id}")
+        print(json.dumps(best.params, indent=2))
+        flags = " ".join(f"{KNOBS[k].cli_flag} {KNOBS[k].format(getattr(config, k))}" for k in config.differences())
+        print(f"python -m model.train {flags}".rstrip())
+        return 0
+    if args.command == "stop":
+        studies.request_stop(args.name, args.storage)
+        print(f"Study {args.name}: stop requested; workers end after their current epoch.")
+        return 0
+    if args.command == "list":
+        rows = studies.list_studies(args.storage)
+        if not rows:
+            print("No studies yet.")
+        for s in rows:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created)) if s.created else "?"
+            best = f"{s.best_value:.5f}" if s.best_value is not None else "-"
+            state = "stopped" if s.stopped else ("running" if s.running else "idle")
+            print(f"{s.name:30} {when}  {s.trials:4} trials ({s.complete} complete, budget {s.budget})  best {best}  {state}")
+        return 0
+    raise AssertionError(args.command)
+
+
+def _run(name: str, args: argparse.Namespace) -> int:
+    from model.sweep import workers
+
+    if getattr(args, "detach", False):
+        pid = workers.launch(name, args.storage, workers=args.workers, db=args.db)
+        print(f"Study {name}: workers running in the background (supervisor pid {pid}); "
+              f"'python -m model.sweep status {name}' shows progress.")
+        return 0
+    code = workers.supervise(name, args.storage, workers=args.workers, db=args.db)
+    _print_status(name, args.storage)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

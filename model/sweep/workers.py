@@ -1,0 +1,202 @@
+"""Trial workers: processes that take trials of one study until its budget is used.
+
+``run_worker`` is the body of one worker process (``python -m model.sweep worker``): it limits
+TensorFlow to its share of the cores, loads the study's prices once, then runs one trial at a
+time, clearing Keras' state after each so its memory stays flat. Any number of workers, on any
+number of machines sharing a server storage, can join one study.
+
+``supervise`` (``python -m model.sweep run``, and ``start`` after creating the study) starts the
+workers of this machine as child processes, waits for them, and replaces one that crashed while
+budget is left: its trial is failed, the study continues, and the supervisor itself never dies
+with a worker. The Tune page launches ``supervise`` as a detached process (``launch``), so the
+study outlives reruns, reloads and even the Streamlit server; everything about it is found again
+through the study's name in the storage.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from model.errors import LensError
+
+# A worker that keeps crashing (out of memory, say) is replaced at most this many times per worker slot.
+MAX_REPLACEMENTS_PER_WORKER = 2
+SUPERVISOR_POLL_SECONDS = 0.5
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def threads_per_worker(workers: int) -> int:
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
+def limit_threads(threads: int) -> None:
+    """Keep this process's TensorFlow (and OpenMP) to ``threads`` threads; call before any TF op."""
+    # Only the intra-op pool (the threads one op's maths is split over) gets the share. The
+    # inter-op pool must keep at least 2 threads: with 1, tf.data's prefetch and the training
+    # step queue behind each other and a trial took 2-3x longer (measured: 21-28 s vs 8-12 s for
+    # the same 3-epoch run).
+    inter = max(2, threads)
+    os.environ["OMP_NUM_THREADS"] = os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
+    os.environ["TF_NUM_INTEROP_THREADS"] = str(inter)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(inter)
+    except RuntimeError:
+        pass  # TensorFlow already started in this process (a test calling run_worker directly)
+
+
+def worker_tag() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_worker(name: str, storage: str | None = None, *, db: str | None = None, threads: int | None = None,
+               index: int = 0) -> int:
+    """Run trials of study ``name`` until its budget is used or it is stopped; return how many."""
+    import optuna
+
+    from model.runs.store import open_store
+    from model.sweep.objective import StudyStopped, TrialFailed, make_objective, make_pruner
+    from model.sweep.study import (
+        budget_left, load_source, open_study, resolve_storage_url, settings_of, stop_requested,
+    )
+
+    limit_threads(threads or threads_per_worker(1))
+    import keras
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    url = resolve_storage_url(storage, db)
+    settings = settings_of(open_study(name, url))
+    epochs = settings.space.config_from_params({}).epochs
+    seed = None if settings.sampler_seed is None else settings.sampler_seed + index
+    # constant_liar: a worker's sampler treats the other workers' running trials as bad results,
+    # so parallel workers do not all try the same corner of the space.
+    sampler = optuna.samplers.TPESampler(seed=seed, constant_liar=True, n_startup_trials=5)
+    study = open_study(name, url, sampler=sampler, pruner=make_pruner(settings.pruner, epochs=epochs))
+    prices = load_source(settings.source)
+    store = open_store(db or settings.run_db)
+    tag = worker_tag()
+    study.set_user_attr(f"worker:{tag}", {"started": time.time(), "threads": threads})
+    objective = make_objective(
+        name, settings.space, prices, store,
+        stop_requested=lambda: stop_requested(study),
+        on_trial_start=lambda trial: trial.set_user_attr("worker", tag),
+    )
+    done = 0
+    try:
+        while budget_left(study, settings_of(study)):
+            study.optimize(objective, n_trials=1, catch=(TrialFailed, StudyStopped, LensError))
+            done += 1
+            keras.backend.clear_session()
+            gc.collect()
+    finally:
+        store.close()
+        study.set_user_attr(f"worker:{tag}", {"ended": time.time(), "trials": done})
+    return done
+
+
+def worker_command(name: str, storage: str, *, db: str | None, threads: int, index: int) -> list[str]:
+    command = [sys.executable, "-m", "model.sweep", "worker", "--study", name, "--storage", storage,
+               "--threads", str(threads), "--index", str(index)]
+    if db:
+        command += ["--db", db]
+    return command
+
+
+def log_path(name: str, label: str, run_db: str | None = None) -> Path:
+    from model.sweep.study import PRICES_DIR, _files_root
+
+    return _files_root(run_db) / PRICES_DIR / f"{name}.{label}.log"
+
+
+# The project root, so ``python -m model.sweep`` works whatever the caller's working directory.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _spawn(command: list[str], log: Path, *, detach: bool) -> subprocess.Popen:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    path = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
+    with open(log, "ab") as out:
+        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=detach, env=env)
+
+
+def supervise(name: str, storage: str | None = None, *, workers: int | None = None, db: str | None = None,
+              on_poll=None) -> int:
+    """Run ``workers`` worker processes for the study until they end; return 0, or 1 if the
+    last workers crashed. Ctrl-C stops the study cleanly (workers finish their epoch)."""
+    from model.sweep.study import budget_left, open_study, request_stop, resolve_storage_url
+
+    url = resolve_storage_url(storage, db)
+    study = open_study(name, url)
+    count = workers or default_workers()
+    threads = threads_per_worker(count)
+
+    def spawn(index: int) -> subprocess.Popen:
+        return _spawn(worker_command(name, url, db=db, threads=threads, index=index),
+                      log_path(name, f"worker-{index}", db), detach=False)
+
+    tag = f"supervisor:{worker_tag()}"
+    study.set_user_attr(tag, {"started": time.time(), "workers": count})
+    procs = {index: spawn(index) for index in range(count)}
+    replaced = dict.fromkeys(procs, 0)
+    crashed = False
+    # Ctrl-C reaches the whole process group: workers ignore it (see main), we turn it into a stop.
+    try:
+        while procs:
+            time.sleep(SUPERVISOR_POLL_SECONDS)
+            for index, proc in list(procs.items()):
+                code = proc.poll()
+                if code is None:
+                    continue
+                del procs[index]
+                crashed = code != 0
+                if crashed:
+                    study = open_study(name, url)  # fails the trial the dead worker left running
+                    if budget_left(study) and replaced[index] < MAX_REPLACEMENTS_PER_WORKER:
+                        replaced[index] += 1
+                        procs[index] = spawn(index)
+            if on_poll is not None:
+                on_poll()
+    except KeyboardInterrupt:
+        request_stop(name, url)
+        for proc in procs.values():
+            proc.wait()
+        open_study(name, url).set_user_attr(tag, {"ended": time.time()})
+        return 130
+    open_study(name, url).set_user_attr(tag, {"ended": time.time()})
+    return 1 if crashed else 0
+
+
+def launch(name: str, storage: str | None = None, *, workers: int | None = None, db: str | None = None) -> int:
+    """Start ``supervise`` for the study in a detached process (it outlives the caller); return its pid."""
+    from model.sweep.study import open_study, resolve_storage_url
+
+    url = resolve_storage_url(storage, db)
+    command = [sys.executable, "-m", "model.sweep", "run", name, "--storage", url,
+               "--workers", str(workers or default_workers())]
+    if db:
+        command += ["--db", db]
+    proc = _spawn(command, log_path(name, "supervisor", db), detach=True)
+    # Written now, not when the supervisor has imported Optuna: a page polling right after
+    # Start must already see that someone works on the study.
+    open_study(name, url).set_user_attr(f"supervisor:{socket.gethostname()}:{proc.pid}", {"started": time.time()})
+    return proc.pid
+
+
+def ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to their supervisor, which stops the study so they end cleanly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
