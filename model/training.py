@@ -244,6 +244,11 @@ class _Bookkeeper:
                 self.reason = "early_stopping"
                 self.stop_training = True
         self.report(self.batches, entry.get("loss"))
+        # A stop asked for while this epoch ended (a listener that prunes on the epoch's loss)
+        # ends training here, not after one more batch of the next epoch.
+        if not self.stop_training and self.stop is not None and self.stop.is_set():
+            self.reason = "user_stop"
+            self.stop_training = True
 
     def train_end(self):
         if self.best_weights is not None:

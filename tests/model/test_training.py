@@ -226,3 +226,20 @@ def test_unknown_training_path_is_refused():
     config = SMALL.replace(epochs=1, time_step=10)
     with pytest.raises(ValueError, match="path must be one of"):
         train_network(prepare_data(noisy_sine(200), config), path="gpu")
+
+
+def test_a_stop_raised_as_an_epoch_ends_trains_no_batch_of_the_next_epoch():
+    """A listener that stops on an epoch's loss (as sweep pruning does) ends training at once."""
+    config = SMALL.replace(epochs=20, batch_size=8, patience=0)
+    data = prepare_data(noisy_sine(400), config)
+    stop = threading.Event()
+    reports: list[Progress] = []
+
+    def listener(progress):
+        reports.append(progress)
+        if len(progress.history) == 2:
+            stop.set()
+
+    run = train_network(data, listener=listener, stop=stop)
+    assert run.stopped_reason == "user_stop" and len(run.history) == 2
+    assert not [p for p in reports if p.epoch == 3 and p.batch > 0]
