@@ -45,8 +45,12 @@ $(BENCH_STAMP): requirements-bench.txt $(TEST_STAMP)
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-bench.txt
 	touch $@
 
+# Each part prints its own figures, side by side within the part, in one run on the same machine.
 bench: $(BENCH_STAMP) chromium
 	$(BIN)/python -m scripts.bench
+	$(BIN)/python -m scripts.bench_data
+	$(BIN)/python -m scripts.bench_runs
+	$(BIN)/python -m scripts.bench_sweep
 
 clean:
 	rm -rf $(VENV) tests/artifacts .pytest_cache

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 import math
 import statistics
 import sys
@@ -133,10 +134,19 @@ def bench_knob(
             if probe["tText"] is not None:
                 text_ms.append(probe["tText"] - probe["t0"])
             h.wait_idle(page, timeout)
+        server_rss_mb = _rss_mb(server.proc.pid)
     finally:
         context.close()
         server.stop()
-    return {"idle_ms": idle_ms, "text_ms": text_ms, "warmup_ms": warmup_ms}
+    return {"idle_ms": idle_ms, "text_ms": text_ms, "warmup_ms": warmup_ms, "server_rss_mb": server_rss_mb}
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident memory of a process (the Streamlit server), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 # True once the live panel shows epoch 2 or later, or the run has finished (a one-epoch run).
