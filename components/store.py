@@ -115,18 +115,16 @@ def has_result(record: RunRecord | None) -> bool:
 def progress_times(progress: dict[str, Any] | None, now: float | None = None) -> tuple[float | None, float | None]:
     """(elapsed, left) seconds of a running run from its stored progress, at ``now`` (epoch seconds).
 
-    The worker stores ``elapsed`` and ``fraction`` at ``updated``; the time since then has
-    passed too. The rate is the one since fit started; early stopping may end sooner.
+    The worker stores ``elapsed`` and ``eta`` (``model.training.Progress.eta``: the rate since fit
+    started; early stopping may end sooner) at ``updated``; the time since then has passed too.
     """
     if not progress:
         return None, None
     now = time.time() if now is None else now
     since = max(0.0, now - float(progress.get("updated") or now))
     elapsed = float(progress.get("elapsed") or 0.0)
-    fraction = float(progress.get("fraction") or 0.0)
-    left = None
-    if fraction > 0 and elapsed > 0 and not progress.get("finished"):
-        left = max(0.0, elapsed * (1 - fraction) / fraction - since)
+    eta = progress.get("eta")
+    left = None if eta is None or progress.get("finished") else max(0.0, float(eta) - since)
     return elapsed + since, left
 
 

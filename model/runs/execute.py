@@ -59,6 +59,7 @@ def _progress_payload(progress, message: str = "") -> dict[str, Any]:
         "loss": progress.loss,
         "elapsed": round(progress.elapsed, 3),
         "fraction": round(progress.fraction, 4),
+        "eta": None if progress.eta is None else round(progress.eta, 3),  # seconds left at "updated"
         "finished": progress.finished,
         "message": message or progress.message,
         "updated": time.time(),

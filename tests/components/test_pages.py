@@ -156,3 +156,13 @@ def test_huge_network_gets_a_warning_not_a_crash(app):
     app.number_input(key="layer_num").set_value(8).run()
     assert_clean(app)
     assert any("can take a long time" in w for w in texts(app, "warning"))
+
+
+def test_progress_times_count_the_time_since_the_worker_last_wrote():
+    from components.store import progress_times
+
+    stored = {"elapsed": 10.0, "eta": 30.0, "updated": 1000.0, "finished": False}
+    assert progress_times(stored, now=1004.0) == (14.0, 26.0)
+    assert progress_times({**stored, "finished": True}, now=1004.0) == (14.0, None)
+    assert progress_times(stored, now=1100.0) == (110.0, 0.0)
+    assert progress_times(None) == (None, None)
