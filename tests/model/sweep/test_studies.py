@@ -142,6 +142,6 @@ def test_median_pruning_stops_a_hopeless_trial_early(tmp_path):
     hopeless = study.trials[4]
     assert max(hopeless.intermediate_values) == 1  # cut after epoch 1 of 4
     run = store.get_run(hopeless.user_attrs["run_id"])
-    assert (run.status, run.stop_reason, run.epochs_run, run.origin) == ("stopped", "pruned", 2, "sweep")  # + 1 batch of epoch 2
+    assert (run.status, run.stop_reason, run.epochs_run, run.origin) == ("stopped", "pruned", 1, "sweep")  # no batch of epoch 2
     assert run.metric("rmse") is not None  # a pruned trial is still a complete, openable run
     store.close()
