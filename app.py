@@ -7,7 +7,7 @@ contract with the browser tests.
 
 import streamlit as st
 
-from components import store, widgets
+from components import server, store, widgets
 from components.session import query
 
 st.set_page_config(
@@ -40,3 +40,4 @@ if page.title != "Train":
 
 page.run()
 query.sync_query_params()
+server.freeze_imported_tensorflow()
