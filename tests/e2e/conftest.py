@@ -18,12 +18,12 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
+def app_server(tmp_path_factory, e2e_db_url):
     """Start ``streamlit run app.py`` on a free loopback port; yield its base URL."""
     server = harness.start_server(
         log_path=harness.ARTIFACTS / "e2e-server.log",
         cache_dir=tmp_path_factory.mktemp("lstm-lens-cache"),
-        env={"LENS_DB": f"sqlite:///{tmp_path_factory.mktemp('e2e-runs') / 'lens.db'}"},
+        env={"LENS_DB": e2e_db_url},
     )
     try:
         harness.wait_healthy(server, timeout=60)
@@ -32,6 +32,12 @@ def app_server(tmp_path_factory):
         pytest.fail(str(exc), pytrace=False)
     yield server.base_url
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def e2e_db_url(tmp_path_factory) -> str:
+    """The shared app server's own run store (and, beside it, its sweeps' journal)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('e2e-runs') / 'lens.db'}"
 
 
 @pytest.fixture(scope="session")

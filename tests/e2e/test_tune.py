@@ -23,8 +23,10 @@ def wait_text(page, text: str, timeout: float = STUDY_TIMEOUT) -> None:
     raise AssertionError(f"{text!r} did not appear within {timeout:.0f} s:\n{h.main_text(page)[:2000]}")
 
 
-def test_start_watch_stop_and_open_a_study(page, app_server):
+def test_start_watch_stop_and_open_a_study(page, app_server, e2e_db_url, monkeypatch):
     from model.sweep import study as studies
+
+    monkeypatch.setenv("LENS_DB", e2e_db_url)  # look the study up where the server keeps it
 
     h.open_app(page, app_server)  # Data: loads the bundled sample
     h.click_nav(page, "Tune")
