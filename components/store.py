@@ -84,27 +84,31 @@ def trained(record: RunRecord):
     return _trained(resolve_url(), run_key(record))
 
 
+# What a run's status says, or once it has ended as stopped or finished its stop reason says;
+# formatted with epochs, best, error and seconds.
+_SUMMARIES = {
+    "queued": "Waiting for a worker.",
+    "running": "Training: {epochs} epoch(s) done.",
+    "failed": "Failed: {error}",
+    "interrupted": "Interrupted after {epochs} epoch(s): {error}",
+    "cancelled": "Cancelled before it started.",
+    "user_stop": "Stopped by you after {epochs} epoch(s); kept the {best}.",
+    "pruned": "Pruned by the sweep after {epochs} epoch(s); kept the {best}.",
+    "early_stopping": "Early stopping after {epochs} epoch(s): validation loss stopped improving; kept the {best}.",
+    "completed": "Finished {epochs} epoch(s) in {seconds:.1f} s; kept the {best}.",
+}
+_NO_ERROR = {"failed": "no reason was recorded", "interrupted": "its process ended"}
+
+
 def summary(record: RunRecord) -> str:
     """What became of a run, in one sentence (as ``model.training.describe_stop`` says it)."""
-    epochs = record.epochs_run
     best = f"best epoch {record.best_epoch}" if record.best_epoch else "weights as they were (no epoch had finished)"
-    if record.status == "queued":
-        return "Waiting for a worker."
-    if record.status == "running":
-        return f"Training: {epochs} epoch(s) done."
-    if record.status == "failed":
-        return f"Failed: {record.error or 'no reason was recorded'}"
-    if record.status == "interrupted":
-        return f"Interrupted after {epochs} epoch(s): {record.error or 'its process ended'}"
-    if record.stop_reason == "cancelled":
-        return "Cancelled before it started."
-    if record.stop_reason == "user_stop":
-        return f"Stopped by you after {epochs} epoch(s); kept the {best}."
-    if record.stop_reason == "pruned":
-        return f"Pruned by the sweep after {epochs} epoch(s); kept the {best}."
-    if record.stop_reason == "early_stopping":
-        return f"Early stopping after {epochs} epoch(s): validation loss stopped improving; kept the {best}."
-    return f"Finished {epochs} epoch(s) in {record.seconds or 0:.1f} s; kept the {best}."
+    key = record.status if record.status in ("queued", "running", "failed", "interrupted") else record.stop_reason
+    template = _SUMMARIES.get(key, _SUMMARIES["completed"])
+    return template.format(
+        epochs=record.epochs_run, best=best, seconds=record.seconds or 0,
+        error=record.error or _NO_ERROR.get(record.status, ""),
+    )
 
 
 def has_result(record: RunRecord | None) -> bool:

@@ -52,6 +52,15 @@ def format_number(value: float | None, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"
 
 
+def loaded_prices(missing: str = "Load some prices first."):
+    """The session's PriceTable; without one, ``missing`` and a link to the Data page (then None)."""
+    prices = state.get_prices()
+    if prices is None:
+        st.info(missing)
+        st.page_link("views/data.py", label="Go to Data", icon=":material/candlestick_chart:")
+    return prices
+
+
 def url_warnings() -> None:
     """Problems found in the link's hyperparameters (shown until a knob is changed)."""
     for message in st.session_state.get(knobs.URL_WARNINGS) or []:

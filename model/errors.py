@@ -4,6 +4,12 @@
 type rather than from its wording.
 """
 
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+
 
 class LensError(ValueError):
     """Base class for every error the UI should show as a message instead of a traceback."""
@@ -44,3 +50,18 @@ class RunNotFoundError(StoreError):
 
 class StopRefusedError(StoreError):
     """A session or process asked to stop a run it did not start."""
+
+
+def reports_errors(main: Callable[..., int]) -> Callable[..., int]:
+    """For a command line's ``main``: a LensError becomes ``error: <message>`` on stderr and exit
+    status 2 (the message, never a traceback); every other outcome passes through."""
+
+    @functools.wraps(main)
+    def run(*args, **kwargs) -> int:
+        try:
+            return main(*args, **kwargs)
+        except LensError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+
+    return run

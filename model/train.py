@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from model.config import KNOBS, LstmConfig, add_knob_arguments, config_from_arguments
-from model.errors import LensError
+from model.errors import LensError, reports_errors
 from model.presets import DEFAULT_PRESET, PRESETS, get_preset
 
 OUTPUT_NAMES = ("predictions.csv", "forecast.csv", "run")
@@ -121,55 +121,52 @@ class ProgressBar:
         self.stream.flush()
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        check_output_directory(args.out)
-        prices = load_prices(args)
-        config = config_for(args, prices.columns).validate()
-        print(f"Data: {prices.source} ({len(prices.frame)} rows)")
-        for note in prices.repairs:
-            print(f"  repaired: {note}")
+    check_output_directory(args.out)
+    prices = load_prices(args)
+    config = config_for(args, prices.columns).validate()
+    print(f"Data: {prices.source} ({len(prices.frame)} rows)")
+    for note in prices.repairs:
+        print(f"  repaired: {note}")
 
-        from model.network import count_parameters
-        from model.runs.execute import execute_run
-        from model.runs.store import open_store
-        from model.windows import prepare_data
+    from model.network import count_parameters
+    from model.runs.execute import execute_run
+    from model.runs.store import open_store
+    from model.windows import prepare_data
 
-        data = prepare_data(prices.frame, config)
-        print(
-            f"Windows: train {len(data.train)}, validation {len(data.val)}, test {len(data.test)}; "
-            f"X {list(data.train.x.shape)} -> Y {list(data.train.y.shape)}; "
-            f"parameters {count_parameters(config)['total']}"
-        )
-        store = open_store(args.db)
-        run_id = store.create_run(config, prices, "cli")
-        print(f"Run {run_id} in {store.where}")
-        started = time.perf_counter()
-        record = execute_run(store, run_id, listener=ProgressBar())
-        if record.status not in ("finished", "stopped"):
-            raise LensError(record.error or f"Run {run_id} ended {record.status}.")
-        evaluation = store.load_evaluation(run_id)
-        print(f"\nTest metrics in price units ({time.perf_counter() - started:.1f} s):")
-        print(evaluation.metrics.to_string(float_format=lambda v: f"{v:10.4f}"))
-        print("\nForecast past the last date:")
-        print(evaluation.forecast.to_string(index=False))
-        print(f"\nStored as run {run_id} (python -m model.runs show {run_id}).")
-        if args.out is not None:
-            import shutil
+    data = prepare_data(prices.frame, config)
+    print(
+        f"Windows: train {len(data.train)}, validation {len(data.val)}, test {len(data.test)}; "
+        f"X {list(data.train.x.shape)} -> Y {list(data.train.y.shape)}; "
+        f"parameters {count_parameters(config)['total']}"
+    )
+    store = open_store(args.db)
+    run_id = store.create_run(config, prices, "cli")
+    print(f"Run {run_id} in {store.where}")
+    started = time.perf_counter()
+    record = execute_run(store, run_id, listener=ProgressBar())
+    if record.status not in ("finished", "stopped"):
+        raise LensError(record.error or f"Run {run_id} ended {record.status}.")
+    evaluation = store.load_evaluation(run_id)
+    print(f"\nTest metrics in price units ({time.perf_counter() - started:.1f} s):")
+    print(evaluation.metrics.to_string(float_format=lambda v: f"{v:10.4f}"))
+    print("\nForecast past the last date:")
+    print(evaluation.forecast.to_string(index=False))
+    print(f"\nStored as run {run_id} (python -m model.runs show {run_id}).")
+    if args.out is not None:
+        import shutil
 
-            from model.persistence import MODEL_FILE, RUN_FILE
+        from model.persistence import MODEL_FILE, RUN_FILE
 
-            args.out.mkdir(parents=True, exist_ok=True)
-            evaluation.predictions.to_csv(args.out / "predictions.csv", index=False)
-            evaluation.forecast.to_csv(args.out / "forecast.csv", index=False)
-            (args.out / "run").mkdir(exist_ok=True)
-            for name in (MODEL_FILE, RUN_FILE):
-                shutil.copy2(record.files_dir / name, args.out / "run" / name)
-            print(f"Wrote {args.out / 'predictions.csv'}, {args.out / 'forecast.csv'} and {args.out / 'run'}/")
-    except LensError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        args.out.mkdir(parents=True, exist_ok=True)
+        evaluation.predictions.to_csv(args.out / "predictions.csv", index=False)
+        evaluation.forecast.to_csv(args.out / "forecast.csv", index=False)
+        (args.out / "run").mkdir(exist_ok=True)
+        for name in (MODEL_FILE, RUN_FILE):
+            shutil.copy2(record.files_dir / name, args.out / "run" / name)
+        print(f"Wrote {args.out / 'predictions.csv'}, {args.out / 'forecast.csv'} and {args.out / 'run'}/")
     return 0
 
 

@@ -19,6 +19,7 @@ SIZES = (10_000, 100_000, 1_000_000)
 
 
 def date_close_csv(rows: int, seed: int = 0) -> bytes:
+    """A date+close CSV of ``rows`` daily rows (1,000,000 rows is about 20 MB); the hardening tests use it too."""
     rng = np.random.default_rng(seed)
     close = 100 * np.exp(np.cumsum(rng.normal(0, 0.001, rows)))
     dates = pd.date_range("1900-01-01", periods=rows, freq="D")

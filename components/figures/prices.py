@@ -278,6 +278,12 @@ def prediction_figure(
     return fig
 
 
+def _forecaster_colors(columns) -> list[tuple]:
+    """(column, colour) per forecaster column: the model's colour first, then the baseline's, in turn."""
+    palette = (COLORS["model"], COLORS["baseline"])
+    return [(column, palette[i % len(palette)]) for i, column in enumerate(columns)]
+
+
 def residual_figure(
     residuals: pd.DataFrame, *, title: str = "Residuals (actual − predicted)", y_title: str = "price"
 ) -> go.Figure:
@@ -287,12 +293,10 @@ def residual_figure(
     total = len(residuals)
     residuals = decimate(residuals)
     fig = base_layout(go.Figure(), title + _points_note(len(residuals), total), SMALL_HEIGHT)
-    palette = [COLORS["model"], COLORS["baseline"]]
-    for i, column in enumerate(residuals.columns):
+    for i, (column, color) in enumerate(_forecaster_colors(residuals.columns)):
         fig.add_trace(
             go.Scatter(x=residuals.index, y=residuals[column].to_numpy(), name=str(column), mode="lines",
-                       line=dict(color=palette[i % len(palette)], width=1.2 if i == 0 else 1.0),
-                       opacity=1.0 if i == 0 else 0.75)
+                       line=dict(color=color, width=1.2 if i == 0 else 1.0), opacity=1.0 if i == 0 else 0.75)
         )  # fmt: skip
     fig.add_hline(y=0, line=dict(color=MUTED, width=1))
     fig.update_yaxes(title_text=y_title)
@@ -306,10 +310,8 @@ def horizon_error_figure(
     if errors.empty:
         return empty_figure(title, "No test predictions to show.")
     fig = base_layout(go.Figure(), title, SMALL_HEIGHT)
-    palette = [COLORS["model"], COLORS["baseline"]]
-    for i, column in enumerate(errors.columns):
-        fig.add_trace(go.Bar(x=errors.index, y=errors[column].to_numpy(), name=str(column),
-                             marker=dict(color=palette[i % len(palette)])))  # fmt: skip
+    for column, color in _forecaster_colors(errors.columns):
+        fig.add_trace(go.Bar(x=errors.index, y=errors[column].to_numpy(), name=str(column), marker=dict(color=color)))
     fig.update_layout(barmode="group", hovermode="x")
     fig.update_xaxes(title_text="days ahead", dtick=1 if len(errors) <= 30 else None)
     fig.update_yaxes(title_text=y_title)

@@ -266,10 +266,8 @@ def _split_chart(prices: PriceTable, config: LstmConfig) -> None:
 def render() -> None:
     st.title("Train")
     widgets.url_warnings()
-    prices = state.get_prices()
+    prices = widgets.loaded_prices()
     if prices is None:
-        st.info("Load some prices first.")
-        st.page_link("views/data.py", label="Go to Data", icon=":material/candlestick_chart:")
         return
     st.caption(f"Training data: {prices.source} · {len(prices.frame):,} rows")
 

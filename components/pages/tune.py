@@ -16,7 +16,7 @@ import streamlit as st
 
 from components import widgets
 from components.figures import style, sweeps as sweep_figures
-from components.session import knobs, state
+from components.session import knobs
 from model.config import KNOBS, LstmConfig
 from model.errors import LensError
 from model.sweep import board as boards, study as studies, workers
@@ -304,10 +304,8 @@ def render() -> None:
     if name:
         study_panel(name)
         return
-    prices = state.get_prices()
+    prices = widgets.loaded_prices("Load prices on the Data page first.")
     if prices is None:
-        st.info("Load prices on the Data page first.")
-        st.page_link("views/data.py", label="Go to Data", icon=":material/candlestick_chart:")
         return
     st.caption(f"Data: {prices.source} · {len(prices.frame):,} rows")
     space = space_form(prices)

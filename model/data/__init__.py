@@ -1,8 +1,9 @@
 """Load daily price tables from a bundled sample, Yahoo Finance or a CSV file, and validate them.
 
 One home per concern: ``table`` (PriceTable), ``names`` (header vocabulary), ``validate``
-(validation as named steps), ``csv`` (one ``sniff`` and the CSV loader), ``sample`` (bundled
-samples, including the synthetic ``SYNTH``) and ``yfinance`` (download and day cache).
+(from a loader's frame to a date-indexed table), ``table_steps`` (the named repair steps on that
+table), ``csv`` (one ``sniff`` and the CSV loader), ``sample`` (bundled samples, including the
+synthetic ``SYNTH``) and ``yfinance`` (download and day cache).
 """
 
 from model.data.csv import CsvLayout, guess_date_column, load_csv, sniff

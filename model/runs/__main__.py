@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from model.errors import LensError
+from model.errors import reports_errors
 from model.runs.store import open_store, record_to_dict
 
 
@@ -20,6 +19,7 @@ def _fmt(value, spec: str = ".4f") -> str:
     return "-" if value is None else format(value, spec)
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m model.runs", description="List, show and delete stored runs.")
     p.add_argument("--db", help="SQLAlchemy URL of the run store (default $LENS_DB or sqlite:///runs/lens.db)")
@@ -31,27 +31,23 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("show", help="one run as JSON").add_argument("id", type=int)
     sub.add_parser("delete", help="remove a run's rows and files").add_argument("id", type=int)
     args = p.parse_args(argv)
-    try:
-        store = open_store(args.db)
-        if args.command == "list":
-            records = store.list_runs(status=args.status, origin=args.origin, limit=args.limit)
-            print(f"{'id':>5}  {'created (UTC)':16}  {'status':11}  {'origin':6}  {'units':>5}  {'layers':>6}  "
-                  f"{'steps':>5}  {'epochs':>6}  {'test RMSE':>10}  {'skill':>7}  data")
-            for r in records:
-                c = r.config
-                print(f"{r.id:>5}  {r.created:%Y-%m-%d %H:%M}  {r.status:11}  {r.origin:6}  {c.get('rnn_unit'):>5}  "
-                      f"{c.get('layer_num'):>6}  {c.get('time_step'):>5}  {r.epochs_run:>6}  "
-                      f"{_fmt(r.metric('rmse')):>10}  {_fmt(r.metric('skill'), '.3f'):>7}  {r.data_description}")
-            if not records:
-                print(f"(no runs in {store.where})")
-        elif args.command == "show":
-            print(json.dumps(record_to_dict(store.get_run(args.id)), indent=2, default=str))
-        else:
-            store.delete_run(args.id)
-            print(f"Deleted run {args.id}.")
-    except LensError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    store = open_store(args.db)
+    if args.command == "list":
+        records = store.list_runs(status=args.status, origin=args.origin, limit=args.limit)
+        print(f"{'id':>5}  {'created (UTC)':16}  {'status':11}  {'origin':6}  {'units':>5}  {'layers':>6}  "
+              f"{'steps':>5}  {'epochs':>6}  {'test RMSE':>10}  {'skill':>7}  data")
+        for r in records:
+            c = r.config
+            print(f"{r.id:>5}  {r.created:%Y-%m-%d %H:%M}  {r.status:11}  {r.origin:6}  {c.get('rnn_unit'):>5}  "
+                  f"{c.get('layer_num'):>6}  {c.get('time_step'):>5}  {r.epochs_run:>6}  "
+                  f"{_fmt(r.metric('rmse')):>10}  {_fmt(r.metric('skill'), '.3f'):>7}  {r.data_description}")
+        if not records:
+            print(f"(no runs in {store.where})")
+    elif args.command == "show":
+        print(json.dumps(record_to_dict(store.get_run(args.id)), indent=2, default=str))
+    else:
+        store.delete_run(args.id)
+        print(f"Deleted run {args.id}.")
     return 0
 
 

@@ -2,7 +2,8 @@
 
 One SQLAlchemy URL picks the database: an explicit ``url``, else the ``LENS_DB`` environment
 variable, else ``sqlite:///runs/lens.db`` (relative to the working directory, created on first
-use). PostgreSQL works the same way through psycopg 3 (``postgresql+psycopg://...``).
+use). PostgreSQL works the same way through psycopg 3 (``postgresql+psycopg://...``). Engine
+set-up lives in ``model.runs.database``; the RunRecord snapshot in ``model.runs.records``.
 
 Files live under ``<files root>/<run id>/`` (the SQLite database's directory by default, or
 ``LENS_RUNS_DIR``): ``model.keras`` + ``run.json`` (model.persistence), ``predictions.parquet``
@@ -18,18 +19,18 @@ import os
 import shutil
 import socket
 import zipfile
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from model.config import LstmConfig
 from model.errors import RunNotFoundError, StopRefusedError, StoreError
 from model.runs import files
+from model.runs.database import DEFAULT_URL, ENV_FILES, ENV_URL, create_engine, default_files_root, resolve_url
+from model.runs.records import RunRecord, record_from_row, record_to_dict
 from model.runs.schema import (
     ACTIVE_STATUSES,
     METRIC_NAMES,
@@ -41,9 +42,19 @@ from model.runs.schema import (
     runs,
 )
 
-DEFAULT_URL = "sqlite:///runs/lens.db"
-ENV_URL = "LENS_DB"
-ENV_FILES = "LENS_RUNS_DIR"
+__all__ = [
+    "BUSY_SECONDS",
+    "DEFAULT_URL",
+    "ENV_FILES",
+    "ENV_URL",
+    "RunRecord",
+    "RunStore",
+    "open_store",
+    "pid_alive",
+    "record_to_dict",
+    "resolve_url",
+]
+
 # How long a SQLite writer waits for another one before giving up (each write takes milliseconds).
 BUSY_SECONDS = 30.0
 # An arbitrary constant: the PostgreSQL advisory lock that serialises first-use schema creation.
@@ -55,10 +66,6 @@ METRIC_COLUMNS = {"rmse": "RMSE", "mae": "MAE", "mape": "MAPE %", "direction": "
 
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)  # stored naive, always UTC
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return None if value is None else value.replace(tzinfo=timezone.utc)
 
 
 def pid_alive(pid: int | None) -> bool:
@@ -76,48 +83,6 @@ def pid_alive(pid: int | None) -> bool:
     except (OSError, IndexError):
         return True
     return state not in ("Z", "X")
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """One stored run as read from the database (a snapshot: read again for fresh progress)."""
-
-    id: int
-    created: datetime
-    started: datetime | None
-    finished: datetime | None
-    status: str  # queued | running | finished | stopped | failed | interrupted
-    origin: str  # ui | cli | sweep
-    study: str | None
-    trial: int | None
-    config: dict[str, Any]
-    parameters: int | None
-    data_description: str
-    data_fingerprint: str
-    seconds: float | None
-    epochs_run: int
-    best_epoch: int | None
-    stop_reason: str | None  # completed | early_stopping | user_stop | pruned | cancelled
-    error: str | None
-    progress: dict[str, Any] | None  # epoch, epochs, batch, batches, loss, elapsed, updated
-    stop_requested: bool
-    owner: str | None
-    worker_pid: int | None
-    worker_host: str | None
-    files_dir: Path
-    history: tuple[dict[str, float], ...] = ()  # per epoch: loss, val_loss (get_run fills it)
-    metrics: dict[str, dict[str, float | None]] = field(default_factory=dict)  # who -> rmse, mae, ...
-
-    @property
-    def active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
-
-    @property
-    def lstm_config(self) -> LstmConfig:
-        return LstmConfig.from_dict(self.config)
-
-    def metric(self, name: str, who: str = "model") -> float | None:
-        return self.metrics.get(who, {}).get(name)
 
 
 class RunStore:
@@ -164,35 +129,7 @@ class RunStore:
         return self.files_root / str(int(run_id))
 
     def _record(self, row, history=(), metric_rows=()) -> RunRecord:
-        m = row._mapping
-        folder = Path(m["files_dir"]) if m["files_dir"] else self.run_dir(m["id"])
-        return RunRecord(
-            id=m["id"],
-            created=_aware(m["created"]),
-            started=_aware(m["started"]),
-            finished=_aware(m["finished"]),
-            status=m["status"],
-            origin=m["origin"],
-            study=m["study"],
-            trial=m["trial"],
-            config=dict(m["config"] or {}),
-            parameters=m["parameters"],
-            data_description=m["data_description"] or "",
-            data_fingerprint=m["data_fingerprint"],
-            seconds=m["seconds"],
-            epochs_run=m["epochs_run"] or 0,
-            best_epoch=m["best_epoch"],
-            stop_reason=m["stop_reason"],
-            error=m["error"],
-            progress=m["progress"],
-            stop_requested=bool(m["stop_requested"]),
-            owner=m["owner"],
-            worker_pid=m["worker_pid"],
-            worker_host=m["worker_host"],
-            files_dir=folder if folder.is_absolute() else self.files_root / folder,
-            history=tuple(history),
-            metrics={r.who: {n: getattr(r, n) for n in METRIC_NAMES} for r in metric_rows},
-        )
+        return record_from_row(row, self.files_root, history, metric_rows)
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -473,15 +410,6 @@ class RunStore:
         return buffer.getvalue()
 
 
-def record_to_dict(record: RunRecord) -> dict[str, Any]:
-    out = {f: getattr(record, f) for f in record.__dataclass_fields__}
-    out["files_dir"] = str(record.files_dir)
-    out["history"] = list(record.history)
-    for key in ("created", "started", "finished"):
-        out[key] = out[key].isoformat() if out[key] else None
-    return out
-
-
 def _float(value) -> float | None:
     try:
         value = float(value)
@@ -493,60 +421,15 @@ def _float(value) -> float | None:
 # -- opening ---------------------------------------------------------------------------------------
 
 
-def resolve_url(url: str | None = None) -> str:
-    return url or os.environ.get(ENV_URL) or DEFAULT_URL
-
-
-def _sqlite_engine(url: sa.URL) -> sa.Engine:
-    database = url.database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"timeout": BUSY_SECONDS})
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
-        # Let SQLAlchemy, not pysqlite, emit BEGIN (pysqlite's own handling delays it).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
-        if database and database != ":memory:":
-            cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("lens_write") else "BEGIN")
-
-    return engine
-
-
 def open_store(url: str | None = None, *, files_root: str | Path | None = None) -> RunStore:
     """Open (and on first use create) the run store at ``url``, ``$LENS_DB`` or ``runs/lens.db``.
 
     Raises StoreError with a clear message when the database cannot be reached or has a schema
     this version cannot use.
     """
-    text = resolve_url(url)
-    try:
-        parsed = sa.make_url(text)
-    except sa.exc.ArgumentError as exc:
-        raise StoreError(f"{text!r} is not a database URL (examples: sqlite:///runs/lens.db, "
-                         "postgresql+psycopg://user:password@host/dbname).") from exc
-    try:
-        if parsed.get_backend_name() == "sqlite":
-            engine = _sqlite_engine(parsed)
-        else:
-            connect_args = {"connect_timeout": 10} if parsed.get_backend_name() == "postgresql" else {}
-            engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
-        raise StoreError(f"Cannot use the run database {text!r}: {exc}") from exc
+    engine = create_engine(resolve_url(url), busy_seconds=BUSY_SECONDS)
     if files_root is None:
-        files_root = os.environ.get(ENV_FILES)
-    if files_root is None:
-        sqlite_file = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
-        files_root = Path(parsed.database).parent if sqlite_file else Path("runs")
+        files_root = default_files_root(engine.url)
     store = RunStore(engine, Path(files_root))
     try:
         with store._write("opening the store") as conn:

@@ -19,7 +19,7 @@ import sys
 import time
 
 from model.config import KNOBS
-from model.errors import LensError
+from model.errors import reports_errors
 
 # Short aliases for the flags people type most.
 ALIASES = {"learning_rate": ["--lr"]}
@@ -102,13 +102,9 @@ def _print_status(name: str, storage: str | None) -> None:
     print(format_board(leaderboard(trials, names)))
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        return _dispatch(args)
-    except LensError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return _dispatch(parse_args(argv))
 
 
 def _dispatch(args: argparse.Namespace) -> int:

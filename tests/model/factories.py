@@ -1,5 +1,8 @@
 """Small builders shared by the engine tests."""
 
+import numpy as np
+import pandas as pd
+
 from model.config import LstmConfig
 
 
@@ -13,3 +16,16 @@ def make_config(rnn_unit=10, layer_num=2, time_step=20, input_size=6, share_cell
         share_cell=share_cell,
         **kw,
     )
+
+
+def sine_frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    """A learnable price table: a noisy sine (period 25 business days) with volume and change."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    close = 100 + 10 * np.sin(2 * np.pi * t / 25) + rng.normal(0, 0.3, n)
+    frame = pd.DataFrame(
+        {"close": close, "volume": rng.uniform(1e5, 2e5, n)},
+        index=pd.bdate_range("2010-01-01", periods=n, name="date"),
+    )
+    frame["change"] = frame["close"].pct_change().fillna(0.0)
+    return frame

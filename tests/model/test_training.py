@@ -3,7 +3,6 @@
 import threading
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from model.config import LstmConfig
@@ -12,18 +11,7 @@ from model.evaluation import evaluate, score
 from model.persistence import load_run, run_archive, save_run
 from model.training import Progress, train_network
 from model.windows import prepare_data
-
-
-def noisy_sine(n=700, seed=0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    t = np.arange(n)
-    close = 100 + 10 * np.sin(2 * np.pi * t / 25) + rng.normal(0, 0.3, n)
-    frame = pd.DataFrame(
-        {"close": close, "volume": rng.uniform(1e5, 2e5, n)},
-        index=pd.bdate_range("2010-01-01", periods=n, name="date"),
-    )
-    frame["change"] = frame["close"].pct_change().fillna(0.0)
-    return frame
+from tests.model.factories import sine_frame
 
 
 SMALL = LstmConfig(
@@ -34,7 +22,7 @@ SMALL = LstmConfig(
 
 @pytest.fixture(scope="module")
 def sine_run():
-    data = prepare_data(noisy_sine(), SMALL)
+    data = prepare_data(sine_frame(700), SMALL)
     reports: list[Progress] = []
     run = train_network(data, listener=reports.append)
     return data, run, reports
@@ -68,7 +56,7 @@ def test_model_beats_persistence_on_a_learnable_series(sine_run):
 
 def test_next_window_mode_scores_every_step_and_forecasts_time_step_days():
     config = SMALL.replace(target_mode="next_window", time_step=10, epochs=3)
-    data = prepare_data(noisy_sine(300), config)
+    data = prepare_data(sine_frame(300), config)
     run = train_network(data)
     evaluation = evaluate(run, data)
     test = evaluation.split("test")
@@ -95,7 +83,7 @@ def test_metrics_against_hand_computed_values():
 
 def test_same_seed_same_result():
     config = SMALL.replace(epochs=2)
-    data = prepare_data(noisy_sine(300), config)
+    data = prepare_data(sine_frame(300), config)
     a, b = train_network(data), train_network(data)
     assert a.history == b.history
     np.testing.assert_array_equal(a.predict(data.test.x), b.predict(data.test.x))
@@ -103,7 +91,7 @@ def test_same_seed_same_result():
 
 def test_stop_flag_ends_training_and_keeps_a_usable_model():
     config = SMALL.replace(epochs=500, batch_size=8)
-    data = prepare_data(noisy_sine(400), config)
+    data = prepare_data(sine_frame(400), config)
     stop = threading.Event()
 
     def listener(progress):
@@ -118,7 +106,7 @@ def test_stop_flag_ends_training_and_keeps_a_usable_model():
 
 def test_early_stopping_restores_best_weights():
     config = SMALL.replace(epochs=200, patience=2, learning_rate=0.05)
-    data = prepare_data(noisy_sine(300), config)
+    data = prepare_data(sine_frame(300), config)
     run = train_network(data)
     assert run.stopped_reason == "early_stopping"
     val_losses = [h["val_loss"] for h in run.history]
@@ -131,7 +119,7 @@ def test_early_stopping_restores_best_weights():
 
 
 def test_nan_loss_stops_with_a_clear_message():
-    frame = noisy_sine(300)
+    frame = sine_frame(300)
     data = prepare_data(frame, SMALL.replace(epochs=5))
     poisoned = data.train.y.copy()
     poisoned[3, 2, 0] = np.nan
@@ -154,7 +142,7 @@ def test_save_load_gives_identical_predictions(tmp_path, sine_run):
 
 def test_shared_cell_run_round_trips(tmp_path):
     config = SMALL.replace(share_cell=True, layer_num=3, epochs=1, time_step=8)
-    data = prepare_data(noisy_sine(200), config)
+    data = prepare_data(sine_frame(200), config)
     run = train_network(data)
     save_run(run, tmp_path)
     loaded = load_run(tmp_path)
@@ -173,7 +161,7 @@ def test_run_archive_is_a_zip_with_model_and_json(sine_run):
 
 def test_change_target_mode_beats_persistence_on_a_learnable_series():
     config = SMALL.replace(target_as="change", epochs=25)
-    data = prepare_data(noisy_sine(), config)
+    data = prepare_data(sine_frame(700), config)
     evaluation = evaluate(train_network(data), data)
     assert evaluation.metrics.loc["model", "Skill"] > 0.2
     test = evaluation.split("test")
@@ -183,7 +171,7 @@ def test_change_target_mode_beats_persistence_on_a_learnable_series():
 
 def test_stop_acts_within_one_batch_and_progress_reports_every_batch():
     config = SMALL.replace(epochs=50, batch_size=8)
-    data = prepare_data(noisy_sine(400), config)
+    data = prepare_data(sine_frame(400), config)
 
     class Flag:  # any object with is_set() will do (threading.Event, multiprocessing.Event, ...)
         def __init__(self):
@@ -213,7 +201,7 @@ def test_fit_paths_train_and_leave_the_fused_layer_on(path):
     from model.fused_lstm import FusedLSTM
 
     config = SMALL.replace(epochs=2, time_step=10, rnn_unit=4)
-    data = prepare_data(noisy_sine(200), config)
+    data = prepare_data(sine_frame(200), config)
     reports: list[Progress] = []
     run = train_network(data, listener=reports.append, path=path)
     assert len(run.history) == 2 and all(np.isfinite(h["loss"]) for h in run.history)
@@ -225,13 +213,13 @@ def test_fit_paths_train_and_leave_the_fused_layer_on(path):
 def test_unknown_training_path_is_refused():
     config = SMALL.replace(epochs=1, time_step=10)
     with pytest.raises(ValueError, match="path must be one of"):
-        train_network(prepare_data(noisy_sine(200), config), path="gpu")
+        train_network(prepare_data(sine_frame(200), config), path="gpu")
 
 
 def test_a_stop_raised_as_an_epoch_ends_trains_no_batch_of_the_next_epoch():
     """A listener that stops on an epoch's loss (as sweep pruning does) ends training at once."""
     config = SMALL.replace(epochs=20, batch_size=8, patience=0)
-    data = prepare_data(noisy_sine(400), config)
+    data = prepare_data(sine_frame(400), config)
     stop = threading.Event()
     reports: list[Progress] = []
 

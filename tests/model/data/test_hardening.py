@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import pathlib
 import pickle
@@ -18,17 +17,8 @@ import model.data.yfinance as yf_module
 from model.data import MAX_ABS_VALUE, load_csv, load_yfinance
 from model.errors import DataError, SourceUnavailableError
 from model.evaluation import mape_undefined_reason, score
+from scripts.bench_data import date_close_csv
 from tests.model.data.test_yfinance import FakeDownload, _yf_frame
-
-
-def big_csv(rows: int, seed: int = 0) -> bytes:
-    """A date+close CSV of ``rows`` daily rows (1,000,000 rows is about 20 MB)."""
-    rng = np.random.default_rng(seed)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.001, rows)))
-    dates = pd.date_range("1900-01-01", periods=rows, freq="D")
-    buffer = io.StringIO()
-    pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "close": close.round(4)}).to_csv(buffer, index=False)
-    return buffer.getvalue().encode()
 
 
 # 1. A 1,000,000-row file loads and its figures stay bounded -----------------------------------
@@ -37,7 +27,7 @@ def big_csv(rows: int, seed: int = 0) -> bytes:
 def test_million_row_csv_loads_and_every_price_figure_is_bounded() -> None:
     from components.figures import prices as price_figures
 
-    content = big_csv(1_000_000)
+    content = date_close_csv(1_000_000)
     assert len(content) < 50 * 1024 * 1024  # within the upload limit
     table = load_csv(content)
     assert len(table.frame) == 1_000_000

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from model.runs.store import open_store
-from tests.model.runs.helpers import TINY, sine_frame
+from tests.model.factories import sine_frame
+from tests.model.runs.helpers import TINY
 
 RUNS_PER_WRITER = 50
 REPO = Path(__file__).resolve().parents[3]

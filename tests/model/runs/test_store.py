@@ -12,7 +12,8 @@ from model.errors import RunNotFoundError, StopRefusedError, StoreError
 from model.runs import files, schema
 from model.runs import store as store_module
 from model.runs.store import open_store
-from tests.model.runs.helpers import TINY, sine_frame
+from tests.model.factories import sine_frame
+from tests.model.runs.helpers import TINY
 
 METRICS = pd.DataFrame(
     {"RMSE": [1.5, 2.0], "MAE": [1.0, 1.5], "MAPE %": [1.2, 1.6], "Direction %": [55.0, float("nan")],

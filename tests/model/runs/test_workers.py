@@ -11,20 +11,11 @@ from model.evaluation import evaluate
 from model.runs.execute import execute_run
 from model.runs.store import open_store
 from model.runs.workers import WorkerPool
-from tests.model.runs.helpers import TINY, sine_frame
+from tests.model.factories import sine_frame
+from tests.model.runs.helpers import TINY, wait_for
 
 # Long enough that a test can act while it trains (it is stopped or killed long before the end).
 LONG = TINY.replace(epochs=500, batch_size=8)
-
-
-def wait_for(predicate, timeout=60.0, poll=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(poll)
-    raise AssertionError("condition not reached in time")
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import optuna
 import pytest
@@ -14,7 +13,8 @@ from optuna.trial import TrialState
 from model.runs.store import open_store
 from model.sweep import study as studies
 from model.sweep.__main__ import main
-from tests.model.runs.helpers import sine_frame
+from tests.model.factories import sine_frame
+from tests.model.runs.helpers import wait_for
 
 # A tiny network on 300 rows of a noisy sine: one epoch takes well under a second.
 TINY_SPACE = ["--rnn-unit", "2:6", "--layer-num", "1", "--time-step", "5:8", "--features", "close,change",
@@ -77,16 +77,6 @@ def test_the_same_study_on_a_real_postgresql_server(prices_csv, postgres_url):
     assert study.user_attrs[studies.META]["run_db"] == postgres_url
 
 
-def wait_for(predicate, timeout=180.0, poll=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(poll)
-    raise AssertionError("condition not reached in time")
-
-
 def test_a_worker_killed_mid_trial_leaves_the_trial_failed_and_the_study_continues(prices_csv, tmp_path):
     storage, db = f"journal:{tmp_path / 'sweeps.journal'}", f"sqlite:///{tmp_path / 'lens.db'}"
     command = [sys.executable, "-m", "model.sweep", "start", "--name", "kill", "--source", f"csv:{prices_csv}",
@@ -102,7 +92,7 @@ def test_a_worker_killed_mid_trial_leaves_the_trial_failed_and_the_study_continu
                        and t.intermediate_values and "worker" in t.user_attrs]
             return running[0] if running else None
 
-        victim = wait_for(first_trial_training)
+        victim = wait_for(first_trial_training, timeout=180.0, poll=0.2)
         os.kill(int(victim.user_attrs["worker"].rpartition(":")[2]), signal.SIGKILL)
         output, _ = supervisor.communicate(timeout=300)
     finally:
