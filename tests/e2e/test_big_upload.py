@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e import harness as h
-from tests.model.data.test_hardening import big_csv
+from scripts.bench_data import date_close_csv
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +20,7 @@ LOAD_TIMEOUT = 120.0  # generous on a shared 2-core machine; `make bench` shows 
 
 def test_million_row_upload_draws_a_bounded_chart_and_stays_responsive(page, app_server, tmp_path):
     path = tmp_path / FILE_NAME  # a file on disk: Chromium reads it itself, as for a user
-    path.write_bytes(big_csv(1_000_000))
+    path.write_bytes(date_close_csv(1_000_000))
     h.open_app(page, app_server)
     h.wait_rerun(page, lambda: page.get_by_text("CSV upload", exact=True).click())
     uploader = page.locator('[data-testid="stFileUploader"] input[type="file"]')
