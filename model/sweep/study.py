@@ -25,12 +25,12 @@ from typing import Any
 
 from model.errors import LensError
 from model.sweep.objective import PRUNERS, SweepError
+from model.runs.database import ENV_URL
 from model.sweep.space import SearchSpace
 
 JOURNAL_FILE = "sweeps.journal"
 PRICES_DIR = "sweeps"
 HEARTBEAT_SECONDS = 5
-ENV_URL = "LENS_DB"
 META = "lens"
 STOP = "stop"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -42,19 +42,19 @@ _storages: dict[str, Any] = {}
 
 
 def run_store_url(run_db: str | None = None) -> str:
-    from model.runs.store import resolve_url
+    from model.runs.database import resolve_url
 
     return resolve_url(run_db)
 
 
 def _files_root(run_db: str | None) -> Path:
-    """The run store's folder (the journal and the studies' price snapshots go there too)."""
+    """The run store's files folder (the journal and the studies' price snapshots go there too),
+    chosen exactly as the run store chooses it."""
     from sqlalchemy import make_url
 
-    url = make_url(run_store_url(run_db))
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return Path(url.database).resolve().parent
-    return Path(os.environ.get("LENS_RUNS_DIR", "runs")).resolve()
+    from model.runs.database import default_files_root
+
+    return default_files_root(make_url(run_store_url(run_db))).resolve()
 
 
 def resolve_storage_url(storage: str | None = None, run_db: str | None = None) -> str:
