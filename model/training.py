@@ -16,13 +16,14 @@ Four ways to train the same Keras model (``train_network(..., path=...)``, defau
   Keras' plain loop); kept for the benchmark.
 * ``"plain"``: Keras' plain ``compile()`` and ``fit`` (``fast=False``): the benchmark's baseline.
 
-Measured (steady training windows/s, 5,957 windows, time_step 90, batch 80, 2 cores): at rnn_unit
-10 x 2 layers, idle machine, fused 25,000 (first epoch 0.6 s) vs fused under fit 22,900 vs XLA
-fit ~5,000 vs plain ~3,000; with the machine loaded (load average 8) fused 7,500 vs fused fit
-3,500 vs XLA 2,300 vs plain 2,200. At rnn_unit 128 x 3 layers the arithmetic dominates: fused and
-XLA are level (interleaved steps, loaded machine: 196-236 vs 184-227 windows/s; 426 fused on a
-quieter one, ~300 for the others in issue 10), but fused starts training after a 1.2 s trace
-where XLA compiles for 6.6 s. So fused is the default at every size.
+Measured (steady training windows/s, 5,957 windows, time_step 90, batch 80, 2 cores, idle machine,
+``make bench`` and a sweep of sizes, fused vs plain): rnn_unit 10 x 2: 17,800 (first epoch 0.7 s)
+vs 6,300 (and XLA fit 7,400, PyTorch 2.13 12,300); 32 x 2: 8,361 vs 5,257; 40 x 3: 4,437 vs 2,771;
+48 x 1: 10,597 vs 7,932; 48 x 2: 4,938 vs 3,510; 64 x 2: 1,831 vs 2,678; 64 x 3: 1,233 vs 1,409;
+96 x 2: 1,201 vs 1,760; 128 x 1: 1,248 vs 2,575; 128 x 3: 427 vs 665 (PyTorch 924). BlockLSTM's
+CPU kernel wins while op dispatch dominates and loses once the matrix products do (Keras' loop
+runs them through oneDNN on both cores), so ``choose_path`` picks fused up to
+``FUSED_MAX_UNITS`` units and Keras' plain loop above.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ import numpy as np
 from model.config import LstmConfig
 from model.errors import TrainingError
 from model.windows import Normaliser, PreparedData
+
+# Largest rnn_unit trained by the fused path; above it Keras' plain loop is faster (module docstring).
+FUSED_MAX_UNITS = 48
 
 TRAINING_PATHS = ("fused", "fused_fit", "xla", "plain")
 # Batches per compiled call on the XLA path. More than 1 made XLA compile a loop of steps
@@ -110,14 +114,8 @@ class TrainedRun:
 
 
 def choose_path(config: LstmConfig) -> str:
-    """The engine's training path for this network (one of TRAINING_PATHS; see the module docstring).
-
-    Fused wins at every size measured (rnn_unit 10 x 2: 3-5x over XLA fit; rnn_unit 128 x 3:
-    level, arithmetic dominates), and its trace takes about a second where XLA's compile grows
-    with the network (6.6 s at 128 x 3). So the size does not change the choice today; this is the
-    one place to change if a future measurement says otherwise.
-    """
-    return "fused"
+    """The engine's training path for this network (one of TRAINING_PATHS; measured, see above)."""
+    return "fused" if config.rnn_unit <= FUSED_MAX_UNITS else "plain"
 
 
 def set_fused(model, on: bool) -> None:

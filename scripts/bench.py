@@ -50,7 +50,7 @@ PATH_LABELS = {
     "plain": "Keras plain compile()",
     "xla": "Keras fit + XLA (old engine)",
     "fused_fit": "fused layer + Keras fit",
-    "fused": "LSTM Lens engine (fused)",
+    "fused": "fused layer + own train loop",
 }
 # Which paths to time per size. At 128 x 3 an epoch takes ~15-20 s per path, so the fit
 # variant of the fused layer (a per-step overhead question) is only timed at the small size.
@@ -149,7 +149,11 @@ def bench_training() -> None:
                   f"   ({reference['threads']} threads, own process)")
         else:
             print(f"  PyTorch reference: skipped ({reference.get('skipped') or reference.get('error')})")
-        engine, plain = results["fused"], results["plain"]
+        from model.training import choose_path
+
+        chosen = choose_path(config)
+        engine, plain = results[chosen], results["plain"]
+        print(f"  the engine trains this size with: {PATH_LABELS[chosen]}")
         line = f"  engine vs plain compile: {engine['windows_per_s'] / plain['windows_per_s']:.2f}x"
         line += f"   vs XLA fit: {engine['windows_per_s'] / results['xla']['windows_per_s']:.2f}x"
         if "windows_per_s" in reference:

@@ -46,7 +46,7 @@ def children(pid: int) -> list[int]:
                 cmdline = (stat.parent / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"spawn_main" in cmdline:  # the pool's workers, not multiprocessing's resource tracker
+            if b"model.runs.worker" in cmdline:  # the pool's worker processes
                 found.append(int(stat.parent.name))
     return found
 

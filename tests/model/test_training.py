@@ -231,3 +231,11 @@ def test_a_stop_raised_as_an_epoch_ends_trains_no_batch_of_the_next_epoch():
     run = train_network(data, listener=listener, stop=stop)
     assert run.stopped_reason == "user_stop" and len(run.history) == 2
     assert not [p for p in reports if p.epoch == 3 and p.batch > 0]
+
+
+def test_the_engine_path_follows_the_measured_crossover():
+    from model.training import FUSED_MAX_UNITS, choose_path
+
+    assert choose_path(SMALL.replace(rnn_unit=10)) == "fused"
+    assert choose_path(SMALL.replace(rnn_unit=FUSED_MAX_UNITS)) == "fused"
+    assert choose_path(SMALL.replace(rnn_unit=FUSED_MAX_UNITS + 1, layer_num=3)) == "plain"
