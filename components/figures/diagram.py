@@ -325,22 +325,6 @@ def _layout(items: Sequence[FlowItem], ppu: float) -> _Canvas:
     return c
 
 
-def set_unvalidated(fig: go.Figure, **layout: Any) -> None:
-    """Set layout lists (shapes, annotations) without plotly's per-item validation.
-
-    Validating dozens of shapes costs tens of milliseconds on every redraw; these are plain
-    dicts built above with known-good keys (the tests re-validate every figure this module draws).
-    """
-    obj = fig.layout
-    previous = obj._validate
-    obj._validate = False
-    try:
-        for name, value in layout.items():
-            obj[name] = value
-    finally:
-        obj._validate = previous
-
-
 def flow_figure(
     items: Sequence[FlowItem], title: str = "", *, max_width_px: float = MAX_WIDTH_PX
 ) -> go.Figure:
@@ -364,7 +348,7 @@ def flow_figure(
     # One invisible trace per box: its hover text is sent once, not once per point.
     fig.add_traces([
         go.Scatter(x=xs, y=ys, mode="markers", hovertext=text, hoverinfo="text", showlegend=False, name="",
-                   marker=dict(size=14, color="rgba(0,0,0,0)"), _validate=False)
+                   marker=dict(size=14, color="rgba(0,0,0,0)"))
         for xs, ys, text in canvas.hover
     ])  # fmt: skip
     fig.update_layout(
@@ -374,7 +358,7 @@ def flow_figure(
         dragmode=False,
         hoverlabel=dict(bgcolor="#ffffff", bordercolor=GRID, font=dict(color=TEXT, size=12), align="left"),
     )
-    set_unvalidated(fig, shapes=canvas.shapes, annotations=canvas.annotations)
+    fig.update_layout(shapes=canvas.shapes, annotations=canvas.annotations)
     fig.update_xaxes(visible=False, range=[x0, x1], fixedrange=True, constrain="domain")
     fig.update_yaxes(visible=False, range=[y0, y1], fixedrange=True, scaleanchor="x", scaleratio=1,
                      constrain="domain")  # fmt: skip

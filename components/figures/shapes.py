@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from components.figures.diagram import Box, FlowItem, Op, flow_figure, set_unvalidated
+from components.figures.diagram import Box, FlowItem, Op, flow_figure
 from components.figures.style import MUTED, SMALL_HEIGHT, base_layout, empty_figure
 from model.explain.shapes import base_name, fmt_shape, tutorial_dims
 from model.explain.sources import RESHAPE_STEPS, Step
@@ -192,7 +192,6 @@ def hidden_heatmap(
             z=h, x=list(range(h.shape[1])), y=list(range(h.shape[0])),
             xaxis=f"x{suffix}", yaxis="y", coloraxis="coloraxis",
             hovertemplate=html.escape(names[k]) + HIDDEN_HOVER,
-            _validate=False,
         ))  # fmt: skip
         x0 = k * (width + gap)
         layout[f"xaxis{suffix}"] = dict(
@@ -208,8 +207,7 @@ def hidden_heatmap(
         ticks = list(range(0, steps, every))
         yaxis.update(tickvals=ticks, ticktext=[f"{t} · {time_labels[t]}" for t in ticks], tickfont=dict(size=10))
     fig.add_traces(traces)
-    set_unvalidated(
-        fig,
+    fig.update_layout(
         **layout,
         yaxis=yaxis,
         coloraxis=dict(colorscale=DIVERGING, cmin=-1.0, cmax=1.0, cmid=0.0,
