@@ -137,7 +137,13 @@ def bench_training() -> None:
         print(f"\n== Training, {name}: time_step {config.time_step}, batch {config.batch_size}, "
               f"{len(data.train)} training windows, {config.input_size} features, {config.epochs} epochs"
               f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: figures are only comparable on an idle machine)")
-        results = {path: time_training(config, data, path) for path in BENCH_PATHS[key]}
+        # Each path in a fresh process, like the PyTorch reference: one path's threads, caches and
+        # compiled functions must not slow (or warm up) the next one.
+        results = {path: _python_json(["-m", "scripts.bench", "--train", key, path]) for path in BENCH_PATHS[key]}
+        failed = {path: r["error"] for path, r in results.items() if "error" in r}
+        if failed:
+            print(f"  could not measure: {failed}")
+            continue
         reference = torch_reference(key)
         print("  (first epoch: from calling train_network, network build and tracing/compiling included)")
         for path, r in results.items():
@@ -238,10 +244,24 @@ def _timed(fn) -> float:
     return time.perf_counter() - started
 
 
+def train_one_path(size: str, path: str) -> None:
+    """``--train SIZE PATH``: time one training path on one size in this (fresh) process; JSON out."""
+    import json
+
+    import tensorflow as tf  # noqa: F401  (before the clock: import time is reported on its own line)
+
+    data = prepare_data(synthetic_prices(), CONFIGS[size])
+    print(json.dumps(time_training(CONFIGS[size], data, path)))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if "--first-epoch" in argv:
         first_epoch_fresh_process()
+        return 0
+    if "--train" in argv:
+        at = argv.index("--train")
+        train_one_path(argv[at + 1], argv[at + 2])
         return 0
     print(f"LSTM Lens benchmark on {os.cpu_count()} CPU cores")
     bench_windowing()
