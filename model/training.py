@@ -17,12 +17,15 @@ Four ways to train the same Keras model (``train_network(..., path=...)``, defau
 * ``"plain"``: Keras' plain ``compile()`` and ``fit`` (``fast=False``): the benchmark's baseline.
 
 Measured (steady training windows/s, 5,957 windows, time_step 90, batch 80, 2 cores, idle machine,
-``make bench`` and a sweep of sizes, fused vs plain): rnn_unit 10 x 2: 17,800 (first epoch 0.7 s)
-vs 6,300 (and XLA fit 7,400, PyTorch 2.13 12,300); 32 x 2: 8,361 vs 5,257; 40 x 3: 4,437 vs 2,771;
-48 x 1: 10,597 vs 7,932; 48 x 2: 4,938 vs 3,510; 64 x 2: 1,831 vs 2,678; 64 x 3: 1,233 vs 1,409;
-96 x 2: 1,201 vs 1,760; 128 x 1: 1,248 vs 2,575; 128 x 3: 427 vs 665 (PyTorch 924). BlockLSTM's
+``make bench`` and a sweep of sizes, fused vs plain): rnn_unit 10 x 2: 17,800-23,200 (first epoch 0.7 s;
+the higher figure with each path in a fresh process) vs 6,300 (XLA fit 6,000-7,400, PyTorch 2.13
+12,300-25,500); 32 x 2: 8,361 vs 5,257; 40 x 3: 4,437 vs 2,771; 48 x 1: 10,597 vs 7,932;
+48 x 2: 4,938 vs 3,510; 64 x 2: 1,831 vs 2,678; 64 x 3: 1,233 vs 1,409; 96 x 2: 1,201 vs 1,760;
+128 x 1: 1,248 vs 2,575; 128 x 3: 427 vs 665 (PyTorch 924). BlockLSTM's
 CPU kernel wins while op dispatch dominates and loses once the matrix products do (Keras' loop
-runs them through oneDNN on both cores), so ``choose_path`` picks fused up to
+runs them through oneDNN on both cores). At 10 x 2 a step is ~3.2 ms, of which the tf.function call,
+the batch slice and the loss read are under 5%: the rest is BlockLSTM's per-time-step kernel
+(about 8 us per step and layer, forward and backward). So ``choose_path`` picks fused up to
 ``FUSED_MAX_UNITS`` units and Keras' plain loop above.
 """
 
