@@ -1,5 +1,6 @@
 """The run store on SQLite and on a real PostgreSQL server: rows, files, stops, schema, errors."""
 
+import contextlib
 import sqlite3
 import subprocess
 import sys
@@ -181,7 +182,9 @@ def test_default_store_is_runs_lens_db_in_wal_mode(tmp_path, monkeypatch):
 
 
 def _set_version(path, version):
-    with sqlite3.connect(path) as conn:
+    # Closed explicitly (sqlite3's "with" only commits): the last connection's close checkpoints the
+    # WAL into the database file, so the file's bytes are final before a test compares them.
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("UPDATE schema_version SET version = ?", (version,))
 
 
