@@ -29,3 +29,12 @@ def sine_frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
     )
     frame["change"] = frame["close"].pct_change().fillna(0.0)
     return frame
+
+
+def randomise(model, seed):
+    """Stand-in for training: every weight random (forget biases no longer 1, etc.)."""
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if layer.weights:
+            layer.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32") for w in layer.get_weights()])
+    return model

@@ -26,20 +26,9 @@ from model.explain.tutorial_graph import (
     tutorial_case,
 )
 
-from tests.model.factories import make_config
+from tests.model.factories import make_config, randomise
 
 CELL_KERNEL = re.compile(r"cell_(\d+)/basic_lstm_cell/kernel")
-
-
-
-
-def randomise(model, seed):
-    """Stand-in for training: every weight random (forget biases no longer 1, etc.)."""
-    rng = np.random.default_rng(seed)
-    for layer in model.layers:
-        if layer.weights:
-            layer.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32") for w in layer.get_weights()])
-    return model
 
 
 # (config kwargs, batch) for the batched equivalence run.

@@ -16,15 +16,9 @@ from model.explain.sources import (
 )
 from model.network import build_network, lstm_layers
 
-from tests.model.factories import make_config
+from tests.model.factories import make_config, randomise
 
 
-def randomise(model, seed):
-    rng = np.random.default_rng(seed)
-    for layer in model.layers:
-        if layer.weights:
-            layer.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32") for w in layer.get_weights()])
-    return model
 
 
 def test_unrolled_cell_equals_the_keras_layer_outputs():
