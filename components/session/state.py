@@ -14,6 +14,7 @@ import secrets
 
 import streamlit as st
 
+from components import store
 from model.config import LstmConfig
 from model.data import PriceTable, load_sample
 from model.errors import LensError, RunNotFoundError, StopRefusedError, StoreError
@@ -50,7 +51,6 @@ def get_prices() -> PriceTable | None:
 def set_prices(table: PriceTable) -> None:
     st.session_state[PRICES] = table
     st.session_state[DATA_ERROR] = None
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -104,8 +104,6 @@ def run_in_progress() -> bool:
 
 def start_run(prices: PriceTable, config: LstmConfig) -> int:
     """Record a queued run and hand it to the worker pool; it becomes the current run."""
-    from components import store
-
     if run_in_progress():
         raise LensError("A training run is already in progress: stop it first.")
     config = config.validate()
@@ -123,8 +121,6 @@ def start_run(prices: PriceTable, config: LstmConfig) -> int:
 
 def stop_run(run_id: int) -> str | None:
     """Ask the run to stop (a Stop button callback); the refusal's message, if any, goes to TRAIN_ERROR."""
-    from components import store
-
     try:
         store.store().request_stop(run_id, owner_token())
     except (StopRefusedError, StoreError) as exc:
