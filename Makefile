@@ -8,12 +8,14 @@ PORT   ?= 8501
 APP_STAMP  := $(VENV)/.stamp-app
 TEST_STAMP := $(VENV)/.stamp-test
 BENCH_STAMP := $(VENV)/.stamp-bench
+# Written by model.native.build only when the native LSTM kernel is built and loads.
+NATIVE_STAMP := model/native/build/.stamp
 
 # Quiet TensorFlow's C++ start-up chatter (CUDA probes on a CPU machine).
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test bench chromium postgres clean
+.PHONY: run test bench chromium postgres compiler clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +28,12 @@ $(TEST_STAMP): requirements-test.txt $(APP_STAMP)
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-test.txt
 	touch $@
 
-run: $(APP_STAMP)
+# LSTM Lens' own LSTM kernel, compiled for this machine (without a C++ compiler training falls
+# back to TensorFlow's BlockLSTM, and this says so).
+$(NATIVE_STAMP): model/native/lens_lstm.cc model/native/__init__.py model/native/build.py $(APP_STAMP)
+	$(BIN)/python -m model.native.build --stamp $@
+
+run: $(APP_STAMP) $(NATIVE_STAMP)
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 
 # Debian's chromium for the browser tests (never `playwright install`: it downloads a browser).
@@ -37,7 +44,11 @@ chromium:
 postgres:
 	@sh scripts/ensure_postgres.sh
 
-test: $(TEST_STAMP) chromium postgres
+# Debian's g++ for the native LSTM kernel, which the tests hold to Keras' LSTM.
+compiler:
+	@sh scripts/ensure_compiler.sh
+
+test: $(TEST_STAMP) chromium postgres compiler $(NATIVE_STAMP)
 	$(BIN)/python -m pytest
 
 # torch is for the benchmark's PyTorch reference only (CPU wheel).
@@ -46,11 +57,11 @@ $(BENCH_STAMP): requirements-bench.txt $(TEST_STAMP)
 	touch $@
 
 # Each part prints its own figures, side by side within the part, in one run on the same machine.
-bench: $(BENCH_STAMP) chromium
+bench: $(BENCH_STAMP) chromium $(NATIVE_STAMP)
 	$(BIN)/python -m scripts.bench
 	$(BIN)/python -m scripts.bench_data
 	$(BIN)/python -m scripts.bench_runs
 	$(BIN)/python -m scripts.bench_sweep
 
 clean:
-	rm -rf $(VENV) tests/artifacts .pytest_cache
+	rm -rf $(VENV) tests/artifacts .pytest_cache model/native/build

@@ -2,10 +2,13 @@
 
 Keras' own LSTM on CPU runs its time loop as a ``while`` loop of small ops (a dozen per step
 and layer, forward and backward): at the tutorial's size (rnn_unit 10, time_step 90) the cost
-is op dispatch, not arithmetic. XLA fuses that loop but takes seconds to compile. TensorFlow
-ships a fused whole-sequence LSTM kernel with a CPU implementation and a registered gradient,
-``tf.raw_ops.BlockLSTM``; one op per layer and direction runs in a plain ``tf.function``
-(no compile) and trains the tutorial's network several times faster (``make bench``).
+is op dispatch, not arithmetic. XLA fuses that loop but takes seconds to compile. A fused
+whole-sequence kernel runs one op per layer in a plain ``tf.function`` (no compile). Two:
+
+* ``"native"``: LSTM Lens' own kernel (``model.native``, compiled on this machine), on Keras'
+  weights and batch-major tensors as they are; the fastest (``make bench``). Used when built.
+* ``"block"``: TensorFlow's ``tf.raw_ops.BlockLSTM`` (CPU kernel and gradient shipped with
+  TensorFlow), with the weights re-laid out on the fly; the fallback without a compiler.
 
 ``FusedLSTM`` IS a ``keras.layers.LSTM``: same constructor, config, ``cell`` and weights
 (``cell.kernel`` [in, 4u], ``cell.recurrent_kernel`` [u, 4u], ``cell.bias`` [4u], Keras' gate
@@ -15,7 +18,7 @@ allows it (TensorFlow backend, no mask, no dropout inside the layer while traini
 default activations, ...) it maps the weights to BlockLSTM's layout on the fly, otherwise it
 is Keras' LSTM unchanged.
 
-The mapping (checked against Keras' LSTM, forward and gradients, in tests/model/test_fused_lstm.py):
+BlockLSTM's mapping (checked against Keras' LSTM, forward and gradients, in tests/model/test_fused_lstm.py):
   * BlockLSTM's weight is one [in + u, 4u] matrix: the kernel stacked on the recurrent kernel;
   * its gate blocks are in the order i, c, f, o (Keras: i, f, c, o), the bias likewise;
   * ``forget_bias=0.0``: Keras keeps the forget gate's +1 inside the bias vector;
@@ -24,7 +27,7 @@ Not ``tf.raw_ops.BlockLSTMV2``: its forward pass takes Keras' gate order, but it
 CPU gradient in TF 2.21 disagrees with finite differences, so training through it would
 silently follow wrong gradients.
 
-BlockLSTM has no XLA kernel. A model that contains this layer must not be compiled with
+Neither op has an XLA kernel. A model that contains this layer must not be compiled with
 ``jit_compile=True`` while the fast path is on; ``use_fused = False`` (a run-time switch, not
 saved) turns the layer back into Keras' loop, which XLA can compile.
 """
@@ -32,6 +35,8 @@ saved) turns the layer back into Keras' loop, which XLA can compile.
 from __future__ import annotations
 
 import keras
+
+FUSED_KERNELS = ("native", "block")
 
 # Keras' gate blocks are i, f, c, o; BlockLSTM's are i, c, f, o: swap the middle two.
 BLOCK_ORDER = (0, 2, 1, 3)
@@ -78,8 +83,18 @@ class FusedLSTM(keras.layers.LSTM):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Run-time switch (not part of the config): False = Keras' own loop, e.g. under XLA.
+        # Run-time switches (not part of the config): False = Keras' own loop, e.g. under XLA;
+        # which fused kernel (None: the best available, see fused_kernel()).
         self.use_fused = True
+        self.kernel_choice: str | None = None
+
+    def fused_kernel(self) -> str:
+        """The fused kernel ``call`` uses: the chosen one, else native when built, else block."""
+        if self.kernel_choice is not None:
+            return self.kernel_choice
+        from model import native
+
+        return "native" if native.available() else "block"
 
     def fused_applies(self, mask=None, training=False) -> bool:
         """Whether ``call`` can use BlockLSTM for this input (else it is Keras' LSTM)."""
@@ -107,9 +122,14 @@ class FusedLSTM(keras.layers.LSTM):
             h0 = c0 = tf.zeros([batch, self.cell.units], dtype=sequences.dtype)
         else:
             h0, c0 = (tf.convert_to_tensor(s, dtype=sequences.dtype) for s in initial_state)
-        outputs, h, c = block_lstm(
-            sequences, h0, c0, self.cell.kernel, self.cell.recurrent_kernel, self.cell.bias
-        )
+        cell = self.cell
+        if self.fused_kernel() == "native":
+            from model import native
+
+            outputs, cs = native.lstm_sequence(sequences, h0, c0, cell.kernel, cell.recurrent_kernel, cell.bias)
+            h, c = outputs[:, -1], cs[:, -1]
+        else:
+            outputs, h, c = block_lstm(sequences, h0, c0, cell.kernel, cell.recurrent_kernel, cell.bias)
         output = outputs if self.return_sequences else h
         if self.return_state:
             return output, h, c

@@ -43,10 +43,11 @@ from model.config import LstmConfig
 from model.errors import TrainingError
 from model.windows import Normaliser, PreparedData
 
-# Largest rnn_unit trained by the fused path; above it Keras' plain loop is faster (module docstring).
-FUSED_MAX_UNITS = 48
+# Largest rnn_unit trained by the fused path, per fused kernel; above it Keras' plain loop is
+# as fast or faster (module docstring).
+FUSED_MAX_UNITS = {"native": 96, "block": 48}
 
-TRAINING_PATHS = ("fused", "fused_fit", "xla", "plain")
+TRAINING_PATHS = ("fused", "block", "fused_fit", "xla", "plain")
 # Batches per compiled call on the XLA path. More than 1 made XLA compile a loop of steps
 # (seconds longer to the first epoch) for no steady-state gain on these small models. 1 also
 # lets the stop flag act after every batch.
@@ -116,18 +117,31 @@ class TrainedRun:
         return np.concatenate(parts, axis=0)
 
 
+def fused_kernel() -> str:
+    """The fused kernel the "fused" path runs here: "native" when it is built, else "block"."""
+    from model import native
+
+    return "native" if native.available() else "block"
+
+
 def choose_path(config: LstmConfig) -> str:
     """The engine's training path for this network (one of TRAINING_PATHS; measured, see above)."""
-    return "fused" if config.rnn_unit <= FUSED_MAX_UNITS else "plain"
+    return "fused" if config.rnn_unit <= FUSED_MAX_UNITS[fused_kernel()] else "plain"
 
 
-def set_fused(model, on: bool) -> None:
-    """Switch every FusedLSTM in ``model`` between the fused op and Keras' own loop."""
-    from model.fused_lstm import FusedLSTM
+def set_fused(model, on: bool, kernel: str | None = None) -> None:
+    """Switch every FusedLSTM in ``model`` between a fused op and Keras' own loop.
 
+    ``kernel``: one of ``FUSED_KERNELS``, or None for the best available (native when built).
+    """
+    from model.fused_lstm import FUSED_KERNELS, FusedLSTM
+
+    if kernel is not None and kernel not in FUSED_KERNELS:
+        raise ValueError(f"kernel must be one of {FUSED_KERNELS}, got {kernel!r}")
     for layer in model.layers:
         if isinstance(layer, FusedLSTM):
             layer.use_fused = on
+            layer.kernel_choice = kernel
 
 
 def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool, seed: int):
@@ -165,8 +179,9 @@ def compile_network(model, config: LstmConfig, *, path: str = "fused") -> None:
         set_fused(model, False)  # BlockLSTM has no XLA kernel
         model.compile(optimizer=optimizer, loss="mse", jit_compile=True, steps_per_execution=STEPS_PER_EXECUTION)
         return
-    set_fused(model, True)
-    model.compile(optimizer=optimizer, loss="mse", jit_compile=False)  # "fused", "fused_fit"
+    # "fused" and "fused_fit": the best fused kernel available; "block": TensorFlow's BlockLSTM.
+    set_fused(model, True, "block" if path == "block" else None)
+    model.compile(optimizer=optimizer, loss="mse", jit_compile=False)
 
 
 class _Bookkeeper:
@@ -383,7 +398,7 @@ def train_network(
     book = _Bookkeeper(model, config, listener, stop, batches, len(data.val) > 0)
     started = time.perf_counter()
     try:
-        if path == "fused":
+        if path in ("fused", "block"):
             _fused_loop(model, data, book)
         else:
             _fit(model, data, book)

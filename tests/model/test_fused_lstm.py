@@ -1,4 +1,7 @@
-"""The fused LSTM layer equals Keras' LSTM: outputs, final states and gradients, on the same weights."""
+"""The fused LSTM layer equals Keras' LSTM: outputs, final states and gradients, on the same weights.
+
+Every equivalence test runs once per fused kernel: LSTM Lens' native one and TensorFlow's BlockLSTM.
+"""
 
 import os
 import subprocess
@@ -10,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.fused_lstm import FusedLSTM, block_lstm_weights
+from model import native
+from model.fused_lstm import FUSED_KERNELS, FusedLSTM, block_lstm_weights
 from model.network import build_network, lstm_layers
 from model.training import set_fused
 from tests.model.factories import make_config
@@ -18,6 +22,15 @@ from tests.model.factories import make_config
 REPO = Path(__file__).resolve().parents[2]
 FEW = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ATOL = 2e-5
+
+
+@pytest.fixture(params=FUSED_KERNELS, scope="module")
+def kernel(request):
+    if request.param == "native":
+        # make test builds it; a missing build is a failure here, not a skip (test_native_lstm
+        # says why it did not load).
+        assert native.available(), native.status()
+    return request.param
 
 
 def _random_weights(layer, rng, scale):
@@ -33,21 +46,22 @@ def _close(a, b, what):
 
 @FEW
 @given(
-    units=st.integers(1, 6),
-    input_size=st.integers(1, 5),
-    batch=st.integers(1, 5),
+    units=st.sampled_from([1, 2, 5, 10, 17, 33]),  # 17 and 33: gate rows wider than one register tile
+    input_size=st.integers(1, 12),
+    batch=st.sampled_from([1, 3, 5, 23]),  # 23: several row tiles and a short last one, two threads
     time_step=st.integers(1, 12),
     scale=st.sampled_from([0.3, 1.0, 2.5]),  # 2.5 drives |c| past 3, BlockLSTM's default clip
     with_state=st.booleans(),
     seed=st.integers(0, 10_000),
 )
-def test_layer_forward_and_gradients_equal_keras_lstm(units, input_size, batch, time_step, scale, with_state, seed):
+def test_layer_forward_and_gradients_equal_keras_lstm(kernel, units, input_size, batch, time_step, scale, with_state, seed):
     import keras
     import tensorflow as tf
 
     rng = np.random.default_rng(seed)
     reference = keras.layers.LSTM(units, return_sequences=True, return_state=True)
     fused = FusedLSTM(units, return_sequences=True, return_state=True)
+    fused.kernel_choice = kernel
     reference.build((batch, time_step, input_size))
     fused.build((batch, time_step, input_size))
     weights = _random_weights(reference, rng, scale)
@@ -86,13 +100,14 @@ def test_layer_forward_and_gradients_equal_keras_lstm(units, input_size, batch, 
     time_step=st.integers(2, 10),  # the config's smallest window
     input_size=st.integers(1, 4),
 )
-def test_network_forward_and_gradients_equal_keras_lstm(rnn_unit, layer_num, share_cell, dropout, batch, time_step, input_size):
+def test_network_forward_and_gradients_equal_keras_lstm(kernel, rnn_unit, layer_num, share_cell, dropout, batch, time_step, input_size):
     """The whole network, fused vs Keras' loop, in training mode (dropout on) and inference."""
     import tensorflow as tf
 
     config = make_config(rnn_unit, layer_num, time_step, input_size, share_cell, dropout=dropout)
     # Two builds from one config: same weights and, on a fresh build, the same dropout masks.
     fused, reference = build_network(config), build_network(config)
+    set_fused(fused, True, kernel)
     set_fused(reference, False)
     for a, b in zip(fused.get_weights(), reference.get_weights()):
         np.testing.assert_array_equal(a, b)
@@ -124,9 +139,14 @@ def test_fused_op_is_what_runs_and_switching_it_off_restores_keras_loop():
         graph = tf.function(lambda t: model(t, training=True)).get_concrete_function(spec).graph
         return {op.type for op in graph.get_operations()}
 
-    assert "BlockLSTM" in op_types()
+    # By default the native kernel runs (make test builds it), else TensorFlow's BlockLSTM.
+    assert ("LensLstm" if native.available() else "BlockLSTM") in op_types()
+    set_fused(model, True, "block")
+    assert "BlockLSTM" in op_types() and "LensLstm" not in op_types()
+    set_fused(model, True, "native")
+    assert "LensLstm" in op_types() and "BlockLSTM" not in op_types()
     set_fused(model, False)
-    assert "BlockLSTM" not in op_types()
+    assert not {"BlockLSTM", "LensLstm"} & op_types()
     assert all(not layer.fused_applies() for layer in lstm_layers(model, config))
 
 

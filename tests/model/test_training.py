@@ -233,9 +233,35 @@ def test_a_stop_raised_as_an_epoch_ends_trains_no_batch_of_the_next_epoch():
     assert not [p for p in reports if p.epoch == 3 and p.batch > 0]
 
 
-def test_the_engine_path_follows_the_measured_crossover():
+@pytest.mark.parametrize("kernel", ["native", "block"])
+def test_the_engine_path_follows_the_measured_crossover(kernel, monkeypatch):
+    from model import training
     from model.training import FUSED_MAX_UNITS, choose_path
 
+    monkeypatch.setattr(training, "fused_kernel", lambda: kernel)
+    limit = FUSED_MAX_UNITS[kernel]
     assert choose_path(SMALL.replace(rnn_unit=10)) == "fused"
-    assert choose_path(SMALL.replace(rnn_unit=FUSED_MAX_UNITS)) == "fused"
-    assert choose_path(SMALL.replace(rnn_unit=FUSED_MAX_UNITS + 1, layer_num=3)) == "plain"
+    assert choose_path(SMALL.replace(rnn_unit=limit)) == "fused"
+    assert choose_path(SMALL.replace(rnn_unit=limit + 1, layer_num=3)) == "plain"
+
+
+def test_the_native_kernel_is_what_the_engine_trains_with_here():
+    """make test builds the native kernel; the engine's default must then be using it."""
+    from model import native
+    from model.training import fused_kernel
+
+    if native.compiler() is None:
+        pytest.skip("no C++ compiler: the engine uses BlockLSTM here")
+    assert fused_kernel() == "native", native.status()
+
+
+def test_native_and_blocklstm_paths_train_alike():
+    """Same data, seed and weights: the two fused kernels give the same losses, epoch by epoch."""
+    config = SMALL.replace(epochs=3, time_step=12, rnn_unit=6, patience=0)
+    data = prepare_data(sine_frame(300), config)
+    native_run = train_network(data, path="fused")
+    block_run = train_network(data, path="block")
+    for a, b in zip(native_run.history, block_run.history, strict=True):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-3)
+        assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-3)
+    assert native_run.history[-1]["loss"] < native_run.history[0]["loss"]

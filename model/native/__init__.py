@@ -1,0 +1,165 @@
+"""LSTM Lens' own whole-sequence LSTM kernel (``lens_lstm.cc``), compiled on this machine.
+
+Why: at the tutorial's size a training step is thousands of tiny products, and both Keras' loop
+(a dozen ops per time step) and TensorFlow's fused ``BlockLSTM`` (a few thread-pool dispatches
+per time step, a weight re-layout and two transposes per call) spend most of it on dispatch.
+This op runs each block of batch rows through the whole sequence in registers, one block per
+intra-op thread, directly on Keras' weights and batch-major tensors (``make bench`` has the
+figures). It computes exactly Keras' LSTM; tests/model/test_native_lstm.py holds it to that.
+
+The library is built by ``python -m model.native.build`` (``make run``/``test``/``bench`` do it)
+with the C++ compiler and TensorFlow's own headers, into ``model/native/build/`` under a name
+that hashes the source, TensorFlow's version, the flags and the CPU: a stale or foreign build is
+never loaded. Without a compiler, or if loading fails, ``load()`` returns None and
+``model.fused_lstm`` falls back to TensorFlow's ``BlockLSTM``; ``status()`` says why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+SOURCE = Path(__file__).with_name("lens_lstm.cc")
+BUILD_DIR = Path(__file__).with_name("build")
+# -march=native: the library is built where it runs (the CPU is part of its name);
+# -fopenmp-simd: the `#pragma omp simd` hints, without OpenMP's runtime.
+OPTIMISE = ["-O3", "-march=native", "-fopenmp-simd"]
+
+_lock = threading.Lock()
+_library = None
+_reason = "not loaded yet"
+
+
+class BuildError(RuntimeError):
+    """The kernel could not be compiled (the message says why, with the compiler's words)."""
+
+
+def compiler() -> str | None:
+    """The C++ compiler to build with: $CXX, else g++ or c++ on PATH (None: there is none)."""
+    for name in (os.environ.get("CXX"), "g++", "c++"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("model name", "flags")):
+                return line
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _tf_flags() -> tuple[list[str], list[str]]:
+    import tensorflow as tf
+
+    return tf.sysconfig.get_compile_flags(), tf.sysconfig.get_link_flags()
+
+
+def library_path() -> Path:
+    """Where this source, built for this TensorFlow and CPU, lives (whether built or not)."""
+    import tensorflow as tf
+
+    compile_flags, link_flags = _tf_flags()
+    key = hashlib.sha256()
+    for part in (SOURCE.read_bytes(), tf.__version__.encode(), " ".join(compile_flags + link_flags + OPTIMISE).encode(),
+                 _cpu_model().encode(), platform.machine().encode()):
+        key.update(part)
+        key.update(b"\0")
+    return BUILD_DIR / f"lens_lstm-{key.hexdigest()[:16]}.so"
+
+
+def build(force: bool = False) -> Path:
+    """Compile the kernel unless an up-to-date build exists; returns the library's path."""
+    target = library_path()
+    if target.exists() and not force:
+        return target
+    cxx = compiler()
+    if cxx is None:
+        raise BuildError("no C++ compiler found (set CXX or install g++)")
+    compile_flags, link_flags = _tf_flags()
+    BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    # Compile to a temporary name and rename: a process loading meanwhile never sees half a file.
+    fd, partial = tempfile.mkstemp(suffix=".so.partial", dir=BUILD_DIR)
+    os.close(fd)
+    command = [cxx, "-shared", "-fPIC", *OPTIMISE, "-w", str(SOURCE), "-o", partial, *compile_flags, *link_flags]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            raise BuildError(f"{Path(cxx).name} failed:\n{done.stderr[-4000:]}")
+        os.replace(partial, target)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+    for old in BUILD_DIR.glob("lens_lstm-*.so"):
+        if old != target:
+            old.unlink(missing_ok=True)
+    return target
+
+
+def _register_gradient(library) -> None:
+    import tensorflow as tf
+
+    def gradient(op, dh, dc, _dgates, _dtanh_c):
+        # The gates and tanh(c) outputs are the forward pass's saved values for this gradient,
+        # never used downstream (lstm_sequence does not return them), so their gradients are
+        # ignored. An output nothing depended on may arrive as None.
+        dh = tf.zeros_like(op.outputs[0]) if dh is None else dh
+        dc = tf.zeros_like(op.outputs[1]) if dc is None else dc
+        return library.lens_lstm_grad(*op.inputs, *op.outputs, dh, dc)
+
+    try:
+        tf.RegisterGradient("LensLstm")(gradient)
+    except KeyError:  # already registered in this process (the op library is process-wide)
+        pass
+
+
+def load():
+    """The loaded op library, or None when it is not built or does not load (see ``status``)."""
+    global _library, _reason
+    with _lock:
+        if _library is not None or _reason != "not loaded yet":
+            return _library
+        try:
+            import tensorflow as tf
+
+            path = library_path()
+            if not path.exists():
+                _reason = "not built (run `python -m model.native.build`)"
+                return None
+            library = tf.load_op_library(str(path))
+            _register_gradient(library)
+            _library, _reason = library, f"loaded {path.name}"
+        except Exception as error:  # noqa: BLE001 - any load failure means: use BlockLSTM
+            _reason = f"failed to load: {error}"
+        return _library
+
+
+def available() -> bool:
+    return load() is not None
+
+
+def status() -> str:
+    """One line: whether the native kernel is in use, and if not, why."""
+    load()
+    return ("native kernel " if _library is not None else "native kernel unavailable: ") + _reason
+
+
+def lstm_sequence(sequences, h0, c0, kernel, recurrent_kernel, bias):
+    """Keras' LSTM over batch-major ``sequences`` [batch, time, in] with Keras' weights.
+
+    Returns h and c for every step, each [batch, time, units]. Needs ``available()``.
+    """
+    library = load()
+    if library is None:
+        raise RuntimeError(status())
+    h, c, _gates, _tanh_c = library.lens_lstm(sequences, h0, c0, kernel, recurrent_kernel, bias)
+    return h, c

@@ -1,0 +1,455 @@
+// LSTM Lens' whole-sequence LSTM kernel for CPU: one op per layer, forward and gradient.
+//
+// Why our own kernel: at the tutorial's size (rnn_unit 10, time_step 90, batch 80) a training
+// step is a few thousand tiny products. Keras' loop pays TensorFlow's op dispatch on every one;
+// TensorFlow's fused BlockLSTM pays a handful of Eigen thread-pool dispatches per time step and
+// accumulates the weight gradients with a small matrix product per step. Here:
+//   * the batch is split once into one contiguous block of rows per intra-op thread, and each
+//     thread runs ITS rows through the whole sequence (rows of an LSTM never interact), so the
+//     threads meet once per op, not once per time step;
+//   * every per-step product is a short loop over 4 * units gate values that the compiler
+//     vectorises (-O3 -march=native), with no call or dispatch inside the time loop;
+//   * the activations run through Eigen's vectorised logistic/tanh;
+//   * each thread accumulates its own weight gradients, summed in a fixed order at the end, so
+//     results do not depend on thread timing.
+// It computes exactly Keras' LSTM (gate order i, f, c, o; forget gate's +1 inside the bias;
+// no cell clipping; sigmoid recurrent activation, tanh activation), so Keras' weights go in
+// unchanged. tests/model/test_native_lstm.py checks outputs and gradients against Keras' LSTM.
+//
+// Layout: batch-major x [B, T, I] as Keras passes it (no transposes); kernel [I, 4U]; recurrent_kernel [U, 4U]; bias [4U].
+// Forward outputs h, c, tanh(c) [T, B, U] and the activated gates [T, B, 4U], which the
+// gradient op reads instead of recomputing them. Outputs are [B, T, ...] likewise.
+
+#define EIGEN_USE_THREADS
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "Eigen/Core"
+#include "tensorflow/core/framework/op.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/shape_inference.h"
+#include "tensorflow/core/util/work_sharder.h"
+
+namespace lens {
+
+using tensorflow::OpKernel;
+using tensorflow::OpKernelConstruction;
+using tensorflow::OpKernelContext;
+using tensorflow::Tensor;
+using tensorflow::TensorShape;
+using tensorflow::errors::InvalidArgument;
+using tensorflow::shape_inference::DimensionHandle;
+using tensorflow::shape_inference::InferenceContext;
+using tensorflow::shape_inference::ShapeHandle;
+
+// Scratch buffers are 64-byte aligned and their lengths a multiple of 16 floats, so Eigen's
+// vectorised logistic/tanh takes every element through the same packet code: an unaligned
+// start would send a few leading elements through the scalar code, whose last bit can differ,
+// making results depend on where the heap put a buffer.
+using AlignedVector = std::vector<float, Eigen::aligned_allocator<float>>;
+using ArrayMap = Eigen::Map<Eigen::ArrayXf, Eigen::Aligned64>;
+
+// Sizes of one LSTM layer over one batch.
+struct Dims {
+  int64_t time, batch, input, units;
+  int64_t gates() const { return 4 * units; }
+};
+
+// One block of batch rows per intra-op thread (at least 8 rows a block: fewer is not worth a thread).
+static int64_t BlockCount(OpKernelContext* ctx, int64_t batch) {
+  const int64_t threads = ctx->device()->tensorflow_cpu_worker_threads()->num_threads;
+  return std::max<int64_t>(1, std::min<int64_t>(threads, batch / 8));
+}
+
+// Runs fn(block, first_row, end_row) for every block, blocks in parallel on the intra-op pool.
+template <typename Fn>
+static void ForEachBlock(OpKernelContext* ctx, int64_t batch, int64_t blocks, Fn fn) {
+  auto* workers = ctx->device()->tensorflow_cpu_worker_threads()->workers;
+  const int64_t rows = (batch + blocks - 1) / blocks;
+  // One unit per block, each priced high so Shard gives every block its own thread.
+  tensorflow::Shard(blocks, workers, blocks, int64_t{1} << 30, [&](int64_t first, int64_t end) {
+    for (int64_t block = first; block < end; ++block) {
+      const int64_t r0 = block * rows, r1 = std::min(batch, r0 + rows);
+      if (r0 < r1) fn(block, r0, r1);
+    }
+  });
+}
+
+static tensorflow::Status CheckInputs(OpKernelContext* ctx, Dims* d) {
+  const Tensor& x = ctx->input(0);
+  const Tensor& h0 = ctx->input(1);
+  const Tensor& c0 = ctx->input(2);
+  const Tensor& kernel = ctx->input(3);
+  const Tensor& recurrent = ctx->input(4);
+  const Tensor& bias = ctx->input(5);
+  if (x.dims() != 3) return InvalidArgument("x must be [batch, time, input], got ", x.shape().DebugString());
+  if (recurrent.dims() != 2) return InvalidArgument("recurrent_kernel must be [units, 4 * units]");
+  d->batch = x.dim_size(0);
+  d->time = x.dim_size(1);
+  d->input = x.dim_size(2);
+  d->units = recurrent.dim_size(0);
+  const int64_t g = d->gates();
+  if (recurrent.dim_size(1) != g) return InvalidArgument("recurrent_kernel must be [units, 4 * units]");
+  if (kernel.dims() != 2 || kernel.dim_size(0) != d->input || kernel.dim_size(1) != g)
+    return InvalidArgument("kernel must be [input, 4 * units], got ", kernel.shape().DebugString());
+  if (bias.dims() != 1 || bias.dim_size(0) != g) return InvalidArgument("bias must be [4 * units]");
+  for (const Tensor* s : {&h0, &c0})
+    if (s->dims() != 2 || s->dim_size(0) != d->batch || s->dim_size(1) != d->units)
+      return InvalidArgument("initial states must be [batch, units], got ", s->shape().DebugString());
+  return tensorflow::OkStatus();
+}
+
+// ---- Small dense products with the accumulators held in registers -------------------------
+// Widths are padded to a multiple of 16 floats (one AVX-512 register, two AVX2 ones) so the
+// fixed-size inner loops below vectorise without remainders; pads are zero.
+
+constexpr int64_t kLane = 16;
+constexpr int kRows = 4;  // batch rows per tile: 4 rows x up to 4 x 16 columns = 16 accumulators
+
+static int64_t Padded(int64_t n) { return (n + kLane - 1) / kLane * kLane; }
+
+// C[m x 16*NC] (+)= A[m x K] . B[K x 16*NC]   (A row stride lda, B row stride ldb, C stride ldc)
+template <int M, int NC>
+static inline void TileProduct(const float* __restrict A, int64_t lda, const float* __restrict B, int64_t ldb,
+                               int64_t K, float* __restrict C, int64_t ldc, bool accumulate) {
+  float acc[M][NC * kLane];
+  for (int r = 0; r < M; ++r)
+    for (int j = 0; j < NC * kLane; ++j) acc[r][j] = accumulate ? C[r * ldc + j] : 0.0f;
+  for (int64_t k = 0; k < K; ++k) {
+    const float* __restrict b = B + k * ldb;
+    for (int r = 0; r < M; ++r) {
+      const float a = A[r * lda + k];
+      for (int j = 0; j < NC * kLane; ++j) acc[r][j] += a * b[j];
+    }
+  }
+  for (int r = 0; r < M; ++r)
+    for (int j = 0; j < NC * kLane; ++j) C[r * ldc + j] = acc[r][j];
+}
+
+template <int M>
+static inline void RowsProduct(const float* A, int64_t lda, const float* B, int64_t ldb, int64_t K, int64_t N,
+                               float* C, int64_t ldc, bool accumulate) {
+  int64_t j = 0;
+  for (; j + 4 * kLane <= N; j += 4 * kLane) TileProduct<M, 4>(A, lda, B + j, ldb, K, C + j, ldc, accumulate);
+  switch ((N - j) / kLane) {
+    case 3: TileProduct<M, 3>(A, lda, B + j, ldb, K, C + j, ldc, accumulate); break;
+    case 2: TileProduct<M, 2>(A, lda, B + j, ldb, K, C + j, ldc, accumulate); break;
+    case 1: TileProduct<M, 1>(A, lda, B + j, ldb, K, C + j, ldc, accumulate); break;
+    default: break;
+  }
+}
+
+// C[m x N] (+)= A[m x K] . B[K x N] for m <= kRows rows; N a multiple of kLane.
+static void Product(int m, const float* A, int64_t lda, const float* B, int64_t ldb, int64_t K, int64_t N, float* C,
+                    int64_t ldc, bool accumulate) {
+  switch (m) {
+    case 4: RowsProduct<4>(A, lda, B, ldb, K, N, C, ldc, accumulate); break;
+    case 3: RowsProduct<3>(A, lda, B, ldb, K, N, C, ldc, accumulate); break;
+    case 2: RowsProduct<2>(A, lda, B, ldb, K, N, C, ldc, accumulate); break;
+    case 1: RowsProduct<1>(A, lda, B, ldb, K, N, C, ldc, accumulate); break;
+    default: break;
+  }
+}
+
+// S[K x N] += A[m x K]^T . D[m x N]: the weight gradient's outer products, m <= kRows rows.
+template <int M>
+static void AccumulateOuter(const float* __restrict A, int64_t lda, const float* __restrict D, int64_t ldd, int64_t K,
+                            int64_t N, float* __restrict S, int64_t lds) {
+  for (int64_t k = 0; k < K; ++k) {
+    float a[M];
+    for (int r = 0; r < M; ++r) a[r] = A[r * lda + k];
+    float* __restrict s = S + k * lds;
+    for (int64_t j0 = 0; j0 < N; j0 += kLane) {
+      float acc[kLane];
+      for (int j = 0; j < kLane; ++j) acc[j] = s[j0 + j];
+      for (int r = 0; r < M; ++r)
+        for (int j = 0; j < kLane; ++j) acc[j] += a[r] * D[r * ldd + j0 + j];
+      for (int j = 0; j < kLane; ++j) s[j0 + j] = acc[j];
+    }
+  }
+}
+
+static void Outer(int m, const float* A, int64_t lda, const float* D, int64_t ldd, int64_t K, int64_t N, float* S,
+                  int64_t lds) {
+  switch (m) {
+    case 4: AccumulateOuter<4>(A, lda, D, ldd, K, N, S, lds); break;
+    case 3: AccumulateOuter<3>(A, lda, D, ldd, K, N, S, lds); break;
+    case 2: AccumulateOuter<2>(A, lda, D, ldd, K, N, S, lds); break;
+    case 1: AccumulateOuter<1>(A, lda, D, ldd, K, N, S, lds); break;
+    default: break;
+  }
+}
+
+// Keras' weights as one padded matrix [kernel; recurrent_kernel] of [I + U, Gp] (and its
+// transpose [Gp, Padded(I + U)] for the gradient), plus the padded bias.
+struct PackedWeights {
+  int64_t K, Gp, Kp;
+  std::vector<float> wr, wr_t, bias;
+  PackedWeights(const Dims& d, const float* W, const float* R, const float* b, bool transpose)
+      : K(d.input + d.units), Gp(Padded(d.gates())), Kp(Padded(d.input + d.units)) {
+    const int64_t G = d.gates();
+    wr.assign(K * Gp, 0.0f);
+    for (int64_t k = 0; k < d.input; ++k) std::memcpy(&wr[k * Gp], W + k * G, G * sizeof(float));
+    for (int64_t k = 0; k < d.units; ++k) std::memcpy(&wr[(d.input + k) * Gp], R + k * G, G * sizeof(float));
+    bias.assign(Gp, 0.0f);
+    std::memcpy(bias.data(), b, G * sizeof(float));
+    if (transpose) {
+      wr_t.assign(Gp * Kp, 0.0f);
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t j = 0; j < G; ++j) wr_t[j * Kp + k] = wr[k * Gp + j];
+    }
+  }
+};
+
+// Batch-major layout throughout, as Keras passes it: x [B, T, I]; h, c, tanh(c) [B, T, U];
+// gates [B, T, 4U]. Each tile of up to kRows rows runs through the whole sequence on its own.
+class LensLstmOp : public OpKernel {
+ public:
+  explicit LensLstmOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    Dims d;
+    OP_REQUIRES_OK(ctx, CheckInputs(ctx, &d));
+    const int64_t T = d.time, B = d.batch, I = d.input, U = d.units, G = d.gates();
+    Tensor *h_out, *c_out, *gates_out, *tanh_c_out;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({B, T, U}), &h_out));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, TensorShape({B, T, U}), &c_out));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(2, TensorShape({B, T, G}), &gates_out));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(3, TensorShape({B, T, U}), &tanh_c_out));
+    if (T == 0 || B == 0 || U == 0) return;
+
+    const float* x = ctx->input(0).flat<float>().data();
+    const float* h0 = ctx->input(1).flat<float>().data();
+    const float* c0 = ctx->input(2).flat<float>().data();
+    const PackedWeights w(d, ctx->input(3).flat<float>().data(), ctx->input(4).flat<float>().data(),
+                          ctx->input(5).flat<float>().data(), false);
+    float* H = h_out->flat<float>().data();
+    float* C = c_out->flat<float>().data();
+    float* Gs = gates_out->flat<float>().data();
+    float* TC = tanh_c_out->flat<float>().data();
+    const int64_t K = w.K, Gp = w.Gp;
+
+    ForEachBlock(ctx, B, BlockCount(ctx, B), [&](int64_t, int64_t r0, int64_t r1) {
+      // Per tile: [x_t, h_{t-1}] rows, the gates, c_{t-1}, and the c~ scratch.
+      const int64_t Up = Padded(kRows * U);
+      AlignedVector a(kRows * K), gates(kRows * Gp), c_prev(Up, 0.0f), candidate(Up, 0.0f);
+      for (int64_t first = r0; first < r1; first += kRows) {
+        const int m = static_cast<int>(std::min<int64_t>(kRows, r1 - first));
+        for (int r = 0; r < m; ++r) {
+          std::memcpy(&a[r * K + I], h0 + (first + r) * U, U * sizeof(float));
+          std::memcpy(&c_prev[r * U], c0 + (first + r) * U, U * sizeof(float));
+        }
+        for (int64_t t = 0; t < T; ++t) {
+          for (int r = 0; r < m; ++r) {
+            std::memcpy(&a[r * K], x + ((first + r) * T + t) * I, I * sizeof(float));
+            std::memcpy(&gates[r * Gp], w.bias.data(), Gp * sizeof(float));
+          }
+          Product(m, a.data(), K, w.wr.data(), Gp, K, Gp, gates.data(), Gp, true);
+          // Activations, vectorised over contiguous memory: tanh of the c~ pre-activations in
+          // a scratch copy, the logistic over all gates (the c~ columns are then overwritten).
+          for (int r = 0; r < m; ++r) std::memcpy(&candidate[r * U], &gates[r * Gp + 2 * U], U * sizeof(float));
+          ArrayMap(candidate.data(), Up) = ArrayMap(candidate.data(), Up).tanh();
+          ArrayMap(gates.data(), m * Gp) = ArrayMap(gates.data(), m * Gp).logistic();
+          for (int r = 0; r < m; ++r) {
+            float* __restrict g = &gates[r * Gp];
+            std::memcpy(g + 2 * U, &candidate[r * U], U * sizeof(float));
+            float* __restrict cp = &c_prev[r * U];
+            for (int64_t u = 0; u < U; ++u) cp[u] = g[U + u] * cp[u] + g[u] * g[2 * U + u];
+            const int64_t at = (first + r) * T + t;
+            std::memcpy(C + at * U, cp, U * sizeof(float));
+            std::memcpy(Gs + at * G, g, G * sizeof(float));
+          }
+          // tanh(c_t) for the tile's rows (candidate is free again), then h_t = o * tanh(c_t).
+          ArrayMap(candidate.data(), Up) = ArrayMap(c_prev.data(), Up).tanh();
+          for (int r = 0; r < m; ++r) {
+            const float* __restrict g = &gates[r * Gp];
+            const float* __restrict tc = &candidate[r * U];
+            float* __restrict h = &a[r * K + I];  // becomes h_{t-1} of the next step
+            for (int64_t u = 0; u < U; ++u) h[u] = g[3 * U + u] * tc[u];
+            const int64_t at = (first + r) * T + t;
+            std::memcpy(H + at * U, h, U * sizeof(float));
+            std::memcpy(TC + at * U, tc, U * sizeof(float));
+          }
+        }
+      }
+    });
+  }
+};
+
+class LensLstmGradOp : public OpKernel {
+ public:
+  explicit LensLstmGradOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    Dims d;
+    OP_REQUIRES_OK(ctx, CheckInputs(ctx, &d));
+    const int64_t T = d.time, B = d.batch, I = d.input, U = d.units, G = d.gates();
+    for (int i = 6; i < 12; ++i) {
+      const int64_t width = i == 8 ? G : U;
+      const Tensor& t = ctx->input(i);
+      OP_REQUIRES(ctx, t.dims() == 3 && t.dim_size(0) == B && t.dim_size(1) == T && t.dim_size(2) == width,
+                  InvalidArgument("input ", i, " must be [batch, time, ", width, "], got ", t.shape().DebugString()));
+    }
+    Tensor *dx_out, *dh0_out, *dc0_out, *dw_out, *dr_out, *db_out;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({B, T, I}), &dx_out));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, TensorShape({B, U}), &dh0_out));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(2, TensorShape({B, U}), &dc0_out));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(3, TensorShape({I, G}), &dw_out));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(4, TensorShape({U, G}), &dr_out));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(5, TensorShape({G}), &db_out));
+
+    const float* x = ctx->input(0).flat<float>().data();
+    const float* h0 = ctx->input(1).flat<float>().data();
+    const float* c0 = ctx->input(2).flat<float>().data();
+    const float* H = ctx->input(6).flat<float>().data();
+    const float* C = ctx->input(7).flat<float>().data();
+    const float* Gs = ctx->input(8).flat<float>().data();
+    const float* TC = ctx->input(9).flat<float>().data();
+    const float* dH = ctx->input(10).flat<float>().data();
+    const float* dC = ctx->input(11).flat<float>().data();
+    float* dx = dx_out->flat<float>().data();
+    float* dh0 = dh0_out->flat<float>().data();
+    float* dc0 = dc0_out->flat<float>().data();
+    const PackedWeights w(d, ctx->input(3).flat<float>().data(), ctx->input(4).flat<float>().data(),
+                          ctx->input(5).flat<float>().data(), true);
+    const int64_t K = w.K, Gp = w.Gp, Kp = w.Kp;
+
+    const int64_t blocks = B ? BlockCount(ctx, B) : 1;
+    // Per block: its weight-gradient sums [K x Gp] then the bias's [Gp], summed in block order.
+    const int64_t sums = (K + 1) * Gp;
+    std::vector<float> partial(blocks * sums, 0.0f);
+    std::fill_n(dh0, B * U, 0.0f);
+    std::fill_n(dc0, B * U, 0.0f);
+    if (T > 0 && B > 0 && U > 0) {
+      ForEachBlock(ctx, B, blocks, [&](int64_t block, int64_t r0, int64_t r1) {
+        float* __restrict dWR = partial.data() + block * sums;
+        float* __restrict db = dWR + K * Gp;
+        // Per tile: gradients into h_{t-1} and c_{t-1}, the pre-activations' gradients (padded
+        // with zeros), [x_t, h_{t-1}] rows, and [dx_t, dh_{t-1}] from the transposed product.
+        std::vector<float> dh_next(kRows * U), dc_next(kRows * U), dg(kRows * Gp, 0.0f), a(kRows * K),
+            back(kRows * Kp);
+        for (int64_t first = r0; first < r1; first += kRows) {
+          const int m = static_cast<int>(std::min<int64_t>(kRows, r1 - first));
+          std::fill(dh_next.begin(), dh_next.end(), 0.0f);
+          std::fill(dc_next.begin(), dc_next.end(), 0.0f);
+          for (int64_t t = T - 1; t >= 0; --t) {
+            for (int r = 0; r < m; ++r) {
+              const int64_t row = first + r, at = row * T + t;
+              const float* __restrict g = Gs + at * G;
+              const float* __restrict tc = TC + at * U;
+              const float* __restrict dht = dH + at * U;
+              const float* __restrict dct = dC + at * U;
+              const float* __restrict cp = t ? C + (at - 1) * U : c0 + row * U;
+              float* __restrict dhn = &dh_next[r * U];
+              float* __restrict dcn = &dc_next[r * U];
+              float* __restrict dgr = &dg[r * Gp];
+              // Gradients of the four pre-activations (Keras' order i, f, c, o).
+              for (int64_t u = 0; u < U; ++u) {
+                const float i = g[u], f = g[U + u], cc = g[2 * U + u], o = g[3 * U + u];
+                const float th = tc[u];
+                const float dh = dht[u] + dhn[u];
+                const float dc = dct[u] + dcn[u] + dh * o * (1.0f - th * th);
+                dgr[u] = dc * cc * i * (1.0f - i);
+                dgr[U + u] = dc * cp[u] * f * (1.0f - f);
+                dgr[2 * U + u] = dc * i * (1.0f - cc * cc);
+                dgr[3 * U + u] = dh * th * o * (1.0f - o);
+                dcn[u] = dc * f;
+              }
+              std::memcpy(&a[r * K], x + at * I, I * sizeof(float));
+              std::memcpy(&a[r * K + I], t ? H + (at - 1) * U : h0 + row * U, U * sizeof(float));
+            }
+            // [dx_t, dh_{t-1}] = dg . [kernel; recurrent_kernel]^T
+            Product(m, dg.data(), Gp, w.wr_t.data(), Kp, Gp, Kp, back.data(), Kp, false);
+            for (int r = 0; r < m; ++r) {
+              std::memcpy(dx + ((first + r) * T + t) * I, &back[r * Kp], I * sizeof(float));
+              std::memcpy(&dh_next[r * U], &back[r * Kp + I], U * sizeof(float));
+            }
+            // Weight gradients: [x_t, h_{t-1}]^T . dg, and the bias's: the sum of dg.
+            Outer(m, a.data(), K, dg.data(), Gp, K, Gp, dWR, Gp);
+            for (int r = 0; r < m; ++r)
+              for (int64_t j = 0; j < Gp; ++j) db[j] += dg[r * Gp + j];
+          }
+          for (int r = 0; r < m; ++r) {
+            std::memcpy(dh0 + (first + r) * U, &dh_next[r * U], U * sizeof(float));
+            std::memcpy(dc0 + (first + r) * U, &dc_next[r * U], U * sizeof(float));
+          }
+        }
+      });
+    } else {
+      std::fill_n(dx, B * T * I, 0.0f);
+    }
+    // Sum the blocks' partial sums in block order, dropping the padding.
+    std::vector<float> total(sums, 0.0f);
+    for (int64_t block = 0; block < blocks; ++block)
+      for (int64_t j = 0; j < sums; ++j) total[j] += partial[block * sums + j];
+    float* dW = dw_out->flat<float>().data();
+    float* dR = dr_out->flat<float>().data();
+    float* db = db_out->flat<float>().data();
+    for (int64_t k = 0; k < I; ++k) std::memcpy(dW + k * G, &total[k * Gp], G * sizeof(float));
+    for (int64_t k = 0; k < U; ++k) std::memcpy(dR + k * G, &total[(I + k) * Gp], G * sizeof(float));
+    std::memcpy(db, &total[K * Gp], G * sizeof(float));
+  }
+};
+
+static tensorflow::Status ForwardShapes(InferenceContext* c) {
+  ShapeHandle x, recurrent;
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 3, &x));
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(4), 2, &recurrent));
+  DimensionHandle batch = c->Dim(x, 0), time = c->Dim(x, 1), units = c->Dim(recurrent, 0), gates;
+  TF_RETURN_IF_ERROR(c->Multiply(units, 4, &gates));
+  ShapeHandle state = c->MakeShape({batch, time, units});
+  c->set_output(0, state);
+  c->set_output(1, state);
+  c->set_output(2, c->MakeShape({batch, time, gates}));
+  c->set_output(3, state);
+  return tensorflow::OkStatus();
+}
+
+static tensorflow::Status GradShapes(InferenceContext* c) {
+  for (int i = 0; i < 6; ++i) c->set_output(i, c->input(i));
+  return tensorflow::OkStatus();
+}
+
+REGISTER_OP("LensLstm")
+    .Input("x: float")
+    .Input("h0: float")
+    .Input("c0: float")
+    .Input("kernel: float")
+    .Input("recurrent_kernel: float")
+    .Input("bias: float")
+    .Output("h: float")
+    .Output("c: float")
+    .Output("gates: float")
+    .Output("tanh_c: float")
+    .SetShapeFn(ForwardShapes)
+    .Doc("Keras-compatible LSTM over a whole batch-major sequence (LSTM Lens).");
+
+REGISTER_OP("LensLstmGrad")
+    .Input("x: float")
+    .Input("h0: float")
+    .Input("c0: float")
+    .Input("kernel: float")
+    .Input("recurrent_kernel: float")
+    .Input("bias: float")
+    .Input("h: float")
+    .Input("c: float")
+    .Input("gates: float")
+    .Input("tanh_c: float")
+    .Input("dh: float")
+    .Input("dc: float")
+    .Output("dx: float")
+    .Output("dh0: float")
+    .Output("dc0: float")
+    .Output("dkernel: float")
+    .Output("drecurrent_kernel: float")
+    .Output("dbias: float")
+    .SetShapeFn(GradShapes)
+    .Doc("Gradient of LensLstm with respect to its six inputs.");
+
+REGISTER_KERNEL_BUILDER(Name("LensLstm").Device(tensorflow::DEVICE_CPU), LensLstmOp);
+REGISTER_KERNEL_BUILDER(Name("LensLstmGrad").Device(tensorflow::DEVICE_CPU), LensLstmGradOp);
+
+}  // namespace lens
