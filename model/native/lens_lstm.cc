@@ -111,52 +111,62 @@ constexpr int kRows = 4;  // batch rows per tile: 4 rows x up to 4 x 16 columns 
 
 static int64_t Padded(int64_t n) { return (n + kLane - 1) / kLane * kLane; }
 
-// C[m x 16*NC] (+)= A[m x K] . B[K x 16*NC]   (A row stride lda, B row stride ldb, C stride ldc)
+// One factor of a product: rows of A [m x k] (row stride lda) times B [k x ldb].
+struct Factor {
+  const float* a;
+  int64_t lda, k;
+  const float* b;
+};
+
+// C[m x 16*NC] = init + F1 + F2, where init is a row broadcast to every row (or zero) and each
+// factor contributes A . B; the accumulators stay in registers across both factors.
 template <int M, int NC>
-static inline void TileProduct(const float* __restrict A, int64_t lda, const float* __restrict B, int64_t ldb,
-                               int64_t K, float* __restrict C, int64_t ldc, bool accumulate) {
+static inline void TileProduct(const Factor& f1, const Factor& f2, int64_t ldb, int64_t j0, const float* init,
+                               float* __restrict C, int64_t ldc) {
   float acc[M][NC * kLane];
   for (int r = 0; r < M; ++r)
-    for (int j = 0; j < NC * kLane; ++j) acc[r][j] = accumulate ? C[r * ldc + j] : 0.0f;
-  for (int64_t k = 0; k < K; ++k) {
-    const float* __restrict b = B + k * ldb;
-    for (int r = 0; r < M; ++r) {
-      const float a = A[r * lda + k];
-      for (int j = 0; j < NC * kLane; ++j) acc[r][j] += a * b[j];
+    for (int j = 0; j < NC * kLane; ++j) acc[r][j] = init ? init[j0 + j] : 0.0f;
+  for (const Factor* f : {&f1, &f2}) {
+    for (int64_t k = 0; k < f->k; ++k) {
+      const float* __restrict b = f->b + k * ldb + j0;
+      for (int r = 0; r < M; ++r) {
+        const float a = f->a[r * f->lda + k];
+        for (int j = 0; j < NC * kLane; ++j) acc[r][j] += a * b[j];
+      }
     }
   }
   for (int r = 0; r < M; ++r)
-    for (int j = 0; j < NC * kLane; ++j) C[r * ldc + j] = acc[r][j];
+    for (int j = 0; j < NC * kLane; ++j) C[r * ldc + j0 + j] = acc[r][j];
 }
 
 template <int M>
-static inline void RowsProduct(const float* A, int64_t lda, const float* B, int64_t ldb, int64_t K, int64_t N,
-                               float* C, int64_t ldc, bool accumulate) {
+static inline void RowsProduct(const Factor& f1, const Factor& f2, int64_t ldb, int64_t N, const float* init, float* C,
+                               int64_t ldc) {
   int64_t j = 0;
-  for (; j + 4 * kLane <= N; j += 4 * kLane) TileProduct<M, 4>(A, lda, B + j, ldb, K, C + j, ldc, accumulate);
+  for (; j + 4 * kLane <= N; j += 4 * kLane) TileProduct<M, 4>(f1, f2, ldb, j, init, C, ldc);
   switch ((N - j) / kLane) {
-    case 3: TileProduct<M, 3>(A, lda, B + j, ldb, K, C + j, ldc, accumulate); break;
-    case 2: TileProduct<M, 2>(A, lda, B + j, ldb, K, C + j, ldc, accumulate); break;
-    case 1: TileProduct<M, 1>(A, lda, B + j, ldb, K, C + j, ldc, accumulate); break;
+    case 3: TileProduct<M, 3>(f1, f2, ldb, j, init, C, ldc); break;
+    case 2: TileProduct<M, 2>(f1, f2, ldb, j, init, C, ldc); break;
+    case 1: TileProduct<M, 1>(f1, f2, ldb, j, init, C, ldc); break;
     default: break;
   }
 }
 
-// C[m x N] (+)= A[m x K] . B[K x N] for m <= kRows rows; N a multiple of kLane.
-static void Product(int m, const float* A, int64_t lda, const float* B, int64_t ldb, int64_t K, int64_t N, float* C,
-                    int64_t ldc, bool accumulate) {
+// C[m x N] = init + F1 + F2 for m <= kRows rows; N and ldb multiples of kLane.
+static void Product(int m, const Factor& f1, const Factor& f2, int64_t ldb, int64_t N, const float* init, float* C,
+                    int64_t ldc) {
   switch (m) {
-    case 4: RowsProduct<4>(A, lda, B, ldb, K, N, C, ldc, accumulate); break;
-    case 3: RowsProduct<3>(A, lda, B, ldb, K, N, C, ldc, accumulate); break;
-    case 2: RowsProduct<2>(A, lda, B, ldb, K, N, C, ldc, accumulate); break;
-    case 1: RowsProduct<1>(A, lda, B, ldb, K, N, C, ldc, accumulate); break;
+    case 4: RowsProduct<4>(f1, f2, ldb, N, init, C, ldc); break;
+    case 3: RowsProduct<3>(f1, f2, ldb, N, init, C, ldc); break;
+    case 2: RowsProduct<2>(f1, f2, ldb, N, init, C, ldc); break;
+    case 1: RowsProduct<1>(f1, f2, ldb, N, init, C, ldc); break;
     default: break;
   }
 }
 
-// S[K x N] += A[m x K]^T . D[m x N]: the weight gradient's outer products, m <= kRows rows.
+// S[k x N] += A[m x k]^T . D[m x N]: one part of the weight gradient's outer products.
 template <int M>
-static void AccumulateOuter(const float* __restrict A, int64_t lda, const float* __restrict D, int64_t ldd, int64_t K,
+static void AccumulateOuter(const float* __restrict A, int64_t lda, int64_t K, const float* __restrict D, int64_t ldd,
                             int64_t N, float* __restrict S, int64_t lds) {
   for (int64_t k = 0; k < K; ++k) {
     float a[M];
@@ -172,13 +182,13 @@ static void AccumulateOuter(const float* __restrict A, int64_t lda, const float*
   }
 }
 
-static void Outer(int m, const float* A, int64_t lda, const float* D, int64_t ldd, int64_t K, int64_t N, float* S,
+static void Outer(int m, const float* A, int64_t lda, int64_t K, const float* D, int64_t ldd, int64_t N, float* S,
                   int64_t lds) {
   switch (m) {
-    case 4: AccumulateOuter<4>(A, lda, D, ldd, K, N, S, lds); break;
-    case 3: AccumulateOuter<3>(A, lda, D, ldd, K, N, S, lds); break;
-    case 2: AccumulateOuter<2>(A, lda, D, ldd, K, N, S, lds); break;
-    case 1: AccumulateOuter<1>(A, lda, D, ldd, K, N, S, lds); break;
+    case 4: AccumulateOuter<4>(A, lda, K, D, ldd, N, S, lds); break;
+    case 3: AccumulateOuter<3>(A, lda, K, D, ldd, N, S, lds); break;
+    case 2: AccumulateOuter<2>(A, lda, K, D, ldd, N, S, lds); break;
+    case 1: AccumulateOuter<1>(A, lda, K, D, ldd, N, S, lds); break;
     default: break;
   }
 }
@@ -233,45 +243,53 @@ class LensLstmOp : public OpKernel {
     const int64_t K = w.K, Gp = w.Gp;
 
     ForEachBlock(ctx, B, BlockCount(ctx, B), [&](int64_t, int64_t r0, int64_t r1) {
-      // Per tile: [x_t, h_{t-1}] rows, the gates, c_{t-1}, and the c~ scratch.
+      // Per tile: h_{t-1} and c_{t-1} rows, the gates, the c~ / tanh(c) scratch.
       const int64_t Up = Padded(kRows * U);
-      AlignedVector a(kRows * K), gates(kRows * Gp), c_prev(Up, 0.0f), candidate(Up, 0.0f);
+      AlignedVector h(kRows * U), c(Up, 0.0f), gates(kRows * Gp), scratch(Up, 0.0f);
+      const float* R = w.wr.data() + I * Gp;
       for (int64_t first = r0; first < r1; first += kRows) {
         const int m = static_cast<int>(std::min<int64_t>(kRows, r1 - first));
-        for (int r = 0; r < m; ++r) {
-          std::memcpy(&a[r * K + I], h0 + (first + r) * U, U * sizeof(float));
-          std::memcpy(&c_prev[r * U], c0 + (first + r) * U, U * sizeof(float));
-        }
-        for (int64_t t = 0; t < T; ++t) {
-          for (int r = 0; r < m; ++r) {
-            std::memcpy(&a[r * K], x + ((first + r) * T + t) * I, I * sizeof(float));
-            std::memcpy(&gates[r * Gp], w.bias.data(), Gp * sizeof(float));
+        for (int r = 0; r < m; ++r)
+          for (int64_t u = 0; u < U; ++u) {
+            h[r * U + u] = h0[(first + r) * U + u];
+            c[r * U + u] = c0[(first + r) * U + u];
           }
-          Product(m, a.data(), K, w.wr.data(), Gp, K, Gp, gates.data(), Gp, true);
+        for (int64_t t = 0; t < T; ++t) {
+          // Pre-activations: bias + x_t . kernel (x read in place) + h_{t-1} . recurrent_kernel.
+          const Factor from_x{x + (first * T + t) * I, T * I, I, w.wr.data()};
+          const Factor from_h{h.data(), U, U, R};
+          Product(m, from_x, from_h, Gp, Gp, w.bias.data(), gates.data(), Gp);
           // Activations, vectorised over contiguous memory: tanh of the c~ pre-activations in
-          // a scratch copy, the logistic over all gates (the c~ columns are then overwritten).
-          for (int r = 0; r < m; ++r) std::memcpy(&candidate[r * U], &gates[r * Gp + 2 * U], U * sizeof(float));
-          ArrayMap(candidate.data(), Up) = ArrayMap(candidate.data(), Up).tanh();
+          // the scratch, the logistic over all gates (the c~ columns are then overwritten).
+          for (int r = 0; r < m; ++r)
+            for (int64_t u = 0; u < U; ++u) scratch[r * U + u] = gates[r * Gp + 2 * U + u];
+          ArrayMap(scratch.data(), Up) = ArrayMap(scratch.data(), Up).tanh();
           ArrayMap(gates.data(), m * Gp) = ArrayMap(gates.data(), m * Gp).logistic();
           for (int r = 0; r < m; ++r) {
             float* __restrict g = &gates[r * Gp];
-            std::memcpy(g + 2 * U, &candidate[r * U], U * sizeof(float));
-            float* __restrict cp = &c_prev[r * U];
-            for (int64_t u = 0; u < U; ++u) cp[u] = g[U + u] * cp[u] + g[u] * g[2 * U + u];
+            float* __restrict cr = &c[r * U];
             const int64_t at = (first + r) * T + t;
-            std::memcpy(C + at * U, cp, U * sizeof(float));
-            std::memcpy(Gs + at * G, g, G * sizeof(float));
+            float* __restrict c_out = C + at * U;
+            for (int64_t u = 0; u < U; ++u) {
+              g[2 * U + u] = scratch[r * U + u];
+              cr[u] = g[U + u] * cr[u] + g[u] * g[2 * U + u];  // c_t = f * c_{t-1} + i * c~
+              c_out[u] = cr[u];
+            }
+            float* __restrict g_out = Gs + at * G;
+            for (int64_t j = 0; j < G; ++j) g_out[j] = g[j];
           }
-          // tanh(c_t) for the tile's rows (candidate is free again), then h_t = o * tanh(c_t).
-          ArrayMap(candidate.data(), Up) = ArrayMap(c_prev.data(), Up).tanh();
+          ArrayMap(scratch.data(), Up) = ArrayMap(c.data(), Up).tanh();
           for (int r = 0; r < m; ++r) {
             const float* __restrict g = &gates[r * Gp];
-            const float* __restrict tc = &candidate[r * U];
-            float* __restrict h = &a[r * K + I];  // becomes h_{t-1} of the next step
-            for (int64_t u = 0; u < U; ++u) h[u] = g[3 * U + u] * tc[u];
             const int64_t at = (first + r) * T + t;
-            std::memcpy(H + at * U, h, U * sizeof(float));
-            std::memcpy(TC + at * U, tc, U * sizeof(float));
+            float* __restrict h_out = H + at * U;
+            float* __restrict tc_out = TC + at * U;
+            for (int64_t u = 0; u < U; ++u) {
+              const float tc = scratch[r * U + u];
+              h[r * U + u] = g[3 * U + u] * tc;  // h_t = o * tanh(c_t)
+              h_out[u] = h[r * U + u];
+              tc_out[u] = tc;
+            }
           }
         }
       }
@@ -328,9 +346,8 @@ class LensLstmGradOp : public OpKernel {
         float* __restrict dWR = partial.data() + block * sums;
         float* __restrict db = dWR + K * Gp;
         // Per tile: gradients into h_{t-1} and c_{t-1}, the pre-activations' gradients (padded
-        // with zeros), [x_t, h_{t-1}] rows, and [dx_t, dh_{t-1}] from the transposed product.
-        std::vector<float> dh_next(kRows * U), dc_next(kRows * U), dg(kRows * Gp, 0.0f), a(kRows * K),
-            back(kRows * Kp);
+        // with zeros), and [dx_t, dh_{t-1}] from the transposed product.
+        AlignedVector dh_next(kRows * U), dc_next(kRows * U), dg(kRows * Gp, 0.0f), back(kRows * Kp);
         for (int64_t first = r0; first < r1; first += kRows) {
           const int m = static_cast<int>(std::min<int64_t>(kRows, r1 - first));
           std::fill(dh_next.begin(), dh_next.end(), 0.0f);
@@ -358,17 +375,22 @@ class LensLstmGradOp : public OpKernel {
                 dgr[3 * U + u] = dh * th * o * (1.0f - o);
                 dcn[u] = dc * f;
               }
-              std::memcpy(&a[r * K], x + at * I, I * sizeof(float));
-              std::memcpy(&a[r * K + I], t ? H + (at - 1) * U : h0 + row * U, U * sizeof(float));
             }
             // [dx_t, dh_{t-1}] = dg . [kernel; recurrent_kernel]^T
-            Product(m, dg.data(), Gp, w.wr_t.data(), Kp, Gp, Kp, back.data(), Kp, false);
+            const Factor from_dg{dg.data(), Gp, Gp, w.wr_t.data()};
+            const Factor none{nullptr, 0, 0, nullptr};
+            Product(m, from_dg, none, Kp, Kp, nullptr, back.data(), Kp);
             for (int r = 0; r < m; ++r) {
-              std::memcpy(dx + ((first + r) * T + t) * I, &back[r * Kp], I * sizeof(float));
-              std::memcpy(&dh_next[r * U], &back[r * Kp + I], U * sizeof(float));
+              float* __restrict dxt = dx + ((first + r) * T + t) * I;
+              for (int64_t k = 0; k < I; ++k) dxt[k] = back[r * Kp + k];
+              for (int64_t u = 0; u < U; ++u) dh_next[r * U + u] = back[r * Kp + I + u];
             }
-            // Weight gradients: [x_t, h_{t-1}]^T . dg, and the bias's: the sum of dg.
-            Outer(m, a.data(), K, dg.data(), Gp, K, Gp, dWR, Gp);
+            // Weight gradients: x_t^T . dg and h_{t-1}^T . dg (read in place); the bias's: sum dg.
+            Outer(m, x + (first * T + t) * I, T * I, I, dg.data(), Gp, Gp, dWR, Gp);
+            if (t)
+              Outer(m, H + (first * T + t - 1) * U, T * U, U, dg.data(), Gp, Gp, dWR + I * Gp, Gp);
+            else
+              Outer(m, h0 + first * U, U, U, dg.data(), Gp, Gp, dWR + I * Gp, Gp);
             for (int r = 0; r < m; ++r)
               for (int64_t j = 0; j < Gp; ++j) db[j] += dg[r * Gp + j];
           }
