@@ -26,9 +26,10 @@ def serve(conn: Connection, url: str, files_root: str, threads: int, max_runs: i
     import keras
     import tensorflow as tf
 
-    # Each worker gets its share of the cores for the arithmetic, so N workers do not fight over
-    # them; the inter-op pool keeps at least 2 threads: with 1, input and training step queue
-    # behind each other and a run took 2-3x longer (measured by the sweep workers, which do the same).
+    # ``threads`` intra-op threads for the arithmetic (the pool gives each worker all cores: one
+    # run at a time is the usual case, see WorkerPool). The inter-op pool keeps at least 2
+    # threads: with 1, input and training step queue behind each other and a run took 2-3x
+    # longer (measured by the sweep workers, which do the same).
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(max(2, threads))
 
