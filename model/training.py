@@ -1,32 +1,29 @@
 """Train the stacked LSTM, reporting through a listener.
 
-Four ways to train the same Keras model (``train_network(..., path=...)``, default chosen by
-``choose_path`` from measurements in ``make bench`` on a 2-core CPU):
+Five ways to train the same Keras model (``train_network(..., path=...)``, default chosen by
+``choose_path`` from measurements on a 2-core CPU, ``make bench`` and a sweep of sizes):
 
-* ``"fused"`` (the engine's default): every LSTM layer runs as ONE ``tf.raw_ops.BlockLSTM`` op
-  (``model.fused_lstm.FusedLSTM``) inside a plain ``tf.function`` train step (forward, gradient,
-  Adam) that this module calls once per batch. No XLA: tracing takes a fraction of a second
-  where XLA compiled for seconds before the first epoch could finish. Our own loop rather than
-  ``fit``: Keras' per-step machinery (callbacks, metrics, data adapter) cost about 10% of a
-  step at the tutorial's size, and a step here is only a few milliseconds.
+* ``"fused"`` (the engine's default): every LSTM layer runs as ONE op over the whole sequence
+  (``model.fused_lstm.FusedLSTM``): LSTM Lens' native kernel (``model.native``) when it is
+  built, else TensorFlow's ``BlockLSTM``; inside a plain ``tf.function`` train step (forward,
+  gradient, Adam) that this module calls once per batch. No XLA: tracing takes a fraction of a
+  second where XLA compiled for seconds before the first epoch could finish. Our own loop
+  rather than ``fit``: Keras' per-step machinery (callbacks, metrics, data adapter) costs a
+  third of a step at the tutorial's size (``make bench``: "native kernel + Keras fit").
+* ``"block"``: the same loop with TensorFlow's ``BlockLSTM`` forced; the benchmark's probe.
 * ``"fused_fit"``: the fused layer under Keras' ``fit`` (no XLA); for the benchmark, to show
   what our own loop saves.
-* ``"xla"``: Keras' ``fit`` with ``jit_compile=True`` over Keras' own LSTM loop (the layer's
-  fused op has no XLA kernel). What the engine used before for small networks (large ones ran
-  Keras' plain loop); kept for the benchmark.
+* ``"xla"``: Keras' ``fit`` with ``jit_compile=True`` over Keras' own LSTM loop (the fused ops
+  have no XLA kernel). What the engine used before for small networks; kept for the benchmark.
 * ``"plain"``: Keras' plain ``compile()`` and ``fit`` (``fast=False``): the benchmark's baseline.
 
 Measured (steady training windows/s, 5,957 windows, time_step 90, batch 80, 2 cores, idle machine,
-``make bench`` and a sweep of sizes, fused vs plain): rnn_unit 10 x 2: 17,800-23,200 (first epoch 0.7 s;
-the higher figure with each path in a fresh process) vs 6,300 (XLA fit 6,000-7,400, PyTorch 2.13
-12,300-25,500); 32 x 2: 8,361 vs 5,257; 40 x 3: 4,437 vs 2,771; 48 x 1: 10,597 vs 7,932;
-48 x 2: 4,938 vs 3,510; 64 x 2: 1,831 vs 2,678; 64 x 3: 1,233 vs 1,409; 96 x 2: 1,201 vs 1,760;
-128 x 1: 1,248 vs 2,575; 128 x 3: 427 vs 665 (PyTorch 924). BlockLSTM's
-CPU kernel wins while op dispatch dominates and loses once the matrix products do (Keras' loop
-runs them through oneDNN on both cores). At 10 x 2 a step is ~3.2 ms, of which the tf.function call,
-the batch slice and the loss read are under 5%: the rest is BlockLSTM's per-time-step kernel
-(about 8 us per step and layer, forward and backward). So ``choose_path`` picks fused up to
-``FUSED_MAX_UNITS`` units and Keras' plain loop above.
+each path in a fresh process), native kernel vs Keras plain: rnn_unit 10 x 2: 41,600 vs 5,600
+(BlockLSTM 22,100, XLA fit 6,400, PyTorch 2.13 14,200; first epoch 0.5 s); 32 x 2: 12,900 vs
+3,300; 64 x 2: 3,750 vs 2,560; 96 x 3: 1,790 vs 1,190; 128 x 1: 3,030 vs 2,760; 128 x 2: 1,520
+vs 1,450; 128 x 3: 1,070 vs 590 (PyTorch 900); 256 x 2: 420 vs 356; 512 x 1: 215 vs 146.
+BlockLSTM alone (the fallback without a compiler) wins up to 48 units and loses above, where
+Keras' loop runs its matrix products through oneDNN on both cores.
 """
 
 from __future__ import annotations
@@ -39,13 +36,14 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from model.config import LstmConfig
+from model.config import LIMITS, LstmConfig
 from model.errors import TrainingError
 from model.windows import Normaliser, PreparedData
 
 # Largest rnn_unit trained by the fused path, per fused kernel; above it Keras' plain loop is
-# as fast or faster (module docstring).
-FUSED_MAX_UNITS = {"native": 96, "block": 48}
+# as fast or faster (module docstring). The native kernel was faster at every size measured, up
+# to the knob's limit (256 x 2: 420 vs 356 windows/s; 512 x 1: 215 vs 146).
+FUSED_MAX_UNITS = {"native": int(LIMITS["rnn_unit"][1]), "block": 48}
 
 TRAINING_PATHS = ("fused", "block", "fused_fit", "xla", "plain")
 # Batches per compiled call on the XLA path. More than 1 made XLA compile a loop of steps

@@ -385,7 +385,9 @@ class LensLstmGradOp : public OpKernel {
     const int64_t blocks = B ? BlockCount(ctx, B) : 1;
     // Per block: its weight-gradient sums [K x Gp] then the bias's [Gp], summed in block order.
     const int64_t sums = (K + 1) * Gp;
-    std::vector<float> partial(blocks * sums, 0.0f);
+    // Aligned (and every block's share a multiple of 16 floats): Eigen's vectorised sums into it
+    // then take the same path whatever the heap address, so results repeat bit for bit.
+    AlignedVector partial(blocks * sums, 0.0f);
     std::fill_n(dh0, B * U, 0.0f);
     std::fill_n(dc0, B * U, 0.0f);
     if (T > 0 && B > 0 && U > 0 && U > kHoistAbove) {

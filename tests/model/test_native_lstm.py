@@ -100,3 +100,29 @@ def test_wrong_shapes_are_refused_with_a_message():
     args[3] = tf.zeros((3, 20))  # kernel for 3 inputs, x has 4
     with pytest.raises((tf.errors.InvalidArgumentError, ValueError), match="kernel must be"):
         native.lstm_sequence(*args)
+
+
+def test_a_failing_compiler_is_reported_and_the_app_falls_back(tmp_path, monkeypatch, capsys):
+    """`make run` must still start the app (exit 0, a message) when the kernel does not compile;
+    --strict turns that into a failure. The real build is left alone (another build dir)."""
+    from model.native import build as build_cli
+
+    monkeypatch.setattr(native, "BUILD_DIR", tmp_path / "build")
+    edited = tmp_path / "lens_lstm.cc"
+    edited.write_text("this is not C++\n")
+    monkeypatch.setattr(native, "SOURCE", edited)
+    monkeypatch.setenv("CXX", "false")  # a "compiler" that always fails
+    with pytest.raises(native.BuildError, match="false failed"):
+        native.build()
+    assert not list((tmp_path / "build").glob("*.so*"))  # no half-written library left behind
+    assert build_cli.main([]) == 0
+    assert "BlockLSTM" in capsys.readouterr().err
+    assert build_cli.main(["--strict"]) == 1
+
+
+def test_without_a_compiler_the_build_says_so_and_succeeds(monkeypatch, capsys):
+    from model.native import build as build_cli
+
+    monkeypatch.setattr(native, "compiler", lambda: None)
+    assert build_cli.main(["--strict", "--stamp", "/nonexistent/stamp"]) == 0
+    assert "No C++ compiler" in capsys.readouterr().err
