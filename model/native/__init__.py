@@ -78,7 +78,7 @@ def library_path() -> Path:
     return BUILD_DIR / f"lens_lstm-{key.hexdigest()[:16]}.so"
 
 
-def build(force: bool = False) -> Path:
+def build_library(force: bool = False) -> Path:
     """Compile the kernel unless an up-to-date build exists; returns the library's path."""
     target = library_path()
     if target.exists() and not force:

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     fallback = "Training uses TensorFlow's BlockLSTM kernel instead."
     started = time.perf_counter()
     try:
-        path = native.build(force="--force" in argv)
+        path = native.build_library(force="--force" in argv)
     except native.BuildError as error:
         print(f"Building the native LSTM kernel failed: {error}\n{fallback}", file=sys.stderr)
         return failed

@@ -5,6 +5,8 @@ test_fused_lstm.py for both fused kernels; here: the build, a check against fini
 that does not lean on Keras, determinism across threads, and clear errors on bad shapes.
 """
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -105,7 +107,7 @@ def test_wrong_shapes_are_refused_with_a_message():
 def test_a_failing_compiler_is_reported_and_the_app_falls_back(tmp_path, monkeypatch, capsys):
     """`make run` must still start the app (exit 0, a message) when the kernel does not compile;
     --strict turns that into a failure. The real build is left alone (another build dir)."""
-    from model.native import build as build_cli
+    build_cli = importlib.import_module("model.native.build")
 
     monkeypatch.setattr(native, "BUILD_DIR", tmp_path / "build")
     edited = tmp_path / "lens_lstm.cc"
@@ -113,7 +115,7 @@ def test_a_failing_compiler_is_reported_and_the_app_falls_back(tmp_path, monkeyp
     monkeypatch.setattr(native, "SOURCE", edited)
     monkeypatch.setenv("CXX", "false")  # a "compiler" that always fails
     with pytest.raises(native.BuildError, match="false failed"):
-        native.build()
+        native.build_library()
     assert not list((tmp_path / "build").glob("*.so*"))  # no half-written library left behind
     assert build_cli.main([]) == 0
     assert "BlockLSTM" in capsys.readouterr().err
@@ -121,7 +123,7 @@ def test_a_failing_compiler_is_reported_and_the_app_falls_back(tmp_path, monkeyp
 
 
 def test_without_a_compiler_the_build_says_so_and_succeeds(monkeypatch, capsys):
-    from model.native import build as build_cli
+    build_cli = importlib.import_module("model.native.build")
 
     monkeypatch.setattr(native, "compiler", lambda: None)
     assert build_cli.main(["--strict", "--stamp", "/nonexistent/stamp"]) == 0
