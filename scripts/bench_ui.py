@@ -197,7 +197,7 @@ def run(starts: int = 3, knob_runs: int = 10, app: str = "app.py") -> dict:
                 results.update(start_s=times, start_median_s=med)
             if knob_runs > 0:
                 print(f"(b) knob change on /train ({KNOB_LABEL} + Enter) -> next rendered state")
-                knob = _measured(lambda: bench_knob(browser, knob_runs, app=app))
+                knob = retry_once(lambda: bench_knob(browser, knob_runs, app=app))
             if knob_runs > 0 and knob is not None:
                 idle = knob["idle_ms"]
                 med, p90 = statistics.median(idle), _p90(idle)
@@ -214,7 +214,7 @@ def run(starts: int = 3, knob_runs: int = 10, app: str = "app.py") -> dict:
                 results.update(knob_idle_ms=idle, knob_median_ms=med, knob_p90_ms=p90, knob_text_ms=text)
             if knob_runs > 0:
                 print(f"(c) knob change on /shapes ({KNOB_LABEL} + Enter) -> trace redrawn")
-                shapes = _measured(lambda: bench_knob(browser, knob_runs, app=app, page_title="Shapes", warmup=8))
+                shapes = retry_once(lambda: bench_knob(browser, knob_runs, app=app, page_title="Shapes", warmup=8))
             if knob_runs > 0 and shapes is not None:
                 first = shapes["warmup_ms"]
                 idle = shapes["idle_ms"]
@@ -227,7 +227,7 @@ def run(starts: int = 3, knob_runs: int = 10, app: str = "app.py") -> dict:
                 )
                 results.update(shapes_first_ms=first, shapes_median_ms=med, shapes_p90_ms=p90)
             print("(d) Train pressed with the default settings on the sample -> first epoch shown")
-            seconds = _measured(lambda: bench_train_press(browser, app=app))
+            seconds = retry_once(lambda: bench_train_press(browser, app=app))
             if seconds is not None:
                 print(f"  {seconds:.2f} s (fresh server; includes the page's 0.5 s progress polling)")
                 results.update(train_first_epoch_s=seconds)
@@ -236,7 +236,7 @@ def run(starts: int = 3, knob_runs: int = 10, app: str = "app.py") -> dict:
     return results
 
 
-def _measured(measure):
+def retry_once(measure):
     """Run one browser measurement; a timeout is reported and retried once, then given up on, so
     one flaky page wait does not cost the figures of every other part."""
     for attempt in (1, 2):
