@@ -151,13 +151,16 @@ def responsiveness(root: Path, knob_runs: int = 10) -> None:
             study = threading.Thread(target=run_study, args=(root / "load", "load", LOAD),
                                      kwargs={"workers": 2, "pruner": "none"}, daemon=True)
             study.start()
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and not (root / "load" / "sweeps.journal").exists():
-                time.sleep(0.5)
-            time.sleep(15)  # both workers past importing TensorFlow and training
-            busy = bench_ui.retry_once(lambda: bench_ui.bench_knob(browser, runs=knob_runs))
-            studies.request_stop("load", storage)
-            study.join(timeout=180)
+            try:
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline and not (root / "load" / "sweeps.journal").exists():
+                    time.sleep(0.5)
+                time.sleep(15)  # both workers past importing TensorFlow and training
+                busy = bench_ui.retry_once(lambda: bench_ui.bench_knob(browser, runs=knob_runs))
+            finally:
+                # Whatever happened above, the study's workers must not outlive the bench.
+                studies.request_stop("load", storage)
+                study.join(timeout=180)
         finally:
             browser.close()
     if idle is None or busy is None:
