@@ -186,31 +186,47 @@ static void Product(int m, const Factor& f1, const Factor& f2, int64_t ldb, int6
   }
 }
 
-// S[k x N] += A[m x k]^T . D[m x N]: one part of the weight gradient's outer products.
-template <int M>
-static void AccumulateOuter(const float* __restrict A, int64_t lda, int64_t K, const float* __restrict D, int64_t ldd,
-                            int64_t N, float* __restrict S, int64_t lds) {
+// S[k x N] += A[m x k]^T . D[m x N]: one part of the weight gradient's outer products. The
+// tile of D (m rows x up to 64 columns) stays in registers while every row of S streams past.
+template <int M, int NC>
+static inline void OuterTile(const float* __restrict A, int64_t lda, int64_t K, const float* __restrict D, int64_t ldd,
+                             int64_t j0, float* __restrict S, int64_t lds) {
+  float d[M][NC * kLane];
+  for (int r = 0; r < M; ++r)
+    for (int j = 0; j < NC * kLane; ++j) d[r][j] = D[r * ldd + j0 + j];
   for (int64_t k = 0; k < K; ++k) {
-    float a[M];
-    for (int r = 0; r < M; ++r) a[r] = A[r * lda + k];
-    float* __restrict s = S + k * lds;
-    for (int64_t j0 = 0; j0 < N; j0 += kLane) {
-      float acc[kLane];
-      for (int j = 0; j < kLane; ++j) acc[j] = s[j0 + j];
-      for (int r = 0; r < M; ++r)
-        for (int j = 0; j < kLane; ++j) acc[j] += a[r] * D[r * ldd + j0 + j];
-      for (int j = 0; j < kLane; ++j) s[j0 + j] = acc[j];
+    float* __restrict s = S + k * lds + j0;
+    float acc[NC * kLane];
+    for (int j = 0; j < NC * kLane; ++j) acc[j] = s[j];
+    for (int r = 0; r < M; ++r) {
+      const float a = A[r * lda + k];
+      for (int j = 0; j < NC * kLane; ++j) acc[j] += a * d[r][j];
     }
+    for (int j = 0; j < NC * kLane; ++j) s[j] = acc[j];
   }
 }
 
+template <int M>
+static inline void RowsOuter(const float* A, int64_t lda, int64_t K, const float* D, int64_t ldd, int64_t N, float* S,
+                             int64_t lds) {
+  int64_t j = 0;
+  for (; j + 4 * kLane <= N; j += 4 * kLane) OuterTile<M, 4>(A, lda, K, D, ldd, j, S, lds);
+  switch ((N - j) / kLane) {
+    case 3: OuterTile<M, 3>(A, lda, K, D, ldd, j, S, lds); break;
+    case 2: OuterTile<M, 2>(A, lda, K, D, ldd, j, S, lds); break;
+    case 1: OuterTile<M, 1>(A, lda, K, D, ldd, j, S, lds); break;
+    default: break;
+  }
+}
+
+// S[K x N] += A[m x K]^T . D[m x N] for m <= kRows rows; N a multiple of kLane.
 static void Outer(int m, const float* A, int64_t lda, int64_t K, const float* D, int64_t ldd, int64_t N, float* S,
                   int64_t lds) {
   switch (m) {
-    case 4: AccumulateOuter<4>(A, lda, K, D, ldd, N, S, lds); break;
-    case 3: AccumulateOuter<3>(A, lda, K, D, ldd, N, S, lds); break;
-    case 2: AccumulateOuter<2>(A, lda, K, D, ldd, N, S, lds); break;
-    case 1: AccumulateOuter<1>(A, lda, K, D, ldd, N, S, lds); break;
+    case 4: RowsOuter<4>(A, lda, K, D, ldd, N, S, lds); break;
+    case 3: RowsOuter<3>(A, lda, K, D, ldd, N, S, lds); break;
+    case 2: RowsOuter<2>(A, lda, K, D, ldd, N, S, lds); break;
+    case 1: RowsOuter<1>(A, lda, K, D, ldd, N, S, lds); break;
     default: break;
   }
 }
