@@ -15,8 +15,8 @@ whole-sequence kernel runs one op per layer in a plain ``tf.function`` (no compi
 order i, f, c, o), so saving, the shape trace (which reads ``layer.cell``) and the TF1
 equivalence check see exactly what they saw before. Only ``call`` differs: when the input
 allows it (TensorFlow backend, no mask, no dropout inside the layer while training, Keras'
-default activations, ...) it maps the weights to BlockLSTM's layout on the fly, otherwise it
-is Keras' LSTM unchanged.
+default activations, ...) it runs one of the fused ops (the native one on Keras' weights as they
+are, BlockLSTM on weights mapped to its layout on the fly), otherwise it is Keras' LSTM unchanged.
 
 BlockLSTM's mapping (checked against Keras' LSTM, forward and gradients, in tests/model/test_fused_lstm.py):
   * BlockLSTM's weight is one [in + u, 4u] matrix: the kernel stacked on the recurrent kernel;
@@ -37,6 +37,14 @@ from __future__ import annotations
 import keras
 
 FUSED_KERNELS = ("native", "block")
+
+
+def best_fused_kernel() -> str:
+    """The fastest fused kernel available in this process: "native" when built, else "block"."""
+    from model import native
+
+    return "native" if native.available() else "block"
+
 
 # Keras' gate blocks are i, f, c, o; BlockLSTM's are i, c, f, o: swap the middle two.
 BLOCK_ORDER = (0, 2, 1, 3)
@@ -90,14 +98,10 @@ class FusedLSTM(keras.layers.LSTM):
 
     def fused_kernel(self) -> str:
         """The fused kernel ``call`` uses: the chosen one, else native when built, else block."""
-        if self.kernel_choice is not None:
-            return self.kernel_choice
-        from model import native
-
-        return "native" if native.available() else "block"
+        return self.kernel_choice or best_fused_kernel()
 
     def fused_applies(self, mask=None, training=False) -> bool:
-        """Whether ``call`` can use BlockLSTM for this input (else it is Keras' LSTM)."""
+        """Whether ``call`` can use a fused op for this input (else it is Keras' LSTM)."""
         cell = self.cell
         return (
             self.use_fused

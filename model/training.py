@@ -117,9 +117,9 @@ class TrainedRun:
 
 def fused_kernel() -> str:
     """The fused kernel the "fused" path runs here: "native" when it is built, else "block"."""
-    from model import native
+    from model.fused_lstm import best_fused_kernel
 
-    return "native" if native.available() else "block"
+    return best_fused_kernel()
 
 
 def choose_path(config: LstmConfig) -> str:
