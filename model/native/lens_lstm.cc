@@ -231,6 +231,36 @@ static void Outer(int m, const float* A, int64_t lda, int64_t K, const float* D,
   }
 }
 
+// What the gradient op reads of the forward pass and of the incoming gradients, batch-major.
+struct Saved {
+  const float *gates, *tanh_c, *c, *c0, *dh, *dc;
+  int64_t T, U, G;
+};
+
+// One row at one step of the gradient: the four pre-activations' gradients (Keras' order i, f,
+// c, o) into dg, from the saved forward pass, the gradients arriving at h_t and c_t from outside
+// and from step t+1 (dhn, dcn); dcn becomes the gradient into c_{t-1}.
+static inline void GateGradients(const Saved& s, int64_t row, int64_t t, const float* __restrict dhn,
+                                 float* __restrict dcn, float* __restrict dg) {
+  const int64_t U = s.U, at = row * s.T + t;
+  const float* __restrict g = s.gates + at * s.G;
+  const float* __restrict tc = s.tanh_c + at * U;
+  const float* __restrict dht = s.dh + at * U;
+  const float* __restrict dct = s.dc + at * U;
+  const float* __restrict cp = t ? s.c + (at - 1) * U : s.c0 + row * U;
+  for (int64_t u = 0; u < U; ++u) {
+    const float i = g[u], f = g[U + u], cc = g[2 * U + u], o = g[3 * U + u];
+    const float th = tc[u];
+    const float dh = dht[u] + dhn[u];
+    const float dc = dct[u] + dcn[u] + dh * o * (1.0f - th * th);
+    dg[u] = dc * cc * i * (1.0f - i);
+    dg[U + u] = dc * cp[u] * f * (1.0f - f);
+    dg[2 * U + u] = dc * i * (1.0f - cc * cc);
+    dg[3 * U + u] = dh * th * o * (1.0f - o);
+    dcn[u] = dc * f;
+  }
+}
+
 // Whole-tile products (all time steps of a tile's rows at once) go through Eigen's GEMM.
 using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using MatrixMap = Eigen::Map<Matrix>;
@@ -391,6 +421,7 @@ class LensLstmGradOp : public OpKernel {
     const float* TC = ctx->input(9).flat<float>().data();
     const float* dH = ctx->input(10).flat<float>().data();
     const float* dC = ctx->input(11).flat<float>().data();
+    const Saved saved{Gs, TC, C, c0, dH, dC, T, U, G};
     float* dx = dx_out->flat<float>().data();
     float* dh0 = dh0_out->flat<float>().data();
     float* dc0 = dc0_out->flat<float>().data();
@@ -421,29 +452,8 @@ class LensLstmGradOp : public OpKernel {
           std::fill(dh_next.begin(), dh_next.end(), 0.0f);
           std::fill(dc_next.begin(), dc_next.end(), 0.0f);
           for (int64_t t = T - 1; t >= 0; --t) {
-            for (int r = 0; r < m; ++r) {
-              const int64_t row = first + r, at = row * T + t;
-              const float* __restrict g = Gs + at * G;
-              const float* __restrict tc = TC + at * U;
-              const float* __restrict dht = dH + at * U;
-              const float* __restrict dct = dC + at * U;
-              const float* __restrict cp = t ? C + (at - 1) * U : c0 + row * U;
-              float* __restrict dhn = &dh_next[r * U];
-              float* __restrict dcn = &dc_next[r * U];
-              float* __restrict dgr = &dg[(r * T + t) * Gp];
-              // Gradients of the four pre-activations (Keras' order i, f, c, o).
-              for (int64_t u = 0; u < U; ++u) {
-                const float i = g[u], f = g[U + u], cc = g[2 * U + u], o = g[3 * U + u];
-                const float th = tc[u];
-                const float dh = dht[u] + dhn[u];
-                const float dc = dct[u] + dcn[u] + dh * o * (1.0f - th * th);
-                dgr[u] = dc * cc * i * (1.0f - i);
-                dgr[U + u] = dc * cp[u] * f * (1.0f - f);
-                dgr[2 * U + u] = dc * i * (1.0f - cc * cc);
-                dgr[3 * U + u] = dh * th * o * (1.0f - o);
-                dcn[u] = dc * f;
-              }
-            }
+            for (int r = 0; r < m; ++r)
+              GateGradients(saved, first + r, t, &dh_next[r * U], &dc_next[r * U], &dg[(r * T + t) * Gp]);
             // dh_{t-1} = dg_t . recurrent_kernel^T: the only product the time loop needs.
             const Factor from_dg{dg.data() + t * Gp, T * Gp, Gp, w.r_t.data()};
             const Factor none{nullptr, 0, 0, nullptr};
@@ -482,29 +492,8 @@ class LensLstmGradOp : public OpKernel {
           std::fill(dh_next.begin(), dh_next.end(), 0.0f);
           std::fill(dc_next.begin(), dc_next.end(), 0.0f);
           for (int64_t t = T - 1; t >= 0; --t) {
-            for (int r = 0; r < m; ++r) {
-              const int64_t row = first + r, at = row * T + t;
-              const float* __restrict g = Gs + at * G;
-              const float* __restrict tc = TC + at * U;
-              const float* __restrict dht = dH + at * U;
-              const float* __restrict dct = dC + at * U;
-              const float* __restrict cp = t ? C + (at - 1) * U : c0 + row * U;
-              float* __restrict dhn = &dh_next[r * U];
-              float* __restrict dcn = &dc_next[r * U];
-              float* __restrict dgr = &dg[r * Gp];
-              // Gradients of the four pre-activations (Keras' order i, f, c, o).
-              for (int64_t u = 0; u < U; ++u) {
-                const float i = g[u], f = g[U + u], cc = g[2 * U + u], o = g[3 * U + u];
-                const float th = tc[u];
-                const float dh = dht[u] + dhn[u];
-                const float dc = dct[u] + dcn[u] + dh * o * (1.0f - th * th);
-                dgr[u] = dc * cc * i * (1.0f - i);
-                dgr[U + u] = dc * cp[u] * f * (1.0f - f);
-                dgr[2 * U + u] = dc * i * (1.0f - cc * cc);
-                dgr[3 * U + u] = dh * th * o * (1.0f - o);
-                dcn[u] = dc * f;
-              }
-            }
+            for (int r = 0; r < m; ++r)
+              GateGradients(saved, first + r, t, &dh_next[r * U], &dc_next[r * U], &dg[r * Gp]);
             // [dx_t, dh_{t-1}] = dg . [kernel; recurrent_kernel]^T
             const Factor from_dg{dg.data(), Gp, Gp, w.wr_t.data()};
             const Factor none{nullptr, 0, 0, nullptr};
