@@ -48,10 +48,13 @@ _PROBE_JS = """(label) => {
   const before = textOf();
   const p = window.__bench = {t0: null, tText: null, tIdle: null, runs: 0};
   const onKey = (e) => { if (e.key === 'Enter' && p.t0 === null) p.t0 = performance.now(); };
-  const obs = new MutationObserver(() => {
+  const busy = (s) => s === 'running' || s === 'rerunRequested';
+  const obs = new MutationObserver((records) => {
     if (p.t0 === null || p.tIdle !== null) return;
     const s = app.getAttribute('data-test-script-state');
-    if (s === 'running' || s === 'rerunRequested') p.runs++;
+    // A quick rerun can go running -> notRunning between two callbacks: the current value then
+    // never shows it, the records' old values do (without them the probe waited forever).
+    if (busy(s) || records.some(r => r.attributeName === 'data-test-script-state' && busy(r.oldValue))) p.runs++;
     if (p.tText === null && textOf() !== before) p.tText = performance.now();
     if (p.runs > 0 && s === 'notRunning' && !p.pending) {
       p.pending = true;
@@ -59,8 +62,8 @@ _PROBE_JS = """(label) => {
     }
   });
   input.addEventListener('keydown', onKey, true);
-  obs.observe(document.body, {subtree: true, childList: true, characterData: true,
-                              attributes: true, attributeFilter: ['data-test-script-state']});
+  obs.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true,
+                              attributeOldValue: true, attributeFilter: ['data-test-script-state']});
   window.__benchCleanup = () => { obs.disconnect(); input.removeEventListener('keydown', onKey, true);
                                    window.__benchCleanup = null; };
 }"""
