@@ -92,7 +92,7 @@ class FusedLSTM(keras.layers.LSTM):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Run-time switches (not part of the config): False = Keras' own loop, e.g. under XLA;
-        # which fused kernel (None: the best available, see fused_kernel()).
+        # which fused kernel (None: the best available, see best_fused_kernel()).
         self.use_fused = True
         self.kernel_choice: str | None = None
 

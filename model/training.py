@@ -115,16 +115,11 @@ class TrainedRun:
         return np.concatenate(parts, axis=0)
 
 
-def fused_kernel() -> str:
-    """The fused kernel the "fused" path runs here: "native" when it is built, else "block"."""
-    from model.fused_lstm import best_fused_kernel
-
-    return best_fused_kernel()
-
-
 def choose_path(config: LstmConfig) -> str:
     """The engine's training path for this network (one of TRAINING_PATHS; measured, see above)."""
-    return "fused" if config.rnn_unit <= FUSED_MAX_UNITS[fused_kernel()] else "plain"
+    from model import fused_lstm
+
+    return "fused" if config.rnn_unit <= FUSED_MAX_UNITS[fused_lstm.best_fused_kernel()] else "plain"
 
 
 def set_fused(model, on: bool, kernel: str | None = None) -> None:

@@ -50,13 +50,17 @@ def compiler() -> str | None:
 
 
 def _cpu_model() -> str:
+    """The CPU's name and instruction-set flags: -march=native code built for one CPU may not run
+    on another, and virtual machines can show one name ("AMD EPYC") over different flags."""
+    wanted = {"model name": "", "flags": ""}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith(("model name", "flags")):
-                return line
+            key = line.split(":", 1)[0].strip()
+            if key in wanted and not wanted[key]:
+                wanted[key] = line
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    return "\n".join(wanted.values()) if any(wanted.values()) else platform.processor() or platform.machine()
 
 
 def _tf_flags() -> tuple[list[str], list[str]]:

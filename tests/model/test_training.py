@@ -235,10 +235,10 @@ def test_a_stop_raised_as_an_epoch_ends_trains_no_batch_of_the_next_epoch():
 
 @pytest.mark.parametrize("kernel", ["native", "block"])
 def test_the_engine_path_follows_the_measured_crossover(kernel, monkeypatch):
-    from model import training
+    from model import fused_lstm
     from model.training import FUSED_MAX_UNITS, choose_path
 
-    monkeypatch.setattr(training, "fused_kernel", lambda: kernel)
+    monkeypatch.setattr(fused_lstm, "best_fused_kernel", lambda: kernel)
     limit = FUSED_MAX_UNITS[kernel]
     assert choose_path(SMALL.replace(rnn_unit=10)) == "fused"
     assert choose_path(SMALL.replace(rnn_unit=limit)) == "fused"
@@ -251,7 +251,7 @@ def test_the_engine_path_follows_the_measured_crossover(kernel, monkeypatch):
 def test_the_native_kernel_is_what_the_engine_trains_with_here():
     """make test builds the native kernel; the engine's default must then be using it."""
     from model import native
-    from model.training import fused_kernel
+    from model.fused_lstm import best_fused_kernel as fused_kernel
 
     if native.compiler() is None:
         pytest.skip("no C++ compiler: the engine uses BlockLSTM here")
