@@ -7,7 +7,7 @@ contract with the browser tests.
 
 import streamlit as st
 
-from components import server, store, widgets
+from components import server, run_client, widgets
 from components.session import query
 
 st.set_page_config(
@@ -32,7 +32,7 @@ page = st.navigation(PAGES)
 
 # The server's worker pool: created on the first page load of this process (later loads reuse
 # it) and its workers import TensorFlow in the background meanwhile; training never runs here.
-store.pool()
+run_client.pool()
 query.load_query_params()
 widgets.sidebar_summary()
 if page.title != "Train":

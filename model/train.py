@@ -14,9 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-from model.config import KNOBS, LstmConfig, add_knob_arguments, config_from_arguments
+from model.engine.config import KNOBS, LstmConfig, add_knob_arguments, config_from_arguments
 from model.errors import LensError, reports_errors
-from model.presets import DEFAULT_PRESET, PRESETS, get_preset
+from model.engine.presets import DEFAULT_PRESET, PRESETS, get_preset
 
 OUTPUT_NAMES = ("predictions.csv", "forecast.csv", "run")
 
@@ -131,10 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     for note in prices.repairs:
         print(f"  repaired: {note}")
 
-    from model.network import count_parameters
+    from model.engine.network import count_parameters
     from model.runs.execute import execute_run
     from model.runs.store import open_store
-    from model.windows import prepare_data
+    from model.engine.windows import prepare_data
 
     data = prepare_data(prices.frame, config)
     print(
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.out is not None:
         import shutil
 
-        from model.persistence import MODEL_FILE, RUN_FILE
+        from model.engine.saving import MODEL_FILE, RUN_FILE
 
         args.out.mkdir(parents=True, exist_ok=True)
         evaluation.predictions.to_csv(args.out / "predictions.csv", index=False)

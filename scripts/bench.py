@@ -15,8 +15,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import pandas as pd
 
-from model.config import LstmConfig
-from model.windows import make_windows, prepare_data
+from model.engine.config import LstmConfig
+from model.engine.windows import make_windows, prepare_data
 
 TUTORIAL = LstmConfig(
     rnn_unit=10, layer_num=2, time_step=90, batch_size=80, epochs=3, patience=0,
@@ -61,7 +61,7 @@ BENCH_PATHS = {"tutorial": ("plain", "xla", "fused_fit", "block", "fused"), "lar
 def time_training(config: LstmConfig, data, path: str) -> dict[str, float]:
     """Steady windows/s and the time from calling train_network to the first finished epoch
     (building the network and tracing or compiling included)."""
-    from model.training import train_network
+    from model.engine.training import train_network
 
     epoch_ends: list[float] = []
     started = time.perf_counter()
@@ -111,7 +111,7 @@ def first_epoch_fresh_process() -> None:
     import tensorflow as tf  # noqa: F401
 
     imported = time.perf_counter()
-    from model.training import train_network
+    from model.engine.training import train_network
 
     first: list[float] = []
 
@@ -162,7 +162,7 @@ def bench_training() -> None:
                   f"   ({reference['threads']} threads, own process)")
         else:
             print(f"  PyTorch reference: skipped ({reference.get('skipped') or reference.get('error')})")
-        from model.training import choose_path
+        from model.engine.training import choose_path
 
         chosen = choose_path(config)
         engine, plain = results[chosen], results["plain"]
@@ -219,9 +219,9 @@ def bench_windowing() -> None:
 
 
 def bench_prediction() -> None:
-    from model.network import build_network
-    from model.training import TrainedRun
-    from model.windows import Normaliser
+    from model.engine.network import build_network
+    from model.engine.training import TrainedRun
+    from model.engine.windows import Normaliser
 
     config = TUTORIAL
     model = build_network(config)

@@ -81,10 +81,10 @@ OLD_PATH = textwrap.dedent(
     import time, json
     t0 = time.perf_counter()
     import tensorflow  # the old server imported it on the first Train press
-    from model.config import LstmConfig
+    from model.engine.config import LstmConfig
     from model.data import load_sample
-    from model.training import train_network
-    from model.windows import prepare_data
+    from model.engine.training import train_network
+    from model.engine.windows import prepare_data
     first = []
     def listen(p):
         if p.history and not first:

@@ -34,7 +34,7 @@ SAMPLER_SEED = 7
 
 
 def make_space(fixed: dict, searched: dict):
-    from model.config import LstmConfig
+    from model.engine.config import LstmConfig
     from model.sweep.space import SearchSpace, parse_spec
 
     params = [parse_spec(k, str(v)) for k, v in fixed.items()] + [parse_spec(k, v) for k, v in searched.items()]

@@ -6,7 +6,7 @@ Method: every candidate is trained on every bundled sample (the four stocks and 
 series) with the same split (last 20% test, 10% of the rest validation), early stopping on the
 validation loss, and scored on the test period against persistence. For each run it prints
 skill (1 - RMSE model / RMSE persistence), the correlation of predicted with actual moves, and
-the move ratio (RMS predicted move / RMS actual move) that ``model.lessons`` thresholds.
+the move ratio (RMS predicted move / RMS actual move) that ``model.engine.lessons`` thresholds.
 The Sound preset is the candidate with the best mean skill over the samples; among candidates
 within 0.005 of it (less than one retraining's seed noise), the cheapest (fewest parameters),
 then the first listed (the candidates are listed from the tutorial's own values outwards).
@@ -25,12 +25,12 @@ import numpy as np
 import pandas as pd
 
 from model.data import load_sample
-from model.evaluation import evaluate
-from model.lessons import verdict_of
-from model.network import count_parameters
-from model.presets import FAITHFUL_PRESET, SOUND_PRESET
-from model.training import train_network
-from model.windows import prepare_data
+from model.engine.evaluation import evaluate
+from model.engine.lessons import verdict_of
+from model.engine.network import count_parameters
+from model.engine.presets import FAITHFUL_PRESET, SOUND_PRESET
+from model.engine.training import train_network
+from model.engine.windows import prepare_data
 
 SAMPLES = ("AAPL", "GOOG", "IBM", "MSFT", "SYNTH")
 

@@ -2,7 +2,7 @@
 
     python -m scripts.torch_reference tutorial|large     (prints one JSON line)
 
-Same architecture as ``model.network.build_network``: Linear(input_size, rnn_unit) on every
+Same architecture as ``model.engine.network.build_network``: Linear(input_size, rnn_unit) on every
 step, layer_num LSTM layers of rnn_unit (one ``nn.LSTM`` per layer, or one shared layer
 applied layer_num times with ``share_cell``), Linear(rnn_unit, 1) on every step. Same recipe
 as the engine's fused path: Adam at the config's learning rate, MSE over every output step,
@@ -11,7 +11,7 @@ windows reshuffled each epoch, full batches only, one validation pass per epoch.
 
 Run in its own process by ``scripts/bench.py`` so that PyTorch and TensorFlow never share a
 process (both bring their own thread pools). Needs torch (requirements-bench.txt), not
-TensorFlow: the windows come from ``model.windows.prepare_data``, which is numpy only.
+TensorFlow: the windows come from ``model.engine.windows.prepare_data``, which is numpy only.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def train_reference(config, data) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     from scripts.bench import CONFIGS, synthetic_prices
-    from model.windows import prepare_data
+    from model.engine.windows import prepare_data
 
     argv = sys.argv[1:] if argv is None else argv
     config = CONFIGS[argv[0] if argv else "tutorial"]

@@ -21,9 +21,9 @@ from components.session import knobs, memory, state
 from model.data import (
     SAMPLE_TICKERS, SYNTHETIC_DESCRIPTION, SYNTHETIC_TICKER, YF_INTERVALS, PriceTable, guess_column, guess_date_column, load_csv, load_sample, load_yfinance, sniff,
 )  # fmt: skip
-from model.config import LIMITS, LstmConfig
+from model.engine.config import LIMITS, LstmConfig
 from model.errors import LensError
-from model.windows import MIN_TEST_WINDOWS, MIN_TRAIN_WINDOWS, max_time_step, window_counts
+from model.engine.windows import MIN_TEST_WINDOWS, MIN_TRAIN_WINDOWS, max_time_step, window_counts
 
 SOURCES = ("Bundled sample", "Yahoo Finance", "CSV upload")
 INTERVAL_LABELS = {"1d": "Daily", "1wk": "Weekly"}

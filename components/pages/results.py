@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import store, widgets
+from components import run_client, widgets
 from components.figures import prices as price_figures, style, training as training_figures
 from components.pages import results_lessons
 from components.session import state
-from model.config import LstmConfig
-from model.windows import split_rows
+from model.engine.config import LstmConfig
+from model.engine.windows import split_rows
 
 SHOW_TRAIN = "results_show_train"  # widget key: include the training period in the chart
 WINDOW = "results_window"  # widget key: the test window shown in next-window mode
@@ -46,7 +46,7 @@ class RunPrices:
 
 def run_prices(record) -> RunPrices:
     config = record.lstm_config
-    frame = store.prices(record)
+    frame = run_client.prices(record)
     val_start, test_start = split_rows(len(frame), config)
     return RunPrices(config, pd.DatetimeIndex(frame.index), frame[config.target].to_numpy(dtype=np.float64),
                      val_start, test_start)
@@ -161,7 +161,7 @@ def _residuals(evaluation, data) -> None:
 
 def _archive_getter(run_id: int):
     """A zero-argument callable for st.download_button: the zip is built on the click, not before."""
-    return lambda: store.store().run_archive(run_id)
+    return lambda: run_client.store().run_archive(run_id)
 
 
 def _downloads(evaluation, record) -> None:
@@ -192,13 +192,13 @@ def render() -> None:
     ss = st.session_state
     st.title("Results")
     record = state.current_run(with_history=True)
-    if not store.has_result(record):
+    if not run_client.has_result(record):
         if record is not None and record.active:
             widgets.run_link(record, "views/train.py")
             st.info("Training is in progress: the results appear here as soon as it finishes.", icon=":material/hourglass_top:")
         elif record is not None:
             widgets.run_link(record)
-            widgets.show_error(store.summary(record))
+            widgets.show_error(run_client.summary(record))
         else:
             st.info("No model has been trained yet. Train one first; its predictions and metrics appear here.")
         error = ss.get(state.TRAIN_ERROR)
@@ -207,7 +207,7 @@ def render() -> None:
         st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
         return
     try:
-        evaluation = store.evaluation(record)
+        evaluation = run_client.evaluation(record)
         data = run_prices(record)
     except Exception as exc:  # noqa: BLE001 - a damaged run's files: a message, never a traceback
         widgets.show_error(exc, kept="The run's record is still on the Runs page.")
@@ -219,7 +219,7 @@ def render() -> None:
     if config.target_as == "change":
         mode += ", predicting the change from the last known value"
     st.caption(
-        f"{store.summary(record)} · rnn_unit {config.rnn_unit} · layer_num {config.layer_num} · time_step "
+        f"{run_client.summary(record)} · rnn_unit {config.rnn_unit} · layer_num {config.layer_num} · time_step "
         f"{config.time_step} · target {config.target}, {mode} · trained on {record.data_description}"
     )
     prices = ss.get(state.PRICES)

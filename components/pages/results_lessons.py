@@ -1,6 +1,6 @@
 """Results page panels that turn the numbers into lessons: did it learn, and the tutorial's leak.
 
-The records come from ``model.lessons`` (pure, tested without Streamlit); these functions only
+The records come from ``model.engine.lessons`` (pure, tested without Streamlit); these functions only
 draw them. ``render`` is the one call the Results page makes.
 """
 
@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import store as run_store, widgets
+from components import run_client as run_store, widgets
 from components.figures import lessons as lesson_figures, style
-from model.lessons import BEATS, REPEATS, TIE, LeakDemo, leak_demo, verdict_of
+from model.engine.lessons import BEATS, REPEATS, TIE, LeakDemo, leak_demo, verdict_of
 
 LEAK_TOGGLE = "results_leak_demo"  # widget key: show the leak demonstration (off by default)
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import store, widgets
+from components import run_client, widgets
 from components.figures import runs as run_figures, style
 from components.pages import runs_records as records
 from components.session import knobs, state
-from model.config import KNOBS
+from model.engine.config import KNOBS
 from model.errors import LensError
 
 TABLE = "runs_table"  # widget key of the table (its selection)
@@ -42,7 +42,7 @@ def _filters(table, knob_table) -> records.RunFilter:
 def _open(run_id: int) -> None:
     """Button callback: the run becomes current (Results, Shapes) and its knobs go to Train."""
     try:
-        record = store.store().get_run(run_id, with_history=False)
+        record = run_client.store().get_run(run_id, with_history=False)
     except LensError as exc:
         st.session_state[ERROR] = str(exc)
         return
@@ -59,7 +59,7 @@ def _delete(run_ids: list[int]) -> None:
     errors = []
     for run_id in run_ids:
         try:
-            store.store().delete_run(run_id)
+            run_client.store().delete_run(run_id)
         except LensError as exc:
             errors.append(str(exc))
     st.session_state[CONFIRM_DELETE] = None
@@ -76,7 +76,7 @@ def _actions(table, selected: list[int]) -> None:
     first = selected[0]
     middle.button(f"Open run {first}", on_click=_open, args=(first,), width="stretch",
                   help="Make it the current run: Results and Shapes show it, Train gets its knobs.")
-    right.download_button(f"Download run {first} (ZIP)", data=lambda: store.store().run_archive(first),
+    right.download_button(f"Download run {first} (ZIP)", data=lambda: run_client.store().run_archive(first),
                           file_name=f"lstm-lens-run-{first}.zip", mime="application/zip", on_click="ignore",
                           width="stretch")  # fmt: skip
     far.button(f"Delete {len(selected)} run(s)", on_click=_ask_delete, args=(selected,), width="stretch")
@@ -94,12 +94,12 @@ def _compare(selected: list[int]) -> None:
     if len(selected) > MAX_COMPARED:
         st.info(f"Only the first {MAX_COMPARED} selected runs are compared.")
         selected = selected[:MAX_COMPARED]
-    runs = store.store()
+    runs = run_client.store()
     chosen = [runs.get_run(run_id) for run_id in selected]
     group = records.comparable_runs(chosen)
     for run_id, why in group.left_out:
         st.caption(f"Run {run_id} is left out of the prediction overlay: {why}.")
-    overlay = records.prediction_overlay(group.runs, [store.evaluation(r) for r in group.runs])
+    overlay = records.prediction_overlay(group.runs, [run_client.evaluation(r) for r in group.runs])
     style.show(run_figures.overlay_figure(overlay), key="runs_overlay")
     left, right = st.columns(2, gap="large")
     with left:
@@ -136,7 +136,7 @@ def render() -> None:
         widgets.show_error(error)
     _opened_message()
     try:
-        listed = store.store().list_runs()
+        listed = run_client.store().list_runs()
     except LensError as exc:
         widgets.show_error(exc)
         return

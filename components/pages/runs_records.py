@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from model.config import KNOBS, LstmConfig
+from model.engine.config import KNOBS, LstmConfig
 
 # Knobs that get their own column; the others show in "other knobs" when they differ from the defaults.
 MAIN_KNOBS = ("rnn_unit", "layer_num", "time_step")

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import store, widgets
+from components import run_client, widgets
 from components.figures import prices as price_figures, style, training as training_figures
 from components.session import knobs, state
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 from model.data import PriceTable
 from model.errors import LensError
-from model.network import count_parameters
-from model.presets import CUSTOM, PRESETS, differences_from_tutorial
-from model.windows import check_trainable, split_rows, window_counts
+from model.engine.network import count_parameters
+from model.engine.presets import CUSTOM, PRESETS, differences_from_tutorial
+from model.engine.windows import check_trainable, split_rows, window_counts
 
 POLL_SECONDS = 0.5
 LARGE_MODEL = 500_000  # parameters above which the page warns that CPU training will be slow
@@ -63,7 +63,7 @@ def _loss_chart(history, best_epoch=None, key="loss_chart") -> None:
 
 
 def _draw_queued(record) -> None:
-    ahead = store.pool().queue_position(record.id)
+    ahead = run_client.pool().queue_position(record.id)
     where = f", {ahead} ahead" if ahead else (", next" if ahead == 0 else "")
     st.progress(0.0, text=f"Queued{where}: waiting for a free worker…")
     if state.owns(record):
@@ -72,7 +72,7 @@ def _draw_queued(record) -> None:
 
 def _draw_running(record) -> None:
     progress = record.progress
-    elapsed, left = store.progress_times(progress)
+    elapsed, left = run_client.progress_times(progress)
     fraction = float(progress.get("fraction") or 0.0) if progress else 0.0
     stopping = record.stop_requested
     text = "Stopping after this batch…" if stopping else widgets.progress_text(progress)
@@ -118,7 +118,7 @@ def _finished_panel(record) -> None:
     if record is None:
         return
     widgets.run_link(record)
-    summary = store.summary(record)
+    summary = run_client.summary(record)
     if record.status == "failed":
         widgets.show_error(summary)
         return
@@ -130,7 +130,7 @@ def _finished_panel(record) -> None:
     else:
         st.caption(f"{widgets.run_label(record)}: {summary}")
     st.page_link("views/results.py", label="See the results", icon=":material/insights:")
-    full = store.store().get_run(record.id)
+    full = run_client.store().get_run(record.id)
     _loss_chart(full.history, full.best_epoch, key="loss_chart_done")
 
 

@@ -17,7 +17,7 @@ import streamlit as st
 from components import widgets
 from components.figures import style, sweeps as sweep_figures
 from components.session import knobs
-from model.config import KNOBS, LstmConfig
+from model.engine.config import KNOBS, LstmConfig
 from model.errors import LensError
 from model.sweep import board as boards, study as studies, workers
 from model.sweep.objective import PRUNER_LABELS, PRUNERS
@@ -62,7 +62,7 @@ def _range_widget(name: str, config: LstmConfig, n_rows: int) -> Param:
     if spec.kind == "int":
         hi = int(spec.hi)
         if name == "time_step" and n_rows:
-            from model.windows import max_time_step
+            from model.engine.windows import max_time_step
 
             hi = max(int(spec.lo) + 1, min(hi, max_time_step(n_rows, config)))
         start = START_RANGE.get(name, (spec.lo, spec.hi))

@@ -1,6 +1,6 @@
 """The hyperparameter knobs of one browser session: their values and their widgets.
 
-Every knob's kind, limits, label and help come from ``model.config.KNOBS``; nothing here
+Every knob's kind, limits, label and help come from ``model.engine.config.KNOBS``; nothing here
 repeats them. A knob's value lives under ``value_key(name)``, which survives page switches;
 the widget's own key (the knob's name, e.g. ``"rnn_unit"``) is filled from it before the widget
 is drawn, and the widget's ``on_change`` copies the user's edit back (``session.memory`` keeps
@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from model.config import DEFAULT_FEATURES, KNOBS, NETWORK_KNOBS, LstmConfig
+from model.engine.config import DEFAULT_FEATURES, KNOBS, NETWORK_KNOBS, LstmConfig
 from components.session import memory
 
 URL_WARNINGS = "url_warnings"  # problems found in the link's hyperparameters, shown until a knob changes
@@ -157,14 +157,14 @@ def render_network_knobs(container: Any = None, *, disabled: bool = False) -> No
 
 
 def active_preset() -> str:
-    """The preset the knobs are exactly (``model.presets`` name), or "custom"."""
-    from model.presets import preset_of
+    """The preset the knobs are exactly (``model.engine.presets`` name), or "custom"."""
+    from model.engine.presets import preset_of
 
     return preset_of(knob_config(), data_columns())
 
 
 def apply_preset(name: str) -> None:
     """Set every knob from a preset, features and target fitted to the loaded data (ConfigError if unknown)."""
-    from model.presets import get_preset
+    from model.engine.presets import get_preset
 
     apply_config(get_preset(name).apply(knob_config(), data_columns()))

@@ -17,9 +17,9 @@ from __future__ import annotations
 import streamlit as st
 
 from components.session import knobs, state
-from model.config import KNOBS
+from model.engine.config import KNOBS
 from model.errors import ConfigError
-from model.presets import CUSTOM, DEFAULT_PRESET
+from model.engine.presets import CUSTOM, DEFAULT_PRESET
 
 _WRITTEN = "_query_written"  # {name: text} as this session last wrote them
 PRESET_PARAM = "preset"  # ?preset=tutorial: applied first, so knob values in the link override it

@@ -2,7 +2,7 @@
 
 Everything per user lives in ``st.session_state`` (never in ``st.cache_resource``), so one
 session's data never reaches another. Training itself is a stored run (``model.runs``) trained
-by the server's worker pool (``components.store``); the session holds only the run's id and an
+by the server's worker pool (``components.run_client``); the session holds only the run's id and an
 owner token (the run records it: only that token can stop the run). Both are in the URL too
 (``session.query``: ``?run=ID&owner=TOKEN``), so a reload, which starts a new session, picks
 them up again. The knobs live in ``session.knobs``.
@@ -14,8 +14,8 @@ import secrets
 
 import streamlit as st
 
-from components import store
-from model.config import LstmConfig
+from components import run_client
+from model.engine.config import LstmConfig
 from model.data import PriceTable, load_sample
 from model.errors import LensError, RunNotFoundError, StopRefusedError, StoreError
 
@@ -77,13 +77,13 @@ def set_current_run(run_id: int | None) -> None:
 
 def current_run(*, with_history: bool = False):
     """The current run as stored now (a fresh read), or None; a deleted run stops being current."""
-    from components import store
+    from components import run_client
 
     run_id = current_run_id()
     if run_id is None:
         return None
     try:
-        return store.store().get_run(run_id, with_history=with_history)
+        return run_client.store().get_run(run_id, with_history=with_history)
     except RunNotFoundError:
         set_current_run(None)
         return None
@@ -107,10 +107,10 @@ def start_run(prices: PriceTable, config: LstmConfig) -> int:
     if run_in_progress():
         raise LensError("A training run is already in progress: stop it first.")
     config = config.validate()
-    runs = store.store()
+    runs = run_client.store()
     run_id = runs.create_run(config, prices, "ui", owner=owner_token(create=True))
     try:
-        store.pool().submit(run_id)
+        run_client.pool().submit(run_id)
     except StoreError as exc:
         runs.fail(run_id, str(exc))
         raise
@@ -122,7 +122,7 @@ def start_run(prices: PriceTable, config: LstmConfig) -> int:
 def stop_run(run_id: int) -> str | None:
     """Ask the run to stop (a Stop button callback); the refusal's message, if any, goes to TRAIN_ERROR."""
     try:
-        store.store().request_stop(run_id, owner_token())
+        run_client.store().request_stop(run_id, owner_token())
     except (StopRefusedError, StoreError) as exc:
         st.session_state[TRAIN_ERROR] = str(exc)
         return str(exc)

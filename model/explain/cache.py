@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 
 T = TypeVar("T")
 
@@ -79,7 +79,7 @@ def network_for(config: LstmConfig):
     key = ("network", architecture_key(config), int(config.seed))
 
     def build():
-        from model.network import build_network
+        from model.engine.network import build_network
 
         fresh = config.replace(features=tuple(f"feature_{i + 1}" for i in range(config.input_size)))
         return build_network(fresh)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import weakref
 
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 from model.errors import ConfigError
 from model.explain.cache import ENGINE_CACHE, architecture_key, model_key
 
@@ -28,7 +28,7 @@ class ForwardFunctions:
     def __init__(self, model, config: LstmConfig):
         import tensorflow as tf
 
-        from model.network import INPUT_PROJECTION, OUTPUT_PROJECTION, lstm_layers
+        from model.engine.network import INPUT_PROJECTION, OUTPUT_PROJECTION, lstm_layers
 
         # Only weak references to the model and its layers, so the cache does not keep a trained
         # model alive.
@@ -127,7 +127,7 @@ def check_model(model, config: LstmConfig) -> None:
             f"The model expects windows of shape {list(shape)} but the settings say "
             f"[{config.time_step}, {config.input_size}] (time_step, number of features)."
         )
-    from model.network import INPUT_PROJECTION, OUTPUT_PROJECTION, lstm_layers
+    from model.engine.network import INPUT_PROJECTION, OUTPUT_PROJECTION, lstm_layers
 
     try:
         kernel = model.get_layer(INPUT_PROJECTION).kernel

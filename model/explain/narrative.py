@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 from model.explain.cells import MATCH_ATOL
 from model.explain.records import GateTrace, ParamInfo, StepRecord, TensorInfo
 from model.explain.shapes import fmt_shape as fmt

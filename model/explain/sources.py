@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 
 
 class Step(IntEnum):
@@ -154,7 +154,7 @@ def tutorial_source(config: LstmConfig) -> str:
 
 
 def keras_source(config: LstmConfig) -> str:
-    """Our Keras network (``model/network.py``'s ``build_network``) with the user's settings on top.
+    """Our Keras network (``model/engine/network.py``'s ``build_network``) with the user's settings on top.
 
     Executing it with ``keras`` and ``layers`` in scope builds the same architecture as
     ``build_network(config)`` (the tests check that).

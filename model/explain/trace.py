@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 from model.errors import ConfigError
 from model.explain import cells, narrative
 from model.explain.cache import network_for

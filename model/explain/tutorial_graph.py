@@ -32,7 +32,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 from model.explain.shapes import fmt_shape
 from model.explain.sources import TUTORIAL_STEP_LOCALS, tutorial_source, tutorial_step_lines
 
@@ -149,7 +149,7 @@ def _weights(layer) -> list[np.ndarray]:
 
 def tutorial_case(model, config: LstmConfig, x: np.ndarray, forget_bias: float = FORGET_BIAS) -> TutorialCase:
     """Convert a ``build_network(config)`` model's weights to the tutorial's variables."""
-    from model.network import INPUT_PROJECTION, OUTPUT_PROJECTION, lstm_layers
+    from model.engine.network import INPUT_PROJECTION, OUTPUT_PROJECTION, lstm_layers
 
     w_in, b_in = _weights(model.get_layer(INPUT_PROJECTION))
     w_out, b_out = _weights(model.get_layer(OUTPUT_PROJECTION))

@@ -11,7 +11,7 @@ The library is built by ``python -m model.native.build`` (``make run``/``test``/
 with the C++ compiler and TensorFlow's own headers, into ``model/native/build/`` under a name
 that hashes the source, TensorFlow's version, the flags and the CPU: a stale or foreign build is
 never loaded. Without a compiler, or if loading fails, ``load()`` returns None and
-``model.fused_lstm`` falls back to TensorFlow's ``BlockLSTM``; ``status()`` says why.
+``model.engine.fused_lstm`` falls back to TensorFlow's ``BlockLSTM``; ``status()`` says why.
 """
 
 from __future__ import annotations

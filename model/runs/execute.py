@@ -1,7 +1,7 @@
 """The one training path: a stored run in, a stored result out.
 
 The Train page (through the worker pool), the command line and sweep trials all call
-``execute_run``. It trains with ``model.training.train_network`` and writes everything a page
+``execute_run``. It trains with ``model.engine.training.train_network`` and writes everything a page
 needs into the store, so a page only reads.
 """
 
@@ -80,15 +80,15 @@ def execute_run(
     ``stop``: a local flag (besides the store's stop_requested). ``on_epoch(epoch, logs)`` is
     called after every epoch's losses are stored; returning True stops training (status
     ``stopped``, stop reason ``pruned``), keeping the best weights. ``listener`` receives every
-    ``model.training.Progress`` too (the command line's progress bar). Errors end the run as
+    ``model.engine.training.Progress`` too (the command line's progress bar). Errors end the run as
     ``failed`` with their message; they are not raised. A run that is no longer queued (stopped
     before it started, or taken by another worker) is returned untouched.
     """
-    from model.config import LstmConfig
-    from model.evaluation import evaluate
-    from model.persistence import save_run
-    from model.training import train_network
-    from model.windows import prepare_data
+    from model.engine.config import LstmConfig
+    from model.engine.evaluation import evaluate
+    from model.engine.saving import save_run
+    from model.engine.training import train_network
+    from model.engine.windows import prepare_data
 
     if not store.start(run_id, pid=os.getpid(), host=socket.gethostname()):
         return store.get_run(run_id)

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 from model.runs.schema import ACTIVE_STATUSES, METRIC_NAMES
 
 __all__ = ["RunRecord", "record_from_row", "record_to_dict"]

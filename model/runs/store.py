@@ -6,7 +6,7 @@ use). PostgreSQL works the same way through psycopg 3 (``postgresql+psycopg://..
 set-up lives in ``model.runs.database``; the RunRecord snapshot in ``model.runs.records``.
 
 Files live under ``<files root>/<run id>/`` (the SQLite database's directory by default, or
-``LENS_RUNS_DIR``): ``model.keras`` + ``run.json`` (model.persistence), ``predictions.parquet``
+``LENS_RUNS_DIR``): ``model.keras`` + ``run.json`` (model.engine.saving), ``predictions.parquet``
 and ``forecast.parquet``; price tables are stored once per fingerprint under ``data/``.
 """
 
@@ -26,7 +26,7 @@ from typing import Any, Iterable, Iterator
 import pandas as pd
 import sqlalchemy as sa
 
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 from model.errors import RunNotFoundError, StopRefusedError, StoreError
 from model.runs import files
 from model.runs.database import DEFAULT_URL, ENV_FILES, ENV_URL, create_engine, default_files_root, resolve_url
@@ -60,8 +60,8 @@ BUSY_SECONDS = 30.0
 # An arbitrary constant: the PostgreSQL advisory lock that serialises first-use schema creation.
 _SCHEMA_LOCK = 0x4C454E53
 
-# Evaluation's metric table columns <-> the metrics table's columns.
-METRIC_COLUMNS = {"rmse": "RMSE", "mae": "MAE", "mape": "MAPE %", "direction": "Direction %", "skill": "Skill"}
+# The metrics table's field names -> the evaluation metric table's column labels.
+METRIC_FIELDS = {"rmse": "RMSE", "mae": "MAE", "mape": "MAPE %", "direction": "Direction %", "skill": "Skill"}
 
 
 def _now() -> datetime:
@@ -146,7 +146,7 @@ class RunStore:
     ) -> int:
         """Store a queued run: its validated config and a snapshot of ``prices`` (a PriceTable or a
         DataFrame). Returns the new run's id."""
-        from model.network import count_parameters
+        from model.engine.network import count_parameters
 
         if origin not in ORIGINS:
             raise StoreError(f"origin must be one of {', '.join(ORIGINS)}, got {origin!r}.")
@@ -239,7 +239,7 @@ class RunStore:
                         metrics.insert().values(
                             run_id=run_id,
                             who=str(who),
-                            **{name: _float(row.get(column)) for name, column in METRIC_COLUMNS.items()},
+                            **{name: _float(row.get(column)) for name, column in METRIC_FIELDS.items()},
                         )
                     )
         return True
@@ -363,7 +363,7 @@ class RunStore:
 
     def load_evaluation(self, run_id: int):
         """The stored test predictions, metrics and forecast (no TensorFlow, no scoring)."""
-        from model.evaluation import METRIC_COLUMNS as EVAL_COLUMNS, Evaluation
+        from model.engine.evaluation import METRIC_COLUMNS as EVAL_COLUMNS, Evaluation
 
         record = self.get_run(run_id, with_history=False)
         try:
@@ -372,7 +372,7 @@ class RunStore:
         except OSError as exc:
             raise StoreError(f"Run {run_id} has no stored predictions ({record.status}): {exc}") from exc
         table = pd.DataFrame(
-            [{METRIC_COLUMNS[n]: record.metrics[who][n] for n in METRIC_NAMES} for who in ("model", "persistence")
+            [{METRIC_FIELDS[n]: record.metrics[who][n] for n in METRIC_NAMES} for who in ("model", "persistence")
              if who in record.metrics],
             index=pd.Index([w for w in ("model", "persistence") if w in record.metrics], name="forecast"),
             columns=list(EVAL_COLUMNS),
@@ -384,8 +384,8 @@ class RunStore:
     def load_trained(self, run_id: int):
         """(TrainedRun, PreparedData, Evaluation) of a stored run; the model is loaded in Keras
         safe mode and predicts exactly as it did when it was stored."""
-        from model.persistence import load_run
-        from model.windows import prepare_data
+        from model.engine.saving import load_run
+        from model.engine.windows import prepare_data
 
         record = self.get_run(run_id, with_history=False)
         if not (record.files_dir / "model.keras").exists():

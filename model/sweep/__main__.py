@@ -18,7 +18,7 @@ import json
 import sys
 import time
 
-from model.config import KNOBS
+from model.engine.config import KNOBS
 from model.errors import reports_errors
 
 # Short aliases for the flags people type most.
@@ -80,7 +80,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def space_from_arguments(args: argparse.Namespace):
-    from model.config import LstmConfig
+    from model.engine.config import LstmConfig
     from model.sweep.space import SearchSpace, parse_spec
 
     params = tuple(parse_spec(name, getattr(args, name)) for name in KNOBS if getattr(args, name) is not None)

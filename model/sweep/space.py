@@ -1,4 +1,4 @@
-"""The search space of a sweep, derived from the knobs' own metadata (``model.config.KNOBS``).
+"""The search space of a sweep, derived from the knobs' own metadata (``model.engine.config.KNOBS``).
 
 Each searched knob is a ``Param``: fixed, an int range (with a step), a float range (optionally
 on a log scale) or a list of choices. Its limits are checked against the knob's ``lo``/``hi``/
@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from model.config import KNOBS, Knob, LstmConfig
+from model.engine.config import KNOBS, Knob, LstmConfig
 from model.errors import ConfigError
 
 ParamKind = Literal["fixed", "int", "float", "choice"]

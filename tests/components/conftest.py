@@ -96,21 +96,21 @@ def app() -> AppTest:
 
 def wait_run(run_id: int, timeout: float = 120.0):
     """Block until the worker pool has ended the run; return it as stored."""
-    from components import store
+    from components import run_client
 
-    record = store.pool().wait(run_id, timeout=timeout)
+    record = run_client.pool().wait(run_id, timeout=timeout)
     assert not record.active, f"run {run_id} still {record.status} after {timeout:.0f} s"
     return record
 
 
 def stored_run(frame: pd.DataFrame | None = None, config=None, *, owner: str | None = None, timeout: float = 120.0):
     """A tiny run trained by the pages' worker pool (as the Train page would), returned when it ended."""
-    from components import store
-    from model.config import LstmConfig
+    from components import run_client
+    from model.engine.config import LstmConfig
     from model.data import load_sample
 
     prices = load_sample("GOOG") if frame is None else frame
     config = config or LstmConfig(rnn_unit=4, layer_num=1, time_step=5, epochs=1)
-    run_id = store.store().create_run(config, prices, "ui", owner=owner)
-    store.pool().submit(run_id)
+    run_id = run_client.store().create_run(config, prices, "ui", owner=owner)
+    run_client.pool().submit(run_id)
     return wait_run(run_id, timeout)

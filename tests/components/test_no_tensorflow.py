@@ -17,7 +17,7 @@ SCRIPT = textwrap.dedent(
     f"""
     import json, sys
     from streamlit.testing.v1 import AppTest
-    from components import store
+    from components import run_client
     at = AppTest.from_file({APP!r}, default_timeout=60).run()
     data_ok = not at.exception and bool(at.get("plotly_chart"))
     data_tf = "tensorflow" in sys.modules
@@ -26,7 +26,7 @@ SCRIPT = textwrap.dedent(
         at.number_input(key=key).set_value(value)
     at.run()
     [b for b in at.button if b.label == "Train"][0].click().run()
-    record = store.pool().wait(at.session_state["run_id"], timeout=120)
+    record = run_client.pool().wait(at.session_state["run_id"], timeout=120)
     at.run()
     train_ok = not at.exception and record.status == "finished"
     train_tf = "tensorflow" in sys.modules

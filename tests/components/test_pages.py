@@ -7,8 +7,8 @@ import time
 import pytest
 
 from components.session import knobs
-from model.config import LIMITS, LstmConfig
-from model.network import count_parameters
+from model.engine.config import LIMITS, LstmConfig
+from model.engine.network import count_parameters
 from tests.components.conftest import (
     assert_clean,
     button,
@@ -159,7 +159,7 @@ def test_huge_network_gets_a_warning_not_a_crash(app):
 
 
 def test_progress_times_count_the_time_since_the_worker_last_wrote():
-    from components.store import progress_times
+    from components.run_client import progress_times
 
     stored = {"elapsed": 10.0, "eta": 30.0, "updated": 1000.0, "finished": False}
     assert progress_times(stored, now=1004.0) == (14.0, 26.0)

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 
 
 def make_config(rnn_unit=10, layer_num=2, time_step=20, input_size=6, share_cell=False, **kw) -> LstmConfig:

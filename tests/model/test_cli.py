@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from model.persistence import load_run
+from model.engine.saving import load_run
 from model.train import main
 
 
@@ -45,7 +45,7 @@ def test_cli_refuses_an_unusable_out_before_training(tmp_path, capsys):
 
 
 def test_every_knob_has_a_flag_and_the_flags_build_the_config():
-    from model.config import KNOBS, config_from_arguments
+    from model.engine.config import KNOBS, config_from_arguments
     from model.train import parse_args
 
     args = parse_args(["--rnn-unit", "7", "--share-cell", "--features", "close,volume", "--learning-rate", "0.01",

@@ -7,7 +7,7 @@ import html
 import streamlit as st
 
 from components.figures import style
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 from model.explain.sources import (
     KERAS_DENSE_STEPS,
     keras_source,

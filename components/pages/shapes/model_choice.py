@@ -16,11 +16,11 @@ import numpy as np
 import streamlit as st
 
 from components.session import memory, state
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 from model.data import PriceTable
 from model.errors import DataError, LensError
 from model.explain.cache import architecture_key, fingerprint, same_network, weights_fingerprint
-from model.windows import Normaliser, make_windows, training_normaliser
+from model.engine.windows import Normaliser, make_windows, training_normaliser
 
 # The entry the page shows (what the user sees, for the panels and the tests; not a cache).
 SHOWN_TRACE = "shape_shown_trace"
@@ -35,7 +35,7 @@ TRACE_MACS = 8_000_000_000
 
 @dataclass(frozen=True, eq=False)
 class StoredModel:
-    """The current run's model as loaded from the run store (``run`` is a ``model.training.TrainedRun``)."""
+    """The current run's model as loaded from the run store (``run`` is a ``model.engine.training.TrainedRun``)."""
 
     run_id: int
     run: Any
@@ -52,16 +52,16 @@ class Source:
 
 def choose_model(config: LstmConfig) -> Source:
     """The current run's model when it is the same network as the knobs describe, else fresh weights."""
-    from components import store
+    from components import run_client
 
     record = state.current_run()
     fresh = f"fresh untrained weights (seed {config.seed})"
-    if not store.has_result(record):
+    if not run_client.has_result(record):
         return Source(False, config, None, fresh)
     run_cfg = record.lstm_config
     if same_network(run_cfg, config):
         try:
-            trained_run = store.trained(record)[0]  # cached per run: loaded once, in Keras safe mode
+            trained_run = run_client.trained(record)[0]  # cached per run: loaded once, in Keras safe mode
         except LensError as exc:
             return Source(False, config, None, fresh, f"Run {record.id}'s model could not be loaded ({exc}).")
         epochs = len(trained_run.history)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 from model.explain.records import GateTrace, ShapeTrace, UnrolledTrace
 from model.explain.shapes import fill_shape, fmt_shape, tutorial_dims
 from model.explain.sources import Step

@@ -213,7 +213,7 @@ def test_load_says_rows_and_longest_time_step(app):
 
 
 def app_config():
-    from model.config import LstmConfig
+    from model.engine.config import LstmConfig
 
     return LstmConfig(features=("close",))
 

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from components.pages import results_lessons, train as train_page
-from components import store as run_store
+from components import run_client as run_store
 from components.session import knobs, state
-from model.presets import PRESETS
+from model.engine.presets import PRESETS
 from tests.components.conftest import assert_clean, button, chart_titles, goto, new_app, texts, wait_run
 
 pytestmark = pytest.mark.slow

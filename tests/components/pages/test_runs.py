@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from components import store
+from components import run_client
 from components.figures import runs as run_figures
 from components.pages import runs as runs_page, runs_records as records
 from components.session import knobs, state
-from model.config import LstmConfig
-from model.evaluation import Evaluation
+from model.engine.config import LstmConfig
+from model.engine.evaluation import Evaluation
 from model.runs import RunRecord
 from tests.components.conftest import assert_clean, button, chart_titles, goto, new_app, stored_run, texts
 
@@ -156,9 +156,9 @@ def test_delete_asks_for_confirmation():
     _select(at, [victim.id])
     button(at, "Delete 1 run(s)").click().run()
     assert any("cannot be undone" in w for w in texts(at, "warning"))
-    assert store.store().get_run(victim.id)  # nothing deleted yet
+    assert run_client.store().get_run(victim.id)  # nothing deleted yet
     button(at, "Yes, delete").click().run()
     assert_clean(at)
     assert victim.id not in set(at.dataframe[0].value["run"]) if at.dataframe else True
-    assert not store.store().list_runs(ids=[victim.id])
+    assert not run_client.store().list_runs(ids=[victim.id])
     assert not victim.files_dir.exists()

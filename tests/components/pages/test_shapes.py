@@ -19,7 +19,7 @@ import pytest
 from components.figures import diagram, shapes as shape_figures
 from components.pages.shapes import code, equivalence, model_choice, panels, steps
 from components.session import state
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 from model.data import load_csv
 from model.explain import shapes as explain_shapes
 from model.explain.tutorial_graph import EquivalenceResult
@@ -275,7 +275,7 @@ def test_gate_panel_at_step_5_with_the_parameter_count():
 
 def test_trained_model_is_traced_when_its_architecture_matches():
     """The current run's model, loaded from the run store (Keras safe mode), is traced."""
-    from components import store
+    from components import run_client
 
     record = stored_run(config=LstmConfig(rnn_unit=8, layer_num=1, time_step=10, epochs=2))
     assert record.status == "finished", record.error
@@ -290,7 +290,7 @@ def test_trained_model_is_traced_when_its_architecture_matches():
     body = "\n".join(m.value for m in at.markdown)
     assert f"**Model:** the trained model of run {record.id} (2 epochs)" in body
     assert "normalised with the trained model's statistics" in body
-    assert at.session_state[model_choice.SHOWN_TRACE].model is store.trained(record)[0].model  # cached per run
+    assert at.session_state[model_choice.SHOWN_TRACE].model is run_client.trained(record)[0].model  # cached per run
     check_step(at, 1)
 
 

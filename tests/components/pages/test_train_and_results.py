@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from components import store
+from components import run_client
 from components.pages import results as results_page
 from components.session import state
 from tests.components.conftest import (
@@ -50,7 +50,7 @@ def test_tiny_training_runs_in_a_worker_and_fills_results(app):
     run_id = _start(app)
     record = wait_run(run_id)
     assert record.status == "finished", record.error
-    assert record.worker_pid != os.getpid() and record.worker_pid in store.pool().worker_pids() + [record.worker_pid]
+    assert record.worker_pid != os.getpid() and record.worker_pid in run_client.pool().worker_pids() + [record.worker_pid]
     assert record.origin == "ui" and record.config["rnn_unit"] == 4
     app.run()  # what the fragment's next tick does: the finished panel
     assert_clean(app)
@@ -90,7 +90,7 @@ def test_tiny_training_runs_in_a_worker_and_fills_results(app):
 def _wait_first_epoch(run_id: int, timeout: float = 120.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        record = store.store().get_run(run_id)
+        record = run_client.store().get_run(run_id)
         if record.history or not record.active:
             return record
         time.sleep(0.1)
@@ -113,7 +113,7 @@ def test_reload_reattaches_and_only_the_owner_can_stop():
     from model.errors import StopRefusedError
 
     with pytest.raises(StopRefusedError, match="another session"):
-        store.store().request_stop(run_id, "a-token-of-another-session")
+        run_client.store().request_stop(run_id, "a-token-of-another-session")
 
     # A reload of the tab that started it: a new session with the same URL, Stop is there.
     reloaded = goto(new_app(run=str(run_id), owner=owner), "train")
@@ -133,16 +133,16 @@ def test_reload_reattaches_and_only_the_owner_can_stop():
 
 
 def test_a_run_waiting_for_a_worker_says_queued_and_how_many_ahead():
-    pool = store.pool()
+    pool = run_client.pool()
     if pool.size != 1:
         pytest.skip("needs the one-worker pool the test session configures (LENS_WORKERS=1)")
     at = _train_page(new_app(), {**TINY, "epochs": 1000, "patience": 0})
     first = _start(at)
     assert _wait_first_epoch(first).status == "running"  # the only worker is busy
-    from model.config import LstmConfig
+    from model.engine.config import LstmConfig
     from model.data import load_sample
 
-    runs = store.store()
+    runs = run_client.store()
     waiting = [runs.create_run(LstmConfig(rnn_unit=4, time_step=5, epochs=1), load_sample("GOOG"), owner="x")
                for _ in range(2)]
     for run_id in waiting:
@@ -171,7 +171,7 @@ def test_next_window_mode_has_a_window_slider_and_dashed_forecast():
     goto(at, "results")
     assert_clean(at)
     slider = at.slider(key=results_page.WINDOW)
-    n = store.evaluation(record).test_windows
+    n = run_client.evaluation(record).test_windows
     assert slider.max == n and slider.value == n
     slider.set_value(1).run()
     assert_clean(at)
@@ -187,10 +187,10 @@ def test_next_window_mode_has_a_window_slider_and_dashed_forecast():
 def test_a_failed_run_shows_its_message_and_other_runs_are_kept(app):
     """A run that fails in its worker (e.g. a NaN loss) shows the stored message; nothing else is lost."""
     good = stored_run()
-    from model.config import LstmConfig
+    from model.engine.config import LstmConfig
     from model.data import load_sample
 
-    runs = store.store()
+    runs = run_client.store()
     failed = runs.create_run(LstmConfig(rnn_unit=4, time_step=5, epochs=1), load_sample("GOOG"))
     runs.fail(failed, "Training stopped: the loss became nan in epoch 1. Lower the learning rate.")
     at = goto(new_app(run=str(failed)), "train")
@@ -218,7 +218,7 @@ def test_results_reads_a_stored_run_without_the_model(monkeypatch):
     assert_clean(at)
     assert metric(at, "Model RMSE") == f"{record.metric('rmse'):,.2f}"
     assert metric(at, "Skill") == f"{record.metric('skill'):,.3f}"
-    archive = store.store().run_archive(record.id)
+    archive = run_client.store().run_archive(record.id)
     assert archive[:2] == b"PK"
 
 

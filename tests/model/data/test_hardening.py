@@ -16,7 +16,7 @@ import pytest
 import model.data.yfinance as yf_module
 from model.data import MAX_ABS_VALUE, load_csv, load_yfinance
 from model.errors import DataError, SourceUnavailableError
-from model.evaluation import mape_undefined_reason, score
+from model.engine.evaluation import mape_undefined_reason, score
 from scripts.bench_data import date_close_csv
 from tests.model.data.test_yfinance import FakeDownload, _yf_frame
 

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 from model.errors import ConfigError
-from model.network import build_network, lstm_layers
+from model.engine.network import build_network, lstm_layers
 from model.explain import (
     KERAS_STEP_LINES,
     TUTORIAL_STEP_LINES,

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.network import build_network
+from model.engine.network import build_network
 from model.explain import TUTORIAL_STEP_LINES, tutorial_source
 from model.explain.tutorial_graph import (
     EquivalenceResult,

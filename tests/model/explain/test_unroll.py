@@ -14,7 +14,7 @@ from model.explain.sources import (
     keras_step_lines,
     tutorial_step_lines,
 )
-from model.network import build_network, lstm_layers
+from model.engine.network import build_network, lstm_layers
 
 from tests.model.factories import make_config, randomise
 

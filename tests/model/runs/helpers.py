@@ -2,7 +2,7 @@
 
 import time
 
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 
 TINY = LstmConfig(
     rnn_unit=4, layer_num=1, time_step=5, features=("close", "change"), epochs=2, batch_size=32,

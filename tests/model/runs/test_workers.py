@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from model.evaluation import evaluate
+from model.engine.evaluation import evaluate
 from model.runs.execute import execute_run
 from model.runs.store import open_store
 from model.runs.workers import WorkerPool

@@ -3,7 +3,7 @@
 import optuna
 import pytest
 
-from model.config import KNOBS, LstmConfig
+from model.engine.config import KNOBS, LstmConfig
 from model.errors import ConfigError
 from model.sweep.__main__ import main
 from model.sweep.space import Param, SearchSpace, choices, int_range, parse_spec

@@ -7,7 +7,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 from model.sweep import board, study as studies
 from model.sweep.objective import SweepError
 from model.sweep.space import SearchSpace, int_range

@@ -1,6 +1,6 @@
 import pytest
 
-from model.config import KNOBS, LstmConfig
+from model.engine.config import KNOBS, LstmConfig
 from model.errors import ConfigError
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from model.network import build_network, count_parameters, lstm_layers
+from model.engine.network import build_network, count_parameters, lstm_layers
 from tests.model.factories import make_config
 
 

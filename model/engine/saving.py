@@ -7,10 +7,10 @@ import json
 import zipfile
 from pathlib import Path
 
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 from model.errors import DataError
-from model.training import TrainedRun
-from model.windows import Normaliser
+from model.engine.training import TrainedRun
+from model.engine.windows import Normaliser
 
 MODEL_FILE = "model.keras"
 RUN_FILE = "run.json"
@@ -39,7 +39,7 @@ def load_run(directory: str | Path) -> TrainedRun:
     """Load a run saved by ``save_run``. Keras safe mode refuses models that carry code."""
     import keras
 
-    from model import fused_lstm  # noqa: F401  registers FusedLSTM, which safe-mode loading must find
+    from model.engine import fused_lstm  # noqa: F401  registers FusedLSTM, which safe-mode loading must find
 
     directory = Path(directory)
     try:

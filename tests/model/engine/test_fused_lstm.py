@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model import native
-from model.fused_lstm import FUSED_KERNELS, FusedLSTM, block_lstm_weights
-from model.network import build_network, lstm_layers
-from model.training import set_fused
+from model.engine.fused_lstm import FUSED_KERNELS, FusedLSTM, block_lstm_weights
+from model.engine.network import build_network, lstm_layers
+from model.engine.training import set_fused
 from tests.model.factories import make_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -191,9 +191,9 @@ def test_block_weights_reorder_keras_gates_to_i_c_f_o():
 
 def test_saved_model_loads_in_safe_mode_in_a_fresh_process(tmp_path):
     """save_run, then load_run in a new interpreter (nothing imported the layer there first)."""
-    from model.persistence import save_run
-    from model.training import TrainedRun
-    from model.windows import Normaliser
+    from model.engine.saving import save_run
+    from model.engine.training import TrainedRun
+    from model.engine.windows import Normaliser
 
     config = make_config(5, 2, 7, 3, share_cell=False)
     model = build_network(config)
@@ -204,7 +204,7 @@ def test_saved_model_loads_in_safe_mode_in_a_fresh_process(tmp_path):
     save_run(run, tmp_path / "run")
     script = (
         "import numpy as np, sys\n"
-        "from model.persistence import load_run\n"
+        "from model.engine.saving import load_run\n"
         "run = load_run(sys.argv[1] + '/run')\n"
         "names = sorted({type(layer).__name__ for layer in run.model.layers})\n"
         "assert 'FusedLSTM' in names, names\n"

@@ -101,7 +101,7 @@ _NO_ERROR = {"failed": "no reason was recorded", "interrupted": "its process end
 
 
 def summary(record: RunRecord) -> str:
-    """What became of a run, in one sentence (as ``model.training.describe_stop`` says it)."""
+    """What became of a run, in one sentence (as ``model.engine.training.describe_stop`` says it)."""
     best = f"best epoch {record.best_epoch}" if record.best_epoch else "weights as they were (no epoch had finished)"
     key = record.status if record.status in ("queued", "running", "failed", "interrupted") else record.stop_reason
     template = _SUMMARIES.get(key, _SUMMARIES["completed"])
@@ -119,7 +119,7 @@ def has_result(record: RunRecord | None) -> bool:
 def progress_times(progress: dict[str, Any] | None, now: float | None = None) -> tuple[float | None, float | None]:
     """(elapsed, left) seconds of a running run from its stored progress, at ``now`` (epoch seconds).
 
-    The worker stores ``elapsed`` and ``eta`` (``model.training.Progress.eta``: the rate since fit
+    The worker stores ``elapsed`` and ``eta`` (``model.engine.training.Progress.eta``: the rate since fit
     started; early stopping may end sooner) at ``updated``; the time since then has passed too.
     """
     if not progress:

@@ -4,7 +4,7 @@ Five ways to train the same Keras model (``train_network(..., path=...)``, defau
 ``choose_path`` from measurements on a 2-core CPU, ``make bench`` and a sweep of sizes):
 
 * ``"fused"`` (the engine's default): every LSTM layer runs as ONE op over the whole sequence
-  (``model.fused_lstm.FusedLSTM``): LSTM Lens' native kernel (``model.native``) when it is
+  (``model.engine.fused_lstm.FusedLSTM``): LSTM Lens' native kernel (``model.native``) when it is
   built, else TensorFlow's ``BlockLSTM``; inside a plain ``tf.function`` train step (forward,
   gradient, Adam) that this module calls once per batch. No XLA: tracing takes a fraction of a
   second where XLA compiled for seconds before the first epoch could finish. Our own loop
@@ -36,9 +36,9 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from model.config import LIMITS, LstmConfig
+from model.engine.config import LIMITS, LstmConfig
 from model.errors import TrainingError
-from model.windows import Normaliser, PreparedData
+from model.engine.windows import Normaliser, PreparedData
 
 # Largest rnn_unit trained by the fused path, per fused kernel; above it Keras' plain loop is
 # as fast or faster (module docstring). The native kernel was faster at every size measured, up
@@ -117,7 +117,7 @@ class TrainedRun:
 
 def choose_path(config: LstmConfig) -> str:
     """The engine's training path for this network (one of TRAINING_PATHS; measured, see above)."""
-    from model import fused_lstm
+    from model.engine import fused_lstm
 
     return "fused" if config.rnn_unit <= FUSED_MAX_UNITS[fused_lstm.best_fused_kernel()] else "plain"
 
@@ -127,7 +127,7 @@ def set_fused(model, on: bool, kernel: str | None = None) -> None:
 
     ``kernel``: one of ``FUSED_KERNELS``, or None for the best available (native when built).
     """
-    from model.fused_lstm import FUSED_KERNELS, FusedLSTM
+    from model.engine.fused_lstm import FUSED_KERNELS, FusedLSTM
 
     if kernel is not None and kernel not in FUSED_KERNELS:
         raise ValueError(f"kernel must be one of {FUSED_KERNELS}, got {kernel!r}")
@@ -377,7 +377,7 @@ def train_network(
     ``choose_path(config)``); ``fast=False`` means ``path="plain"``, Keras' plain compile (the
     benchmark's baseline).
     """
-    from model.network import build_network
+    from model.engine.network import build_network
 
     config = data.config
     if path is None:

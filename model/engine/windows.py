@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 from model.errors import ConfigError, DataError
 
 MIN_TRAIN_WINDOWS = 10

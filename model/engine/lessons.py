@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from model.evaluation import Evaluation, _frame_for, metrics_table
-from model.training import TrainedRun
-from model.windows import Normaliser, PreparedData, WindowSet, make_windows, target_anchors, window_targets
+from model.engine.evaluation import Evaluation, _frame_for, metrics_table
+from model.engine.training import TrainedRun
+from model.engine.windows import Normaliser, PreparedData, WindowSet, make_windows, target_anchors, window_targets
 
 # ---------------------------------------------------------------------------------------------
 # Did it learn?

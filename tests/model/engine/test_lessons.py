@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.lessons import (
+from model.engine.lessons import (
     BEATS,
     NEAR_PERSISTENCE_MOVE_RATIO,
     REPEATS,
@@ -63,7 +63,7 @@ def test_moves_as_big_as_the_actual_ones_but_unrelated_are_worse_and_moves_that_
 
 
 def test_skill_matches_the_evaluation_metrics_definition():
-    from model.evaluation import metrics_table
+    from model.engine.evaluation import metrics_table
 
     rows = constructed(lambda move, rng: 0.5 * move)
     rows["baseline"] = rows["last_known"]
@@ -72,11 +72,11 @@ def test_skill_matches_the_evaluation_metrics_definition():
 
 @pytest.fixture(scope="module")
 def trained():
-    from model.config import LstmConfig
+    from model.engine.config import LstmConfig
     from model.data import load_sample
-    from model.evaluation import evaluate
-    from model.training import train_network
-    from model.windows import prepare_data
+    from model.engine.evaluation import evaluate
+    from model.engine.training import train_network
+    from model.engine.windows import prepare_data
 
     frame = load_sample("GOOG").frame.iloc[:600]
     config = LstmConfig(rnn_unit=4, layer_num=1, time_step=10, epochs=2, target_as="price")
@@ -86,8 +86,8 @@ def trained():
 
 
 def test_the_leak_demo_changes_only_its_own_numbers(trained):
-    from model.evaluation import evaluate
-    from model.lessons import leak_demo
+    from model.engine.evaluation import evaluate
+    from model.engine.lessons import leak_demo
 
     run, data, evaluation = trained
     stored = evaluation.metrics.copy()
@@ -111,7 +111,7 @@ def test_the_leak_demo_changes_only_its_own_numbers(trained):
 
 
 def test_the_leaked_normaliser_uses_the_test_period_itself(trained):
-    from model.lessons import leaked_normaliser
+    from model.engine.lessons import leaked_normaliser
 
     _, data, _ = trained
     leaked = leaked_normaliser(data)
@@ -128,13 +128,13 @@ def test_the_default_preset_beats_persistence_on_the_synthetic_sample():
     Measured at 40 epochs: skill +0.49 (scripts/choose_sound_preset.py); 20 epochs are enough for
     the margin asserted here, far above the SKILL_MARGIN that counts as a win.
     """
-    from model.config import LstmConfig
+    from model.engine.config import LstmConfig
     from model.data import load_sample
-    from model.evaluation import evaluate
-    from model.lessons import verdict_of
-    from model.presets import DEFAULT_PRESET, get_preset
-    from model.training import train_network
-    from model.windows import prepare_data
+    from model.engine.evaluation import evaluate
+    from model.engine.lessons import verdict_of
+    from model.engine.presets import DEFAULT_PRESET, get_preset
+    from model.engine.training import train_network
+    from model.engine.windows import prepare_data
 
     prices = load_sample("SYNTH")
     config = get_preset(DEFAULT_PRESET).apply(LstmConfig(), prices.columns).replace(epochs=20)

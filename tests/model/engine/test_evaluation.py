@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from model.evaluation import Evaluation
+from model.engine.evaluation import Evaluation
 
 
 def test_rmse_by_step_scores_each_step_ahead_for_model_and_persistence():

@@ -162,7 +162,7 @@ def knob(default: Any, kind: KnobKind, label: str, help: str, **spec: Any) -> An
 class LstmConfig:
     """Everything that defines a network and how it is trained.
 
-    Defaults are the Sound preset (``model.presets``), the one that gives a new user a
+    Defaults are the Sound preset (``model.engine.presets``), the one that gives a new user a
     meaningful first plot: the tutorial's sizes (rnn_unit 10, layer_num 2, batch 80, lr 0.0006,
     time_step 20 of its 1-D script), but predicting the change from the last known value, a
     separate cell per layer and early stopping. A price target trained on older, lower prices

@@ -5,12 +5,12 @@ import threading
 import numpy as np
 import pytest
 
-from model.config import LIMITS, LstmConfig
+from model.engine.config import LIMITS, LstmConfig
 from model.errors import TrainingError
-from model.evaluation import evaluate, score
-from model.persistence import load_run, run_archive, save_run
-from model.training import Progress, train_network
-from model.windows import prepare_data
+from model.engine.evaluation import evaluate, score
+from model.engine.saving import load_run, run_archive, save_run
+from model.engine.training import Progress, train_network
+from model.engine.windows import prepare_data
 from tests.model.factories import sine_frame
 
 
@@ -198,7 +198,7 @@ def test_stop_acts_within_one_batch_and_progress_reports_every_batch():
 
 @pytest.mark.parametrize("path", ["xla", "plain"])
 def test_fit_paths_train_and_leave_the_fused_layer_on(path):
-    from model.fused_lstm import FusedLSTM
+    from model.engine.fused_lstm import FusedLSTM
 
     config = SMALL.replace(epochs=2, time_step=10, rnn_unit=4)
     data = prepare_data(sine_frame(200), config)
@@ -235,8 +235,8 @@ def test_a_stop_raised_as_an_epoch_ends_trains_no_batch_of_the_next_epoch():
 
 @pytest.mark.parametrize("kernel", ["native", "block"])
 def test_the_engine_path_follows_the_measured_crossover(kernel, monkeypatch):
-    from model import fused_lstm
-    from model.training import FUSED_MAX_UNITS, choose_path
+    from model.engine import fused_lstm
+    from model.engine.training import FUSED_MAX_UNITS, choose_path
 
     monkeypatch.setattr(fused_lstm, "best_fused_kernel", lambda: kernel)
     limit = FUSED_MAX_UNITS[kernel]
@@ -251,7 +251,7 @@ def test_the_engine_path_follows_the_measured_crossover(kernel, monkeypatch):
 def test_the_native_kernel_is_what_the_engine_trains_with_here():
     """make test builds the native kernel; the engine's default must then be using it."""
     from model import native
-    from model.fused_lstm import best_fused_kernel as fused_kernel
+    from model.engine.fused_lstm import best_fused_kernel as fused_kernel
 
     if native.compiler() is None:
         pytest.skip("no C++ compiler: the engine uses BlockLSTM here")

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 from model.errors import ConfigError, DataError
-from model.windows import (
+from model.engine.windows import (
     Normaliser,
     count_windows,
     make_windows,

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from model.training import TrainedRun
-from model.windows import PreparedData, WindowSet
+from model.engine.training import TrainedRun
+from model.engine.windows import PreparedData, WindowSet
 
 METRIC_COLUMNS = ("RMSE", "MAE", "MAPE %", "Direction %", "Skill")
 

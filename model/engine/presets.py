@@ -5,7 +5,7 @@ features are the ones on its list that the data has, its target the one it names
 has it. So a preset applied over any config gives the same config on the same data, and any
 knob changed afterwards makes the config "custom" (``preset_of``).
 
-Knob metadata (labels, limits, flags) stays in ``model.config.KNOBS``; nothing here repeats it.
+Knob metadata (labels, limits, flags) stays in ``model.engine.config.KNOBS``; nothing here repeats it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from model.config import KNOBS, LstmConfig
+from model.engine.config import KNOBS, LstmConfig
 from model.errors import ConfigError
 
 TUTORIAL = "tutorial"

@@ -5,7 +5,7 @@ reshape X to [batch*time_step, input_size]  \\
 matmul w_in + b_in                           >  Dense(rnn_unit) on the last axis: "input_projection"
 reshape to [batch, time_step, rnn_unit]     /
 MultiRNNCell([BasicLSTMCell]*layer_num)        layer_num x LSTM(rnn_unit, return_sequences=True)
-                                                 (model.fused_lstm.FusedLSTM: Keras' LSTM, fused kernel)
+                                                 (model.engine.fused_lstm.FusedLSTM: Keras' LSTM, fused kernel)
   + dynamic_rnn                                  ("lstm_1".."lstm_N", or one "shared_lstm" called N times)
 reshape, matmul w_out + b_out, reshape         Dense(1) on every step: "output_projection"
 
@@ -14,7 +14,7 @@ TensorFlow is imported inside the functions so that importing this module stays 
 
 from __future__ import annotations
 
-from model.config import LstmConfig
+from model.engine.config import LstmConfig
 
 INPUT_PROJECTION = "input_projection"
 OUTPUT_PROJECTION = "output_projection"
@@ -31,7 +31,7 @@ def build_network(config: LstmConfig):
     import keras
     from keras import layers
 
-    from model.fused_lstm import FusedLSTM
+    from model.engine.fused_lstm import FusedLSTM
 
     config.validate()
     init = keras.initializers

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from model.config import KNOBS, LstmConfig
+from model.engine.config import KNOBS, LstmConfig
 from model.errors import ConfigError
-from model.network import build_network, count_parameters
-from model.presets import (
+from model.engine.network import build_network, count_parameters
+from model.engine.presets import (
     CUSTOM,
     DEFAULT_PRESET,
     FAITHFUL_PRESET,
@@ -115,10 +115,10 @@ def test_faithful_parameter_count_equals_the_tutorial_graph():
 @pytest.mark.parametrize("name", [TUTORIAL, SOUND])
 def test_each_preset_trains_and_evaluates(name):
     from model.data import load_sample
-    from model.evaluation import evaluate
-    from model.lessons import verdict_of
-    from model.training import train_network
-    from model.windows import prepare_data
+    from model.engine.evaluation import evaluate
+    from model.engine.lessons import verdict_of
+    from model.engine.training import train_network
+    from model.engine.windows import prepare_data
 
     prices = load_sample("SYNTH")
     frame = prices.frame.iloc[:700]  # enough for the faithful preset's 90-day windows, quick to train
