@@ -30,7 +30,10 @@ BUILD_DIR = Path(__file__).with_name("build")
 # -march=native: the library is built where it runs (the CPU is part of its name);
 # -fopenmp-simd: the `#pragma omp simd` hints, without OpenMP's runtime;
 # -fno-tree-loop-distribute-patterns: keep the short copy loops inline rather than memcpy calls.
-OPTIMISE = ["-O3", "-march=native", "-fopenmp-simd", "-fno-tree-loop-distribute-patterns"]
+# -mno-avx512fp16: TensorFlow 2.21's bundled Eigen does not compile its AVX512-FP16 packet maths with g++ 12
+# (PacketMathFP16.h: "expected initializer"), and -march=native turns it on for CPUs that have it
+# (Sapphire Rapids and later). The kernel computes in float32, so it loses nothing.
+OPTIMISE = ["-O3", "-march=native", "-mno-avx512fp16", "-fopenmp-simd", "-fno-tree-loop-distribute-patterns"]
 
 _lock = threading.Lock()
 _library = None
