@@ -37,8 +37,14 @@ def training_active(page) -> bool:
 
 
 def wait_training_done(page, timeout: float = TRAIN_TIMEOUT) -> None:
-    """Training is over when the Stop button is gone and the Train button is back and enabled."""
+    """Training is over when the Stop button is gone and the Train button is back and enabled.
+
+    First the run must exist (its id reaches the link): right after the click the Train button
+    is still there and enabled, and a small network can finish before the page shows Stop at all.
+    """
     deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and "run=" not in page.url:
+        page.wait_for_timeout(100)
     while time.monotonic() < deadline:
         if h.button(page, "Stop").count() == 0 and h.button(page, "Train").count() > 0:
             if h.button(page, "Train").is_enabled():

@@ -19,7 +19,7 @@ from model.engine.network import build_network, lstm_layers
 from model.engine.training import set_fused
 from tests.model.factories import make_config
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 FEW = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ATOL = 2e-5
 
@@ -56,7 +56,8 @@ def _close(a, b, what):
 )
 def test_layer_forward_and_gradients_equal_keras_lstm(kernel, units, input_size, batch, time_step, scale, with_state, seed):
     """Against Keras' LSTM in float64 (the exact answer up to rounding): the fused kernel may be off
-    by float32 rounding, and not by much more than Keras' own float32 LSTM is. With large weights
+    by float32 rounding, and not by much more than Keras' own float32 LSTM is, or than rounding
+    the inputs to float32 moves the exact answer. With large weights
     a few gradients are ill-conditioned, and there any two float32 summation orders disagree in
     the fourth digit; comparing to float32 Keras would blame either one."""
     import keras
@@ -80,9 +81,11 @@ def test_layer_forward_and_gradients_equal_keras_lstm(kernel, units, input_size,
     mix = [tf.constant(rng.normal(size=s).astype("float32")) for s in
            ((batch, time_step, units), (batch, units), (batch, units))]
 
-    def run(layer, dtype):
+    def run(layer, dtype, nudge=None):
         inputs, states, weights_of_loss = (
             tf.cast(x, dtype), [tf.cast(s, dtype) for s in state], [tf.cast(m, dtype) for m in mix])
+        if nudge is not None:
+            inputs, states = nudge(inputs), [nudge(s) for s in states]
         kwargs = {"initial_state": states} if with_state else {}
         with tf.GradientTape() as tape:
             tape.watch([inputs, *states])
@@ -92,7 +95,21 @@ def test_layer_forward_and_gradients_equal_keras_lstm(kernel, units, input_size,
         return [np.asarray(v, dtype="float64") for v in (*outs, *grads)]
 
     names = ("sequence", "h", "c", "dx", "dkernel", "drecurrent", "dbias", "dh0", "dc0")
-    for name, got, keras32, truth in zip(names, run(fused, tf.float32), run(reference, tf.float32), run(exact, tf.float64)):
+    truths = run(exact, tf.float64)
+    # How far the exact answer moves when every input and weight moves by one float32 rounding
+    # (a relative 2**-24): no float32 implementation can be closer than that, whatever its
+    # summation order. Large weights make some gradients ill-conditioned, and there this
+    # dominates (measured up to 5e-4 of the largest value, for BlockLSTM as for ours).
+    jitter = np.random.default_rng(seed + 1)
+
+    def nudge(t):
+        return t * (1 + jitter.uniform(-(2.0**-24), 2.0**-24, size=t.shape))
+
+    exact.set_weights([nudge(w.astype("float64")) for w in weights])
+    rounding = [float(np.max(np.abs(a - b))) if a.size else 0.0 for a, b in zip(run(exact, tf.float64, nudge), truths)]
+    for name, got, keras32, truth, sensitivity in zip(
+        names, run(fused, tf.float32), run(reference, tf.float32), truths, rounding
+    ):
         assert got.shape == truth.shape, name
         if not truth.size:
             continue
@@ -101,7 +118,7 @@ def test_layer_forward_and_gradients_equal_keras_lstm(kernel, units, input_size,
         # different summation orders, so the comparison is per output, not per element).
         tol = ATOL * max(1.0, float(np.max(np.abs(truth))))
         error, keras_error = float(np.max(np.abs(got - truth))), float(np.max(np.abs(keras32 - truth)))
-        assert error <= tol + 3 * keras_error, (name, error, tol, keras_error)
+        assert error <= tol + 3 * keras_error + 4 * sensitivity, (name, error, tol, keras_error, sensitivity)
 
 
 @FEW
