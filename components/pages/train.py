@@ -212,6 +212,9 @@ def _knobs(container) -> None:
         knobs.knob_widget("test_fraction")
         knobs.knob_widget("val_fraction")
         knobs.knob_widget("share_cell")
+        st.subheader("Forecast", anchor=False)
+        knobs.knob_widget("horizon")
+        knobs.knob_widget("forecast_strategy")
         st.button("Reset to defaults", on_click=knobs.reset_knobs, help="Every knob back to the defaults (the Sound preset).")
 
 
