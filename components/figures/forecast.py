@@ -71,8 +71,16 @@ def fan_figure(record: FanRecord, show_persistence: bool = True) -> go.Figure:
     for band in record.bands:
         if band.forecast == "persistence" and not show_persistence:
             continue
-        fill = FAN_FILL[band.forecast].format(a=FAN_ALPHA.get(band.level, 0.15))
         name = f"{FORECAST_LABEL[band.forecast]} {band.level}% interval"
+        if band.forecast == "persistence":
+            # Outlines, not fills: two filled fans on top of each other turn into one brown blur.
+            line = dict(color=COLORS["baseline"], width=1, dash="dot" if band.level != "80" else "dash")
+            fig.add_trace(go.Scatter(x=band.dates, y=band.upper, mode="lines", line=line, name=name, legendgroup=name,
+                                     hovertemplate=f"persistence {band.level}%: %{{y:.2f}}<extra></extra>"))
+            fig.add_trace(go.Scatter(x=band.dates, y=band.lower, mode="lines", line=line, showlegend=False,
+                                     legendgroup=name, hovertemplate=f"persistence {band.level}%: %{{y:.2f}}<extra></extra>"))
+            continue
+        fill = FAN_FILL[band.forecast].format(a=FAN_ALPHA.get(band.level, 0.15))
         fig.add_trace(go.Scatter(x=band.dates, y=band.upper, mode="lines", line=dict(width=0), showlegend=False,
                                  legendgroup=name, hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=band.dates, y=band.lower, mode="lines", line=dict(width=0), fill="tonexty",
@@ -85,6 +93,9 @@ def fan_figure(record: FanRecord, show_persistence: bool = True) -> go.Figure:
         fig.add_trace(go.Scatter(x=when, y=points, name=FORECAST_LABEL[name], mode="lines+markers",
                                  line=dict(color=color, dash="dash", width=2), marker=dict(size=4)))
     fig.update_yaxes(title_text="price")
+    # Seven legend entries: below the plot, where they do not run into the title.
+    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.2, yanchor="top"),
+                      margin=dict(b=110))
     return fig
 
 
