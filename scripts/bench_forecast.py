@@ -50,7 +50,7 @@ def main() -> None:
     from model.engine.windows import prepare_data
     from model.forecast import conformal
     from model.forecast.coverage import worst_gap
-    from model.forecast.horizon import make_forecaster, evaluate_forecaster
+    from model.forecast.horizon import CALIBRATIONS, evaluate_forecaster, make_forecaster
 
     print(f"Forecast: conformal coverage on the test period, horizons 1-{HORIZON}, Sound preset "
           "(target: within ±5 points of nominal at every horizon; 30-day forecast < 0.5 s)")
@@ -65,24 +65,28 @@ def main() -> None:
             run = train_network(data)
             forecaster, notes = make_forecaster(run, data, HORIZON, strategy)
             trained = time.perf_counter() - started
-            result = evaluate_forecaster(forecaster, data, requested=strategy, messages=notes)
-            cov = result.coverage
-            print(f"\n{ticker} {result.strategy}: {data.n_rows} rows, validation {data.test_start - data.val_start} "
-                  f"rows, test {data.n_rows - data.test_start} rows, {result.scale} residuals; trained in "
+            print(f"\n{ticker} {forecaster.strategy}: {data.n_rows} rows, validation "
+                  f"{data.test_start - data.val_start} rows, test {data.n_rows - data.test_start} rows; trained in "
                   f"{trained:.1f} s")
-            for message in result.messages:
-                print(f"  note: {message}")
-            header = "  coverage %        " + "".join(f"h{h:<6d}" for h in SHOWN_HORIZONS) + " mean   worst gap"
-            print(header)
-            for who in ("model", "persistence"):
-                for level in ("80", "95"):
-                    part = cov[(cov["forecast"] == who) & (cov["level"] == level)].set_index("horizon")["coverage"] * 100
-                    gap = float((part - float(level)).abs().max())
-                    print(f"  {who:<11s} {level}%   " + "".join(f"{part.get(h, np.nan):<7.1f}" for h in SHOWN_HORIZONS)
-                          + f" {part.mean():<6.1f} {gap:5.1f} pts")
+            for calibration in CALIBRATIONS:
+                result = evaluate_forecaster(forecaster, data, requested=strategy, messages=notes,
+                                             calibration=calibration)
+                cov = result.coverage
+                print(f"  calibration {calibration} ({result.scale} residuals)")
+                for message in result.messages:
+                    print(f"    note: {message}")
+                print("    coverage %        " + "".join(f"h{h:<6d}" for h in SHOWN_HORIZONS) + " mean   worst gap")
+                for who in ("model", "persistence"):
+                    for level in ("80", "95"):
+                        part = cov[(cov["forecast"] == who) & (cov["level"] == level)]
+                        part = part.set_index("horizon")["coverage"] * 100
+                        gap = float((part - float(level)).abs().max())
+                        print(f"    {who:<11s} {level}%   "
+                              + "".join(f"{part.get(h, np.nan):<7.1f}" for h in SHOWN_HORIZONS)
+                              + f" {part.mean():<6.1f} {gap:5.1f} pts")
+                print(f"    worst gap, model, all horizons and levels: {worst_gap(cov):.1f} points")
             errors = result.errors.set_index("horizon")
-            print("  skill          " + "".join(f"{errors['skill'].get(h, np.nan):<7.3f}" for h in SHOWN_HORIZONS))
-            print(f"  worst gap, model, all horizons and levels: {worst_gap(cov):.1f} points")
+            print("  skill            " + "".join(f"{errors['skill'].get(h, np.nan):<7.3f}" for h in SHOWN_HORIZONS))
             scale = conformal.choose_scale(data.target)
             from model.forecast.conformal import ConformalBands
 

@@ -23,10 +23,15 @@ STRATEGY_TEXT = {
 }
 INTERVAL_TEXT = (
     "**Intervals** are split-conformal: at each horizon, the band is the point forecast ± the "
-    "⌈(n+1)·level⌉-th smallest of n out-of-sample residuals from the {source} (no distributional assumption; "
-    "at least {need80} residuals for 80% and {need95} for 95%). Persistence (every future day = the last price) "
-    "gets the same treatment, so both fans are comparable. **Coverage** is measured, not assumed: the share of "
-    "test-period prices that fell inside each band, per horizon, beside its nominal level."
+    "⌈(n+1)·level⌉-th smallest of n out-of-sample residuals ({scale} scale) from the {source} (no distributional "
+    "assumption; at least {need80} residuals for 80% and {need95} for 95%). Persistence (every future day = the "
+    "last price) gets the same treatment, so both fans are comparable. **Coverage** is measured, not assumed: the "
+    "share of test-period prices that fell inside each band, per horizon, beside its nominal level."
+)
+EXPANDING_TEXT = (
+    " Each test day's band also uses the test residuals already known that day (no look-ahead), and the fan past "
+    "the data uses every out-of-sample residual, validation and test: a calm validation period alone gives bands "
+    "too narrow for a more volatile test period."
 )
 
 
@@ -79,7 +84,10 @@ def render(record, data) -> None:
         style.show(forecast_figures.coverage_small_figure(forecast.coverage), key="forecast_coverage_chart")
     st.markdown("**Coverage on the test period** (% of actual prices inside each interval)")
     st.dataframe(forecast_figures.coverage_table(forecast.coverage).round(1), width="stretch")
-    st.markdown(INTERVAL_TEXT.format(source=forecast.source, need80=min_residuals(0.8), need95=min_residuals(0.95)))
+    scale = "log-price" if forecast.scale == "log" else "price"
+    st.markdown(INTERVAL_TEXT.format(source=forecast.source, scale=scale, need80=min_residuals(0.8),
+                                     need95=min_residuals(0.95))
+                + (EXPANDING_TEXT if forecast.calibration == "expanding" else ""))
     with st.expander("Forecast table"):
         st.dataframe(forecast.table("model"), hide_index=True, width="stretch")
         st.download_button("Download forecast (CSV)", forecast.table("model").to_csv(index=False),

@@ -51,6 +51,29 @@ def conformal_quantile(residuals: np.ndarray, level: float) -> float:
     return float(scores[k - 1])
 
 
+def expanding_quantiles(calibration: np.ndarray, later: np.ndarray, level: float, lag: int) -> np.ndarray:
+    """The conformal quantile for each of ``later``'s residuals, from every residual known by then.
+
+    ``later`` are out-of-sample residuals of consecutive origins (one row apart) at horizon
+    ``lag``: the residual of origin j is known ``lag`` rows after it, so the band for origin i
+    uses ``calibration`` plus ``later[: i - lag + 1]``. A forecaster that keeps calibrating on
+    its own past errors does exactly this, with no look-ahead.
+    """
+    import bisect
+
+    known = sorted(np.abs(np.asarray(calibration, dtype=np.float64)[np.isfinite(calibration)]).tolist())
+    later = np.abs(np.asarray(later, dtype=np.float64))
+    out = np.full(len(later), np.nan)
+    for i in range(len(later)):
+        j = i - lag
+        if j >= 0 and np.isfinite(later[j]):
+            bisect.insort(known, float(later[j]))
+        k = conformal_rank(len(known), level)
+        if 1 <= k <= len(known):
+            out[i] = known[k - 1]
+    return out
+
+
 def choose_scale(*values: np.ndarray) -> str:
     """"log" when every value (actual prices and point forecasts) is positive, else "absolute"."""
     return "log" if all(np.all(np.asarray(v, dtype=np.float64) > 0) for v in values) else "absolute"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from model.forecast.conformal import ConformalBands, level_name
+from model.forecast.conformal import ConformalBands, band, level_name
 
 COVERAGE_COLUMNS = ("horizon", "forecast", "level", "nominal", "coverage", "quantile", "calibration", "tested")
 
@@ -25,12 +25,23 @@ def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
 
 
 def coverage_rows(
-    forecast: str, bands: ConformalBands, horizon: int, actual: np.ndarray, point: np.ndarray
+    forecast: str, bands: ConformalBands, horizon: int, actual: np.ndarray, point: np.ndarray,
+    per_origin: dict[float, np.ndarray] | None = None,
 ) -> list[dict]:
-    """One row per level for one forecaster at one horizon (columns COVERAGE_COLUMNS)."""
+    """One row per level for one forecaster at one horizon (columns COVERAGE_COLUMNS).
+
+    ``per_origin``: level -> a quantile for each origin (expanding calibration); otherwise every
+    origin gets ``bands``' quantile. The row's ``quantile`` is then the median of those used.
+    """
     rows = []
     for level in bands.levels:
-        lower, upper = bands.bounds(horizon, level, point)
+        if per_origin is not None:
+            q = per_origin[level]
+            lower, upper = band(point, q, bands.scale)
+            used = float(np.nanmedian(q)) if len(q) and np.isfinite(q).any() else float("nan")
+        else:
+            lower, upper = bands.bounds(horizon, level, point)
+            used = bands.quantile(horizon, level)
         rows.append(
             {
                 "horizon": horizon,
@@ -38,7 +49,7 @@ def coverage_rows(
                 "level": level_name(level),
                 "nominal": float(level),
                 "coverage": coverage(actual, lower, upper) if len(actual) else float("nan"),
-                "quantile": bands.quantile(horizon, level),
+                "quantile": used,
                 "calibration": int(bands.counts.get(horizon, 0)),
                 "tested": int(len(actual)),
             }

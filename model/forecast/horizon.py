@@ -14,7 +14,11 @@ price units. Paths from origins whose target lies in the validation period calib
 conformal bands (``model.forecast.conformal``); paths from origins in the test period measure
 their coverage and the error per horizon (``model.forecast.coverage``); the path from the last
 row is the forecast past the data. Persistence (every future day = the last known price) gets
-the same bands and the same coverage, so both fans are comparable.
+the same bands and the same coverage, so both fans are comparable. By default the calibration
+expands: each test origin's band also uses the test-period residuals already known at that
+origin, and the fan past the data uses every out-of-sample residual (``CALIBRATIONS``); a calm
+validation period otherwise gives bands too narrow for a more volatile test period (GOOG:
+``make bench``).
 """
 
 from __future__ import annotations
@@ -37,6 +41,15 @@ from model.forecast.coverage import coverage_frame, coverage_rows
 # Features a recursive step can compute from the target's predicted path: feature -> target it derives from.
 DERIVED_FEATURES = {"change": "close"}
 ERROR_COLUMNS = ("horizon", "model_rmse", "persistence_rmse", "skill", "tested")
+# How the bands are calibrated. "validation": on the validation period's residuals only, fixed
+# through the test period. "expanding": the validation period's residuals plus every test-period
+# residual already known at the forecast's origin (a forecaster that keeps calibrating on its own
+# past errors; no look-ahead); the fan past the data then uses every out-of-sample residual.
+CALIBRATIONS = ("expanding", "validation")
+SOURCES = {
+    "validation": ("validation period", "validation period"),
+    "expanding": ("validation period, then each test day's known residuals", "validation and test periods"),
+}
 FORECASTERS = ("model", "persistence")
 
 
@@ -194,9 +207,11 @@ class HorizonForecast:
     errors: pd.DataFrame  # ERROR_COLUMNS
     coverage: pd.DataFrame  # model.forecast.coverage.COVERAGE_COLUMNS
     messages: tuple[str, ...] = field(default=())
+    calibration: str = "expanding"  # one of CALIBRATIONS
 
     def meta(self) -> dict[str, Any]:
         return {
+            "calibration": self.calibration,
             "strategy": self.strategy, "requested": self.requested, "horizon": self.horizon, "scale": self.scale,
             "levels": list(self.levels), "source": self.source, "last_date": self.last_date,
             "last_price": self.last_price, "messages": list(self.messages),
@@ -208,7 +223,7 @@ class HorizonForecast:
             strategy=meta["strategy"], requested=meta["requested"], horizon=int(meta["horizon"]),
             scale=meta["scale"], levels=tuple(float(x) for x in meta["levels"]), source=meta["source"],
             last_date=meta["last_date"], last_price=float(meta["last_price"]), fan=fan, errors=errors,
-            coverage=coverage, messages=tuple(meta["messages"]),
+            coverage=coverage, messages=tuple(meta["messages"]), calibration=meta.get("calibration", "validation"),
         )
 
     def table(self, forecast: str = "model") -> pd.DataFrame:
@@ -241,9 +256,12 @@ def make_forecaster(run, data: PreparedData, horizon: int, strategy: str, *, sto
 
 def evaluate_forecaster(
     forecaster, data: PreparedData, *, levels: tuple[float, ...] = DEFAULT_LEVELS, requested: str | None = None,
-    messages: list[str] | None = None,
+    messages: list[str] | None = None, calibration: str = "expanding",
 ) -> HorizonForecast:
-    """Calibrate on the validation period, measure on the test period and forecast past the data."""
+    """Calibrate on out-of-sample residuals (``calibration``: CALIBRATIONS), measure coverage and
+    errors on the test period and forecast past the data."""
+    if calibration not in CALIBRATIONS:
+        raise ValueError(f"calibration must be one of {CALIBRATIONS}, got {calibration!r}")
     horizon = forecaster.horizon
     messages = list(messages or [])
     origins = origin_range(data)
@@ -264,6 +282,7 @@ def evaluate_forecaster(
         calibrate[h] = (target_rows >= data.val_start) & (target_rows < data.test_start)
         test[h] = (origins >= data.test_start - 1) & (target_rows < data.n_rows)
     source = "validation period"
+    residuals_of = {"model": paths, "persistence": persistence}
     bands = {
         "model": ConformalBands.fit(
             {h: conformal.residuals(actual[calibrate[h], h - 1], paths[calibrate[h], h - 1], scale) for h in calibrate},
@@ -286,11 +305,18 @@ def evaluate_forecaster(
         )
 
     rows, errors = [], []
+    test_residuals: dict[str, dict[int, np.ndarray]] = {"model": {}, "persistence": {}}
     for h in range(1, horizon + 1):
         mask = test[h]
         truth = actual[mask, h - 1]
-        for name, points in (("model", paths), ("persistence", persistence)):
-            rows.extend(coverage_rows(name, bands[name], h, truth, points[mask, h - 1]))
+        for name, points in residuals_of.items():
+            per_origin = None
+            if calibration == "expanding":
+                late = conformal.residuals(truth, points[mask, h - 1], scale)
+                early = conformal.residuals(actual[calibrate[h], h - 1], points[calibrate[h], h - 1], scale)
+                test_residuals[name][h] = late
+                per_origin = {level: conformal.expanding_quantiles(early, late, level, lag=h) for level in levels}
+            rows.extend(coverage_rows(name, bands[name], h, truth, points[mask, h - 1], per_origin))
         if mask.any():
             model_rmse = float(np.sqrt(np.mean((paths[mask, h - 1] - truth) ** 2)))
             base_rmse = float(np.sqrt(np.mean((persistence[mask, h - 1] - truth) ** 2)))
@@ -300,6 +326,17 @@ def evaluate_forecaster(
         errors.append({"horizon": h, "model_rmse": model_rmse, "persistence_rmse": base_rmse, "skill": skill,
                        "tested": int(mask.sum())})
 
+    if calibration == "expanding":
+        # The fan past the data: every out-of-sample residual, validation and test.
+        bands = {
+            name: ConformalBands.fit(
+                {h: np.r_[conformal.residuals(actual[calibrate[h], h - 1], points[calibrate[h], h - 1], scale),
+                          test_residuals[name].get(h, np.empty(0))] for h in calibrate},
+                scale=scale, levels=levels, source=SOURCES[calibration][1],
+            )
+            for name, points in residuals_of.items()
+        }
+    source = SOURCES[calibration][0]
     dates = future_dates(data, horizon)
     fan_rows = []
     for name, points in (("model", paths[-1]), ("persistence", persistence[-1])):
@@ -314,12 +351,15 @@ def evaluate_forecaster(
         strategy=forecaster.strategy, requested=requested or forecaster.strategy, horizon=horizon, scale=scale,
         levels=tuple(levels), source=source, last_date=f"{data.dates[-1]:%Y-%m-%d}",
         last_price=float(data.target[-1]), fan=pd.DataFrame(fan_rows), errors=pd.DataFrame(errors, columns=list(ERROR_COLUMNS)),
-        coverage=coverage_frame(rows), messages=tuple(messages),
+        coverage=coverage_frame(rows), messages=tuple(messages), calibration=calibration,
     )
 
 
-def forecast_horizon(run, data: PreparedData, *, stop=None, levels: tuple[float, ...] = DEFAULT_LEVELS) -> HorizonForecast:
+def forecast_horizon(
+    run, data: PreparedData, *, stop=None, levels: tuple[float, ...] = DEFAULT_LEVELS, calibration: str = "expanding",
+) -> HorizonForecast:
     """The run's forecast at its ``horizon`` knob with its ``forecast_strategy`` (direct when recursive cannot)."""
     config = data.config
     forecaster, messages = make_forecaster(run, data, config.horizon, config.forecast_strategy, stop=stop)
-    return evaluate_forecaster(forecaster, data, levels=levels, requested=config.forecast_strategy, messages=messages)
+    return evaluate_forecaster(forecaster, data, levels=levels, requested=config.forecast_strategy, messages=messages,
+                               calibration=calibration)

@@ -70,3 +70,17 @@ def test_coverage_on_a_simulated_ar1_series_is_near_nominal():
         for level in (0.8, 0.95):
             lower, upper = bands.bounds(h, level, predicted[test])
             assert abs(coverage(actual[test], lower, upper) - level) < 0.03, (h, level)
+
+
+def test_expanding_quantiles_use_only_residuals_known_by_then():
+    calibration = np.array([1.0, 2.0, 3.0, 4.0])  # 80%: the 4th of 4 -> 4.0
+    later = np.array([10.0, 20.0, 0.5, 0.5, 0.5])
+    q = conformal.expanding_quantiles(calibration, later, 0.8, lag=2)
+    # Origin 0 and 1: only the calibration residuals are known (later[0] is known at origin 2).
+    assert q[0] == 4.0 and q[1] == 4.0
+    # Origin 2 knows later[0] = 10: five residuals, rank ceil(6 * .8) = 5 -> 10.
+    assert q[2] == 10.0
+    # Origin 3 knows 10 and 20: rank ceil(7 * .8) = 6 of [1, 2, 3, 4, 10, 20] -> 20.
+    assert q[3] == 20.0
+    # Origin 4 also knows later[2] = 0.5: rank ceil(8 * .8) = 7 of 7 -> 20.
+    assert q[4] == 20.0
