@@ -89,6 +89,5 @@ def render(record, data) -> None:
                                      need95=min_residuals(0.95))
                 + (EXPANDING_TEXT if forecast.calibration == "expanding" else ""))
     with st.expander("Forecast table"):
+        # The table's own toolbar downloads it as CSV; the run's ZIP holds it as Parquet (horizon/).
         st.dataframe(forecast.table("model"), hide_index=True, width="stretch")
-        st.download_button("Download forecast (CSV)", forecast.table("model").to_csv(index=False),
-                           file_name=f"lstm-lens-run-{record.id}-forecast.csv", mime="text/csv", on_click="ignore")
