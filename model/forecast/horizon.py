@@ -243,15 +243,18 @@ def future_dates(data: PreparedData, horizon: int) -> pd.DatetimeIndex:
     return business_days_after(data.dates[-1], horizon, data.dates)
 
 
-def make_forecaster(run, data: PreparedData, horizon: int, strategy: str, *, stop=None):
-    """(forecaster, messages): the strategy asked for when it applies, else direct with the reason."""
+def make_forecaster(run, data: PreparedData, horizon: int, strategy: str, *, stop=None, listener=None):
+    """(forecaster, messages): the strategy asked for when it applies, else direct with the reason.
+
+    ``stop`` and ``listener`` go to the direct network's training, as ``train_network``'s do.
+    """
     messages = []
     if strategy == "recursive":
         problem = recursive_problem(data.config)
         if problem is None:
             return RecursiveForecaster(run, horizon), messages
         messages.append(problem)
-    return train_direct(data, horizon, stop=stop), messages
+    return train_direct(data, horizon, stop=stop, listener=listener), messages
 
 
 def evaluate_forecaster(
@@ -356,10 +359,12 @@ def evaluate_forecaster(
 
 
 def forecast_horizon(
-    run, data: PreparedData, *, stop=None, levels: tuple[float, ...] = DEFAULT_LEVELS, calibration: str = "expanding",
+    run, data: PreparedData, *, stop=None, listener=None, levels: tuple[float, ...] = DEFAULT_LEVELS,
+    calibration: str = "expanding",
 ) -> HorizonForecast:
     """The run's forecast at its ``horizon`` knob with its ``forecast_strategy`` (direct when recursive cannot)."""
     config = data.config
-    forecaster, messages = make_forecaster(run, data, config.horizon, config.forecast_strategy, stop=stop)
+    forecaster, messages = make_forecaster(run, data, config.horizon, config.forecast_strategy, stop=stop,
+                                           listener=listener)
     return evaluate_forecaster(forecaster, data, levels=levels, requested=config.forecast_strategy, messages=messages,
                                calibration=calibration)

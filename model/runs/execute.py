@@ -126,7 +126,7 @@ def execute_run(
         files.write_frame(evaluation.predictions, folder / files.PREDICTIONS_FILE)
         files.write_frame(evaluation.forecast, folder / files.FORECAST_FILE)
         if forecast and not flag.is_set():
-            _store_forecast(run, data, folder, flag)
+            _store_forecast(run, data, folder, flag, _forecast_listener(store, run_id, progress_seconds))
         reason = "pruned" if flag.pruned else run.stopped_reason
         store.finish(
             run_id,
@@ -143,13 +143,33 @@ def execute_run(
     return store.get_run(run_id)
 
 
-def _store_forecast(run, data, folder, flag) -> None:
+def _forecast_listener(store: RunStore, run_id: int, progress_seconds: float) -> Callable:
+    """Progress of the forecast's direct network, as the run's progress with ``stage`` "forecast"
+    (its epochs are not the run's: they are not added to the run's history)."""
+    last_write = 0.0
+
+    def listen(progress) -> None:
+        nonlocal last_write
+        now = time.monotonic()
+        if progress.finished or now - last_write >= progress_seconds:
+            last_write = now
+            payload = _progress_payload(progress, "Forecast: training the direct network")
+            payload["stage"] = "forecast"
+            try:
+                store.progress(run_id, payload)
+            except StoreError:
+                pass  # progress is a courtesy; the forecast goes on
+
+    return listen
+
+
+def _store_forecast(run, data, folder, flag, listener=None) -> None:
     """The multi-day forecast with its bands; a forecast that cannot be made leaves its reason, not a failed run."""
     from model.forecast.horizon import forecast_horizon
     from model.runs import forecasts
 
     try:
-        result = forecast_horizon(run, data, stop=flag)
+        result = forecast_horizon(run, data, stop=flag, listener=listener)
     except LensError as exc:
         forecasts.write_failure(str(exc), folder)
         return

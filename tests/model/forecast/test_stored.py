@@ -63,3 +63,23 @@ def test_damaged_forecast_files_give_a_store_error(tmp_path):
         forecasts.read_forecast(tmp_path)
     assert "damaged" in str(caught.value)
     assert forecasts.read_forecast(tmp_path / "nothing") is None
+
+
+@pytest.mark.slow
+def test_the_direct_network_reports_progress_but_not_epochs_of_the_run(store):
+    config = TINY.replace(horizon=3, forecast_strategy="direct", epochs=2)
+    run_id = store.create_run(config, sine_frame(300), "cli")
+    seen = []
+    original = store.progress
+
+    def spy(rid, payload):
+        seen.append(payload.get("stage"))
+        return original(rid, payload)
+
+    store.progress = spy
+    record = execute_run(store, run_id)
+    assert record.status == "finished", record.error
+    assert len(record.history) == record.epochs_run == 2  # the run's own epochs only
+    assert "forecast" in seen and seen.index("forecast") > 0  # after the run's own progress
+    stored, _ = forecasts.load_forecast(store, run_id)
+    assert stored.strategy == "direct" and stored.calibration == "expanding"
