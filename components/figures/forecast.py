@@ -117,6 +117,7 @@ def horizon_errors_figure(errors: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(title_text="RMSE (price)", row=1, col=1)
     fig.update_yaxes(title_text="skill", row=2, col=1)
     fig.update_xaxes(title_text="business days ahead", dtick=1 if len(x) <= 15 else 5, row=2, col=1)
+    _legend_below(fig)
     return fig
 
 
@@ -159,4 +160,11 @@ def coverage_small_figure(coverage: pd.DataFrame) -> go.Figure:
         fig.add_hline(y=float(level), line=dict(color=MUTED, width=1, dash="dash"))
     fig.update_yaxes(title_text="actual inside (%)")
     fig.update_xaxes(title_text="business days ahead")
+    _legend_below(fig)
     return fig
+
+
+def _legend_below(fig: go.Figure) -> None:
+    """Half-width charts: the legend under the plot, where it cannot cover the title."""
+    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.25, yanchor="top"),
+                      margin=dict(b=110))
