@@ -71,6 +71,42 @@ def recursive_problem(config: LstmConfig) -> str | None:
     return None
 
 
+def forecast_limits(n_rows: int, config: LstmConfig, levels: tuple[float, ...] = DEFAULT_LEVELS) -> list[str]:
+    """What the ``horizon`` knob will run into on ``n_rows`` rows, before training (no data needed).
+
+    The same limits the forecast itself reports afterwards: too few training windows for the
+    direct network, fewer validation residuals than a level needs, a test period shorter than
+    the horizon.
+    """
+    from model.engine.windows import split_rows
+
+    horizon, t = config.horizon, config.time_step
+    val_start, test_start = split_rows(n_rows, config)
+    notes = []
+    if config.forecast_strategy == "direct" or recursive_problem(config) is not None:
+        windows = max(0, min(n_rows, val_start) - t - horizon + 1)
+        if windows < MIN_TRAIN_WINDOWS:
+            notes.append(
+                f"Horizon {horizon} leaves {windows} training windows for the direct network; at least "
+                f"{MIN_TRAIN_WINDOWS} are needed, so there will be no forecast. Lower the horizon or time_step, "
+                "or load more data."
+            )
+    residuals = test_start - val_start
+    for level in levels:
+        need = conformal.min_residuals(level)
+        if residuals < need:
+            notes.append(
+                f"The {level_name(level)}% interval needs at least {need} validation residuals per horizon; "
+                f"the validation period has {residuals} rows. Raise the validation share for it."
+            )
+    if horizon > n_rows - test_start:
+        notes.append(
+            f"The horizon {horizon} is longer than the test period ({n_rows - test_start} rows): errors and "
+            f"coverage will be measured up to horizon {n_rows - test_start} only."
+        )
+    return notes
+
+
 def origin_range(data: PreparedData) -> np.ndarray:
     """Every origin (last known row) whose paths the evaluation uses, ending with the last row."""
     first = max(data.config.time_step - 1, 0)

@@ -41,3 +41,20 @@ def test_recursive_with_features_it_cannot_forecast_says_why():
     assert_clean(at)
     assert any("needs every input feature's future" in w and "open" in w for w in texts(at, "warning"))
     assert any(t.startswith("Forecast 3 business days past") and "(direct)" in t for t in chart_titles(at))
+
+
+def test_train_page_warns_about_forecast_limits_before_training():
+    from tests.components.conftest import price_csv
+
+    at = new_app().run()
+    at.radio(key="data_source").set_value("CSV upload").run()
+    at.file_uploader(key="csv_file").upload("p.csv", price_csv(160), "text/csv")
+    at.run()
+    goto(at, "train")
+    at.number_input(key="time_step").set_value(5)
+    at.number_input(key="horizon").set_value(30).run()
+    assert_clean(at)
+    warnings = texts(at, "warning")
+    assert any("95% interval needs at least 19 validation residuals" in w and "has 13 rows" in w for w in warnings), warnings
+    # 32 test rows measure every one of the 30 horizons; 80% needs only 4 residuals.
+    assert not any("longer than the test period" in w or "80% interval" in w for w in warnings)

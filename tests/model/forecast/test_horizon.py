@@ -129,3 +129,17 @@ def test_coverage_on_a_simulated_ar1_price_series_is_near_nominal(calibration):
     persistence = result.coverage[result.coverage["forecast"] == "persistence"]
     assert (persistence["quantile"].to_numpy() > model["quantile"].to_numpy()).all()
     assert ((persistence["coverage"] - persistence["nominal"]).abs() < 0.05).all()
+
+
+def test_forecast_limits_name_each_limit_before_training():
+    from model.forecast.horizon import forecast_limits
+
+    assert forecast_limits(2000, tiny_config(horizon=10)) == []
+    # 60 rows: validation starts at row 43; a 30-day direct target leaves 9 windows of time_step 5.
+    notes = forecast_limits(60, tiny_config(horizon=30, forecast_strategy="direct"))
+    assert any("leaves 9 training windows" in n for n in notes)
+    assert any("95% interval needs at least 19" in n and "has 5 rows" in n for n in notes)
+    assert any("longer than the test period (12 rows)" in n for n in notes)
+    # Recursive trains no second network: no window limit.
+    recursive = forecast_limits(60, tiny_config(horizon=30, forecast_strategy="recursive"))
+    assert not any("training windows" in n for n in recursive)
