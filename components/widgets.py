@@ -71,6 +71,8 @@ def progress_text(progress: dict | None) -> str:
     """The progress bar's text from a run's stored progress (None before the first batch)."""
     if not progress:
         return "Preparing windows and compiling the network…"
+    if progress.get("stage") == "forecast":  # model.runs.execute: the forecast's own network
+        return f"Forecast: training the direct network · epoch {progress.get('epoch')} / {progress.get('epochs')}"
     return f"Epoch {progress.get('epoch')} / {progress.get('epochs')} · batch {progress.get('batch')} / {progress.get('batches')}"
 
 

@@ -4,6 +4,7 @@
     python -m model.train --csv prices.csv --target close --out runs/mine
     python -m model.train --source yfinance:AAPL --start 2018-01-01 --end 2024-12-31
     python -m model.train --preset tutorial --epochs 5     # a preset; explicit flags override it
+    python -m model.train --horizon 10 --forecast --out runs/mine  # 10 business days ahead, with intervals
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add_knob_arguments(p, defaults)
     p.set_defaults(knob_defaults=defaults)
     p.add_argument("--out", type=Path, help="a new or empty directory for predictions.csv and the saved run")
+    p.add_argument(
+        "--forecast", action="store_true",
+        help="print the forecast --horizon business days past the data (date, point, lower and upper bounds "
+        "at 80%% and 95%%); with --out, forecast.csv holds it",
+    )
     p.add_argument("--db", help="run store URL (default $LENS_DB or sqlite:///runs/lens.db); the run is recorded there")
     return p.parse_args(argv)
 
@@ -154,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     print(evaluation.metrics.to_string(float_format=lambda v: f"{v:10.4f}"))
     print("\nForecast past the last date:")
     print(evaluation.forecast.to_string(index=False))
+    horizon_table = _print_horizon_forecast(store, run_id) if args.forecast else None
     print(f"\nStored as run {run_id} (python -m model.runs show {run_id}).")
     if args.out is not None:
         import shutil
@@ -162,12 +169,35 @@ def main(argv: list[str] | None = None) -> int:
 
         args.out.mkdir(parents=True, exist_ok=True)
         evaluation.predictions.to_csv(args.out / "predictions.csv", index=False)
-        evaluation.forecast.to_csv(args.out / "forecast.csv", index=False)
+        (evaluation.forecast if horizon_table is None else horizon_table).to_csv(args.out / "forecast.csv", index=False)
         (args.out / "run").mkdir(exist_ok=True)
         for name in (MODEL_FILE, RUN_FILE):
             shutil.copy2(record.files_dir / name, args.out / "run" / name)
         print(f"Wrote {args.out / 'predictions.csv'}, {args.out / 'forecast.csv'} and {args.out / 'run'}/")
     return 0
+
+
+def _print_horizon_forecast(store, run_id: int):
+    """Print the stored multi-day forecast with its bands and coverage; return its table (or None)."""
+    from model.runs.forecasts import load_forecast
+
+    forecast, failure = load_forecast(store, run_id)
+    if forecast is None:
+        print(f"\nNo multi-day forecast: {failure or 'the run has none.'}")
+        return None
+    table = forecast.table()
+    print(f"\nForecast {forecast.horizon} business days past {forecast.last_date} ({forecast.strategy}; "
+          f"conformal intervals from the {forecast.source}, {forecast.scale} residuals):")
+    print(table.drop(columns=["horizon"]).to_string(index=False, float_format=lambda v: f"{v:10.4f}"))
+    for message in forecast.messages:
+        print(f"  note: {message}")
+    cover = forecast.coverage[forecast.coverage["forecast"] == "model"]
+    wide = cover.pivot(index="horizon", columns="level", values="coverage") * 100
+    errors = forecast.errors.set_index("horizon")
+    print("\nTest period, per horizon: RMSE (model, persistence), skill and coverage % of each interval:")
+    summary = errors[["model_rmse", "persistence_rmse", "skill"]].join(wide.add_prefix("coverage_"))
+    print(summary.to_string(float_format=lambda v: f"{v:9.3f}"))
+    return table
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import streamlit as st
 
 from components import run_client, widgets
 from components.figures import prices as price_figures, style, training as training_figures
-from components.pages import results_lessons
+from components.pages import results_forecast, results_lessons
 from components.session import state
 from model.engine.config import LstmConfig
 from model.engine.windows import split_rows
@@ -251,6 +251,7 @@ def render() -> None:
     with right:
         _residuals(evaluation, data)
 
+    results_forecast.render(record, data)
     results_lessons.render(record, evaluation)
 
     st.subheader("Downloads", anchor=False)

@@ -20,6 +20,7 @@ from model.errors import LensError
 from model.engine.network import count_parameters
 from model.engine.presets import CUSTOM, PRESETS, differences_from_tutorial
 from model.engine.windows import check_trainable, split_rows, window_counts
+from model.forecast.horizon import forecast_limits
 
 POLL_SECONDS = 0.5
 LARGE_MODEL = 500_000  # parameters above which the page warns that CPU training will be slow
@@ -212,6 +213,9 @@ def _knobs(container) -> None:
         knobs.knob_widget("test_fraction")
         knobs.knob_widget("val_fraction")
         knobs.knob_widget("share_cell")
+        st.subheader("Forecast", anchor=False)
+        knobs.knob_widget("horizon")
+        knobs.knob_widget("forecast_strategy")
         st.button("Reset to defaults", on_click=knobs.reset_knobs, help="Every knob back to the defaults (the Sound preset).")
 
 
@@ -282,6 +286,8 @@ def render() -> None:
         problem = _summary(prices, config)
         if problem:
             st.error(problem, icon=":material/block:")
+        for note in [] if problem else forecast_limits(len(prices.frame), config):
+            st.warning(note, icon=":material/rule:")
         running = state.run_in_progress()
         clicked = st.button(
             "Train",

@@ -26,6 +26,12 @@ TARGET_MODES: tuple[str, ...] = ("next_day", "next_window")
 # outputs leave the range it saw); a change model does not have that problem.
 TargetAs = Literal["price", "change"]
 TARGET_AS: tuple[str, ...] = ("price", "change")
+# How a forecast several business days past the data is made (model.forecast.horizon).
+# "direct": a second network with one output per horizon day, each trained for its day; works
+# with any features. "recursive": the one-day model fed its own predictions; it needs every
+# input feature's future, so it applies only when every feature derives from the target.
+ForecastStrategy = Literal["direct", "recursive"]
+FORECAST_STRATEGIES: tuple[str, ...] = ("direct", "recursive")
 
 # The tutorial feeds 7 columns; our default set is the OHLCV columns every source has plus
 # the daily change, so the sample, yfinance and most CSVs work without any column mapping.
@@ -255,6 +261,18 @@ class LstmConfig:
         help="The tutorial's MultiRNNCell([cell] * layer_num) reuses ONE cell object, so every layer "
         "has the same LSTM weights. Tensor shapes stay the same; LSTM parameters stop growing "
         "with layer_num.",
+    )
+    horizon: int = knob(
+        10, "int", "Forecast horizon", lo=1, hi=30,
+        help="Business days forecast past the last date, each with conformal intervals (80% and 95%) "
+        "whose coverage is measured on the test period, beside persistence's at the same horizon.",
+    )
+    forecast_strategy: ForecastStrategy = knob(
+        "direct", "choice", "Forecast strategy", options=FORECAST_STRATEGIES,
+        option_labels={"direct": "Direct (one output per day)", "recursive": "Recursive (fed its own predictions)"},
+        help="Direct: a second network with one output per horizon day, each trained for its day; works with "
+        "any features. Recursive: the one-day model fed its own predictions; it needs every feature's future, "
+        "so it applies only when every feature derives from the target (e.g. close and change).",
     )
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 

@@ -26,8 +26,12 @@ def lstm_layer_name(index: int) -> str:
     return f"lstm_{index + 1}"
 
 
-def build_network(config: LstmConfig):
-    """Build (not compile) the stacked LSTM: [batch, time_step, input_size] -> [batch, time_step, 1]."""
+def build_network(config: LstmConfig, outputs: int = 1):
+    """Build (not compile) the stacked LSTM: [batch, time_step, input_size] -> [batch, time_step, outputs].
+
+    ``outputs`` > 1 is the direct multi-day forecaster (``model.forecast.horizon``): one output
+    per horizon day at every step; the tutorial's network has one.
+    """
     import keras
     from keras import layers
 
@@ -68,8 +72,8 @@ def build_network(config: LstmConfig):
         x, _h, _c = layer(x)
         if config.dropout > 0 and k < config.layer_num - 1:
             x = layers.Dropout(config.dropout, seed=config.seed + k, name=f"dropout_{k + 1}")(x)
-    outputs = dense(1, OUTPUT_PROJECTION)(x)
-    return keras.Model(inputs, outputs, name="stacked_lstm")
+    y = dense(outputs, OUTPUT_PROJECTION)(x)
+    return keras.Model(inputs, y, name="stacked_lstm")
 
 
 def lstm_layers(model, config: LstmConfig) -> list:

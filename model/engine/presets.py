@@ -61,7 +61,8 @@ class Preset:
 # knob-by-knob difference shows only real choices.
 _DEFAULTS = LstmConfig()
 _COMMON: dict[str, Any] = {
-    name: getattr(_DEFAULTS, name) for name in ("epochs", "test_fraction", "val_fraction", "seed")
+    name: getattr(_DEFAULTS, name)
+    for name in ("epochs", "test_fraction", "val_fraction", "seed", "horizon", "forecast_strategy")
 }
 
 FAITHFUL_PRESET = Preset(

@@ -74,6 +74,7 @@ def execute_run(
     on_epoch: EpochHook | None = None,
     listener: Callable | None = None,
     progress_seconds: float = PROGRESS_SECONDS,
+    forecast: bool = True,
 ) -> RunRecord:
     """Train a queued run and store its result; return the run as stored at the end.
 
@@ -82,7 +83,8 @@ def execute_run(
     ``stopped``, stop reason ``pruned``), keeping the best weights. ``listener`` receives every
     ``model.engine.training.Progress`` too (the command line's progress bar). Errors end the run as
     ``failed`` with their message; they are not raised. A run that is no longer queued (stopped
-    before it started, or taken by another worker) is returned untouched.
+    before it started, or taken by another worker) is returned untouched. ``forecast``: also make
+    and store the multi-day forecast (``model.forecast``; sweep trials skip it).
     """
     from model.engine.config import LstmConfig
     from model.engine.evaluation import evaluate
@@ -123,6 +125,8 @@ def execute_run(
         save_run(run, folder)
         files.write_frame(evaluation.predictions, folder / files.PREDICTIONS_FILE)
         files.write_frame(evaluation.forecast, folder / files.FORECAST_FILE)
+        if forecast and not flag.is_set():
+            _store_forecast(run, data, folder, flag, _forecast_listener(store, run_id, progress_seconds))
         reason = "pruned" if flag.pruned else run.stopped_reason
         store.finish(
             run_id,
@@ -137,6 +141,45 @@ def execute_run(
     except Exception as exc:  # noqa: BLE001 - stored as the run's error instead of lost in a worker
         _fail(store, run_id, f"Training failed: {type(exc).__name__}: {exc}")
     return store.get_run(run_id)
+
+
+def _forecast_listener(store: RunStore, run_id: int, progress_seconds: float) -> Callable:
+    """Progress of the forecast's direct network, as the run's progress with ``stage`` "forecast"
+    (its epochs are not the run's: they are not added to the run's history)."""
+    last_write = 0.0
+
+    def listen(progress) -> None:
+        nonlocal last_write
+        now = time.monotonic()
+        if progress.finished or now - last_write >= progress_seconds:
+            last_write = now
+            payload = _progress_payload(progress, "Forecast: training the direct network")
+            payload["stage"] = "forecast"
+            try:
+                store.progress(run_id, payload)
+            except StoreError:
+                pass  # progress is a courtesy; the forecast goes on
+
+    return listen
+
+
+def _store_forecast(run, data, folder, flag, listener=None) -> None:
+    """The multi-day forecast with its bands; a forecast that cannot be made leaves its reason, not a failed run."""
+    from model.forecast.horizon import forecast_horizon
+    from model.runs import forecasts
+
+    try:
+        result = forecast_horizon(run, data, stop=flag, listener=listener)
+    except LensError as exc:
+        forecasts.write_failure(str(exc), folder)
+        return
+    except Exception as exc:  # noqa: BLE001 - the trained run is kept; only its forecast is missing
+        forecasts.write_failure(f"The forecast failed: {type(exc).__name__}: {exc}", folder)
+        return
+    if flag.is_set():
+        forecasts.write_failure("Stopped while the forecast's direct network trained: no forecast.", folder)
+        return
+    forecasts.write_forecast(result, folder)
 
 
 def _fail(store: RunStore, run_id: int, message: str) -> None:

@@ -107,7 +107,7 @@ def make_objective(
                 return True
             return False
 
-        record = execute_run(store, run_id, stop=abandon, on_epoch=on_epoch)
+        record = execute_run(store, run_id, stop=abandon, on_epoch=on_epoch, forecast=False)
         trial.set_user_attr("epochs", record.epochs_run)
         trial.set_user_attr("seconds", record.seconds)
         if record.status == "failed" or record.status == "interrupted":

@@ -23,7 +23,9 @@ ParamKind = Literal["fixed", "int", "float", "choice"]
 # The per-trial budget and the seed are settings of the sweep, not things to search: a sweep that
 # searched epochs would just learn "more is better", and each trial uses the same seed so that
 # trials differ only in their knobs.
-NOT_SEARCHABLE = ("epochs", "seed", "features", "test_fraction", "val_fraction")
+# The forecast's horizon and strategy do not change a trial's validation loss (trials do not
+# forecast), so searching them would only repeat trials.
+NOT_SEARCHABLE = ("epochs", "seed", "features", "test_fraction", "val_fraction", "horizon", "forecast_strategy")
 # Knobs the Tune page offers to search, in this order (the others stay at the Train page's values).
 SEARCHABLE = tuple(name for name in KNOBS if name not in NOT_SEARCHABLE)
 

@@ -78,3 +78,22 @@ def test_cli_records_its_run_which_model_runs_lists_shows_and_deletes(tmp_path, 
     assert runs_main(["--db", db, "show", str(run.id)]) == 2
     assert "no run" in capsys.readouterr().err
     assert not run.files_dir.exists()
+
+
+def test_cli_forecasts_days_ahead_with_bounds_and_writes_forecast_csv(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(
+        ["--source", "sample:IBM", "--rnn-unit", "4", "--layer-num", "1", "--time-step", "5",
+         "--epochs", "1", "--horizon", "10", "--forecast", "--out", str(out)]
+    )
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "Forecast 10 business days past" in captured.out and "direct" in captured.out
+    assert "coverage_80" in captured.out and "coverage_95" in captured.out
+    forecast = pd.read_csv(out / "forecast.csv", parse_dates=["date"])
+    assert list(forecast.columns) == ["horizon", "date", "point", "lower_80", "upper_80", "lower_95", "upper_95"]
+    assert len(forecast) == 10 and forecast["date"].dt.weekday.lt(5).all()
+    assert (forecast["lower_95"] <= forecast["lower_80"]).all() and (forecast["lower_80"] <= forecast["point"]).all()
+    assert (forecast["point"] <= forecast["upper_80"]).all() and (forecast["upper_80"] <= forecast["upper_95"]).all()
+    for line in forecast["date"].dt.strftime("%Y-%m-%d"):
+        assert line in captured.out

@@ -1,0 +1,93 @@
+"""Results page panel: the forecast past the data, its error against horizon and measured coverage.
+
+Reads what the worker stored with the run (``model.runs.forecasts``; no TensorFlow); the figures
+come from ``components.figures.forecast``. ``render`` is the one call the Results page makes.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import run_client, widgets
+from components.figures import forecast as forecast_figures, style
+from model.forecast.conformal import min_residuals
+from model.runs import forecasts
+
+SHOW_PERSISTENCE = "results_forecast_persistence"  # widget key: draw persistence's fan too
+
+STRATEGY_TEXT = {
+    "direct": "**Direct**: a second network with the run's architecture and one output per horizon day, each "
+    "trained for its day; it works with any features.",
+    "recursive": "**Recursive**: the run's one-day model fed its own predictions, day after day; it applies only "
+    "when every input feature derives from the target (e.g. close and change), since it needs their future.",
+}
+INTERVAL_TEXT = (
+    "**Intervals** are split-conformal: at each horizon, the band is the point forecast ± the "
+    "⌈(n+1)·level⌉-th smallest of n out-of-sample residuals ({scale} scale) from the {source} (no distributional "
+    "assumption; at least {need80} residuals for 80% and {need95} for 95%). Persistence (every future day = the "
+    "last price) gets the same treatment, so both fans are comparable. **Coverage** is measured, not assumed: the "
+    "share of test-period prices that fell inside each band, per horizon, beside its nominal level."
+)
+EXPANDING_TEXT = (
+    " Each test day's band also uses the test residuals already known that day (no look-ahead), and the fan past "
+    "the data uses every out-of-sample residual, validation and test: a calm validation period alone gives bands "
+    "too narrow for a more volatile test period."
+)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _stored(key: tuple[int, str]):
+    return forecasts.load_forecast(run_client.store(), key[0])
+
+
+def stored_forecast(record):
+    """(HorizonForecast or None, reason or None) of an ended run, cached per run."""
+    return _stored(run_client.run_key(record))
+
+
+def render(record, data) -> None:
+    """The forecast section for a run with results; ``data`` holds its dates and target prices."""
+    st.subheader("Forecast past the data", anchor=False)
+    try:
+        forecast, failure = stored_forecast(record)
+    except Exception as exc:  # noqa: BLE001 - damaged forecast files: a message, never a traceback
+        widgets.show_error(exc, kept="The run's predictions and metrics above are unaffected.")
+        return
+    if forecast is None:
+        st.info(failure or "This run has no multi-day forecast (it was trained before forecasts were stored, "
+                "or as a sweep trial). Train it again to get one.", icon=":material/info:")
+        return
+    strategy = STRATEGY_TEXT.get(forecast.strategy, forecast.strategy)
+    other = "recursive" if forecast.strategy == "direct" else "direct"
+    st.markdown(f"Strategy used: {strategy} The other strategy: {STRATEGY_TEXT[other]}")
+    for message in forecast.messages:
+        st.warning(message, icon=":material/rule:")
+    summary = forecast_figures.coverage_summary(forecast.coverage)
+    first = forecast.errors.iloc[0] if len(forecast.errors) else None
+    widgets.metric_row(
+        [(f"Coverage {level}%", f"{widgets.format_number(value, 1)} %",
+          f"Mean share of test prices inside the {level}% band over horizons 1-{forecast.horizon}; nominal {level}%.")
+         for level, value in summary.items()]
+        + [("Skill at day 1", widgets.format_number(None if first is None else first["skill"], 3),
+            "1 − RMSE model / RMSE persistence one business day ahead, test period."),
+           (f"Skill at day {forecast.horizon}",
+            widgets.format_number(forecast.errors["skill"].iloc[-1] if len(forecast.errors) else None, 3),
+            f"The same {forecast.horizon} business days ahead.")]
+    )  # fmt: skip
+    show_persistence = st.toggle("Show persistence's fan", value=True, key=SHOW_PERSISTENCE)
+    record_fan = forecast_figures.fan_record(forecast, data.dates, data.target)
+    style.show(forecast_figures.fan_figure(record_fan, show_persistence), key="forecast_fan_chart")
+    left, right = st.columns([1, 1], gap="large")
+    with left:
+        style.show(forecast_figures.horizon_errors_figure(forecast.errors), key="forecast_errors_chart")
+    with right:
+        style.show(forecast_figures.coverage_small_figure(forecast.coverage), key="forecast_coverage_chart")
+    st.markdown("**Coverage on the test period** (% of actual prices inside each interval)")
+    st.dataframe(forecast_figures.coverage_table(forecast.coverage).round(1), width="stretch")
+    scale = "log-price" if forecast.scale == "log" else "price"
+    st.markdown(INTERVAL_TEXT.format(source=forecast.source, scale=scale, need80=min_residuals(0.8),
+                                     need95=min_residuals(0.95))
+                + (EXPANDING_TEXT if forecast.calibration == "expanding" else ""))
+    with st.expander("Forecast table"):
+        # The table's own toolbar downloads it as CSV; the run's ZIP holds it as Parquet (horizon/).
+        st.dataframe(forecast.table("model"), hide_index=True, width="stretch")

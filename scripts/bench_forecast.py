@@ -1,0 +1,99 @@
+"""Forecast benchmark (issue 19): measured coverage of the conformal intervals, and forecast time.
+
+For SYNTH and GOOG (bundled samples), at the Sound preset with horizon 30:
+
+- **direct** (the Sound features: open, high, low, close, volume, change) and **recursive** (the
+  same preset on close and change, the features it can feed itself): coverage of the 80% and 95%
+  intervals on the test period at every horizon 1-30, calibrated on the validation period, for
+  the model and persistence; the worst gap to nominal over all horizons (target: within ±5
+  percentage points), and the mean coverage.
+- the time to forecast 30 business days past the data with its bands, once the model is in memory
+  (target < 0.5 s): the median of 20 calls after one warm-up.
+
+Prints numbers; asserts nothing. Run ``python -m scripts.bench_forecast``; ``make bench`` calls ``main()``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+HORIZON = 30
+TICKERS = ("SYNTH", "GOOG")
+SHOWN_HORIZONS = (1, 2, 5, 10, 20, 30)
+REPEATS = 20
+
+
+def forecast_seconds(forecaster, data, bands_of) -> float:
+    """Median seconds for the 30-day path from the last row plus its bands (model already in memory)."""
+    last = np.array([data.n_rows - 1])
+    forecaster.paths(data, last)  # warm-up: traces the predict function for this batch size
+    times = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        points = forecaster.paths(data, last)[0]
+        for h in range(1, forecaster.horizon + 1):
+            for level in bands_of.levels:
+                bands_of.bounds(h, level, points[h - 1])
+        times.append(time.perf_counter() - started)
+    return float(np.median(times))
+
+
+def main() -> None:
+    from model.data import load_sample
+    from model.engine.presets import get_preset
+    from model.engine.training import train_network
+    from model.engine.windows import prepare_data
+    from model.forecast import conformal
+    from model.forecast.coverage import worst_gap
+    from model.forecast.horizon import CALIBRATIONS, evaluate_forecaster, make_forecaster
+
+    print(f"Forecast: conformal coverage on the test period, horizons 1-{HORIZON}, Sound preset "
+          "(target: within ±5 points of nominal at every horizon; 30-day forecast < 0.5 s)")
+    for ticker in TICKERS:
+        prices = load_sample(ticker)
+        sound = get_preset("sound").config(prices.columns).replace(horizon=HORIZON)
+        for strategy, config in (("direct", sound.replace(forecast_strategy="direct")),
+                                 ("recursive", sound.replace(forecast_strategy="recursive",
+                                                             features=("close", "change")))):
+            data = prepare_data(prices.frame, config)
+            started = time.perf_counter()
+            run = train_network(data)
+            forecaster, notes = make_forecaster(run, data, HORIZON, strategy)
+            trained = time.perf_counter() - started
+            print(f"\n{ticker} {forecaster.strategy}: {data.n_rows} rows, validation "
+                  f"{data.test_start - data.val_start} rows, test {data.n_rows - data.test_start} rows; trained in "
+                  f"{trained:.1f} s")
+            for calibration in CALIBRATIONS:
+                result = evaluate_forecaster(forecaster, data, requested=strategy, messages=notes,
+                                             calibration=calibration)
+                cov = result.coverage
+                print(f"  calibration {calibration} ({result.scale} residuals)")
+                for message in result.messages:
+                    print(f"    note: {message}")
+                print("    coverage %        " + "".join(f"h{h:<6d}" for h in SHOWN_HORIZONS) + " mean   worst gap")
+                for who in ("model", "persistence"):
+                    for level in ("80", "95"):
+                        part = cov[(cov["forecast"] == who) & (cov["level"] == level)]
+                        part = part.set_index("horizon")["coverage"] * 100
+                        gap = float((part - float(level)).abs().max())
+                        print(f"    {who:<11s} {level}%   "
+                              + "".join(f"{part.get(h, np.nan):<7.1f}" for h in SHOWN_HORIZONS)
+                              + f" {part.mean():<6.1f} {gap:5.1f} pts")
+                print(f"    worst gap, model, all horizons and levels: {worst_gap(cov):.1f} points")
+            errors = result.errors.set_index("horizon")
+            print("  skill            " + "".join(f"{errors['skill'].get(h, np.nan):<7.3f}" for h in SHOWN_HORIZONS))
+            scale = conformal.choose_scale(data.target)
+            from model.forecast.conformal import ConformalBands
+
+            bands = ConformalBands.fit({h: np.zeros(50) for h in range(1, HORIZON + 1)}, scale=scale)
+            seconds = forecast_seconds(forecaster, data, bands)
+            print(f"  30-day forecast with bands, model in memory: {seconds * 1000:.1f} ms (median of {REPEATS})")
+
+
+if __name__ == "__main__":
+    main()
