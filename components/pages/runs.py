@@ -59,7 +59,7 @@ def _delete(run_ids: list[int]) -> None:
     errors = []
     for run_id in run_ids:
         try:
-            run_client.store().delete_run(run_id)
+            state.delete_run(run_id)
         except LensError as exc:
             errors.append(str(exc))
     st.session_state[CONFIRM_DELETE] = None

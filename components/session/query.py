@@ -7,7 +7,8 @@ knob's own rules and applied, with a warning for anything clamped, ignored or mi
 
 The session's current run is there too (``run=ID``), and once the session has started a run,
 its owner token (``owner=TOKEN``): a reload starts a new Streamlit session, which takes both back
-from the URL, so it reattaches to the run and may still stop it. The token is a capability of
+from the URL, so it reattaches to the run and may still stop it (the link's token is kept apart:
+runs this session starts get the session's own token, never one a link carried). The token is a capability of
 that tab's address; the links the pages show (``run_url``) carry only the run id, so a shared
 link shows the run but cannot stop it.
 """
@@ -68,8 +69,10 @@ def load_query_params() -> None:
 def _load_run(written: dict[str, str], warnings: list[str]) -> None:
     """The run (and owner token) from the link, when it differs from what this session wrote."""
     owner = st.query_params.get(OWNER_PARAM)
-    if owner and state.owner_token() is None:
-        st.session_state[state.OWNER] = owner  # a reload of the tab that started the run
+    if owner and owner not in state.tokens():
+        # A reload of the tab that started the run: the token may stop that run, but this
+        # session's own runs get its own token (a link's token is never adopted for them).
+        st.session_state[state.LINKED_OWNER] = owner
     raw = st.query_params.get(RUN_PARAM)
     if raw is None or raw == written.get(RUN_PARAM):
         return
@@ -104,7 +107,9 @@ def sync_query_params() -> None:
     preset = knobs.active_preset()
     _sync_param(PRESET_PARAM, preset if preset not in (CUSTOM, DEFAULT_PRESET) else None, written)
     _sync_param(RUN_PARAM, state.current_run_id(), written)
-    _sync_param(OWNER_PARAM, state.owner_token(), written)
+    record = state.current_run() if state.tokens() else None
+    owner = (record is not None and state.token_for(record)) or next(iter(state.tokens()), None)
+    _sync_param(OWNER_PARAM, owner, written)
     st.session_state[_WRITTEN] = written
 
 
