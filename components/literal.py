@@ -17,3 +17,11 @@ _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 def markdown_literal(text: object) -> str:
     """``text`` escaped so Markdown shows it character for character (newlines kept)."""
     return _PUNCTUATION.sub(r"\\\1", str(text))
+
+
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def unescape_literal(markdown: str) -> str:
+    """The text ``markdown_literal`` escaped (for tests and logs that compare what users see)."""
+    return _ESCAPED.sub(r"\1", markdown)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import run_client, widgets
+from components import errors, run_client, widgets
 from components.figures import prices as price_figures, style, training as training_figures
 from components.pages import results_lessons
 from components.session import state
@@ -206,11 +206,10 @@ def render() -> None:
             widgets.show_error(error)
         st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
         return
-    try:
+    with errors.boundary("reading the run's files", kept="The run's record is still on the Runs page.") as outcome:
         evaluation = run_client.evaluation(record)
         data = run_prices(record)
-    except Exception as exc:  # noqa: BLE001 - a damaged run's files: a message, never a traceback
-        widgets.show_error(exc, kept="The run's record is still on the Runs page.")
+    if outcome.failed:
         return
 
     config = data.config

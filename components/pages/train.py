@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import run_client, widgets
+from components import errors, run_client, widgets
 from components.figures import prices as price_figures, style, training as training_figures
 from components.session import knobs, state
 from model.engine.config import LstmConfig
@@ -290,11 +290,9 @@ def render() -> None:
             help="Record a run and train it in a worker process; you can switch pages or reload meanwhile.",
         )
         if clicked:
-            try:
+            with errors.boundary("starting the run") as outcome:
                 state.start_run(prices, config)
-            except Exception as exc:  # noqa: BLE001 - a message in the page, never a traceback
-                widgets.show_error(exc)
-            else:
+            if not outcome.failed:
                 st.rerun()  # redraw with the Train button disabled and the live panel
         progress_panel()
     with knobs_col:

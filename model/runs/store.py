@@ -442,6 +442,13 @@ def open_store(url: str | None = None, *, files_root: str | Path | None = None) 
             if engine.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
             ensure_schema(conn, store.where)
+    except StoreError as exc:
+        engine.dispose()
+        if isinstance(exc.__cause__, sa.exc.DBAPIError):  # the driver's failure: say what to do about it
+            from model.runs.opening import opening_advice
+
+            raise StoreError(f"{exc} {opening_advice(engine.url, str(exc))}") from exc.__cause__
+        raise
     except BaseException:
         engine.dispose()
         raise
