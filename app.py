@@ -37,7 +37,7 @@ page = st.navigation(PAGES)
 store_problem = errors.store_problem()
 if store_problem is None:
     run_client.pool()
-query.load_query_params()
+link_warnings = query.load_query_params()
 widgets.sidebar_summary()
 if page.title != "Train":
     widgets.sidebar_training_status()
@@ -46,6 +46,8 @@ if store_problem is not None and page.title in errors.STORE_PAGES:
     st.title(page.title)
     errors.show_error(store_problem, kept="The Data and Shapes pages work without it.")
 else:
+    if page.title not in ("Train", "Shapes"):  # those two list the link's warnings themselves
+        widgets.link_warnings(link_warnings)
     with errors.page_boundary(page.title):
         page.run()
 query.sync_query_params()

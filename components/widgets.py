@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from components import errors
+from components.literal import markdown_literal
 from components.session import knobs, state
 
 
@@ -56,8 +57,13 @@ def loaded_prices(missing: str = "Load some prices first."):
 
 def url_warnings() -> None:
     """Problems found in the link's hyperparameters (shown until a knob is changed)."""
-    for message in st.session_state.get(knobs.URL_WARNINGS) or []:
-        st.warning(message, icon=":material/link:")
+    link_warnings(st.session_state.get(knobs.URL_WARNINGS) or [])
+
+
+def link_warnings(messages: Iterable[str]) -> None:
+    """Warnings about a link's values; they quote what the link held, so they are shown literally."""
+    for message in messages:
+        st.warning(markdown_literal(message), icon=":material/link:")
 
 
 def progress_text(progress: dict | None) -> str:
