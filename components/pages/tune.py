@@ -302,6 +302,13 @@ def _pick_study() -> None:
 
 
 def render() -> None:
+    from model.sweep import journal
+
+    with journal.reading(storage_url()):  # a damaged journal: its name and what to do (errors.page_boundary)
+        _render()
+
+
+def _render() -> None:
     st.title("Tune")
     st.caption("Search the knobs with Optuna: worker processes train trials, bad ones are pruned early. " + SCORING_NOTE)
     linked = st.query_params.get(QUERY)

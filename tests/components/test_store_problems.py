@@ -53,3 +53,17 @@ def test_a_postgresql_server_that_stopped(monkeypatch):
         server.stop()  # ...whose server has gone
     monkeypatch.setenv("LENS_DB", url)
     _walk((f"127.0.0.1:{server.port}", "is running"))
+
+
+@pytest.mark.slow
+def test_a_damaged_sweeps_journal_on_the_tune_page(tmp_path, monkeypatch):
+    from tests.model.sweep.test_journal_and_resume import DAMAGE, _damaged
+
+    monkeypatch.setenv("LENS_DB", f"sqlite:///{tmp_path / 'lens.db'}")
+    path = _damaged(tmp_path, DAMAGE["not JSON"][0])  # the default journal: next to the run store
+    at = new_app()
+    at.run()
+    at.switch_page("views/tune.py").run()
+    assert_clean(at)
+    errors = [unescape_literal(e.value) for e in at.error]
+    assert len(errors) == 1 and f"The sweep journal {path} is damaged" in errors[0] and "Move it aside" in errors[0]
