@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from components import errors, run_client, widgets
+from components.literal import markdown_literal
 from components.figures import prices as price_figures, style, training as training_figures
 from components.pages import results_lessons
 from components.session import state
@@ -219,7 +220,8 @@ def render() -> None:
         mode += ", predicting the change from the last known value"
     st.caption(
         f"{run_client.summary(record)} · rnn_unit {config.rnn_unit} · layer_num {config.layer_num} · time_step "
-        f"{config.time_step} · target {config.target}, {mode} · trained on {record.data_description}"
+        f"{config.time_step} · target {markdown_literal(config.target)}, {mode} · trained on "
+        f"{markdown_literal(record.data_description)}"
     )
     prices = ss.get(state.PRICES)
     if prices is not None and getattr(prices, "source", None) and prices.source not in record.data_description:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import errors, run_client, widgets
+from components.literal import markdown_literal
 from components.figures import prices as price_figures, style, training as training_figures
 from components.session import knobs, state
 from model.engine.config import LstmConfig
@@ -269,7 +270,7 @@ def render() -> None:
     prices = widgets.loaded_prices()
     if prices is None:
         return
-    st.caption(f"Training data: {prices.source} · {len(prices.frame):,} rows")
+    st.caption(f"Training data: {markdown_literal(prices.source)} · {len(prices.frame):,} rows")
 
     notes = knobs.fit_columns(prices.columns)  # before the widgets: a new table may lack some columns
     knobs_col, main_col = st.columns([1, 2], gap="large")
@@ -281,7 +282,7 @@ def render() -> None:
             st.info(note)
         problem = _summary(prices, config)
         if problem:
-            st.error(problem, icon=":material/block:")
+            st.error(markdown_literal(problem), icon=":material/block:")  # it may quote column names
         running = state.run_in_progress()
         clicked = st.button(
             "Train",

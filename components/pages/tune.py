@@ -323,7 +323,7 @@ def _render() -> None:
     prices = widgets.loaded_prices("Load prices on the Data page first.")
     if prices is None:
         return
-    st.caption(f"Data: {prices.source} · {len(prices.frame):,} rows")
+    st.caption(f"Data: {markdown_literal(prices.source)} · {len(prices.frame):,} rows")
     space = space_form(prices)
     budget = budget_form()
     name_text = st.text_input("Study name (optional)", key="tune_name", placeholder=studies.new_study_name())
