@@ -12,11 +12,17 @@ from __future__ import annotations
 import re
 
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# GitHub-flavoured Markdown turns bare URLs (http://…, https://…, www.…) and e-mail addresses
+# into links after escapes are resolved, so escaping cannot stop it: an invisible WORD JOINER
+# (U+2060) inside "http", "www." and after "@" breaks the patterns and changes nothing visible.
+WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(?<=h)(?=ttps?:)|(?<=ww)(?=w\.)|(?<=@)")
 
 
 def markdown_literal(text: object) -> str:
-    """``text`` escaped so Markdown shows it character for character (newlines kept)."""
-    return _PUNCTUATION.sub(r"\\\1", str(text))
+    """``text`` escaped so Markdown shows it character for character (newlines kept), and never
+    as a link, not even a bare URL."""
+    return _PUNCTUATION.sub(r"\\\1", _AUTOLINK.sub(WORD_JOINER, str(text)))
 
 
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
@@ -24,4 +30,4 @@ _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 def unescape_literal(markdown: str) -> str:
     """The text ``markdown_literal`` escaped (for tests and logs that compare what users see)."""
-    return _ESCAPED.sub(r"\1", markdown)
+    return _ESCAPED.sub(r"\1", markdown).replace(WORD_JOINER, "")
