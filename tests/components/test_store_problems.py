@@ -67,3 +67,29 @@ def test_a_damaged_sweeps_journal_on_the_tune_page(tmp_path, monkeypatch):
     assert_clean(at)
     errors = [unescape_literal(e.value) for e in at.error]
     assert len(errors) == 1 and f"The sweep journal {path} is damaged" in errors[0] and "Move it aside" in errors[0]
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_said_on_the_train_page(tmp_path, monkeypatch):
+    import subprocess
+
+    from tests.components.conftest import button
+
+    full = tmp_path / "full"
+    full.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(full)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        monkeypatch.setenv("LENS_DB", f"sqlite:///{tmp_path / 'lens.db'}")
+        monkeypatch.setenv("LENS_RUNS_DIR", str(full))
+        at = new_app()
+        at.run()
+        at.switch_page("views/train.py").run()
+        button(at, "Train").click().run()
+        assert_clean(at)
+        errors = [unescape_literal(e.value) for e in at.error]
+        assert any(f"The disk holding {full}" in e and "is full" in e for e in errors), errors
+        assert not any("Something went wrong" in e for e in errors)
+    finally:
+        subprocess.run(["umount", "-l", str(full)], check=False)
