@@ -9,6 +9,7 @@ formatting is wanted at all, pages use ``st.text``, which renders nothing.
 
 from __future__ import annotations
 
+import html
 import re
 
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
@@ -31,3 +32,9 @@ _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 def unescape_literal(markdown: str) -> str:
     """The text ``markdown_literal`` escaped (for tests and logs that compare what users see)."""
     return _ESCAPED.sub(r"\1", markdown).replace(WORD_JOINER, "")
+
+
+def plotly_literal(text: object) -> str:
+    """``text`` for a plotly string (title, axis title, trace name): plotly renders <b>, <a href>
+    and other tags there, and shows HTML entities as their characters."""
+    return html.escape(str(text), quote=False)

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from components import errors, run_client, widgets
-from components.literal import markdown_literal
+from components.literal import markdown_literal, plotly_literal
 from components.figures import prices as price_figures, style, training as training_figures
 from components.pages import results_lessons
 from components.session import state
@@ -54,7 +54,7 @@ def run_prices(record) -> RunPrices:
 
 
 def _price_series(data) -> pd.Series:
-    return pd.Series(data.target, index=data.dates, name=data.config.target)
+    return pd.Series(data.target, index=data.dates, name=plotly_literal(data.config.target))
 
 
 def _series(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -92,7 +92,7 @@ def _chart_next_day(evaluation, data, show_train: bool) -> None:
         _series(rows, "predicted"),
         _series(rows, "baseline"),
         _forecast_series(evaluation, prices),
-        y_title=data.config.target,
+        y_title=plotly_literal(data.config.target),
         predicted_name="LSTM, next day",
         forecast_name="forecast (next day)",
         markers=markers,
@@ -131,7 +131,7 @@ def _chart_next_window(evaluation, data, show_train: bool) -> None:
         predicted,
         baseline,
         _forecast_series(evaluation, prices),
-        y_title=data.config.target,
+        y_title=plotly_literal(data.config.target),
         predicted_name=f"LSTM, window {number}",
         forecast_name=f"forecast (next {data.config.time_step} days)",
         highlight=(window["date"].min(), window["date"].max()),
@@ -152,7 +152,7 @@ def _residuals(evaluation, data) -> None:
             },
             index=pd.DatetimeIndex(test["date"]),
         )
-        fig = price_figures.residual_figure(residuals, y_title=data.config.target)
+        fig = price_figures.residual_figure(residuals, y_title=plotly_literal(data.config.target))
     else:
         by_step = evaluation.rmse_by_step()
         by_step.columns = [MODEL_LABEL, "Persistence"]

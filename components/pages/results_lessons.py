@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from components import errors, run_client as run_store, widgets
+from components.literal import plotly_literal
 from components.figures import lessons as lesson_figures, style
 from model.engine.lessons import BEATS, REPEATS, TIE, LeakDemo, leak_demo, verdict_of
 
@@ -99,7 +100,7 @@ def leak_panel(record, evaluation) -> None:
         st.table(leak_metrics_display(demo))
         st.markdown(LEAK_TEXT)
     with right:
-        style.show(lesson_figures.leak_figure(demo.predictions, y_title=record.lstm_config.target), key="leak_chart")
+        style.show(lesson_figures.leak_figure(demo.predictions, y_title=plotly_literal(record.lstm_config.target)), key="leak_chart")
 
 
 def render(record, evaluation) -> None:
