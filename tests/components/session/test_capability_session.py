@@ -40,3 +40,35 @@ def test_a_link_token_stops_its_run_but_new_runs_get_the_sessions_own_token():
         assert at.query_params["owner"] == own  # the address now carries the session's own token
     finally:
         runs.request_stop(mine, own)
+
+
+def _delete_page():
+    import streamlit as st
+
+    from components import errors
+    from components.session import state
+
+    with errors.boundary("deleting the run"):
+        state.delete_run(int(st.query_params["run"]))
+        st.text("deleted")
+
+
+def test_deleting_a_queued_run_needs_the_sessions_capability():
+    from streamlit.testing.v1 import AppTest
+
+    from model.errors import RunNotFoundError
+
+    token = capability.new_token()
+    runs = run_client.store()
+    queued = runs.create_run(TINY, load_sample("GOOG"), "ui", owner=token)  # never submitted: stays queued
+    at = AppTest.from_function(_delete_page)
+    at.query_params["run"] = str(queued)
+    at.run()
+    assert not at.exception
+    assert [e.icon for e in at.error] == [":material/lock:"] and "another session" in at.error[0].value
+    assert runs.get_run(queued).status == "queued"  # refused, with the reason, and kept
+    at.session_state[state.LINKED_OWNER] = token  # the session that holds its token
+    at.run()
+    assert not at.exception and not at.error and [t.value for t in at.text] == ["deleted"]
+    with pytest.raises(RunNotFoundError):
+        runs.get_run(queued)
