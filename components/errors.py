@@ -20,7 +20,13 @@ import streamlit as st
 
 from components.literal import markdown_literal
 from model.errors import (
-    ConfigError, DataError, LensError, SourceUnavailableError, StopRefusedError, StoreError, TrainingError,
+    ConfigError,
+    DataError,
+    LensError,
+    SourceUnavailableError,
+    StopRefusedError,
+    StoreError,
+    TrainingError,
     describe_os_error,
 )  # fmt: skip
 

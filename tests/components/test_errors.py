@@ -8,7 +8,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import errors
-from model.errors import ConfigError, DataError, LensError, SourceUnavailableError, StopRefusedError, StoreError
+from model.errors import (
+    ConfigError,
+    DataError,
+    LensError,
+    SourceUnavailableError,
+    StopRefusedError,
+    StoreError,
+)
 
 
 @pytest.mark.parametrize("exc, icon", [

@@ -8,16 +8,13 @@ it raw either. st.text, code and dataframes show text as it is, so they are not 
 
 from __future__ import annotations
 
-import json
-
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from components import run_client
 from components.session import state
 from model.engine.config import LstmConfig
-from tests.components.conftest import assert_clean, plotly_specs, price_csv, wait_run
-from streamlit.testing.v1 import AppTest
-from tests.components.conftest import APP, TIMEOUT
+from tests.components.conftest import APP, TIMEOUT, assert_clean, plotly_specs, price_csv, wait_run
 
 HOSTILE_FILE = "[x](http://e.com)<b>y</b>.csv"
 HOSTILE_COLUMN = "<b>vol</b> http://e.com"

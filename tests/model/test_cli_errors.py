@@ -23,7 +23,7 @@ TINY = ["--rnn-unit", "4", "--layer-num", "1", "--time-step", "5", "--epochs", "
 
 
 def _cli(args, env, prefix=()):
-    return subprocess.run([*prefix, sys.executable, "-m", "model.train", *args], capture_output=True, text=True,
+    return subprocess.run([*prefix, sys.executable, "-m", "model.train", *args], capture_output=True, text=True, check=False,
                           timeout=300, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO), **env})
 
 
@@ -68,7 +68,8 @@ def test_an_unwritable_runs_directory_is_one_clear_line(tmp_path):
 def test_a_full_disk_is_one_clear_line(tmp_path):
     full = tmp_path / "full"
     full.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(full)], capture_output=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(full)],
+                             capture_output=True, check=False)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
     try:

@@ -24,7 +24,7 @@ DAMAGE = {
 
 def _sweep(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "model.sweep", *args], capture_output=True, text=True, timeout=120,
-                          cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+                          cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, check=False)
 
 
 def _damaged(tmp_path: Path, line: bytes) -> Path:
