@@ -7,7 +7,7 @@ contract with the browser tests.
 
 import streamlit as st
 
-from components import server, run_client, widgets
+from components import errors, server, run_client, widgets
 from components.session import query
 
 st.set_page_config(
@@ -32,12 +32,23 @@ page = st.navigation(PAGES)
 
 # The server's worker pool: created on the first page load of this process (later loads reuse
 # it) and its workers import TensorFlow in the background meanwhile; training never runs here.
-run_client.pool()
-query.load_query_params()
+# A run store that cannot be opened (a damaged file, a server that is down) is said once, on the
+# pages that need it; the others work without it.
+store_problem = errors.store_problem()
+if store_problem is None:
+    run_client.pool()
+link_warnings = query.load_query_params()
 widgets.sidebar_summary()
 if page.title != "Train":
     widgets.sidebar_training_status()
 
-page.run()
+if store_problem is not None and page.title in errors.STORE_PAGES:
+    st.title(page.title)
+    errors.show_error(store_problem, kept="The Data and Shapes pages work without it.")
+else:
+    if page.title not in ("Train", "Shapes"):  # those two list the link's warnings themselves
+        widgets.link_warnings(link_warnings)
+    with errors.page_boundary(page.title):
+        page.run()
 query.sync_query_params()
 server.freeze_imported_tensorflow()

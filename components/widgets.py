@@ -7,21 +7,15 @@ from typing import Any
 
 import streamlit as st
 
+from components import errors
+from components.literal import markdown_literal
 from components.session import knobs, state
-from model.errors import LensError, SourceUnavailableError
 
 
 def show_error(exc: BaseException | str, *, kept: str | None = None) -> None:
-    """A clear message instead of a traceback; ``kept`` says what the user still has."""
-    if isinstance(exc, SourceUnavailableError):
-        text, icon = str(exc), ":material/wifi_off:"
-    elif isinstance(exc, LensError) or isinstance(exc, str):
-        text, icon = str(exc), ":material/error:"
-    else:
-        text, icon = f"Something went wrong: {type(exc).__name__}: {exc}", ":material/error:"
-    if kept:
-        text = f"{text}\n\n{kept}"
-    st.error(text, icon=icon)
+    """A clear message instead of a traceback (``components.errors``: wording and icon by type, shown
+    literally); ``kept`` says what the user still has."""
+    errors.show_error(exc, kept=kept)
 
 
 def metric_row(items: Sequence[tuple[str, Any]] | Iterable[tuple[str, Any, str | None]], container: Any = None) -> None:
@@ -63,8 +57,13 @@ def loaded_prices(missing: str = "Load some prices first."):
 
 def url_warnings() -> None:
     """Problems found in the link's hyperparameters (shown until a knob is changed)."""
-    for message in st.session_state.get(knobs.URL_WARNINGS) or []:
-        st.warning(message, icon=":material/link:")
+    link_warnings(st.session_state.get(knobs.URL_WARNINGS) or [])
+
+
+def link_warnings(messages: Iterable[str]) -> None:
+    """Warnings about a link's values; they quote what the link held, so they are shown literally."""
+    for message in messages:
+        st.warning(markdown_literal(message), icon=":material/link:")
 
 
 def progress_text(progress: dict | None) -> str:

@@ -136,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Data: {prices.source} ({len(prices.frame)} rows)")
     for note in prices.repairs:
         print(f"  repaired: {note}")
+    for warning in prices.warnings:  # what the Data page shows as warnings (zero or negative prices…)
+        print(f"  warning: {warning}")
 
     from model.engine.network import count_parameters
     from model.runs.execute import execute_run

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 
 from components.figures.prices import _points_note, decimate
 from components.figures.style import COLORS, SMALL_HEIGHT, base_layout, empty_figure
+from components.literal import plotly_literal
 
 RUN_COLORS = ["#2563eb", "#dc2626", "#059669", "#7c3aed", "#db2777", "#0891b2", "#65a30d", "#ea580c"]
 
@@ -30,7 +31,7 @@ def overlay_figure(overlay, title: str = "Predicted vs actual, test period") -> 
         shown = decimate(series)
         fig.add_trace(go.Scatter(x=shown.index, y=shown.to_numpy(), name=label, mode="lines",
                                  line=dict(color=RUN_COLORS[i % len(RUN_COLORS)], width=1.5)))
-    fig.update_yaxes(title_text=overlay.target or "price")
+    fig.update_yaxes(title_text=plotly_literal(overlay.target) if overlay.target else "price")
     return fig
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import widgets
+from components import errors, widgets
 from components.literal import markdown_literal
 from components.figures import prices as price_figures, style
 from components.session import knobs, memory, state
@@ -34,7 +34,7 @@ MAPPABLE = ("close", "open", "high", "low", "volume")
 # Session-state keys of this page.
 UPLOAD = "upload"  # dict: name, content, error, header, preview (last upload that needs attention)
 UPLOAD_SEEN = "upload_seen"  # file_id of the last upload handled
-DATA_ERROR_TYPE = "data_error_type"  # class of the exception behind state.DATA_ERROR
+DATA_PROBLEM = "data_problem"  # errors.Problem (text and icon, chosen by the error's type) behind state.DATA_ERROR
 SOURCE_WIDGET = "data_source"
 
 
@@ -43,33 +43,30 @@ SOURCE_WIDGET = "data_source"
 # ---------------------------------------------------------------------------------------------
 
 
-def _fail(message: str, error_type: type[Exception] = LensError) -> None:
-    """Record a failed load; ``error_type`` (the exception's class) picks how it is shown."""
-    st.session_state[state.DATA_ERROR] = message
-    st.session_state[DATA_ERROR_TYPE] = error_type
-
-
-def _describe_exception(exc: Exception) -> str:
-    if isinstance(exc, LensError):
-        return str(exc)
-    return f"Could not load the data: {type(exc).__name__}: {exc}"
+def _fail(found: errors.Problem | str, prefix: str = "") -> None:
+    """Record a failed load (the current data is kept); the Problem's icon came from the error's type."""
+    found = errors.problem(found) if isinstance(found, str) else found
+    found = errors.Problem(prefix + found.text, found.icon)
+    st.session_state[state.DATA_ERROR] = found.text
+    st.session_state[DATA_PROBLEM] = found
 
 
 def load_sample_source(ticker: str) -> bool:
-    try:
+    with errors.boundary("loading the sample", show_it=False) as outcome:
         table = load_sample(ticker)
-    except Exception as exc:  # noqa: BLE001 - shown in the page, the current data is kept
-        _fail(_describe_exception(exc), type(exc))
+    if outcome.failed:
+        _fail(errors.problem(outcome.error, "loading the sample"))
         return False
     state.set_prices(table)
     return True
 
 
 def load_yfinance_source(ticker: str, start: Any, end: Any, interval: str) -> bool:
-    try:
+    # SourceUnavailableError names the ticker and the likely cause.
+    with errors.boundary("downloading prices", show_it=False) as outcome:
         table = load_yfinance(ticker, start=start, end=end, interval=interval)
-    except Exception as exc:  # noqa: BLE001 - SourceUnavailableError names the ticker and the likely cause
-        _fail(_describe_exception(exc), type(exc))
+    if outcome.failed:
+        _fail(errors.problem(outcome.error, "downloading prices"))
         return False
     state.set_prices(table)
     return True
@@ -103,13 +100,13 @@ def handle_upload(
     the file, the message and its raw header so the page can show the column mapping form.
     """
     ss = st.session_state
-    try:
+    with errors.boundary("reading the file", show_it=False) as outcome:  # DataError for bad files
         table = load_csv(content, date_column=date_column, columns=dict(columns) if columns else None)
-    except Exception as exc:  # noqa: BLE001 - DataError for bad files; anything else is still a message
+    if outcome.failed:
         header, preview = read_header(content)
-        message = _describe_exception(exc)
-        ss[UPLOAD] = {"name": name, "content": content, "error": message, "header": header, "preview": preview}
-        _fail(f"{name}: {message}", type(exc))
+        found = errors.problem(outcome.error, "reading the file")
+        ss[UPLOAD] = {"name": name, "content": content, "error": found.text, "header": header, "preview": preview}
+        _fail(found, prefix=f"{name}: ")
         return False
     source = table.source.replace("Uploaded CSV", f"Uploaded CSV: {name}", 1)
     state.set_prices(replace(table, source=source))
@@ -304,17 +301,10 @@ def render() -> None:
     if message:
         kept = f"Still using the data you had: {prices.source}." if prices is not None else None
         with message_slot.container():
-            # Messages quote file names and cell values: escaped so they show literally.
-            widgets.show_error(_error_for(markdown_literal(message)), kept=kept and markdown_literal(kept))
+            # Messages quote file names and cell values: errors.show shows them literally.
+            found = ss.get(DATA_PROBLEM)
+            errors.show(found if found is not None and found.text == message else errors.problem(message), kept=kept)
     if prices is None:
         st.info("No data loaded yet: choose a source above.")
         return
     _current_data(prices)
-
-
-def _error_for(message: str) -> Exception:
-    """The recorded failure as an exception of its original type (the type picks the icon)."""
-    error_type = st.session_state.get(DATA_ERROR_TYPE)
-    if isinstance(error_type, type) and issubclass(error_type, LensError):
-        return error_type(message)
-    return LensError(message)

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import run_client, widgets
+from components import errors, run_client, widgets
+from components.literal import markdown_literal, plotly_literal
 from components.figures import prices as price_figures, style, training as training_figures
 from components.pages import results_forecast, results_lessons
 from components.session import state
@@ -53,7 +54,7 @@ def run_prices(record) -> RunPrices:
 
 
 def _price_series(data) -> pd.Series:
-    return pd.Series(data.target, index=data.dates, name=data.config.target)
+    return pd.Series(data.target, index=data.dates, name=plotly_literal(data.config.target))
 
 
 def _series(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -91,7 +92,7 @@ def _chart_next_day(evaluation, data, show_train: bool) -> None:
         _series(rows, "predicted"),
         _series(rows, "baseline"),
         _forecast_series(evaluation, prices),
-        y_title=data.config.target,
+        y_title=plotly_literal(data.config.target),
         predicted_name="LSTM, next day",
         forecast_name="forecast (next day)",
         markers=markers,
@@ -130,7 +131,7 @@ def _chart_next_window(evaluation, data, show_train: bool) -> None:
         predicted,
         baseline,
         _forecast_series(evaluation, prices),
-        y_title=data.config.target,
+        y_title=plotly_literal(data.config.target),
         predicted_name=f"LSTM, window {number}",
         forecast_name=f"forecast (next {data.config.time_step} days)",
         highlight=(window["date"].min(), window["date"].max()),
@@ -151,7 +152,7 @@ def _residuals(evaluation, data) -> None:
             },
             index=pd.DatetimeIndex(test["date"]),
         )
-        fig = price_figures.residual_figure(residuals, y_title=data.config.target)
+        fig = price_figures.residual_figure(residuals, y_title=plotly_literal(data.config.target))
     else:
         by_step = evaluation.rmse_by_step()
         by_step.columns = [MODEL_LABEL, "Persistence"]
@@ -206,11 +207,10 @@ def render() -> None:
             widgets.show_error(error)
         st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
         return
-    try:
+    with errors.boundary("reading the run's files", kept="The run's record is still on the Runs page.") as outcome:
         evaluation = run_client.evaluation(record)
         data = run_prices(record)
-    except Exception as exc:  # noqa: BLE001 - a damaged run's files: a message, never a traceback
-        widgets.show_error(exc, kept="The run's record is still on the Runs page.")
+    if outcome.failed:
         return
 
     config = data.config
@@ -220,7 +220,8 @@ def render() -> None:
         mode += ", predicting the change from the last known value"
     st.caption(
         f"{run_client.summary(record)} · rnn_unit {config.rnn_unit} · layer_num {config.layer_num} · time_step "
-        f"{config.time_step} · target {config.target}, {mode} · trained on {record.data_description}"
+        f"{config.time_step} · target {markdown_literal(config.target)}, {mode} · trained on "
+        f"{markdown_literal(record.data_description)}"
     )
     prices = ss.get(state.PRICES)
     if prices is not None and getattr(prices, "source", None) and prices.source not in record.data_description:

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import run_client as run_store, widgets
+from components import errors, run_client as run_store, widgets
+from components.literal import plotly_literal
 from components.figures import lessons as lesson_figures, style
 from model.engine.lessons import BEATS, REPEATS, TIE, LeakDemo, leak_demo, verdict_of
 
@@ -89,10 +90,9 @@ def leak_panel(record, evaluation) -> None:
     if not on:
         st.caption("Off: every number on this page is the honest one.")
         return
-    try:
+    with errors.boundary("computing the leak demonstration") as outcome:
         demo = _leak_demo(run_store.run_key(record), record, evaluation)
-    except Exception as exc:  # noqa: BLE001 - a message in the page, never a traceback
-        widgets.show_error(f"The leak demonstration could not be computed: {exc}")
+    if outcome.failed:
         return
     st.warning("Demonstration of a mistake: the leaked numbers are NOT achievable.", icon=":material/science:")
     left, right = st.columns([1, 1], gap="large")
@@ -100,7 +100,7 @@ def leak_panel(record, evaluation) -> None:
         st.table(leak_metrics_display(demo))
         st.markdown(LEAK_TEXT)
     with right:
-        style.show(lesson_figures.leak_figure(demo.predictions, y_title=record.lstm_config.target), key="leak_chart")
+        style.show(lesson_figures.leak_figure(demo.predictions, y_title=plotly_literal(record.lstm_config.target)), key="leak_chart")
 
 
 def render(record, evaluation) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import run_client, widgets
+from components.literal import markdown_literal
 from components.figures import runs as run_figures, style
 from components.pages import runs_records as records
 from components.session import knobs, state
@@ -59,7 +60,7 @@ def _delete(run_ids: list[int]) -> None:
     errors = []
     for run_id in run_ids:
         try:
-            run_client.store().delete_run(run_id)
+            state.delete_run(run_id)
         except LensError as exc:
             errors.append(str(exc))
     st.session_state[CONFIRM_DELETE] = None
@@ -98,7 +99,7 @@ def _compare(selected: list[int]) -> None:
     chosen = [runs.get_run(run_id) for run_id in selected]
     group = records.comparable_runs(chosen)
     for run_id, why in group.left_out:
-        st.caption(f"Run {run_id} is left out of the prediction overlay: {why}.")
+        st.caption(f"Run {run_id} is left out of the prediction overlay: {markdown_literal(why)}.")
     overlay = records.prediction_overlay(group.runs, [run_client.evaluation(r) for r in group.runs])
     style.show(run_figures.overlay_figure(overlay), key="runs_overlay")
     left, right = st.columns(2, gap="large")

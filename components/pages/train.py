@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import run_client, widgets
+from components import errors, run_client, widgets
+from components.literal import markdown_literal
 from components.figures import prices as price_figures, style, training as training_figures
 from components.session import knobs, state
 from model.engine.config import LstmConfig
@@ -273,7 +274,7 @@ def render() -> None:
     prices = widgets.loaded_prices()
     if prices is None:
         return
-    st.caption(f"Training data: {prices.source} · {len(prices.frame):,} rows")
+    st.caption(f"Training data: {markdown_literal(prices.source)} · {len(prices.frame):,} rows")
 
     notes = knobs.fit_columns(prices.columns)  # before the widgets: a new table may lack some columns
     knobs_col, main_col = st.columns([1, 2], gap="large")
@@ -285,9 +286,9 @@ def render() -> None:
             st.info(note)
         problem = _summary(prices, config)
         if problem:
-            st.error(problem, icon=":material/block:")
+            st.error(markdown_literal(problem), icon=":material/block:")  # it may quote column names
         for note in [] if problem else forecast_limits(len(prices.frame), config):
-            st.warning(note, icon=":material/rule:")
+            st.warning(markdown_literal(note), icon=":material/rule:")
         running = state.run_in_progress()
         clicked = st.button(
             "Train",
@@ -296,11 +297,9 @@ def render() -> None:
             help="Record a run and train it in a worker process; you can switch pages or reload meanwhile.",
         )
         if clicked:
-            try:
+            with errors.boundary("starting the run") as outcome:
                 state.start_run(prices, config)
-            except Exception as exc:  # noqa: BLE001 - a message in the page, never a traceback
-                widgets.show_error(exc)
-            else:
+            if not outcome.failed:
                 st.rerun()  # redraw with the Train button disabled and the live panel
         progress_panel()
     with knobs_col:

@@ -16,7 +16,8 @@ import streamlit as st
 
 from components import widgets
 from components.figures import style, sweeps as sweep_figures
-from components.session import knobs
+from components.literal import markdown_literal
+from components.session import knobs, links
 from model.engine.config import KNOBS, LstmConfig
 from model.errors import LensError
 from model.sweep import board as boards, study as studies, workers
@@ -257,7 +258,7 @@ def _finished_panel(name: str, study, settings, view) -> None:
 
 
 def study_panel(name: str) -> None:
-    st.subheader(f"Study {name}")
+    st.subheader(f"Study {markdown_literal(name)}")
     st.caption(SCORING_NOTE)
     try:
         study, settings, view = read_view(name)
@@ -286,6 +287,10 @@ def _pick_study() -> None:
     if not names:
         return
     current = st.query_params.get(QUERY)
+    if current and current not in names:
+        widgets.link_warnings([f"Study {links.quote(current)} from the link is not in the sweep storage."])
+        del st.query_params[QUERY]
+        current = None
     options = ["(new study)", *names]
     picked = st.selectbox("Study", options, index=options.index(current) if current in options else 0, key="tune_pick")
     if picked != "(new study)" and picked != current:
@@ -297,8 +302,19 @@ def _pick_study() -> None:
 
 
 def render() -> None:
+    from model.sweep import journal
+
+    with journal.reading(storage_url()):  # a damaged journal: its name and what to do (errors.page_boundary)
+        _render()
+
+
+def _render() -> None:
     st.title("Tune")
     st.caption("Search the knobs with Optuna: worker processes train trials, bad ones are pruned early. " + SCORING_NOTE)
+    linked = st.query_params.get(QUERY)
+    if linked is not None and links.read_study(linked).warning:
+        widgets.link_warnings([links.read_study(linked).warning])
+        del st.query_params[QUERY]
     _pick_study()
     name = st.query_params.get(QUERY)
     if name:
@@ -307,7 +323,7 @@ def render() -> None:
     prices = widgets.loaded_prices("Load prices on the Data page first.")
     if prices is None:
         return
-    st.caption(f"Data: {prices.source} · {len(prices.frame):,} rows")
+    st.caption(f"Data: {markdown_literal(prices.source)} · {len(prices.frame):,} rows")
     space = space_form(prices)
     budget = budget_form()
     name_text = st.text_input("Study name (optional)", key="tune_name", placeholder=studies.new_study_name())

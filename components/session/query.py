@@ -7,7 +7,8 @@ knob's own rules and applied, with a warning for anything clamped, ignored or mi
 
 The session's current run is there too (``run=ID``), and once the session has started a run,
 its owner token (``owner=TOKEN``): a reload starts a new Streamlit session, which takes both back
-from the URL, so it reattaches to the run and may still stop it. The token is a capability of
+from the URL, so it reattaches to the run and may still stop it (the link's token is kept apart:
+runs this session starts get the session's own token, never one a link carried). The token is a capability of
 that tab's address; the links the pages show (``run_url``) carry only the run id, so a shared
 link shows the run but cannot stop it.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.session import knobs, state
+from components.session import knobs, links, state
 from model.engine.config import KNOBS
 from model.errors import ConfigError
 from model.engine.presets import CUSTOM, DEFAULT_PRESET
@@ -27,8 +28,9 @@ RUN_PARAM = "run"
 OWNER_PARAM = "owner"
 
 
-def load_query_params() -> None:
-    """Apply knob values from the URL that differ from what this session last wrote there."""
+def load_query_params() -> list[str]:
+    """Apply knob values from the URL that differ from what this session last wrote there; returns
+    the warnings about this link's values (app.py shows them on whichever page it opened)."""
     ss = st.session_state
     knobs.knob_config()  # every knob has a value before the link changes some
     written: dict[str, str] = ss.setdefault(_WRITTEN, {})
@@ -40,20 +42,19 @@ def load_query_params() -> None:
         try:
             knobs.apply_preset(preset)
         except ConfigError as exc:
-            warnings.append(f"Ignored preset={preset!r} from the link: {exc}")
+            warnings.append(f"Ignored preset={links.quote(preset)} from the link: {exc}")
     for name, spec in KNOBS.items():
         raw = st.query_params.get(spec.url_name)
         if raw is None or raw == written.get(name):
             continue
         # Mark it as seen so a later run does not apply (and warn about) it again.
         written[name] = raw
-        try:
-            value = spec.parse(raw, clamp=True)
-        except (TypeError, ValueError) as exc:
-            warnings.append(f"Ignored {name}={raw!r} from the link: {exc}.")
+        read = links.read_knob(name, raw)
+        if read.warning:
+            warnings.append(read.warning)
+        if read.value is None:
             continue
-        if spec.numeric and float(raw) != float(value):
-            warnings.append(f"{name}={raw} from the link is outside {spec.lo:g}…{spec.hi:g}; using {spec.format(value)}.")
+        value = read.value
         st.session_state[knobs.value_key(name)] = value
         linked_columns |= spec.kind in ("column", "columns")
     notes = knobs.fit_columns(knobs.data_columns())
@@ -63,27 +64,41 @@ def load_query_params() -> None:
     _load_run(written, warnings)
     if warnings:
         ss[knobs.URL_WARNINGS] = list(ss.get(knobs.URL_WARNINGS) or []) + warnings
+    return warnings
 
 
 def _load_run(written: dict[str, str], warnings: list[str]) -> None:
     """The run (and owner token) from the link, when it differs from what this session wrote."""
     owner = st.query_params.get(OWNER_PARAM)
-    if owner and state.owner_token() is None:
-        st.session_state[state.OWNER] = owner  # a reload of the tab that started the run
+    if owner and owner not in state.tokens() and owner != written.get(OWNER_PARAM):
+        written[OWNER_PARAM] = owner
+        read = links.read_owner(owner)
+        if read.warning:
+            warnings.append(read.warning)
+        else:
+            # A reload of the tab that started the run: the token may stop that run, but this
+            # session's own runs get its own token (a link's token is never adopted for them).
+            st.session_state[state.LINKED_OWNER] = read.value
     raw = st.query_params.get(RUN_PARAM)
     if raw is None or raw == written.get(RUN_PARAM):
         return
     written[RUN_PARAM] = raw
-    try:
-        run_id = int(raw)
-        if run_id < 1:
-            raise ValueError
-    except ValueError:
-        warnings.append(f"Ignored run={raw!r} from the link: a run id is a whole number from 1.")
+    read = links.read_run_id(raw)
+    if read.warning:
+        warnings.append(read.warning)
         return
-    state.set_current_run(run_id)
-    if state.current_run() is None:
+    run_id = read.value
+    from components import run_client
+    from model.errors import RunNotFoundError, StoreError
+
+    try:
+        run_client.store().get_run(run_id, with_history=False)
+    except RunNotFoundError:
         warnings.append(f"Run {run_id} from the link is not in the run store (deleted?).")
+        return
+    except StoreError:
+        warnings.append(f"Run {run_id} from the link cannot be opened now: the run store is unavailable.")
+    state.set_current_run(run_id)
 
 
 def sync_query_params() -> None:
@@ -104,7 +119,9 @@ def sync_query_params() -> None:
     preset = knobs.active_preset()
     _sync_param(PRESET_PARAM, preset if preset not in (CUSTOM, DEFAULT_PRESET) else None, written)
     _sync_param(RUN_PARAM, state.current_run_id(), written)
-    _sync_param(OWNER_PARAM, state.owner_token(), written)
+    record = state.current_run() if state.tokens() else None
+    owner = (record is not None and state.token_for(record)) or next(iter(state.tokens()), None)
+    _sync_param(OWNER_PARAM, owner, written)
     st.session_state[_WRITTEN] = written
 
 

@@ -10,13 +10,12 @@ them up again. The knobs live in ``session.knobs``.
 
 from __future__ import annotations
 
-import secrets
-
 import streamlit as st
 
 from components import run_client
 from model.engine.config import LstmConfig
 from model.data import PriceTable, load_sample
+from model.runs import capability
 from model.errors import LensError, RunNotFoundError, StopRefusedError, StoreError
 
 # ---------------------------------------------------------------------------------------------
@@ -27,6 +26,7 @@ PRICES = "prices"  # PriceTable in use
 DATA_ERROR = "data_error"  # message of the last failed load (the data in use is kept)
 RUN_ID = "run_id"  # id of the session's current run (trained here, opened from Runs or a link)
 OWNER = "owner_token"  # this session's owner token, created when it first starts a run
+LINKED_OWNER = "linked_owner_token"  # a token from the link (a reload): may stop its runs, starts none
 TRAIN_ERROR = "train_error"  # message of the last training request that could not be made
 
 SAMPLE_DEFAULT = "GOOG"
@@ -62,8 +62,20 @@ def owner_token(create: bool = False) -> str | None:
     """The token this session's runs are recorded with (only it can stop them)."""
     ss = st.session_state
     if ss.get(OWNER) is None and create:
-        ss[OWNER] = secrets.token_urlsafe(12)
+        ss[OWNER] = capability.new_token()
     return ss.get(OWNER)
+
+
+def tokens() -> list[str]:
+    """Every capability this session holds: its own token and the one its link carried."""
+    ss = st.session_state
+    return [t for t in (ss.get(OWNER), ss.get(LINKED_OWNER)) if t]
+
+
+def token_for(record) -> str | None:
+    """The token of this session that may stop (or delete) the run, if any."""
+    owner_hash = getattr(record, "owner_hash", None)
+    return next((t for t in tokens() if capability.matches(t, owner_hash)), None)
 
 
 def current_run_id() -> int | None:
@@ -93,7 +105,7 @@ def current_run(*, with_history: bool = False):
 
 def owns(record) -> bool:
     """Whether this session started the run (and so may stop it)."""
-    return record is not None and record.owner is not None and record.owner == owner_token()
+    return record is not None and token_for(record) is not None
 
 
 def run_in_progress() -> bool:
@@ -122,8 +134,15 @@ def start_run(prices: PriceTable, config: LstmConfig) -> int:
 def stop_run(run_id: int) -> str | None:
     """Ask the run to stop (a Stop button callback); the refusal's message, if any, goes to TRAIN_ERROR."""
     try:
-        run_client.store().request_stop(run_id, owner_token())
+        runs = run_client.store()
+        runs.request_stop(run_id, token_for(runs.get_run(run_id, with_history=False)))
     except (StopRefusedError, StoreError) as exc:
         st.session_state[TRAIN_ERROR] = str(exc)
         return str(exc)
     return None
+
+
+def delete_run(run_id: int) -> None:
+    """Delete a stored run with this session's capability (a queued run of another session is refused)."""
+    runs = run_client.store()
+    runs.delete_run(run_id, token_for(runs.get_run(run_id, with_history=False)))

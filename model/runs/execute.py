@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from model.errors import LensError, StoreError
+from model.errors import LensError, StoreError, describe_os_error
 from model.runs import files
 from model.runs.store import RunRecord, RunStore
 
@@ -138,6 +138,8 @@ def execute_run(
         )
     except LensError as exc:
         _fail(store, run_id, str(exc))
+    except OSError as exc:  # the runs directory not writable, a full disk: which file and what to do
+        _fail(store, run_id, describe_os_error(exc))
     except Exception as exc:  # noqa: BLE001 - stored as the run's error instead of lost in a worker
         _fail(store, run_id, f"Training failed: {type(exc).__name__}: {exc}")
     return store.get_run(run_id)

@@ -40,7 +40,7 @@ class RunRecord:
     error: str | None
     progress: dict[str, Any] | None  # epoch, epochs, batch, batches, loss, elapsed, updated
     stop_requested: bool
-    owner: str | None
+    owner_hash: str | None  # digest of the Stop token (model.runs.capability); never exported
     worker_pid: int | None
     worker_host: str | None
     files_dir: Path
@@ -83,7 +83,7 @@ def record_from_row(row, files_root: Path, history=(), metric_rows=()) -> RunRec
         error=m["error"],
         progress=m["progress"],
         stop_requested=bool(m["stop_requested"]),
-        owner=m["owner"],
+        owner_hash=m["owner"],
         worker_pid=m["worker_pid"],
         worker_host=m["worker_host"],
         files_dir=folder if folder.is_absolute() else Path(files_root) / folder,
@@ -92,8 +92,12 @@ def record_from_row(row, files_root: Path, history=(), metric_rows=()) -> RunRec
     )
 
 
+PRIVATE_FIELDS = ("owner_hash",)
+
+
 def record_to_dict(record: RunRecord) -> dict[str, Any]:
-    out = {f: getattr(record, f) for f in record.__dataclass_fields__}
+    # The owner's digest stays out of every export (ZIP, JSON, CLI): it is no one else's business.
+    out = {f: getattr(record, f) for f in record.__dataclass_fields__ if f not in PRIVATE_FIELDS}
     out["files_dir"] = str(record.files_dir)
     out["history"] = list(record.history)
     for key in ("created", "started", "finished"):

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from model.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # from_version -> step that brings a database from from_version to from_version + 1.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
@@ -48,6 +48,7 @@ runs = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("progress", sa.JSON),
     sa.Column("stop_requested", sa.Boolean, nullable=False, default=False),
+    # Version 2: the digest of the owner's Stop token (model.runs.capability), never the token itself.
     sa.Column("owner", sa.String(200)),
     # The process responsible for the run: the one that queued it, then the worker training it.
     sa.Column("worker_pid", sa.Integer),
@@ -80,6 +81,19 @@ schema_version = sa.Table(
     metadata,
     sa.Column("version", sa.Integer, nullable=False),
 )
+
+
+def _upgrade_owner_digests(conn: Connection) -> None:
+    """1 -> 2: owner tokens were stored as they are; keep only their digests."""
+    from model.runs.capability import PREFIX, digest
+
+    rows = conn.execute(sa.select(runs.c.id, runs.c.owner).where(runs.c.owner.is_not(None))).all()
+    for run_id, owner in rows:
+        if not owner.startswith(PREFIX):
+            conn.execute(runs.update().where(runs.c.id == run_id).values(owner=digest(owner)))
+
+
+MIGRATIONS[1] = _upgrade_owner_digests
 
 
 def ensure_schema(conn: Connection, where: str) -> int:

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from model.engine.config import LstmConfig
 from model.errors import RunNotFoundError, StopRefusedError, StoreError
-from model.runs import files
+from model.runs import capability, files
 from model.runs.database import DEFAULT_URL, ENV_FILES, ENV_URL, create_engine, default_files_root, resolve_url
 from model.runs.records import RunRecord, record_from_row, record_to_dict
 from model.runs.schema import (
@@ -168,7 +168,7 @@ class RunStore:
             data_fingerprint=fp,
             epochs_run=0,
             stop_requested=False,
-            owner=owner,
+            owner=capability.digest(owner) if owner else None,
             worker_pid=os.getpid(),
             worker_host=socket.gethostname(),
         )
@@ -252,7 +252,7 @@ class RunStore:
         a running one stops within a second, keeping its best weights. Only the owner that
         created the run may stop it (a run created without an owner may be stopped by anyone)."""
         record = self.get_run(run_id, with_history=False)
-        if record.owner is not None and owner != record.owner:
+        if record.owner_hash is not None and not capability.matches(owner, record.owner_hash):
             raise StopRefusedError(f"Run {run_id} was started by another session; only that session can stop it.")
         with self._write("requesting a stop") as conn:
             conn.execute(
@@ -288,9 +288,15 @@ class RunStore:
         ]
         return marked
 
-    def delete_run(self, run_id: int) -> None:
-        """Remove a run's rows and files (and its price snapshot when no other run uses it)."""
+    def delete_run(self, run_id: int, owner: str | None = None) -> None:
+        """Remove a run's rows and files (and its price snapshot when no other run uses it).
+        A queued run of an owner may be deleted only with that owner's token (as Stop)."""
         record = self.get_run(run_id, with_history=False)
+        if record.active and record.owner_hash is not None and not capability.matches(owner, record.owner_hash):
+            raise StopRefusedError(
+                f"Run {run_id} is {record.status} for another session; only that session can stop or delete it "
+                "(it can be deleted by anyone once it has ended)."
+            )
         if record.status == "running":
             raise StoreError(f"Run {run_id} is still running; stop it before deleting it.")
         with self._write("deleting a run") as conn:
@@ -436,6 +442,13 @@ def open_store(url: str | None = None, *, files_root: str | Path | None = None) 
             if engine.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
             ensure_schema(conn, store.where)
+    except StoreError as exc:
+        engine.dispose()
+        if isinstance(exc.__cause__, sa.exc.DBAPIError):  # the driver's failure: say what to do about it
+            from model.runs.opening import opening_advice
+
+            raise StoreError(f"{exc} {opening_advice(engine.url, str(exc))}") from exc.__cause__
+        raise
     except BaseException:
         engine.dispose()
         raise

@@ -4,7 +4,7 @@
         --time-step 10:60:5 --learning-rate 1e-4:1e-2:log --trials 40 --workers 2 [--storage URL] [--timeout MIN]
     python -m model.sweep worker --study NAME --storage URL     # join a study (any machine)
     python -m model.sweep run NAME [--workers N]                  # run this machine's workers for a study
-    python -m model.sweep resume NAME --trials 10 [--workers N]
+    python -m model.sweep resume NAME --trials 10 [--workers N]   # 10 more trials
     python -m model.sweep status NAME | best NAME | list | stop NAME
 
 Every knob flag takes a value (fixed), LOW:HIGH, LOW:HIGH:STEP, LOW:HIGH:log or a,b choices.
@@ -64,7 +64,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
     resume = sub.add_parser("resume", help="clear a study's stop flag, add budget and run workers")
     resume.add_argument("name")
-    resume.add_argument("--trials", type=int, help="more trials")
+    resume.add_argument("--trials", type=int, metavar="N",
+                        help="run N more trials (on top of those already done, whatever the old budget)")
     resume.add_argument("--timeout", type=float, metavar="MIN", help="minutes from now")
     resume.add_argument("--workers", type=int)
     resume.add_argument("--detach", action="store_true")
@@ -113,6 +114,16 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     # One storage URL for the whole command (the default journal sits next to --db's run store).
     args.storage = studies.resolve_storage_url(args.storage, args.db)
+    from model.sweep import journal
+
+    with journal.reading(args.storage):  # a damaged journal: one message, not a traceback
+        return _command(args)
+
+
+def _command(args: argparse.Namespace) -> int:
+    from model.sweep import study as studies
+    from model.sweep import workers
+
     if args.command == "worker":
         workers.ignore_interrupts()
         done = workers.run_worker(args.study, args.storage, db=args.db, threads=args.threads, index=args.index)

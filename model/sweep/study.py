@@ -308,13 +308,14 @@ def stop_requested(study) -> bool:
 
 def resume_study(name: str, storage: str | None = None, *, more_trials: int | None = None,
                  minutes: float | None = None):
-    """Clear the stop flag and extend the budget by ``more_trials`` and/or ``minutes`` from now."""
+    """Clear the stop flag; ``more_trials`` more trials run from now (the budget becomes the trials
+    done so far plus that, whatever it was) and/or the deadline is ``minutes`` from now."""
     study = open_study(name, storage)
     settings = settings_of(study)
     done = len(counted_trials(study))
     trials = settings.trials
     if more_trials is not None:
-        trials = max(trials or 0, done) + more_trials
+        trials = done + more_trials
     deadline = settings.deadline if minutes is None else time.time() + minutes * 60
     settings = StudySettings(**{**settings.__dict__, "trials": trials, "deadline": deadline})
     study.set_user_attr(META, settings.to_dict())

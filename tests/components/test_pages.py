@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from components.literal import unescape_literal
 from components.session import knobs
 from model.engine.config import LIMITS, LstmConfig
 from model.engine.network import count_parameters
@@ -121,7 +122,7 @@ def test_too_few_rows_for_time_step_is_refused_before_training(app):
     goto(app, "train")
     app.number_input(key="time_step").set_value(60).run()
     assert_clean(app)
-    errors = texts(app, "error")
+    errors = [unescape_literal(e) for e in texts(app, "error")]  # shown literally
     assert any("Too few rows for time_step 60" in e and "Lower time_step to at most" in e for e in errors), errors
     assert button(app, "Train").disabled
     assert app.session_state.get("run_id") is None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import widgets
+from components import errors, widgets
 from components.figures import shapes as shape_figures, style
 from components.pages.shapes.code import code_side_by_side
 from components.pages.shapes.equivalence import equivalence_panel
@@ -24,7 +24,6 @@ from components.pages.shapes.panels import gate_panel, hidden_state_panel, unrol
 from components.pages.shapes.steps import step_nav
 from components.pages.shapes.tables import rows_markdown, share_cell_note, step_rows
 from components.session import knobs, state
-from model.errors import LensError
 from model.explain.sources import N_STEPS, Step
 
 
@@ -93,17 +92,11 @@ def render() -> None:
     with knobs_col:
         _knobs()
     config = knobs.knob_config()
-    try:
+    with errors.boundary("tracing the network", container=main_col) as outcome:
         config.validate()
         load_explain()
         entry = get_trace(prices, config)
-    except LensError as exc:
-        with main_col:
-            widgets.show_error(exc)
-        return
-    except Exception as exc:  # noqa: BLE001 - a message in the page, never a traceback
-        with main_col:
-            widgets.show_error(f"Tracing the network failed: {type(exc).__name__}: {exc}")
+    if outcome.failed:
         return
 
     with knobs_col:

@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import pytest
 
+from components.literal import unescape_literal
 from components.pages import results_lessons, train as train_page
 from components import run_client as run_store
 from components.session import knobs, state
@@ -73,7 +74,7 @@ def test_a_link_with_a_preset_and_a_knob_applies_both_and_a_bad_preset_warns():
     assert mixed.selectbox(key=train_page.PRESET_PICKER).value is None
     bad = goto(new_app(preset="best"), "train")
     assert_clean(bad)
-    assert any("preset='best'" in w for w in texts(bad, "warning"))
+    assert any("preset='best'" in unescape_literal(w) for w in texts(bad, "warning"))  # shown literally
     assert bad.selectbox(key=train_page.PRESET_PICKER).value == "sound"
 
 

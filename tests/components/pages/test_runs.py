@@ -31,7 +31,7 @@ def _record(run_id, *, fingerprint="a", status="finished", config=None, skill=0.
         status=status, origin="ui", study=None, trial=None, config=cfg, parameters=100, data_description=f"data {fingerprint}",
         data_fingerprint=fingerprint, seconds=1.0, epochs_run=len(history), best_epoch=None,
         stop_reason="completed" if status == "finished" else None, error=None, progress=None, stop_requested=False,
-        owner=None, worker_pid=None, worker_host=None, files_dir=Path("."), history=tuple(history),
+        owner_hash=None, worker_pid=None, worker_host=None, files_dir=Path("."), history=tuple(history),
         metrics={"model": {"rmse": 1.0, "mae": 1.0, "mape": 1.0, "direction": 50.0, "skill": skill}} if status == "finished" else {},
     )  # fmt: skip
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from components.literal import unescape_literal
 from components.session import knobs
 from tests.components.conftest import assert_clean, goto, new_app, price_csv, texts
 
@@ -46,7 +47,7 @@ def test_bad_url_values_are_clamped_or_ignored_with_a_warning():
     assert at.number_input(key="rnn_unit").value == 512
     assert at.number_input(key="layer_num").value == 2  # default kept
     assert at.number_input(key="time_step").value == 2
-    warnings = " ".join(texts(at, "warning"))
+    warnings = unescape_literal(" ".join(texts(at, "warning")))
     assert "rnn_unit=99999" in warnings and "layer_num" in warnings and "learning_rate" in warnings
     # an unknown feature column falls back to columns the data has
     assert set(at.multiselect(key="features").value) <= set(at.session_state["prices"].columns)
@@ -61,7 +62,7 @@ def test_time_step_from_url_too_long_for_the_data_is_refused_with_a_message():
     goto(at, "train")
     assert_clean(at)
     assert at.number_input(key="time_step").value == 100
-    errors = texts(at, "error")
+    errors = [unescape_literal(e) for e in texts(at, "error")]  # shown literally
     assert any("Too few rows for time_step 100" in e for e in errors), errors
     assert [b for b in at.button if b.label == "Train"][0].disabled
 
@@ -75,12 +76,12 @@ def test_target_as_comes_from_the_url_and_bad_values_are_refused():
     bad = goto(new_app(target_as="tomorrow"), "train")
     assert_clean(bad)
     assert bad.radio(key="target_as").value == "change"
-    assert any("target_as" in w or "Predict" in w for w in texts(bad, "warning"))
+    assert any("target_as" in w or "Predict" in w for w in map(unescape_literal, texts(bad, "warning")))
 
 
 def test_a_link_naming_columns_the_data_lacks_warns():
     at = goto(new_app(features="close,nope", target="missing"), "train")
     assert_clean(at)
-    warnings = " ".join(texts(at, "warning"))
+    warnings = unescape_literal(" ".join(texts(at, "warning")))
     assert "nope" in warnings and "missing" in warnings
     assert at.multiselect(key="features").value == ["close"]

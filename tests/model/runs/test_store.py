@@ -44,7 +44,7 @@ def test_a_run_round_trips_with_epochs_metrics_and_its_price_table(store):
     frame = sine_frame()
     run_id = store.create_run(TINY, frame, "cli", study="s1", trial=3, owner="me", description="sine")
     queued = store.get_run(run_id)
-    assert (queued.status, queued.origin, queued.study, queued.trial, queued.owner) == ("queued", "cli", "s1", 3, "me")
+    assert (queued.status, queued.origin, queued.study, queued.trial, bool(queued.owner_hash)) == ("queued", "cli", "s1", 3, True)
     assert queued.lstm_config == TINY and queued.parameters > 0 and queued.data_description == "sine"
 
     assert store.start(run_id, pid=1234, host="here")
