@@ -288,7 +288,7 @@ def render() -> None:
         if problem:
             st.error(markdown_literal(problem), icon=":material/block:")  # it may quote column names
         for note in [] if problem else forecast_limits(len(prices.frame), config):
-            st.warning(markdown_literal(note), icon=":material/rule:")
+            st.warning(note, icon=":material/rule:")
         running = state.run_in_progress()
         clicked = st.button(
             "Train",
