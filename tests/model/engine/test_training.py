@@ -111,7 +111,6 @@ def test_early_stopping_restores_best_weights():
     assert run.stopped_reason == "early_stopping"
     val_losses = [h["val_loss"] for h in run.history]
     assert run.best_epoch == int(np.argmin(val_losses)) + 1
-    import keras
 
     run.model.compile(loss="mse")
     restored = run.model.evaluate(data.val.x, data.val.y, verbose=0, batch_size=len(data.val))
