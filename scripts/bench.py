@@ -61,7 +61,7 @@ BENCH_PATHS = {"tutorial": ("plain", "xla", "fused_fit", "block", "fused"), "lar
 def time_training(config: LstmConfig, data, path: str) -> dict[str, float]:
     """Steady windows/s and the time from calling train_network to the first finished epoch
     (building the network and tracing or compiling included)."""
-    from model.engine.training import train_network
+    from scripts.bench_paths import train_variant
 
     epoch_ends: list[float] = []
     started = time.perf_counter()
@@ -70,7 +70,7 @@ def time_training(config: LstmConfig, data, path: str) -> dict[str, float]:
         if len(progress.history) > len(epoch_ends):
             epoch_ends.append(time.perf_counter() - started)
 
-    train_network(data, listener=listener, path=path)
+    train_variant(data, path, listener)
     total = time.perf_counter() - started
     steady = (epoch_ends[-1] - epoch_ends[0]) / (len(epoch_ends) - 1)
     return {"first_epoch_s": epoch_ends[0], "steady_epoch_s": steady,

@@ -159,9 +159,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             print("No studies yet.")
         for s in rows:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created)) if s.created else "?"
-            best = f"{s.best_value:.5f}" if s.best_value is not None else "-"
+            best_text = f"{s.best_value:.5f}" if s.best_value is not None else "-"
             state = "stopped" if s.stopped else ("running" if s.running else "idle")
-            print(f"{s.name:30} {when}  {s.trials:4} trials ({s.complete} complete, budget {s.budget})  best {best}  {state}")
+            print(f"{s.name:30} {when}  {s.trials:4} trials ({s.complete} complete, budget {s.budget})  best {best_text}  {state}")
         return 0
     raise AssertionError(args.command)
 

@@ -76,7 +76,9 @@ def open_storage(url: str):
     if url in _storages:
         return _storages[url]
     import optuna
+    import optuna.storages.journal
 
+    storage: optuna.storages.BaseStorage
     if is_journal(url):
         path = Path(url.removeprefix("journal:")).expanduser()
         path.parent.mkdir(parents=True, exist_ok=True)

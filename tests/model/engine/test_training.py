@@ -195,14 +195,15 @@ def test_stop_acts_within_one_batch_and_progress_reports_every_batch():
     assert len(run.history) == 1 and run.best_epoch == 1
 
 
-@pytest.mark.parametrize("path", ["xla", "plain"])
-def test_fit_paths_train_and_leave_the_fused_layer_on(path):
+@pytest.mark.slow  # Keras' fit traces for seconds
+def test_the_plain_path_trains_and_leaves_the_fused_layer_on():
     from model.engine.fused_lstm import FusedLSTM
 
     config = SMALL.replace(epochs=2, time_step=10, rnn_unit=4)
     data = prepare_data(sine_frame(200), config)
     reports: list[Progress] = []
-    run = train_network(data, listener=reports.append, path=path)
+    run = train_network(data, listener=reports.append, path="plain")
+    assert run.provenance["path"] == "plain" and run.provenance["kernel"] == "Keras loop"
     assert len(run.history) == 2 and all(np.isfinite(h["loss"]) for h in run.history)
     assert any(0 < p.batch for p in reports)
     lstms = [layer for layer in run.model.layers if isinstance(layer, FusedLSTM)]
@@ -262,7 +263,8 @@ def test_native_and_blocklstm_paths_train_alike():
     config = SMALL.replace(epochs=3, time_step=12, rnn_unit=6, patience=0)
     data = prepare_data(sine_frame(300), config)
     native_run = train_network(data, path="fused")
-    block_run = train_network(data, path="block")
+    block_run = train_network(data, path="fused", kernel="block")
+    assert block_run.provenance["kernel"] == "BlockLSTM" and "asked for" in block_run.provenance["kernel_reason"]
     for a, b in zip(native_run.history, block_run.history, strict=True):
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-3)
         assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-3)
