@@ -63,7 +63,7 @@ def test_a_tiny_study_through_the_cli_with_two_workers_on_the_journal(prices_csv
     status = capsys.readouterr().out
     assert "complete" in status and "rnn_unit" in status and "validation" in status
     assert main(["best", "tiny", "--storage", storage]) == 0
-    assert "python -m model.train" in capsys.readouterr().out
+    assert f"python -m model.train --csv {prices_csv} " in capsys.readouterr().out  # the study's data
     assert main(["list", "--storage", storage]) == 0
     assert "tiny" in capsys.readouterr().out
     assert run_study(prices_csv, storage, db, name="tiny", trials=3, workers=2) == 2
