@@ -304,6 +304,7 @@ def test_too_few_rows_fall_back_to_random_windows_with_a_note():
     check_step(at, 1)
 
 
+@pytest.mark.process
 def test_equivalence_check_proves_the_same_predictions():
     """Spawns the TF1 subprocess (5-10 s)."""
     at = goto(new_app(), "shapes")

@@ -77,6 +77,7 @@ def test_sample_loads_fast() -> None:
     assert time.perf_counter() - started < 0.3
 
 
+@pytest.mark.process
 def test_importing_model_data_pulls_in_no_ui_or_network_stack() -> None:
     code = (
         "import sys, model.data; "

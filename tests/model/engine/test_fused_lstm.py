@@ -19,7 +19,7 @@ from model.engine.network import build_network, lstm_layers
 from model.engine.training import set_fused
 from tests.model.factories import make_config
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 FEW = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ATOL = 2e-5
 
@@ -189,6 +189,7 @@ def test_block_weights_reorder_keras_gates_to_i_c_f_o():
     np.testing.assert_array_equal(np.asarray(b), [0, 1, 4, 5, 2, 3, 6, 7])
 
 
+@pytest.mark.process
 def test_saved_model_loads_in_safe_mode_in_a_fresh_process(tmp_path):
     """save_run, then load_run in a new interpreter (nothing imported the layer there first)."""
     from model.engine.saving import save_run

@@ -264,6 +264,7 @@ def test_warm_default_trace_is_fast_enough_for_a_redraw():
     assert best < 0.3
 
 
+@pytest.mark.process
 def test_importing_the_modules_does_not_import_tensorflow():
     code = (
         "import sys, pkgutil, importlib, model.explain\n"
@@ -323,7 +324,7 @@ def test_keras_source_builds_the_same_network_as_build_network(kwargs):
     assert [tuple(w.shape) for w in shown.weights] == [tuple(w.shape) for w in real.weights]
     assert shown.count_params() == real.count_params()
     # The constants in the shown source are the ones network.py uses.
-    source = (REPO / "model" / "network.py").read_text()
+    source = (REPO / "model" / "engine" / "network.py").read_text()
     for name in re.findall(r'name="([a-z_]+)"', keras_source(config)):
         if name != "x":
             assert f'"{name}"' in source

@@ -28,6 +28,8 @@ from model.explain.tutorial_graph import (
 
 from tests.model.factories import make_config, randomise
 
+pytestmark = [pytest.mark.process]  # the TF1 graph runs in a subprocess
+
 CELL_KERNEL = re.compile(r"cell_(\d+)/basic_lstm_cell/kernel")
 
 

@@ -136,6 +136,7 @@ def test_a_running_run_cannot_be_deleted(store):
         store.delete_run(run_id)
 
 
+@pytest.mark.process
 def test_mark_interrupted_ends_runs_whose_process_is_gone(store):
     frame = sine_frame()
     orphan = store.create_run(TINY, frame, "ui")

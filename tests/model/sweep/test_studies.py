@@ -16,6 +16,8 @@ from model.sweep.__main__ import main
 from tests.model.factories import sine_frame
 from tests.model.runs.helpers import wait_for
 
+pytestmark = [pytest.mark.process, pytest.mark.slow]  # sweep worker processes, a PostgreSQL cluster
+
 # A tiny network on 300 rows of a noisy sine: one epoch takes well under a second.
 TINY_SPACE = ["--rnn-unit", "2:6", "--layer-num", "1", "--time-step", "5:8", "--features", "close,change",
               "--batch-size", "32", "--patience", "0", "--learning-rate", "1e-3:3e-2:log"]
