@@ -14,6 +14,7 @@ from tests.pg import PostgresServer, PostgresUnavailable
 _PROCESS_FIXTURES = {"postgres_server", "postgres_url"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if _PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):

@@ -194,6 +194,7 @@ def test_step_7_says_time_step_in_time_step_out(shapes_app):
     step_slider(at).set_value(1).run()
 
 
+@pytest.mark.slow  # traces several networks
 def test_knob_changes_redraw_the_shapes():
     at = goto(new_app(), "shapes")
     step_slider(at).set_value(3).run()
@@ -273,6 +274,7 @@ def test_gate_panel_at_step_5_with_the_parameter_count():
     assert not any("Inside" in t for t in chart_titles(at))
 
 
+@pytest.mark.process  # a run trained by the worker pool
 def test_trained_model_is_traced_when_its_architecture_matches():
     """The current run's model, loaded from the run store (Keras safe mode), is traced."""
     from components import run_client

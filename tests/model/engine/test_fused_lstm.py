@@ -104,6 +104,7 @@ def test_layer_forward_and_gradients_equal_keras_lstm(kernel, units, input_size,
         assert error <= tol + 3 * keras_error, (name, error, tol, keras_error)
 
 
+@pytest.mark.slow  # whole networks, forward and gradients, per kernel
 @FEW
 @given(
     rnn_unit=st.integers(1, 8),

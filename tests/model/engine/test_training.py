@@ -28,6 +28,7 @@ def sine_run():
     return data, run, reports
 
 
+@pytest.mark.slow  # trains tens of epochs
 def test_training_lowers_the_loss_and_reports_progress(sine_run):
     data, run, reports = sine_run
     losses = [h["loss"] for h in run.history]
@@ -40,6 +41,7 @@ def test_training_lowers_the_loss_and_reports_progress(sine_run):
     assert elapsed == sorted(elapsed)
 
 
+@pytest.mark.slow  # trains tens of epochs
 def test_model_beats_persistence_on_a_learnable_series(sine_run):
     data, run, _ = sine_run
     evaluation = evaluate(run, data)
@@ -104,6 +106,7 @@ def test_stop_flag_ends_training_and_keeps_a_usable_model():
     assert np.isfinite(run.predict(data.test.x)).all()
 
 
+@pytest.mark.slow  # trains tens of epochs
 def test_early_stopping_restores_best_weights():
     config = SMALL.replace(epochs=200, patience=2, learning_rate=0.05)
     data = prepare_data(sine_frame(300), config)
@@ -129,6 +132,7 @@ def test_nan_loss_stops_with_a_clear_message():
         train_network(bad)
 
 
+@pytest.mark.slow  # trains tens of epochs
 def test_save_load_gives_identical_predictions(tmp_path, sine_run):
     data, run, _ = sine_run
     save_run(run, tmp_path / "run")
@@ -149,6 +153,7 @@ def test_shared_cell_run_round_trips(tmp_path):
     np.testing.assert_allclose(loaded.predict(data.test.x), run.predict(data.test.x), atol=1e-6)
 
 
+@pytest.mark.slow  # trains tens of epochs
 def test_run_archive_is_a_zip_with_model_and_json(sine_run):
     import io
     import zipfile
@@ -158,6 +163,7 @@ def test_run_archive_is_a_zip_with_model_and_json(sine_run):
     assert sorted(names) == ["model.keras", "run.json"]
 
 
+@pytest.mark.slow  # trains tens of epochs
 def test_change_target_mode_beats_persistence_on_a_learnable_series():
     config = SMALL.replace(target_as="change", epochs=25)
     data = prepare_data(sine_frame(700), config)

@@ -108,6 +108,7 @@ def expected_shapes(b, T, d, u, L) -> dict[str, tuple[int, ...]]:
     layer_num=st.integers(1, 4),
     share_cell=st.booleans(),
 )
+@pytest.mark.slow  # traces many networks
 def test_every_traced_shape_is_the_tutorials_formula(batch, time_step, input_size, rnn_unit, layer_num, share_cell):
     b, T, d, u, L = batch, time_step, input_size, rnn_unit, layer_num
     config = make_config(u, L, T, d, share_cell)

@@ -7,6 +7,7 @@ from model.runs import schema
 from model.runs.provenance import describe_provenance, record_provenance
 from model.runs.store import open_store
 from tests.model.factories import sine_frame
+from tests.pg import BACKENDS
 from tests.model.runs.helpers import TINY
 
 PROVENANCE = {
@@ -16,7 +17,7 @@ PROVENANCE = {
 }
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'lens.db'}"
