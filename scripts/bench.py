@@ -162,11 +162,13 @@ def bench_training() -> None:
                   f"   ({reference['threads']} threads, own process)")
         else:
             print(f"  PyTorch reference: skipped ({reference.get('skipped') or reference.get('error')})")
-        from model.engine.training import choose_path
+        from model.engine.training import KERNEL_NAMES, choose_training
 
-        chosen = choose_path(config)
+        choice = choose_training(config)
+        chosen = choice.path
         engine, plain = results[chosen], results["plain"]
-        print(f"  the engine trains this size with: {PATH_LABELS[chosen]}")
+        print(f"  the engine trains this size with: {PATH_LABELS[chosen]} "
+              f"({KERNEL_NAMES[choice.kernel]} on {choice.device}: {choice.reason})")
         line = f"  engine vs plain compile: {engine['windows_per_s'] / plain['windows_per_s']:.2f}x"
         line += f"   vs XLA fit: {engine['windows_per_s'] / results['xla']['windows_per_s']:.2f}x"
         # The fused paths the engine did not pick at this size, side by side with it.

@@ -143,14 +143,13 @@ constexpr int kRows = 4;  // batch rows per tile: 4 rows x up to 4 x 16 columns 
 
 static int64_t Padded(int64_t n) { return (n + kLane - 1) / kLane * kLane; }
 
-// Two ways to arrange the work, by size (measured, 2 cores, tutorial's batch and time_step):
+// Two ways to arrange the work, by size (kHoistAbove is where they cross; README, Speed):
 // * "in the loop" (units <= kHoistAbove): every product of a step, input side and weight
 //   gradients included, happens inside the time loop on the tile's rows. For small layers the
-//   four gates of a row fit one register tile and this is fastest (units 10: forward + gradient
-//   1.15 ms vs 2.05 ms hoisted, one thread).
+//   four gates of a row fit one register tile, so nothing beats keeping them there.
 // * "hoisted" (larger): the time loop keeps only the recurrent products; the input side
 //   (x . kernel for all steps) and the gradients for x, the kernels and the bias are GEMMs over
-//   all steps of the tile's rows at once (units 128: 22.6 ms vs 34.6 ms in the loop, two threads).
+//   all steps of the tile's rows at once, which Eigen runs at full width.
 constexpr int64_t kHoistAbove = 16;
 
 // One factor of a product: rows of A [m x k] (row stride lda) times B [k x ldb].
