@@ -149,16 +149,22 @@ def build_library(force: bool = False) -> Path:
     # Compile to a temporary name and rename: a process loading meanwhile never sees half a file.
     fd, partial = tempfile.mkstemp(suffix=".so.partial", dir=BUILD_DIR)
     os.close(fd)
+    failed = target.with_suffix(".failed")
     try:
         warnings = compile_to(Path(partial))
         os.replace(partial, target)
+        failed.unlink(missing_ok=True)
+    except BuildError as error:
+        # Kept beside the build it stands for, so a run's provenance can say why it fell back.
+        failed.write_text(str(error))
+        raise
     finally:
         if os.path.exists(partial):
             os.unlink(partial)
     if warnings.strip():
         print(warnings, file=sys.stderr)
     # Only this machine's stale builds: another machine sharing the checkout keeps its own.
-    for old in BUILD_DIR.glob(f"lens_lstm-{machine_key()}-*.so"):
+    for old in [*BUILD_DIR.glob(f"lens_lstm-{machine_key()}-*.so"), *BUILD_DIR.glob(f"lens_lstm-{machine_key()}-*.failed")]:
         if old != target:
             old.unlink(missing_ok=True)
     return target
@@ -192,7 +198,13 @@ def load():
 
             path = library_path()
             if not path.exists():
-                _reason = "not built (run `python -m model.native.build`)"
+                failed = path.with_suffix(".failed")
+                if failed.exists():
+                    lines = failed.read_text().strip().splitlines() or ["no message"]
+                    first = next((line for line in lines if "error" in line.lower()), lines[0])[:200]
+                    _reason = f"its build failed on this machine ({first}; `python -m model.native.build` shows all)"
+                else:
+                    _reason = "not built (run `python -m model.native.build`)"
                 return None
             library = tf.load_op_library(str(path))
             _register_gradient(library)

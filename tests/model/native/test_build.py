@@ -53,3 +53,27 @@ def test_a_real_compiler_is_asked_about_optional_flags():
         pytest.skip("no C++ compiler on this machine")
     assert native._compiler_accepts(cxx, "-O2")
     assert not native._compiler_accepts(cxx, "-mno-such-flag-anywhere")
+
+
+def test_a_failed_build_is_remembered_and_named_as_the_reason(tmp_path, monkeypatch):
+    """A run trained after a failed build says the build failed, not merely "not built"."""
+    monkeypatch.setattr(native, "BUILD_DIR", tmp_path)
+    monkeypatch.setattr(native, "compiler", lambda: "/usr/bin/true")
+
+    def broken(output):
+        raise native.BuildError("g++ failed:\nPacketMathFP16.h:12: error: expected initializer")
+
+    monkeypatch.setattr(native, "compile_to", broken)
+    with pytest.raises(native.BuildError):
+        native.build_library(force=True)
+    monkeypatch.setattr(native, "_library", None)
+    monkeypatch.setattr(native, "_reason", "not loaded yet")
+    assert native.load() is None
+    assert native.status() == (
+        "native kernel unavailable: its build failed on this machine (PacketMathFP16.h:12: error: expected "
+        "initializer; "
+        "`python -m model.native.build` shows all)"
+    )
+    monkeypatch.setattr(native, "compile_to", lambda output: output.write_bytes(b"built") and "")
+    native.build_library(force=True)
+    assert not list(tmp_path.glob("*.failed"))
