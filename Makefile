@@ -1,4 +1,5 @@
-# LSTM Lens: `make run` starts the app, `make test` runs every test, `make bench` prints speed figures.
+# LSTM Lens: `make run` starts the app, `make check` is the one-minute loop (lint, format, types, fast
+# tests), `make test` runs every test, `make bench` prints speed figures.
 # Each target installs what it needs once; stamp files keep re-runs from reinstalling.
 
 PYTHON ?= python3
@@ -15,7 +16,7 @@ NATIVE_STAMP := model/native/build/.stamp
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test bench chromium postgres compiler clean
+.PHONY: run check test bench chromium postgres compiler clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +51,16 @@ compiler:
 
 test: $(TEST_STAMP) chromium postgres compiler $(NATIVE_STAMP)
 	$(BIN)/python -m pytest
+
+# The fast loop: ruff's lint and format check, mypy over model/, and every test that starts no
+# process, server, browser or PostgreSQL cluster and trains for seconds at most (pyproject.toml's
+# markers). Needs no Debian package; without the native kernel built its tests use BlockLSTM.
+FAST_TESTS := not slow and not e2e and not process
+check: $(TEST_STAMP) $(NATIVE_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "$(FAST_TESTS)"
 
 # torch is for the benchmark's PyTorch reference only (CPU wheel).
 $(BENCH_STAMP): requirements-bench.txt $(TEST_STAMP)

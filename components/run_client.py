@@ -17,6 +17,7 @@ from typing import Any
 
 import streamlit as st
 
+from model.engine.stops import describe_stop
 from model.runs import RunRecord, RunStore, open_store
 from model.runs.store import resolve_url
 
@@ -84,31 +85,23 @@ def trained(record: RunRecord):
     return _trained(resolve_url(), run_key(record))
 
 
-# What a run's status says, or once it has ended as stopped or finished its stop reason says;
-# formatted with epochs, best, error and seconds.
-_SUMMARIES = {
+# What a run's status says while it has not ended as stopped or finished (then its stop
+# reason says it, in model.engine.stops' words); formatted with epochs and error.
+_STATUS_SUMMARIES = {
     "queued": "Waiting for a worker.",
     "running": "Training: {epochs} epoch(s) done.",
     "failed": "Failed: {error}",
     "interrupted": "Interrupted after {epochs} epoch(s): {error}",
-    "cancelled": "Cancelled before it started.",
-    "user_stop": "Stopped by you after {epochs} epoch(s); kept the {best}.",
-    "pruned": "Pruned by the sweep after {epochs} epoch(s); kept the {best}.",
-    "early_stopping": "Early stopping after {epochs} epoch(s): validation loss stopped improving; kept the {best}.",
-    "completed": "Finished {epochs} epoch(s) in {seconds:.1f} s; kept the {best}.",
 }
 _NO_ERROR = {"failed": "no reason was recorded", "interrupted": "its process ended"}
 
 
 def summary(record: RunRecord) -> str:
-    """What became of a run, in one sentence (as ``model.engine.training.describe_stop`` says it)."""
-    best = f"best epoch {record.best_epoch}" if record.best_epoch else "weights as they were (no epoch had finished)"
-    key = record.status if record.status in ("queued", "running", "failed", "interrupted") else record.stop_reason
-    template = _SUMMARIES.get(key, _SUMMARIES["completed"])
-    return template.format(
-        epochs=record.epochs_run, best=best, seconds=record.seconds or 0,
-        error=record.error or _NO_ERROR.get(record.status, ""),
-    )
+    """What became of a run, in one sentence."""
+    template = _STATUS_SUMMARIES.get(record.status)
+    if template is None:
+        return describe_stop(record.stop_reason, record.epochs_run, record.best_epoch, record.seconds)
+    return template.format(epochs=record.epochs_run, error=record.error or _NO_ERROR.get(record.status, ""))
 
 
 def has_result(record: RunRecord | None) -> bool:

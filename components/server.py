@@ -3,9 +3,9 @@
 Training runs in worker processes, but the Shapes page (its trace) and the Results page's leak
 demo load TensorFlow and Keras into the server. From then on, after every script run Streamlit
 calls ``keras.backend.clear_session()``, which runs a full ``gc.collect()``: with TensorFlow's
-hundreds of thousands of long-lived objects that took ~120 ms per rerun here, on every page of
-every session. ``gc.freeze()`` (public Python) moves the objects alive at that moment into a
-permanent generation that collections skip; measured afterwards, both calls take under 1 ms.
+hundreds of thousands of long-lived objects that is a noticeable pause on every rerun, on every
+page of every session (README, Speed). ``gc.freeze()`` (public Python) moves the objects alive at
+that moment into a permanent generation that collections skip, so the collection is cheap again.
 """
 
 from __future__ import annotations

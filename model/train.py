@@ -87,6 +87,10 @@ def load_prices(args: argparse.Namespace):
         return data.load_sample(ticker or "GOOG")
     if kind == "yfinance":
         return data.load_yfinance(ticker, start=args.start, end=args.end, interval=args.interval)
+    if kind == "parquet":  # a sweep study's kept price table (model.sweep best prints this form)
+        from model.sweep.study import load_source
+
+        return load_source(args.source)
     raise LensError(f"Unknown source {args.source!r}: use sample:TICKER or yfinance:TICKER, or --csv FILE.")
 
 

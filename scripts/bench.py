@@ -61,7 +61,7 @@ BENCH_PATHS = {"tutorial": ("plain", "xla", "fused_fit", "block", "fused"), "lar
 def time_training(config: LstmConfig, data, path: str) -> dict[str, float]:
     """Steady windows/s and the time from calling train_network to the first finished epoch
     (building the network and tracing or compiling included)."""
-    from model.engine.training import train_network
+    from scripts.bench_paths import train_variant
 
     epoch_ends: list[float] = []
     started = time.perf_counter()
@@ -70,7 +70,7 @@ def time_training(config: LstmConfig, data, path: str) -> dict[str, float]:
         if len(progress.history) > len(epoch_ends):
             epoch_ends.append(time.perf_counter() - started)
 
-    train_network(data, listener=listener, path=path)
+    train_variant(data, path, listener)
     total = time.perf_counter() - started
     steady = (epoch_ends[-1] - epoch_ends[0]) / (len(epoch_ends) - 1)
     return {"first_epoch_s": epoch_ends[0], "steady_epoch_s": steady,
@@ -162,11 +162,13 @@ def bench_training() -> None:
                   f"   ({reference['threads']} threads, own process)")
         else:
             print(f"  PyTorch reference: skipped ({reference.get('skipped') or reference.get('error')})")
-        from model.engine.training import choose_path
+        from model.engine.training import KERNEL_NAMES, choose_training
 
-        chosen = choose_path(config)
+        choice = choose_training(config)
+        chosen = choice.path
         engine, plain = results[chosen], results["plain"]
-        print(f"  the engine trains this size with: {PATH_LABELS[chosen]}")
+        print(f"  the engine trains this size with: {PATH_LABELS[chosen]} "
+              f"({KERNEL_NAMES[choice.kernel]} on {choice.device}: {choice.reason})")
         line = f"  engine vs plain compile: {engine['windows_per_s'] / plain['windows_per_s']:.2f}x"
         line += f"   vs XLA fit: {engine['windows_per_s'] / results['xla']['windows_per_s']:.2f}x"
         # The fused paths the engine did not pick at this size, side by side with it.

@@ -20,7 +20,6 @@ import json
 import sys
 import time
 
-import numpy as np
 
 
 def build_reference(config):

@@ -10,6 +10,17 @@ import pytest
 from tests.pg import PostgresServer, PostgresUnavailable
 
 
+# Tests that start a PostgreSQL cluster carry the `process` marker without each saying so.
+_PROCESS_FIXTURES = {"postgres_server", "postgres_url"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.process)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def private_run_store(tmp_path_factory):
     """Everything that records runs (the CLI, the pages) writes to a temporary store, never runs/."""

@@ -16,6 +16,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import pytest
+
 
 class PostgresUnavailable(RuntimeError):
     """Why no server could be started (the skip reason)."""
@@ -89,3 +91,7 @@ class PostgresServer:
                             "stop"], capture_output=True, timeout=60)
             self.running = False
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# The run store's backends for a parametrized fixture: the PostgreSQL case starts a cluster.
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.process)]

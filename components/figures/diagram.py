@@ -109,7 +109,7 @@ def _hover(lines: Sequence[str]) -> str:
 
 def _code_hover(code: str, label: str) -> list[str]:
     out = []
-    for i, line in enumerate(l for l in code.splitlines() if l.strip()):
+    for i, line in enumerate(text for text in code.splitlines() if text.strip()):
         line = line if len(line) <= 110 else line[:107] + "…"
         out.append(f"{label if i == 0 else ' ' * len(label)} <span style='font-family:monospace'>"
                    f"{html.escape(line)}</span>")  # fmt: skip
@@ -259,7 +259,7 @@ def _row_size(boxes: Sequence[Box], c: _Canvas, gap: float) -> tuple[float, floa
 def _op_size(op: Op, c: _Canvas) -> tuple[float, float, float]:
     """(node width, node height, total width incl. what is drawn below)."""
     lines = op.label.split("<br>")
-    node_w = c.units(max(len(l) for l in lines) * OP_CHAR_PX + 18)
+    node_w = c.units(max(len(text) for text in lines) * OP_CHAR_PX + 18)
     node_h = c.units(len(lines) * LINE_PX + 12)
     below_w = _row_size(op.below, c, c.units(10))[0] if op.below else 0.0
     return node_w, node_h, max(node_w, below_w)

@@ -92,7 +92,7 @@ def empty_figure(title: str, message: str, height: int = SMALL_HEIGHT) -> go.Fig
 
 
 def period_band(x0: Any, x1: Any, fill: str, label: str, position: str = "top left") -> tuple[dict, dict | None]:
-    """A shaded vertical band and its label as plain dicts (add_vrect is ~30 ms per call)."""
+    """A shaded vertical band and its label as plain dicts (add_vrect costs far more per call)."""
     shape = dict(type="rect", xref="x", yref="paper", x0=x0, x1=x1, y0=0, y1=1, fillcolor=fill,
                  line=dict(width=0), layer="below")  # fmt: skip
     if not label:

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import errors, run_client, widgets
+from components import errors, provenance_view, run_client, widgets
 from components.literal import markdown_literal, plotly_literal
+from components.metrics_text import metrics_text
 from components.figures import prices as price_figures, style, training as training_figures
 from components.pages import results_forecast, results_lessons
 from components.session import state
@@ -70,13 +71,7 @@ def _forecast_series(evaluation, prices: pd.Series) -> pd.Series:
 
 def metrics_display(metrics: pd.DataFrame) -> pd.DataFrame:
     """The metrics table as formatted text (— for values that do not exist)."""
-    formats = {"RMSE": "{:,.2f}", "MAE": "{:,.2f}", "MAPE %": "{:.2f}", "Direction %": "{:.1f}", "Skill": "{:+.3f}"}
-    shown = pd.DataFrame(index=[MODEL_LABEL, BASELINE_LABEL])
-    for column, fmt in formats.items():
-        values = metrics[column].to_numpy()
-        shown[column] = [("—" if v is None or not np.isfinite(v) else fmt.format(v)) for v in values]
-    shown.index.name = "forecast"
-    return shown
+    return metrics_text({MODEL_LABEL: metrics.loc["model"], BASELINE_LABEL: metrics.loc["persistence"]})
 
 
 def _chart_next_day(evaluation, data, show_train: bool) -> None:
@@ -260,3 +255,4 @@ def render() -> None:
     with st.expander("Training history and settings"):
         style.show(training_figures.loss_figure(record.history, best_epoch=record.best_epoch), key="results_loss_chart")
         st.json(config.to_dict(), expanded=False)
+    provenance_view.render(record)

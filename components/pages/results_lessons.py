@@ -13,6 +13,7 @@ import streamlit as st
 from components import errors, run_client as run_store, widgets
 from components.literal import plotly_literal
 from components.figures import lessons as lesson_figures, style
+from components.metrics_text import metrics_text
 from model.engine.lessons import BEATS, REPEATS, TIE, LeakDemo, leak_demo, verdict_of
 
 LEAK_TOGGLE = "results_leak_demo"  # widget key: show the leak demonstration (off by default)
@@ -69,13 +70,7 @@ def leak_metrics_display(demo: LeakDemo) -> pd.DataFrame:
         LEAKED_LABEL: demo.leaked.loc["model"],
         PERSISTENCE_LABEL: demo.honest.loc["persistence"],
     }
-    formats = {"RMSE": "{:,.2f}", "MAE": "{:,.2f}", "MAPE %": "{:.2f}", "Skill": "{:+.3f}"}
-    shown = pd.DataFrame(
-        {c: [("—" if not np.isfinite(r[c]) else f.format(r[c])) for r in rows.values()] for c, f in formats.items()},
-        index=list(rows),
-    )
-    shown.index.name = "forecast"
-    return shown
+    return metrics_text(rows, columns=("RMSE", "MAE", "MAPE %", "Skill"))
 
 
 def leak_panel(record, evaluation) -> None:

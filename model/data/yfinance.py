@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import pandas as pd
 
@@ -26,7 +26,7 @@ YF_INTERVALS: tuple[str, ...] = ("1d", "1wk")
 _TICKER_RE = re.compile(r"^[A-Za-z0-9.\-^=]{1,15}$")
 _CACHE_SUFFIX = ".parquet"
 
-DateLike = str | dt.date | dt.datetime | pd.Timestamp | None
+DateLike: TypeAlias = str | dt.date | dt.datetime | pd.Timestamp | None
 
 
 def _default_cache_dir() -> Path:

@@ -6,7 +6,7 @@ is op dispatch, not arithmetic. XLA fuses that loop but takes seconds to compile
 whole-sequence kernel runs one op per layer in a plain ``tf.function`` (no compile). Two:
 
 * ``"native"``: LSTM Lens' own kernel (``model.native``, compiled on this machine), on Keras'
-  weights and batch-major tensors as they are; the fastest (``make bench``). Used when built.
+  weights and batch-major tensors as they are; the fastest (``make bench`` times both). Used when built.
 * ``"block"``: TensorFlow's ``tf.raw_ops.BlockLSTM`` (CPU kernel and gradient shipped with
   TensorFlow), with the weights re-laid out on the fly; the fallback without a compiler.
 

@@ -141,7 +141,7 @@ def differences_from_tutorial(config: LstmConfig, columns: Sequence[str] | None 
     for name, value in config.differences(tutorial).items():
         spec = KNOBS[name]
 
-        def text(v: Any) -> str:
+        def text(v: Any, spec=spec) -> str:
             if spec.kind == "choice" and spec.option_labels:
                 return spec.option_labels.get(v, str(v))
             if spec.kind == "columns":

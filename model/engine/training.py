@@ -1,35 +1,29 @@
 """Train the stacked LSTM, reporting through a listener.
 
-Five ways to train the same Keras model (``train_network(..., path=...)``, default chosen by
-``choose_path`` from measurements on a 2-core CPU, ``make bench`` and a sweep of sizes):
+The engine's training paths (``train_network(..., path=...)``; the default is chosen by
+``choose_training`` for this network and this machine):
 
-* ``"fused"`` (the engine's default): every LSTM layer runs as ONE op over the whole sequence
+* ``"fused"`` (the default on a CPU): every LSTM layer runs as ONE op over the whole sequence
   (``model.engine.fused_lstm.FusedLSTM``): LSTM Lens' native kernel (``model.native``) when it is
   built, else TensorFlow's ``BlockLSTM``; inside a plain ``tf.function`` train step (forward,
   gradient, Adam) that this module calls once per batch. No XLA: tracing takes a fraction of a
-  second where XLA compiled for seconds before the first epoch could finish. Our own loop
-  rather than ``fit``: Keras' per-step machinery (callbacks, metrics, data adapter) costs a
-  third of a step at the tutorial's size (``make bench``: "native kernel + Keras fit").
-* ``"block"``: the same loop with TensorFlow's ``BlockLSTM`` forced; the benchmark's probe.
-* ``"fused_fit"``: the fused layer under Keras' ``fit`` (no XLA); for the benchmark, to show
-  what our own loop saves.
-* ``"xla"``: Keras' ``fit`` with ``jit_compile=True`` over Keras' own LSTM loop (the fused ops
-  have no XLA kernel). What the engine used before for small networks; kept for the benchmark.
-* ``"plain"``: Keras' plain ``compile()`` and ``fit`` (``fast=False``): the benchmark's baseline.
+  second where XLA compiles for seconds before the first epoch can finish. Our own loop rather
+  than ``fit``, because Keras' per-step machinery (callbacks, metrics, data adapter) is a large
+  share of a step at the tutorial's size.
+* ``"plain"``: Keras' ``compile()`` and ``fit`` over Keras' own LSTM (the fused op off). On a CPU
+  it is the fallback above ``FUSED_MAX_UNITS`` for BlockLSTM (Keras' loop runs its larger matrix
+  products through oneDNN on every core) and ``fast=False``'s baseline. Where TensorFlow sees a
+  GPU it is the default: Keras' LSTM runs cuDNN there, while both fused ops are CPU-only and
+  would copy every batch to the host and back.
 
-Measured (steady training windows/s, 5,957 windows, time_step 90, batch 80, 2 cores, idle machine,
-each path in a fresh process), native kernel vs Keras plain: rnn_unit 10 x 2: 41,600 vs 5,600
-(BlockLSTM 22,100, XLA fit 6,400, PyTorch 2.13 14,200; first epoch 0.5 s); 32 x 2: 12,900 vs
-3,300; 64 x 2: 3,750 vs 2,560; 96 x 3: 1,790 vs 1,190; 128 x 1: 3,030 vs 2,760; 128 x 2: 1,520
-vs 1,450; 128 x 3: 1,070 vs 590 (PyTorch 900); 256 x 2: 420 vs 356; 512 x 1: 215 vs 146.
-BlockLSTM alone (the fallback without a compiler) wins up to 48 units and loses above, where
-Keras' loop runs its matrix products through oneDNN on both cores.
+``make bench`` (scripts/bench.py) times these paths against benchmark-only variants (BlockLSTM
+forced, the fused layer under ``fit``, XLA) and PyTorch; the README's Speed section has figures.
+Every ``TrainedRun`` carries its ``provenance``: path, kernel and why, TensorFlow, threads, device.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
@@ -40,16 +34,20 @@ from model.engine.config import LIMITS, LstmConfig
 from model.errors import TrainingError
 from model.engine.windows import Normaliser, PreparedData
 
-# Largest rnn_unit trained by the fused path, per fused kernel; above it Keras' plain loop is
-# as fast or faster (module docstring). The native kernel was faster at every size measured, up
-# to the knob's limit (256 x 2: 420 vs 356 windows/s; 512 x 1: 215 vs 146).
+# Largest rnn_unit trained by the fused path, per fused kernel; above it Keras' plain loop is as
+# fast or faster (``make bench`` measures the crossover). The native kernel beats Keras' loop up
+# to the knob's limit; BlockLSTM stops winning above 48 units.
 FUSED_MAX_UNITS = {"native": int(LIMITS["rnn_unit"][1]), "block": 48}
 
-TRAINING_PATHS = ("fused", "block", "fused_fit", "xla", "plain")
-# Batches per compiled call on the XLA path. More than 1 made XLA compile a loop of steps
-# (seconds longer to the first epoch) for no steady-state gain on these small models. 1 also
-# lets the stop flag act after every batch.
-STEPS_PER_EXECUTION = 1
+TRAINING_PATHS = ("fused", "plain")
+# What provenance calls each kernel.
+KERNEL_NAMES = {"native": "native", "block": "BlockLSTM", "loop": "Keras loop", "cudnn": "Keras LSTM (cuDNN)"}
+
+
+class StopFlag(Protocol):
+    """Anything with ``is_set()`` (a threading.Event, the run store's stop flag)."""
+
+    def is_set(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -95,6 +93,8 @@ class TrainedRun:
     stopped_reason: str = "completed"  # completed | early_stopping | user_stop
     best_epoch: int | None = None
     seconds: float = 0.0
+    # How it was trained (``training_provenance``): path, kernel and why, TensorFlow, threads, device.
+    provenance: dict[str, Any] = field(default_factory=dict)
     _predict_fn: Callable | None = field(default=None, repr=False)
 
     def predict(self, x: np.ndarray, chunk: int = 4096) -> np.ndarray:
@@ -115,11 +115,87 @@ class TrainedRun:
         return np.concatenate(parts, axis=0)
 
 
-def choose_path(config: LstmConfig) -> str:
-    """The engine's training path for this network (one of TRAINING_PATHS; measured, see above)."""
+def gpu_devices() -> list[str]:
+    """The GPUs TensorFlow sees in this process (names like "/physical_device:GPU:0")."""
+    import tensorflow as tf
+
+    return [device.name for device in tf.config.list_physical_devices("GPU")]
+
+
+@dataclass(frozen=True)
+class TrainingChoice:
+    """How a network is trained here: the path, the LSTM kernel, why that kernel, and the device."""
+
+    path: str  # one of TRAINING_PATHS
+    kernel: str  # a key of KERNEL_NAMES
+    reason: str  # why this kernel (above all: why not the native one)
+    device: str  # "CPU" or the GPU's device name
+    fused_kernel: str | None = None  # the fused path's kernel forced by the caller (None: best available)
+
+
+def choose_training(config: LstmConfig, *, path: str | None = None, kernel: str | None = None) -> TrainingChoice:
+    """The path and kernel for this network: ``path``/``kernel`` when given, else the engine's choice.
+
+    A GPU that TensorFlow sees wins: Keras' LSTM on cuDNN (the fused ops are CPU-only). On a CPU
+    the fused path with the best fused kernel, unless rnn_unit is above that kernel's limit.
+    """
+    from model import native
     from model.engine import fused_lstm
 
-    return "fused" if config.rnn_unit <= FUSED_MAX_UNITS[fused_lstm.best_fused_kernel()] else "plain"
+    if path is not None and path not in TRAINING_PATHS:
+        raise ValueError(f"path must be one of {TRAINING_PATHS}, got {path!r}")
+    if kernel is not None and kernel not in fused_lstm.FUSED_KERNELS:
+        raise ValueError(f"kernel must be one of {fused_lstm.FUSED_KERNELS}, got {kernel!r}")
+    gpus = gpu_devices()
+    if path is None and gpus:
+        return TrainingChoice("plain", "cudnn", "TensorFlow sees a GPU: Keras' LSTM runs cuDNN on it "
+                              "(LSTM Lens' fused kernels are CPU-only)", gpus[0])
+    best = kernel or fused_lstm.best_fused_kernel()
+    why_not_native = native.status() if best == "block" and kernel is None else ""
+    if path is None:
+        if config.rnn_unit > FUSED_MAX_UNITS[best]:
+            reason = (f"rnn_unit {config.rnn_unit} is above BlockLSTM's limit ({FUSED_MAX_UNITS[best]}), "
+                      f"where Keras' loop is faster; {why_not_native}")
+            return TrainingChoice("plain", "loop", reason, "CPU")
+        path = "fused"
+    if path == "plain":
+        if gpus:
+            return TrainingChoice("plain", "cudnn", "the plain path was asked for; Keras' LSTM runs cuDNN on the GPU",
+                                  gpus[0])
+        return TrainingChoice("plain", "loop", "the plain path (Keras' own loop) was asked for", "CPU")
+    if kernel is not None:
+        reason = f"the {KERNEL_NAMES[kernel]} kernel was asked for"
+    elif best == "native":
+        reason = native.status()
+    else:
+        reason = f"fell back to BlockLSTM: {why_not_native}"
+    return TrainingChoice("fused", best, reason, "CPU", fused_kernel=kernel)
+
+
+def choose_path(config: LstmConfig) -> str:
+    """The engine's training path for this network on this machine (one of TRAINING_PATHS)."""
+    return choose_training(config).path
+
+
+def training_provenance(choice: TrainingChoice) -> dict[str, Any]:
+    """What a run stores about how it was trained (JSON-ready)."""
+    import os
+
+    import tensorflow as tf
+
+    return {
+        "path": choice.path,
+        "kernel": KERNEL_NAMES[choice.kernel],
+        "kernel_reason": choice.reason,
+        "tensorflow": tf.__version__,
+        # 0 means TensorFlow's default: as many threads as cores.
+        "threads": {
+            "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+            "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
+            "cpus": os.cpu_count(),
+        },
+        "device": choice.device,
+    }
 
 
 def set_fused(model, on: bool, kernel: str | None = None) -> None:
@@ -138,10 +214,10 @@ def set_fused(model, on: bool, kernel: str | None = None) -> None:
 
 
 def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool, seed: int):
-    """A prefetched tf.data pipeline over in-memory windows (the fit paths).
+    """A prefetched tf.data pipeline over in-memory windows (the fit loop).
 
-    Every batch has the same shape: a ragged last batch would make XLA compile the whole
-    training step a second time (seconds). When shuffling, the few windows dropped from the
+    Every batch has the same shape, as in the fused loop (and a ragged last batch would make a
+    compiled step retrace). When shuffling, the few windows dropped from the
     end differ every epoch, so none is left out for good.
     """
     import tensorflow as tf
@@ -153,11 +229,12 @@ def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool
     return ds.batch(batch_size, drop_remainder=shuffle).prefetch(tf.data.AUTOTUNE)
 
 
-def compile_network(model, config: LstmConfig, *, path: str = "fused") -> None:
+def compile_network(model, config: LstmConfig, *, path: str = "fused", kernel: str | None = None) -> None:
     """Adam + MSE over every output step, compiled for ``path`` (one of TRAINING_PATHS).
 
     The fused path trains in its own loop but compiles too, so the model carries its optimizer
-    and loss into a saved file exactly as the fit paths do.
+    and loss into a saved file exactly as the fit path does. ``kernel``: the fused path's kernel
+    (None: the best available).
     """
     import keras
 
@@ -168,12 +245,7 @@ def compile_network(model, config: LstmConfig, *, path: str = "fused") -> None:
         set_fused(model, False)
         model.compile(optimizer=optimizer, loss="mse")
         return
-    if path == "xla":
-        set_fused(model, False)  # BlockLSTM has no XLA kernel
-        model.compile(optimizer=optimizer, loss="mse", jit_compile=True, steps_per_execution=STEPS_PER_EXECUTION)
-        return
-    # "fused" and "fused_fit": the best fused kernel available; "block": TensorFlow's BlockLSTM.
-    set_fused(model, True, "block" if path == "block" else None)
+    set_fused(model, True, kernel)
     model.compile(optimizer=optimizer, loss="mse", jit_compile=False)
 
 
@@ -286,8 +358,8 @@ def _keras_callback(book: _Bookkeeper):
     return EngineCallback()
 
 
-def _fit(model, data: PreparedData, book: _Bookkeeper) -> None:
-    """The fit paths ("fused_fit", "xla", "plain"): Keras' fit over a tf.data pipeline."""
+def fit_loop(model, data: PreparedData, book: _Bookkeeper) -> None:
+    """The plain path's loop: Keras' fit over a tf.data pipeline, on the model as compiled."""
     config = data.config
     train_ds = make_dataset(data.train.x, data.train.y, config.batch_size, shuffle=True, seed=config.seed)
     val_ds = None
@@ -300,7 +372,7 @@ def _fit(model, data: PreparedData, book: _Bookkeeper) -> None:
     )
 
 
-def _fused_loop(model, data: PreparedData, book: _Bookkeeper) -> None:
+def fused_loop(model, data: PreparedData, book: _Bookkeeper) -> None:
     """The fused path: one plain tf.function per training step, called batch by batch.
 
     Matches what ``fit`` does on the other paths: windows reshuffled every epoch (seeded by
@@ -364,39 +436,58 @@ def train_network(
     data: PreparedData,
     *,
     listener: TrainingListener | None = None,
-    stop: threading.Event | None = None,
+    stop: StopFlag | None = None,
     model=None,
     fast: bool = True,
     path: str | None = None,
+    kernel: str | None = None,
 ) -> TrainedRun:
     """Fit the network on ``data.train`` (validation on ``data.val``) and return the trained run.
 
     ``stop`` is a cooperative flag (anything with ``is_set()``): set it from any thread and
     training ends after the current batch, keeping the best weights seen so far. A NaN loss
     raises TrainingError. ``path`` picks the training path (TRAINING_PATHS; default
-    ``choose_path(config)``); ``fast=False`` means ``path="plain"``, Keras' plain compile (the
-    benchmark's baseline).
+    ``choose_training``); ``fast=False`` means ``path="plain"``. ``kernel`` forces the fused
+    path's kernel ("native" or "block"; default the best available).
     """
     from model.engine.network import build_network
 
     config = data.config
-    if path is None:
-        path = choose_path(config) if fast else "plain"
+    choice = choose_training(config, path=path if fast else "plain", kernel=kernel)
     # No keras.utils.set_random_seed here: it is process-wide. Weights are seeded in
     # build_network, shuffling by config.seed.
     if model is None:
         model = build_network(config)
+    compile_network(model, config, path=choice.path, kernel=choice.fused_kernel)
+    loop = fused_loop if choice.path == "fused" else fit_loop
+    return run_training(model, data, loop, listener=listener, stop=stop, provenance=training_provenance(choice))
+
+
+TrainingLoop = Callable[[Any, PreparedData, _Bookkeeper], None]
+
+
+def run_training(
+    model,
+    data: PreparedData,
+    loop: TrainingLoop,
+    *,
+    listener: TrainingListener | None = None,
+    stop: StopFlag | None = None,
+    provenance: dict[str, Any] | None = None,
+) -> TrainedRun:
+    """Train a compiled ``model`` with ``loop`` (``fused_loop`` or ``fit_loop``) under the engine's
+    bookkeeping (progress, stop, NaN guard, early stopping with best weights) and return the run.
+
+    ``train_network`` is the engine's way in; ``make bench`` calls this for its own variants.
+    """
+    config = data.config
     batches = max(1, len(data.train) // min(config.batch_size, len(data.train)))
-    compile_network(model, config, path=path)
     book = _Bookkeeper(model, config, listener, stop, batches, len(data.val) > 0)
     started = time.perf_counter()
     try:
-        if path in ("fused", "block"):
-            _fused_loop(model, data, book)
-        else:
-            _fit(model, data, book)
+        loop(model, data, book)
     finally:
-        # A fit path switched the fused op off for its own loop; predictions and the shape
+        # The plain path switched the fused op off for its own loop; predictions and the shape
         # trace on the returned model use the fused op again.
         set_fused(model, True)
     seconds = time.perf_counter() - started
@@ -411,6 +502,7 @@ def train_network(
         stopped_reason=book.reason,
         best_epoch=book.best_epoch,
         seconds=seconds,
+        provenance=dict(provenance or {}),
     )
     if listener is not None:
         listener(
@@ -430,10 +522,7 @@ def train_network(
 
 
 def describe_stop(run: TrainedRun) -> str:
-    epochs = len(run.history)
-    best = f"best epoch {run.best_epoch}" if run.best_epoch else "weights as they were (no epoch had finished)"
-    if run.stopped_reason == "user_stop":
-        return f"Stopped by you after {epochs} epoch(s); kept the {best}."
-    if run.stopped_reason == "early_stopping":
-        return f"Early stopping after {epochs} epoch(s): validation loss stopped improving; kept the {best}."
-    return f"Finished {epochs} epoch(s) in {run.seconds:.1f} s; kept the {best}."
+    """How ``run``'s training ended, in one sentence (``model.engine.stops``)."""
+    from model.engine import stops
+
+    return stops.describe_stop(run.stopped_reason, len(run.history), run.best_epoch, run.seconds)

@@ -19,8 +19,8 @@ from model.explain.cache import ENGINE_CACHE, architecture_key, model_key
 class ForwardFunctions:
     """Compiled (tf.function) versions of the literal steps and of ``model(x)`` for one model.
 
-    Eager Keras LSTMs run their time loop op by op in Python (~100 ms per layer call at the
-    default size); compiled once per model, a trace takes a few milliseconds. The batch axis is
+    Eager Keras LSTMs run their time loop op by op in Python, which is slow enough to feel on
+    every knob change; compiled once per model, a trace is quick (``make bench``: shape trace). The batch axis is
     left unknown in the signature so changing the batch size does not recompile. Any layer that
     subclasses ``keras.layers.LSTM`` (return_sequences and return_state on) works.
     """

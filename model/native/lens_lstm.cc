@@ -33,11 +33,24 @@
 #include <cstring>
 #include <vector>
 
+// GCC 12 warns falsely inside its own AVX-512 intrinsics once they are inlined into Eigen's
+// packet transposes (_mm512_undefined_ps initialises itself on purpose; GCC bug 105593). The
+// warnings are located in the compiler's and TensorFlow's headers, so they are silenced for
+// those headers only; our own code below keeps every warning.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 #include "Eigen/Core"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/shape_inference.h"
 #include "tensorflow/core/util/work_sharder.h"
+#pragma GCC diagnostic pop
 
 namespace lens {
 
@@ -46,10 +59,16 @@ using tensorflow::OpKernelConstruction;
 using tensorflow::OpKernelContext;
 using tensorflow::Tensor;
 using tensorflow::TensorShape;
-using tensorflow::errors::InvalidArgument;
 using tensorflow::shape_inference::DimensionHandle;
 using tensorflow::shape_inference::InferenceContext;
 using tensorflow::shape_inference::ShapeHandle;
+
+// An InvalidArgument status from its message's parts (TensorFlow's errors::InvalidArgument
+// is deprecated in favour of absl's).
+template <typename... Args>
+static absl::Status InvalidArgument(const Args&... parts) {
+  return absl::InvalidArgumentError(absl::StrCat(parts...));
+}
 
 // Scratch buffers are 64-byte aligned and their lengths a multiple of 16 floats, so Eigen's
 // vectorised logistic/tanh takes every element through the same packet code: an unaligned
@@ -57,6 +76,10 @@ using tensorflow::shape_inference::ShapeHandle;
 // making results depend on where the heap put a buffer.
 using AlignedVector = std::vector<float, Eigen::aligned_allocator<float>>;
 using ArrayMap = Eigen::Map<Eigen::ArrayXf, Eigen::Aligned64>;
+// ArrayMap promises Eigen 64-byte-aligned data; Eigen's aligned_allocator only returns that when
+// EIGEN_MAX_ALIGN_BYTES is at least 64 (TensorFlow's compile flags set it). Without this check a
+// smaller setting would compile and then read misaligned buffers through aligned loads.
+static_assert(EIGEN_MAX_ALIGN_BYTES >= 64, "ArrayMap's Aligned64 needs EIGEN_MAX_ALIGN_BYTES >= 64");
 
 // Sizes of one LSTM layer over one batch.
 struct Dims {
@@ -84,7 +107,7 @@ static void ForEachBlock(OpKernelContext* ctx, int64_t batch, int64_t blocks, Fn
   });
 }
 
-static tensorflow::Status CheckInputs(OpKernelContext* ctx, Dims* d) {
+static absl::Status CheckInputs(OpKernelContext* ctx, Dims* d) {
   const Tensor& x = ctx->input(0);
   const Tensor& h0 = ctx->input(1);
   const Tensor& c0 = ctx->input(2);
@@ -105,7 +128,7 @@ static tensorflow::Status CheckInputs(OpKernelContext* ctx, Dims* d) {
   for (const Tensor* s : {&h0, &c0})
     if (s->dims() != 2 || s->dim_size(0) != d->batch || s->dim_size(1) != d->units)
       return InvalidArgument("initial states must be [batch, units], got ", s->shape().DebugString());
-  return tensorflow::OkStatus();
+  return absl::OkStatus();
 }
 
 // ---- Small dense products with the accumulators held in registers -------------------------
@@ -113,18 +136,20 @@ static tensorflow::Status CheckInputs(OpKernelContext* ctx, Dims* d) {
 // fixed-size inner loops below vectorise without remainders; pads are zero.
 
 constexpr int64_t kLane = 16;
+// A padded width is then a whole number of 64-byte lines: offsets into an aligned buffer by
+// padded widths (rows of gates, blocks of partial sums) stay aligned for ArrayMap.
+static_assert(kLane * sizeof(float) % 64 == 0, "padded widths must keep 64-byte alignment");
 constexpr int kRows = 4;  // batch rows per tile: 4 rows x up to 4 x 16 columns = 16 accumulators
 
 static int64_t Padded(int64_t n) { return (n + kLane - 1) / kLane * kLane; }
 
-// Two ways to arrange the work, by size (measured, 2 cores, tutorial's batch and time_step):
+// Two ways to arrange the work, by size (kHoistAbove is where they cross; README, Speed):
 // * "in the loop" (units <= kHoistAbove): every product of a step, input side and weight
 //   gradients included, happens inside the time loop on the tile's rows. For small layers the
-//   four gates of a row fit one register tile and this is fastest (units 10: forward + gradient
-//   1.15 ms vs 2.05 ms hoisted, one thread).
+//   four gates of a row fit one register tile, so nothing beats keeping them there.
 // * "hoisted" (larger): the time loop keeps only the recurrent products; the input side
 //   (x . kernel for all steps) and the gradients for x, the kernels and the bias are GEMMs over
-//   all steps of the tile's rows at once (units 128: 22.6 ms vs 34.6 ms in the loop, two threads).
+//   all steps of the tile's rows at once, which Eigen runs at full width.
 constexpr int64_t kHoistAbove = 16;
 
 // One factor of a product: rows of A [m x k] (row stride lda) times B [k x ldb].
@@ -534,7 +559,7 @@ class LensLstmGradOp : public OpKernel {
   }
 };
 
-static tensorflow::Status ForwardShapes(InferenceContext* c) {
+static absl::Status ForwardShapes(InferenceContext* c) {
   ShapeHandle x, recurrent;
   TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 3, &x));
   TF_RETURN_IF_ERROR(c->WithRank(c->input(4), 2, &recurrent));
@@ -545,12 +570,12 @@ static tensorflow::Status ForwardShapes(InferenceContext* c) {
   c->set_output(1, state);
   c->set_output(2, c->MakeShape({batch, time, gates}));
   c->set_output(3, state);
-  return tensorflow::OkStatus();
+  return absl::OkStatus();
 }
 
-static tensorflow::Status GradShapes(InferenceContext* c) {
+static absl::Status GradShapes(InferenceContext* c) {
   for (int i = 0; i < 6; ++i) c->set_output(i, c->input(i));
-  return tensorflow::OkStatus();
+  return absl::OkStatus();
 }
 
 REGISTER_OP("LensLstm")

@@ -1,7 +1,7 @@
 """Command line for stored runs.
 
     python -m model.runs list [--status finished] [--limit 20]
-    python -m model.runs show ID
+    python -m model.runs show ID      (JSON, with how the run was trained)
     python -m model.runs delete ID
     (every command takes --db URL; default $LENS_DB or sqlite:///runs/lens.db)
 """
@@ -12,6 +12,7 @@ import argparse
 import json
 
 from model.errors import reports_errors
+from model.runs.provenance import describe_provenance
 from model.runs.store import open_store, record_to_dict
 
 
@@ -44,7 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         if not records:
             print(f"(no runs in {store.where})")
     elif args.command == "show":
-        print(json.dumps(record_to_dict(store.get_run(args.id)), indent=2, default=str))
+        record = store.get_run(args.id)
+        # Stays one JSON document: the provenance as stored, and in words.
+        shown = {**record_to_dict(record), "how_trained": describe_provenance(record.provenance)}
+        print(json.dumps(shown, indent=2, default=str))
     else:
         store.delete_run(args.id)
         print(f"Deleted run {args.id}.")

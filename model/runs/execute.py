@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from model.errors import LensError, StoreError, describe_os_error
 from model.runs import files
+from model.runs.provenance import record_provenance
 from model.runs.store import RunRecord, RunStore
 
 # Progress is written at most this often while a run trains (and at every epoch's end).
@@ -120,6 +121,7 @@ def execute_run(
         config = LstmConfig.from_dict(record.config).validate()
         data = prepare_data(store.load_prices(run_id), config)
         run = train_network(data, listener=listen, stop=flag)
+        record_provenance(store, run_id, run.provenance)
         evaluation = evaluate(run, data)
         folder = record.files_dir
         save_run(run, folder)

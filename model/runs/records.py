@@ -46,6 +46,7 @@ class RunRecord:
     files_dir: Path
     history: tuple[dict[str, float], ...] = ()  # per epoch: loss, val_loss (get_run fills it)
     metrics: dict[str, dict[str, float | None]] = field(default_factory=dict)  # who -> rmse, mae, ...
+    provenance: dict[str, Any] | None = None  # path, kernel, kernel_reason, tensorflow, threads, device
 
     @property
     def active(self) -> bool:
@@ -89,6 +90,7 @@ def record_from_row(row, files_root: Path, history=(), metric_rows=()) -> RunRec
         files_dir=folder if folder.is_absolute() else Path(files_root) / folder,
         history=tuple(history),
         metrics={r.who: {n: getattr(r, n) for n in METRIC_NAMES} for r in metric_rows},
+        provenance=m.get("provenance"),
     )
 
 

@@ -14,9 +14,10 @@ from sqlalchemy.engine import Connection
 
 from model.errors import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
-# from_version -> step that brings a database from from_version to from_version + 1.
+# from_version -> step that brings a database from from_version to from_version + 1
+# (registered below the tables).
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
 
 STATUSES = ("queued", "running", "finished", "stopped", "failed", "interrupted")
@@ -54,6 +55,8 @@ runs = sa.Table(
     sa.Column("worker_pid", sa.Integer),
     sa.Column("worker_host", sa.String(255)),
     sa.Column("files_dir", sa.Text),
+    # How the run was trained (model.engine.training.training_provenance); NULL before schema 2.
+    sa.Column("provenance", sa.JSON),
     sa.Index("ix_runs_status", "status"),
     sa.Index("ix_runs_created", "created"),
     sa.Index("ix_runs_fingerprint", "data_fingerprint"),
@@ -93,7 +96,16 @@ def _upgrade_owner_digests(conn: Connection) -> None:
             conn.execute(runs.update().where(runs.c.id == run_id).values(owner=digest(owner)))
 
 
+def _upgrade_provenance(conn: Connection) -> None:
+    """2 -> 3: runs.provenance (older runs keep NULL: their kernel was not recorded)."""
+    if "provenance" in {column["name"] for column in sa.inspect(conn).get_columns("runs")}:
+        return
+    column_type = runs.c.provenance.type.compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE runs ADD COLUMN provenance {column_type}"))
+
+
 MIGRATIONS[1] = _upgrade_owner_digests
+MIGRATIONS[2] = _upgrade_provenance
 
 
 def ensure_schema(conn: Connection, where: str) -> int:

@@ -2,7 +2,7 @@
 
     python -m model.sweep start --source sample:GOOG --rnn-unit 8:128 --layer-num 1:3 \\
         --time-step 10:60:5 --learning-rate 1e-4:1e-2:log --trials 40 --workers 2 [--storage URL] [--timeout MIN]
-    python -m model.sweep worker --study NAME --storage URL     # join a study (any machine)
+    python -m model.sweep worker --name NAME --storage URL      # join a study (any machine)
     python -m model.sweep run NAME [--workers N]                  # run this machine's workers for a study
     python -m model.sweep resume NAME --trials 10 [--workers N]   # 10 more trials
     python -m model.sweep status NAME | best NAME | list | stop NAME
@@ -20,6 +20,7 @@ import time
 
 from model.engine.config import KNOBS
 from model.errors import reports_errors
+from model.sweep.objective import SweepError
 
 # Short aliases for the flags people type most.
 ALIASES = {"learning_rate": ["--lr"]}
@@ -39,6 +40,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     start = sub.add_parser("start", help="create a study and run its workers on this machine")
     start.add_argument("--name", help="study name (default sweep-DATE-TIME)")
     start.add_argument("--source", default="sample:GOOG", help="sample:TICKER, yfinance:TICKER or csv:FILE")
+    start.add_argument("--start", help="yfinance start date (YYYY-MM-DD)")
+    start.add_argument("--end", help="yfinance end date (YYYY-MM-DD)")
     start.add_argument("--trials", type=int, default=None, help="trial budget (default 20 unless --timeout is given)")
     start.add_argument("--timeout", type=float, metavar="MIN", help="start no trial after this many minutes")
     start.add_argument("--workers", type=int, help="worker processes on this machine (default: one per core)")
@@ -52,7 +55,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                            help=spec.label)
 
     worker = sub.add_parser("worker", help="join a study as one worker process (any machine)")
-    worker.add_argument("--study", required=True)
+    # --name as on start; --study is the older spelling, still accepted.
+    worker.add_argument("--name", "--study", dest="name", required=True, help="the study to join")
     worker.add_argument("--threads", type=int, help="TensorFlow threads (default: all cores)")
     worker.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
     _storage_args(worker)
@@ -126,11 +130,18 @@ def _command(args: argparse.Namespace) -> int:
 
     if args.command == "worker":
         workers.ignore_interrupts()
-        done = workers.run_worker(args.study, args.storage, db=args.db, threads=args.threads, index=args.index)
+        done = workers.run_worker(args.name, args.storage, db=args.db, threads=args.threads, index=args.index)
         print(f"worker {workers.worker_tag()}: {done} trials")
         return 0
     if args.command == "start":
         space = space_from_arguments(args)
+        if args.start or args.end:
+            from model.sweep.sources import parse_source, yfinance_source
+
+            parsed = parse_source(args.source)
+            if parsed.kind != "yfinance":
+                raise SweepError("--start and --end are for a yfinance:TICKER source.")
+            args.source = yfinance_source(parsed.target, args.start, args.end)
         studies.load_source(args.source)  # a bad source is refused here, not in every worker
         trials = args.trials if args.trials is not None or args.timeout is not None else 20
         study = studies.create_study(args.name, space, args.source, trials=trials, minutes=args.timeout,
@@ -157,8 +168,10 @@ def _command(args: argparse.Namespace) -> int:
         config = studies.settings_of(study).space.config_from_params(best.params)
         print(f"Best trial {best.number}: validation loss {best.value:.6f} after {best.epochs} epochs, run {best.run_id}")
         print(json.dumps(best.params, indent=2))
-        flags = " ".join(f"{KNOBS[k].cli_flag} {KNOBS[k].format(getattr(config, k))}" for k in config.differences())
-        print(f"python -m model.train {flags}".rstrip())
+        from model.sweep.sources import train_command
+
+        knob_flags = [part for k in config.differences() for part in (KNOBS[k].cli_flag, KNOBS[k].format(getattr(config, k)))]
+        print(train_command(studies.settings_of(study).source, knob_flags))
         return 0
     if args.command == "stop":
         studies.request_stop(args.name, args.storage)
@@ -170,9 +183,9 @@ def _command(args: argparse.Namespace) -> int:
             print("No studies yet.")
         for s in rows:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created)) if s.created else "?"
-            best = f"{s.best_value:.5f}" if s.best_value is not None else "-"
+            best_text = f"{s.best_value:.5f}" if s.best_value is not None else "-"
             state = "stopped" if s.stopped else ("running" if s.running else "idle")
-            print(f"{s.name:30} {when}  {s.trials:4} trials ({s.complete} complete, budget {s.budget})  best {best}  {state}")
+            print(f"{s.name:30} {when}  {s.trials:4} trials ({s.complete} complete, budget {s.budget})  best {best_text}  {state}")
         return 0
     raise AssertionError(args.command)
 

@@ -200,7 +200,7 @@ def parse_spec(name: str, text: str) -> Param:
                     raise ConfigError(f"{name}: the step {parts[2]!r} is not a number (or write 'log').") from None
                 if knob.kind == "int" and step.is_integer():
                     step = int(step)
-        return Param(name, knob.kind, lo=lo, hi=hi, step=step, log=log).check()
+        return Param(name, "int" if knob.kind == "int" else "float", lo=lo, hi=hi, step=step, log=log).check()
     if ":" in text:
         raise ConfigError(f"{name} is not a number: give choices like {','.join(knob.options) or 'a,b'}, not a range.")
     if "," in text and knob.kind != "columns":

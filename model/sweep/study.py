@@ -76,7 +76,9 @@ def open_storage(url: str):
     if url in _storages:
         return _storages[url]
     import optuna
+    import optuna.storages.journal
 
+    storage: optuna.storages.BaseStorage
     if is_journal(url):
         path = Path(url.removeprefix("journal:")).expanduser()
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -163,7 +165,10 @@ def load_source(source: str):
     if kind == "sample":
         return data.load_sample(rest or "GOOG")
     if kind == "yfinance":
-        return data.load_yfinance(rest)
+        from model.sweep.sources import parse_source
+
+        parsed = parse_source(source)
+        return data.load_yfinance(parsed.target, start=parsed.start, end=parsed.end)
     if kind == "csv":
         return data.load_csv(Path(rest))
     if kind == "parquet":

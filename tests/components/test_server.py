@@ -1,5 +1,6 @@
 """The server freezes its heap once TensorFlow is loaded, so Streamlit's per-run GC stays cheap."""
 
+import pytest
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ print(frozen)
 """
 
 
+@pytest.mark.process
 def test_the_heap_is_frozen_once_tensorflow_is_imported_and_only_once():
     # A fresh interpreter: this test process may already hold TensorFlow (and must not be frozen).
     out = subprocess.run([sys.executable, "-c", PROBE], cwd=REPO, capture_output=True, text=True, timeout=180)

@@ -1,5 +1,7 @@
 """The command line runs the same engine end to end on the bundled sample."""
 
+import json
+
 import pandas as pd
 
 from model.engine.saving import load_run
@@ -73,7 +75,10 @@ def test_cli_records_its_run_which_model_runs_lists_shows_and_deletes(tmp_path, 
     listing = capsys.readouterr().out
     assert "finished" in listing and "IBM daily" in listing
     assert runs_main(["--db", db, "show", str(run.id)]) == 0
-    assert '"origin": "cli"' in capsys.readouterr().out
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["origin"] == "cli"
+    assert shown["provenance"]["path"] in ("fused", "plain") and shown["provenance"]["tensorflow"]
+    assert shown["how_trained"][0].startswith(f"Kernel: {shown['provenance']['kernel']} on the ")
     assert runs_main(["--db", db, "delete", str(run.id)]) == 0
     assert runs_main(["--db", db, "show", str(run.id)]) == 2
     assert "no run" in capsys.readouterr().err

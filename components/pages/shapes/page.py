@@ -5,7 +5,7 @@ knobs describe — the trained model when it is the same network as the knobs, o
 weights — on real windows of the loaded prices. Next to each observed shape stands the tutorial's
 symbolic shape with the user's numbers filled in, so the two can be compared line by line.
 
-TensorFlow (~3.5 s to import) is imported only inside ``render``; the Data and Train pages never
+TensorFlow (seconds to import: `make bench`) is imported only inside ``render``; the Data and Train pages never
 pay for it. The trace is cached by content (``model_choice``), so moving between steps does not
 recompute it and a knob change retraces at once.
 """

@@ -10,7 +10,7 @@ import pytest
 from components.literal import unescape_literal
 from components.pages import results_lessons, train as train_page
 from components import run_client as run_store
-from components.session import knobs, state
+from components.session import state
 from model.engine.presets import PRESETS
 from tests.components.conftest import assert_clean, button, chart_titles, goto, new_app, texts, wait_run
 

@@ -117,6 +117,7 @@ def _select(at, run_ids):
     return at.run()
 
 
+@pytest.mark.process  # runs trained by the worker pool
 def test_runs_page_compares_selected_runs(three_runs):
     a, b, c = three_runs
     at = goto(new_app(), "runs")
@@ -135,6 +136,7 @@ def test_runs_page_compares_selected_runs(three_runs):
     assert "persistence baseline" in names and sum(str(n).startswith("run ") for n in names) == 2
 
 
+@pytest.mark.process  # runs trained by the worker pool
 def test_open_makes_a_run_current_and_copies_its_knobs(three_runs):
     _, b, _ = three_runs
     at = goto(new_app(), "runs")
@@ -150,6 +152,7 @@ def test_open_makes_a_run_current_and_copies_its_knobs(three_runs):
     assert at.query_params["run"] == str(b.id)
 
 
+@pytest.mark.process  # runs trained by the worker pool
 def test_delete_asks_for_confirmation():
     victim = stored_run()
     at = goto(new_app(), "runs")

@@ -194,6 +194,7 @@ def test_step_7_says_time_step_in_time_step_out(shapes_app):
     step_slider(at).set_value(1).run()
 
 
+@pytest.mark.slow  # traces several networks
 def test_knob_changes_redraw_the_shapes():
     at = goto(new_app(), "shapes")
     step_slider(at).set_value(3).run()
@@ -273,6 +274,7 @@ def test_gate_panel_at_step_5_with_the_parameter_count():
     assert not any("Inside" in t for t in chart_titles(at))
 
 
+@pytest.mark.process  # a run trained by the worker pool
 def test_trained_model_is_traced_when_its_architecture_matches():
     """The current run's model, loaded from the run store (Keras safe mode), is traced."""
     from components import run_client
@@ -304,6 +306,7 @@ def test_too_few_rows_fall_back_to_random_windows_with_a_note():
     check_step(at, 1)
 
 
+@pytest.mark.process
 def test_equivalence_check_proves_the_same_predictions():
     """Spawns the TF1 subprocess (5-10 s)."""
     at = goto(new_app(), "shapes")

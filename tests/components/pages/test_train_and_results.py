@@ -75,6 +75,10 @@ def test_tiny_training_runs_in_a_worker_and_fills_results(app):
         "Download trained run (ZIP)",
     ]
     assert any(link.label.startswith(f"Run {run_id}") for link in app.get("page_link"))
+    # How it was trained, from the stored provenance.
+    kernel = record.provenance["kernel"]
+    assert any(e.label == f"How this run was trained: {kernel} on CPU" for e in app.expander)
+    assert any(f"Kernel: {kernel} on the " in c.value for c in app.caption)
     # The persistence baseline is the third line; the forecast is dashed.
     spec = json.loads(app.get("plotly_chart")[0].proto.spec)
     names = [t.get("name") for t in spec["data"]]

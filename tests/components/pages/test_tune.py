@@ -33,6 +33,7 @@ def test_log_grid_covers_the_knob_range_in_1_2_5_steps():
     assert log_grid(1e-4, 1e-2) == pytest.approx([1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2])
 
 
+@pytest.mark.process  # a study and its worker processes
 def test_start_a_tiny_study_see_trials_appear_and_stop_it():
     from model.sweep import study as studies
 

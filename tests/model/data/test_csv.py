@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import random
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from model.errors import DataError, SourceUnavailableError
+from model.errors import DataError
 from tests.model.data.helpers import DATE_CLOSE_CSV, TUTORIAL_CSV, YAHOO_CSV
 from tests.model.data.helpers import assert_clean as _assert_clean
 from tests.model.data.helpers import table_of as _table

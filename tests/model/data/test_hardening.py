@@ -24,6 +24,7 @@ from tests.model.data.test_yfinance import FakeDownload, _yf_frame
 # 1. A 1,000,000-row file loads and its figures stay bounded -----------------------------------
 
 
+@pytest.mark.slow  # a million-row CSV
 def test_million_row_csv_loads_and_every_price_figure_is_bounded() -> None:
     from components.figures import prices as price_figures
 

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import io
-import random
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from model.errors import DataError, SourceUnavailableError
-from tests.model.data.helpers import DATE_CLOSE_CSV, TUTORIAL_CSV, YAHOO_CSV
+from model.errors import DataError
 from tests.model.data.helpers import assert_clean as _assert_clean
-from tests.model.data.helpers import table_of as _table
 import model.data.sample as sample_module
 from model.data import SAMPLE_TICKERS, SYNTHETIC_TICKER, load_sample
 
@@ -86,6 +77,7 @@ def test_sample_loads_fast() -> None:
     assert time.perf_counter() - started < 0.3
 
 
+@pytest.mark.process
 def test_importing_model_data_pulls_in_no_ui_or_network_stack() -> None:
     code = (
         "import sys, model.data; "

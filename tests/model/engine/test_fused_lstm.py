@@ -121,6 +121,7 @@ def test_layer_forward_and_gradients_equal_keras_lstm(kernel, units, input_size,
         assert error <= tol + 3 * keras_error + 4 * sensitivity, (name, error, tol, keras_error, sensitivity)
 
 
+@pytest.mark.slow  # whole networks, forward and gradients, per kernel
 @FEW
 @given(
     rnn_unit=st.integers(1, 8),
@@ -206,6 +207,7 @@ def test_block_weights_reorder_keras_gates_to_i_c_f_o():
     np.testing.assert_array_equal(np.asarray(b), [0, 1, 4, 5, 2, 3, 6, 7])
 
 
+@pytest.mark.process
 def test_saved_model_loads_in_safe_mode_in_a_fresh_process(tmp_path):
     """save_run, then load_run in a new interpreter (nothing imported the layer there first)."""
     from model.engine.saving import save_run

@@ -28,6 +28,7 @@ def sine_run():
     return data, run, reports
 
 
+@pytest.mark.slow  # trains tens of epochs
 def test_training_lowers_the_loss_and_reports_progress(sine_run):
     data, run, reports = sine_run
     losses = [h["loss"] for h in run.history]
@@ -40,6 +41,7 @@ def test_training_lowers_the_loss_and_reports_progress(sine_run):
     assert elapsed == sorted(elapsed)
 
 
+@pytest.mark.slow  # trains tens of epochs
 def test_model_beats_persistence_on_a_learnable_series(sine_run):
     data, run, _ = sine_run
     evaluation = evaluate(run, data)
@@ -104,6 +106,7 @@ def test_stop_flag_ends_training_and_keeps_a_usable_model():
     assert np.isfinite(run.predict(data.test.x)).all()
 
 
+@pytest.mark.slow  # trains tens of epochs
 def test_early_stopping_restores_best_weights():
     config = SMALL.replace(epochs=200, patience=2, learning_rate=0.05)
     data = prepare_data(sine_frame(300), config)
@@ -111,7 +114,6 @@ def test_early_stopping_restores_best_weights():
     assert run.stopped_reason == "early_stopping"
     val_losses = [h["val_loss"] for h in run.history]
     assert run.best_epoch == int(np.argmin(val_losses)) + 1
-    import keras
 
     run.model.compile(loss="mse")
     restored = run.model.evaluate(data.val.x, data.val.y, verbose=0, batch_size=len(data.val))
@@ -130,6 +132,7 @@ def test_nan_loss_stops_with_a_clear_message():
         train_network(bad)
 
 
+@pytest.mark.slow  # trains tens of epochs
 def test_save_load_gives_identical_predictions(tmp_path, sine_run):
     data, run, _ = sine_run
     save_run(run, tmp_path / "run")
@@ -150,6 +153,7 @@ def test_shared_cell_run_round_trips(tmp_path):
     np.testing.assert_allclose(loaded.predict(data.test.x), run.predict(data.test.x), atol=1e-6)
 
 
+@pytest.mark.slow  # trains tens of epochs
 def test_run_archive_is_a_zip_with_model_and_json(sine_run):
     import io
     import zipfile
@@ -159,6 +163,7 @@ def test_run_archive_is_a_zip_with_model_and_json(sine_run):
     assert sorted(names) == ["model.keras", "run.json"]
 
 
+@pytest.mark.slow  # trains tens of epochs
 def test_change_target_mode_beats_persistence_on_a_learnable_series():
     config = SMALL.replace(target_as="change", epochs=25)
     data = prepare_data(sine_frame(700), config)
@@ -196,14 +201,15 @@ def test_stop_acts_within_one_batch_and_progress_reports_every_batch():
     assert len(run.history) == 1 and run.best_epoch == 1
 
 
-@pytest.mark.parametrize("path", ["xla", "plain"])
-def test_fit_paths_train_and_leave_the_fused_layer_on(path):
+@pytest.mark.slow  # Keras' fit traces for seconds
+def test_the_plain_path_trains_and_leaves_the_fused_layer_on():
     from model.engine.fused_lstm import FusedLSTM
 
     config = SMALL.replace(epochs=2, time_step=10, rnn_unit=4)
     data = prepare_data(sine_frame(200), config)
     reports: list[Progress] = []
-    run = train_network(data, listener=reports.append, path=path)
+    run = train_network(data, listener=reports.append, path="plain")
+    assert run.provenance["path"] == "plain" and run.provenance["kernel"] == "Keras loop"
     assert len(run.history) == 2 and all(np.isfinite(h["loss"]) for h in run.history)
     assert any(0 < p.batch for p in reports)
     lstms = [layer for layer in run.model.layers if isinstance(layer, FusedLSTM)]
@@ -263,7 +269,8 @@ def test_native_and_blocklstm_paths_train_alike():
     config = SMALL.replace(epochs=3, time_step=12, rnn_unit=6, patience=0)
     data = prepare_data(sine_frame(300), config)
     native_run = train_network(data, path="fused")
-    block_run = train_network(data, path="block")
+    block_run = train_network(data, path="fused", kernel="block")
+    assert block_run.provenance["kernel"] == "BlockLSTM" and "asked for" in block_run.provenance["kernel_reason"]
     for a, b in zip(native_run.history, block_run.history, strict=True):
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-3)
         assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-3)

@@ -108,6 +108,7 @@ def expected_shapes(b, T, d, u, L) -> dict[str, tuple[int, ...]]:
     layer_num=st.integers(1, 4),
     share_cell=st.booleans(),
 )
+@pytest.mark.slow  # traces many networks
 def test_every_traced_shape_is_the_tutorials_formula(batch, time_step, input_size, rnn_unit, layer_num, share_cell):
     b, T, d, u, L = batch, time_step, input_size, rnn_unit, layer_num
     config = make_config(u, L, T, d, share_cell)
@@ -264,6 +265,7 @@ def test_warm_default_trace_is_fast_enough_for_a_redraw():
     assert best < 0.3
 
 
+@pytest.mark.process
 def test_importing_the_modules_does_not_import_tensorflow():
     code = (
         "import sys, pkgutil, importlib, model.explain\n"

@@ -28,6 +28,8 @@ from model.explain.tutorial_graph import (
 
 from tests.model.factories import make_config, randomise
 
+pytestmark = [pytest.mark.process]  # the TF1 graph runs in a subprocess
+
 CELL_KERNEL = re.compile(r"cell_(\d+)/basic_lstm_cell/kernel")
 
 
@@ -81,7 +83,7 @@ def test_tutorial_graph_gives_our_predictions(equivalence):
 
 def test_tutorial_graph_shapes_are_the_formulas_and_the_trace(equivalence):
     items, results = equivalence
-    for (model, config, x), r in zip(items, results):
+    for (_model, config, x), r in zip(items, results):
         expected = formula_shapes(x.shape[0], config.time_step, config.input_size, config.rnn_unit, config.layer_num)
         assert r.step_shapes == expected
         assert r.trace_shapes == expected
@@ -90,7 +92,7 @@ def test_tutorial_graph_shapes_are_the_formulas_and_the_trace(equivalence):
 
 def test_shared_cell_is_one_set_of_variables_in_the_tutorial_graph(equivalence):
     items, results = equivalence
-    for (model, config, x), r in zip(items, results):
+    for (_model, config, _x), r in zip(items, results):
         cells = sorted({int(m.group(1)) for name in r.variables for m in [CELL_KERNEL.search(name)] if m})
         assert cells == ([0] if config.share_cell else list(range(config.layer_num)))
         u = config.rnn_unit

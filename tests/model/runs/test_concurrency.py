@@ -11,6 +11,8 @@ from model.runs.store import open_store
 from tests.model.factories import sine_frame
 from tests.model.runs.helpers import TINY
 
+pytestmark = [pytest.mark.process]  # writer processes, a PostgreSQL cluster
+
 RUNS_PER_WRITER = 50
 REPO = Path(__file__).resolve().parents[3]
 

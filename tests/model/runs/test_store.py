@@ -14,6 +14,7 @@ from model.runs import files, schema
 from model.runs import store as store_module
 from model.runs.store import open_store
 from tests.model.factories import sine_frame
+from tests.pg import BACKENDS
 from tests.model.runs.helpers import TINY
 
 METRICS = pd.DataFrame(
@@ -23,7 +24,7 @@ METRICS = pd.DataFrame(
 )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def store(request, tmp_path):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'lens.db'}"
@@ -136,6 +137,7 @@ def test_a_running_run_cannot_be_deleted(store):
         store.delete_run(run_id)
 
 
+@pytest.mark.process
 def test_mark_interrupted_ends_runs_whose_process_is_gone(store):
     frame = sine_frame()
     orphan = store.create_run(TINY, frame, "ui")

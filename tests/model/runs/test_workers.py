@@ -14,6 +14,8 @@ from model.runs.workers import WorkerPool
 from tests.model.factories import sine_frame
 from tests.model.runs.helpers import TINY, wait_for
 
+pytestmark = [pytest.mark.process]  # worker processes
+
 # Long enough that a test can act while it trains (it is stopped or killed long before the end).
 LONG = TINY.replace(epochs=500, batch_size=8)
 

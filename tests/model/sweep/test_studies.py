@@ -16,6 +16,8 @@ from model.sweep.__main__ import main
 from tests.model.factories import sine_frame
 from tests.model.runs.helpers import wait_for
 
+pytestmark = [pytest.mark.process, pytest.mark.slow]  # sweep worker processes, a PostgreSQL cluster
+
 # A tiny network on 300 rows of a noisy sine: one epoch takes well under a second.
 TINY_SPACE = ["--rnn-unit", "2:6", "--layer-num", "1", "--time-step", "5:8", "--features", "close,change",
               "--batch-size", "32", "--patience", "0", "--learning-rate", "1e-3:3e-2:log"]
@@ -63,7 +65,7 @@ def test_a_tiny_study_through_the_cli_with_two_workers_on_the_journal(prices_csv
     status = capsys.readouterr().out
     assert "complete" in status and "rnn_unit" in status and "validation" in status
     assert main(["best", "tiny", "--storage", storage]) == 0
-    assert "python -m model.train" in capsys.readouterr().out
+    assert f"python -m model.train --csv {prices_csv} " in capsys.readouterr().out  # the study's data
     assert main(["list", "--storage", storage]) == 0
     assert "tiny" in capsys.readouterr().out
     assert run_study(prices_csv, storage, db, name="tiny", trials=3, workers=2) == 2

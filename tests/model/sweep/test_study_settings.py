@@ -54,6 +54,7 @@ def test_budget_stop_and_resume(storage):
     assert [s.name for s in studies.list_studies(storage)] == ["s1"]
 
 
+@pytest.mark.process
 def test_a_running_trial_whose_worker_process_is_gone_is_failed_when_the_study_is_opened(storage):
     study = studies.create_study("orphans", SPACE, "sample:IBM", storage=storage, run_db="sqlite:///unused.db")
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
