@@ -89,7 +89,7 @@ def residuals(actual: np.ndarray, predicted: np.ndarray, scale: str) -> np.ndarr
     return actual - predicted
 
 
-def band(point: np.ndarray, quantile: float, scale: str) -> tuple[np.ndarray, np.ndarray]:
+def band(point: np.ndarray, quantile: float | np.ndarray, scale: str) -> tuple[np.ndarray, np.ndarray]:
     """(lower, upper) around ``point`` for a conformal ``quantile`` on ``scale``."""
     point = np.asarray(point, dtype=np.float64)
     if scale == "log":
@@ -126,7 +126,9 @@ class ConformalBands:
         if scale not in SCALES:
             raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
         horizons = sorted(residuals_by_horizon)
-        rows, counts, short = {}, {}, {}
+        rows: dict = {}
+        counts: dict = {}
+        short: dict = {}
         for h in horizons:
             values = np.asarray(residuals_by_horizon[h], dtype=np.float64)
             values = values[np.isfinite(values)]
@@ -160,7 +162,8 @@ class ConformalBands:
 
 def describe_horizons(horizons: list[int]) -> str:
     """1, 2, 3, 7 -> "1-3, 7": horizons in a message."""
-    parts, run = [], []
+    parts: list[str] = []
+    run: list[int] = []
     for h in sorted(horizons):
         if run and h == run[-1] + 1:
             run.append(h)

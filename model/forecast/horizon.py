@@ -284,7 +284,7 @@ def make_forecaster(run, data: PreparedData, horizon: int, strategy: str, *, sto
 
     ``stop`` and ``listener`` go to the direct network's training, as ``train_network``'s do.
     """
-    messages = []
+    messages: list[str] = []
     if strategy == "recursive":
         problem = recursive_problem(data.config)
         if problem is None:

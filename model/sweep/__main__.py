@@ -113,12 +113,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    from model.sweep import journal
     from model.sweep import study as studies
-    from model.sweep import workers
 
     # One storage URL for the whole command (the default journal sits next to --db's run store).
     args.storage = studies.resolve_storage_url(args.storage, args.db)
-    from model.sweep import journal
 
     with journal.reading(args.storage):  # a damaged journal: one message, not a traceback
         return _command(args)

@@ -1,7 +1,6 @@
 """The forecast panels' records: fan, error against horizon, coverage table (no TensorFlow)."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from components.figures import forecast as figures
