@@ -15,7 +15,7 @@ def record(status, stop_reason=None, error=None, epochs_run=3, best_epoch=2, sec
         id=1, created=datetime.now(timezone.utc), started=None, finished=None, status=status, origin="ui",
         study=None, trial=None, config={}, parameters=None, data_description="", data_fingerprint="x",
         seconds=seconds, epochs_run=epochs_run, best_epoch=best_epoch, stop_reason=stop_reason, error=error,
-        progress=None, stop_requested=False, owner=None, worker_pid=None, worker_host=None, files_dir=Path("1"),
+        progress=None, stop_requested=False, owner_hash=None, worker_pid=None, worker_host=None, files_dir=Path("1"),
     )
 
 
