@@ -65,7 +65,7 @@ def record_fold(store: RunStore, row: es.FoldRow | None, data, evaluation, run) 
 
 def start_walk_forward(store: RunStore, config: LstmConfig, prices, *, folds: int = DEFAULT_FOLDS,
                        mode: str = "refit", seeds: int = 1, origin: str = "cli", owner: str | None = None,
-                       span: float = DEFAULT_SPAN) -> int:
+                       span: float = DEFAULT_SPAN, study: str | None = None, trial: int | None = None) -> int:
     """Store a walk-forward run and its queued fold runs; return the parent run's id.
 
     Refuses (DataError) before storing anything when the data cannot hold ``folds`` folds."""
@@ -77,7 +77,7 @@ def start_walk_forward(store: RunStore, config: LstmConfig, prices, *, folds: in
     config.validate()
     boundaries = fold_boundaries(len(frame), config, folds, span)
     described = getattr(prices, "source", None)
-    parent = store.create_run(config, prices, origin, owner=owner)
+    parent = store.create_run(config, prices, origin, owner=owner, study=study, trial=trial)
     es.add_evidence_run(store, parent, folds=folds, mode=mode, seeds=seeds, span=span)
     for s in range(seeds):
         seeded = config.replace(seed=(config.seed + s) % (2**31 - 1))
