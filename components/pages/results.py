@@ -15,7 +15,7 @@ import streamlit as st
 
 from components import run_client, widgets
 from components.figures import prices as price_figures, style, training as training_figures
-from components.pages import results_lessons
+from components.pages import results_evidence, results_lessons
 from components.session import state
 from model.engine.config import LstmConfig
 from model.engine.windows import split_rows
@@ -192,6 +192,8 @@ def render() -> None:
     ss = st.session_state
     st.title("Results")
     record = state.current_run(with_history=True)
+    if results_evidence.render(record):  # a walk-forward run: its folds, ladder, DM test and verdict
+        return
     if not run_client.has_result(record):
         if record is not None and record.active:
             widgets.run_link(record, "views/train.py")

@@ -13,7 +13,7 @@ import streamlit as st
 
 from components import run_client, widgets
 from components.figures import prices as price_figures, style, training as training_figures
-from components.session import knobs, state
+from components.session import knobs, state, walkforward
 from model.engine.config import LstmConfig
 from model.data import PriceTable
 from model.errors import LensError
@@ -282,6 +282,7 @@ def render() -> None:
         problem = _summary(prices, config)
         if problem:
             st.error(problem, icon=":material/block:")
+        evidence = walkforward.options(knobs_col)  # folds / mode / seeds (0 folds: one split)
         running = state.run_in_progress()
         clicked = st.button(
             "Train",
@@ -291,7 +292,7 @@ def render() -> None:
         )
         if clicked:
             try:
-                state.start_run(prices, config)
+                walkforward.start(prices, config, evidence)
             except Exception as exc:  # noqa: BLE001 - a message in the page, never a traceback
                 widgets.show_error(exc)
             else:

@@ -102,8 +102,18 @@ def drive(store: RunStore, parent: int, submit: Submit, wait: Wait,
     store.start(parent)
     started = time.perf_counter()
 
+    ended = 0
+
     def settle(row: es.FoldRow) -> RunRecord:
+        nonlocal ended
         record = wait(row.child_run_id)
+        ended += 1
+        elapsed = time.perf_counter() - started
+        store.progress(parent, {  # the parent's progress is its folds (the Train page's bar)
+            "epoch": ended, "epochs": len(rows), "batch": 0, "batches": 0, "loss": None, "elapsed": round(elapsed, 3),
+            "fraction": round(ended / len(rows), 4), "eta": None, "finished": ended == len(rows),
+            "message": f"{ended} of {len(rows)} folds done", "updated": time.time(),
+        })
         if record.status not in ("finished", "stopped"):
             es.end_fold(store, row.child_run_id, "failed", error=record.error or f"The fold's run ended {record.status}.")
         elif es.fold_of_child(store, row.child_run_id).status != "finished":
