@@ -165,8 +165,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         if args.top < 1 or args.folds < 1:
             raise studies.SweepError("--top and --folds must be at least 1.")
-        print(recheck_report(recheck(args.name, args.storage, db=args.db, top=args.top, folds=args.folds,
-                                     seed=args.seed)))
+        from model.sweep.evidence import save_recheck
+
+        result = recheck(args.name, args.storage, db=args.db, top=args.top, folds=args.folds, seed=args.seed)
+        save_recheck(result, args.db)  # the Tune page shows it
+        print(recheck_report(result))
         return 0
     if args.command == "stop":
         studies.request_stop(args.name, args.storage)

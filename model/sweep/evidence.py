@@ -13,9 +13,9 @@ and the Model Confidence Set (which trials cannot be told apart from the best).
 
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -232,3 +232,48 @@ def recheck_report(result: Recheck) -> str:
                      + ", ".join(mcs["included"]))
     lines += result.notes
     return "\n".join(lines)
+
+
+# -- the re-check's stored result (the Tune page launches ``recheck`` in a process and reads it) ------------
+
+
+def recheck_path(name: str, run_db: str | None = None):
+    from model.sweep.study import PRICES_DIR, _files_root
+
+    return _files_root(run_db) / PRICES_DIR / f"{name}.recheck.json"
+
+
+def save_recheck(result: Recheck, run_db: str | None = None) -> None:
+    import json
+
+    from model.runs.files import write_atomically
+
+    data = {"study": result.study, "holdout": list(result.holdout), "folds": result.folds,
+            "rows": result.table().to_dict(orient="records"), "spa": result.spa, "mcs": result.mcs,
+            "notes": result.notes}
+    text = json.dumps(data, default=lambda v: None if v != v else float(v) if hasattr(v, "__float__") else str(v))
+    write_atomically(recheck_path(result.study, run_db), lambda tmp: Path(tmp).write_text(text))
+
+
+def load_recheck(name: str, run_db: str | None = None) -> Recheck | None:
+    import json
+
+    path = recheck_path(name, run_db)
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    return Recheck(data["study"], tuple(data["holdout"]), data["folds"], data["rows"], data["spa"], data["mcs"],
+                   data["notes"])
+
+
+def launch_recheck(name: str, storage: str, *, top: int = 5, db: str | None = None) -> int:
+    """Run ``python -m model.sweep recheck`` in a detached process (the Tune page's button); its pid."""
+    import sys
+
+    from model.sweep.workers import _spawn, log_path
+
+    recheck_path(name, db).unlink(missing_ok=True)
+    command = [sys.executable, "-m", "model.sweep", "recheck", name, "--top", str(top), "--storage", storage]
+    if db:
+        command += ["--db", db]
+    return _spawn(command, log_path(name, "recheck", db), detach=True).pid
