@@ -18,11 +18,20 @@ def fold_skill_figure(record, title: str = "Skill per fold (above 0: beats persi
     if not record.fold_labels:
         return empty_figure(title, "No fold has been scored yet.")
     fig = base_layout(go.Figure(), title, SMALL_HEIGHT)
+    # The y range follows the model and the close baselines; a far-off one (the mean of the last
+    # values is often -0.5) is cut at the edge and labelled with its value, so the model's bars stay readable.
+    core = [v for n, vs in record.skill.items() if n != "mean_last" for v in vs if v is not None]
+    lo, hi = min(core + [0.0]), max(core + [0.0])
+    pad = max(0.01, (hi - lo) * 0.25)
+    lo, hi = lo - pad, hi + pad
     for name, values in record.skill.items():
+        outside = [None if v is None or lo <= v <= hi else f"{v:+.2f}" for v in values]
         fig.add_trace(go.Bar(x=record.fold_labels, y=values, name=record.labels.get(name, name),
-                             marker_color=LADDER_COLORS.get(name, MUTED)))
+                             marker_color=LADDER_COLORS.get(name, MUTED), text=outside, textposition="inside"))
     fig.add_hline(y=0, line=dict(color=COLORS["baseline"], width=1.5, dash="dot"))
     fig.update_layout(barmode="group")
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(range=[lo, hi])
     fig.update_yaxes(title_text="skill vs persistence")
     return fig
 

@@ -43,7 +43,7 @@ class EvidenceRecord:
 def evidence_record(result, status: str, ended: int, total: int) -> EvidenceRecord:
     ev = result.evidence
     scored = [f for f in ev.folds if f.finished]
-    labels = [f"fold {f.fold.index + 1}" + (f"\n{f.first_date[:7]}" if f.first_date else "") for f in scored]
+    labels = [f"fold {f.fold.index + 1}" + (f" ({f.first_date[:7]} on)" if f.first_date else "") for f in scored]
     skill = {name: [f.skill.get(name) for f in scored] for name in ("model", *BASELINES) if name != "persistence"}
     pooled = ev.pooled
     dm_text = "No fold has been scored yet."
