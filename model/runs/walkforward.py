@@ -260,3 +260,23 @@ def load_walk_forward(store: RunStore, run_id: int) -> WalkForward | None:
     evidence = per_seed[0] if settings.seeds == 1 else pool_folds(_combine_seeds(by_seed, horizon), horizon)
     return WalkForward(run_id, settings.folds, settings.mode, settings.seeds, config, per_seed, evidence,
                        settings.summary)
+
+
+def fold_residuals(result: WalkForward) -> pd.DataFrame:
+    """Out-of-sample residuals (actual - predicted) of every scored fold and seed, model and persistence:
+    one row per test point (seed, fold, date, step, actual, model, persistence). What a conformal
+    interval calibrates from: each residual comes from a model that never saw its date."""
+    frames = []
+    for seed, ev in enumerate(result.per_seed):
+        for f in ev.folds:
+            if f.finished and f.residuals:
+                frame = pd.DataFrame(f.residuals)
+                frame.insert(0, "fold", f.fold.index + 1)
+                frame.insert(0, "seed", seed + 1)
+                frames.append(frame)
+    columns = ["seed", "fold", "date", "step", "actual", "model", "persistence"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(frames, ignore_index=True)[columns]
+    out["date"] = pd.to_datetime(out["date"])
+    return out

@@ -16,7 +16,7 @@ from model.evidence.walkforward import FoldResult, ridge_forecaster, walk_forwar
 from model.runs import evidence_store as es
 from model.runs import schema
 from model.runs.store import open_store
-from model.runs.walkforward import load_walk_forward, run_walk_forward, start_walk_forward
+from model.runs.walkforward import fold_residuals, load_walk_forward, run_walk_forward, start_walk_forward
 from tests.model.evidence.helpers import synth
 from tests.model.runs.helpers import TINY
 
@@ -67,6 +67,11 @@ def test_fold_records_round_trip(store):
     assert loaded.evidence.verdict == evidence.verdict
     assert load_walk_forward(store, rows[0].child_run_id) is None  # a fold is not itself a walk-forward run
     assert es.fold_child_ids(store) == {r.child_run_id for r in rows}
+    residuals = fold_residuals(loaded)
+    assert len(residuals) == sum(f.fold.test_rows for f in evidence.folds)
+    assert list(residuals["fold"].unique()) == [1, 2, 3] and residuals["date"].is_monotonic_increasing
+    first = evidence.folds[0]
+    np.testing.assert_allclose(residuals.loc[residuals["fold"] == 1, "persistence"], first.residuals["persistence"])
 
 
 def test_too_few_rows_store_nothing(store):
