@@ -11,6 +11,7 @@ finishes the parent. A failed child fails its fold only: the rest still report, 
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -101,6 +102,9 @@ def drive(store: RunStore, parent: int, submit: Submit, wait: Wait,
     rows = es.folds_of(store, parent)
     store.start(parent)
     started = time.perf_counter()
+    done = threading.Event()
+    threading.Thread(target=_forward_stop, args=(store, parent, rows, done), daemon=True,
+                     name=f"walk-forward-stop-{parent}").start()
 
     ended = 0
 
@@ -140,14 +144,33 @@ def drive(store: RunStore, parent: int, submit: Submit, wait: Wait,
                 record = settle(row)
                 # A failed fold breaks the chain's warm start only: the next fold trains from scratch.
                 previous[s] = row.child_run_id if record.status in ("finished", "stopped") else None
+    done.set()
     result = load_walk_forward(store, parent)
     summary = result.summary()
     summary["seconds"] = time.perf_counter() - started
     es.set_summary(store, parent, summary)
-    store.finish(parent, "finished" if result.evidence.folds_scored else "failed", seconds=summary["seconds"],
-                 metric_table=result.metric_table(),
+    stopped = store.stop_requested(parent)
+    status = "stopped" if stopped else ("finished" if result.evidence.folds_scored else "failed")
+    store.finish(parent, status, seconds=summary["seconds"], metric_table=result.metric_table(),
+                 stop_reason="user_stop" if stopped else None,
                  error=None if result.evidence.folds_scored else "Every fold failed: " + result.first_error())
     return result
+
+
+def _forward_stop(store: RunStore, parent: int, rows, done: threading.Event, poll: float = 0.5) -> None:
+    """A stop asked of the walk-forward run (its Stop button) stops every fold run still active."""
+    from model.errors import StoreError
+
+    while not done.wait(poll):
+        try:
+            if not store.stop_requested(parent):
+                continue
+            owner = store.get_run(parent, with_history=False).owner
+            for row in rows:
+                if store.get_run(row.child_run_id, with_history=False).active:
+                    store.request_stop(row.child_run_id, owner)
+        except StoreError:
+            continue  # a busy database: the next poll tries again
 
 
 def run_walk_forward(store: RunStore, config: LstmConfig, prices, *, pool=None, listener=None, **options) -> "WalkForward":

@@ -124,3 +124,23 @@ def test_refit_folds_train_in_parallel_in_the_worker_pool(tmp_path):
         seeds = [ev.folds[position].rmse["model"] for ev in result.per_seed]
         assert fold.rmse["model"] == pytest.approx(np.mean(seeds))
     store.close()
+
+
+@pytest.mark.slow
+def test_stopping_the_walk_forward_run_stops_its_folds(tmp_path):
+    import threading
+
+    from model.runs.execute import execute_run
+    from model.runs.walkforward import drive
+
+    store = open_store(f"sqlite:///{tmp_path / 'lens.db'}", files_root=tmp_path)
+    parent = start_walk_forward(store, TINY.replace(epochs=500, patience=0), load_sample("GOOG"), folds=3,
+                                owner="me")
+    threading.Timer(4.0, lambda: store.request_stop(parent, "me")).start()
+    result = drive(store, parent, lambda run_id: None, lambda run_id: execute_run(store, run_id))
+    record = store.get_run(parent)
+    assert record.status == "stopped" and record.stop_reason == "user_stop"
+    children = [store.get_run(r.child_run_id) for r in es.folds_of(store, parent)]
+    assert all(c.status == "stopped" for c in children)
+    assert all(c.epochs_run < 500 for c in children)
+    assert result.evidence.folds_scored + result.evidence.folds_failed == 3
