@@ -41,6 +41,19 @@ def test_folds_objective_study_and_its_recheck_on_the_page():
     at.text_input(key="tune_name").input("evidence-apptest")
     at.button(key="tune_start").click().run()
     assert_clean(at)
+    try:
+        _study_and_recheck(at)
+    finally:
+        # Other Tune tests share this session's storage: a study left there changes their page.
+        import optuna
+
+        from components.pages.tune import storage_url
+        from model.sweep import study as studies
+
+        optuna.delete_study(study_name="evidence-apptest", storage=studies.open_storage(storage_url()))
+
+
+def _study_and_recheck(at):
     wait_until(at, lambda a: any(b.key == "tune_recheck" for b in a.button), timeout=300)
     assert any("objective folds:2" in c.value for c in at.caption)
     at.number_input(key=tune_evidence.RECHECK_TOP).set_value(2)
