@@ -54,7 +54,8 @@ def evidence_verdict(
 
 def single_split_verdict(skill: float, margin: float = 0.02) -> Verdict:
     """The quick run's verdict from one test period's skill, saying that it is one draw."""
-    draw = " One test period is a single draw, not evidence: run walk-forward folds (--folds) for a verdict."
+    draw = (" One test period is a single draw, not evidence: run walk-forward folds (Folds on the Train page,"
+            " --folds on the command line) for a verdict.")
     if skill != skill:
         return Verdict(ONE_DRAW, "No skill to judge (persistence's RMSE is zero)." + draw)
     if skill >= margin:
