@@ -5,6 +5,7 @@
     python -m model.train --source yfinance:AAPL --start 2018-01-01 --end 2024-12-31
     python -m model.train --preset tutorial --epochs 5     # a preset; explicit flags override it
     python -m model.train --horizon 10 --forecast --out runs/mine  # 10 business days ahead, with intervals
+    python -m model.train --folds 5 --fold-mode refit --seeds 3   # walk-forward evidence and a verdict
 """
 
 from __future__ import annotations
@@ -59,6 +60,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="print the forecast --horizon business days past the data (date, point, lower and upper bounds "
         "at 80%% and 95%%); with --out, forecast.csv holds it",
     )
+    ev = p.add_argument_group("evidence (walk-forward)")
+    ev.add_argument("--folds", type=int, help="walk-forward: train and test on K expanding-window folds over the "
+                    "last 40%% of the data, score the baseline ladder and the Diebold-Mariano test, print a verdict")
+    ev.add_argument("--fold-mode", choices=["refit", "warm"], default="refit",
+                    help="refit: each fold trains from scratch; warm: each continues from the previous fold's weights")
+    ev.add_argument("--seeds", type=int, default=1, help="repeat the walk-forward over N seeds (with --folds)")
+    ev.add_argument("--workers", type=int, help="worker processes training folds in parallel (default: one per core)")
     p.add_argument("--db", help="run store URL (default $LENS_DB or sqlite:///runs/lens.db); the run is recorded there")
     return p.parse_args(argv)
 
@@ -148,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     from model.runs.store import open_store
     from model.engine.windows import prepare_data
 
+    if args.folds is not None:
+        from model.runs.walkforward_cli import run_folds
+
+        return run_folds(args, prices, config)
     data = prepare_data(prices.frame, config)
     print(
         f"Windows: train {len(data.train)}, validation {len(data.val)}, test {len(data.test)}; "

@@ -17,7 +17,7 @@ from components import errors, provenance_view, run_client, widgets
 from components.literal import markdown_literal, plotly_literal
 from components.metrics_text import metrics_text
 from components.figures import prices as price_figures, style, training as training_figures
-from components.pages import results_forecast, results_lessons
+from components.pages import results_evidence, results_forecast, results_lessons
 from components.session import state
 from model.engine.config import LstmConfig
 from model.engine.windows import split_rows
@@ -188,6 +188,8 @@ def render() -> None:
     ss = st.session_state
     st.title("Results")
     record = state.current_run(with_history=True)
+    if results_evidence.render(record):  # a walk-forward run: its folds, ladder, DM test and verdict
+        return
     if not run_client.has_result(record):
         if record is not None and record.active:
             widgets.run_link(record, "views/train.py")

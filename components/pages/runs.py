@@ -11,7 +11,7 @@ import streamlit as st
 from components import run_client, widgets
 from components.literal import markdown_literal
 from components.figures import runs as run_figures, style
-from components.pages import runs_records as records
+from components.pages import results_evidence, runs_records as records
 from components.session import knobs, state
 from model.engine.config import KNOBS
 from model.errors import LensError
@@ -97,6 +97,7 @@ def _compare(selected: list[int]) -> None:
         selected = selected[:MAX_COMPARED]
     runs = run_client.store()
     chosen = [runs.get_run(run_id) for run_id in selected]
+    chosen = results_evidence.compare_folds(runs, chosen)  # walk-forward runs: fold skill boxes
     group = records.comparable_runs(chosen)
     for run_id, why in group.left_out:
         st.caption(f"Run {run_id} is left out of the prediction overlay: {markdown_literal(why)}.")

@@ -14,7 +14,7 @@ import streamlit as st
 from components import errors, run_client, widgets
 from components.literal import markdown_literal
 from components.figures import prices as price_figures, style, training as training_figures
-from components.session import knobs, state
+from components.session import knobs, state, walkforward
 from model.engine.config import LstmConfig
 from model.data import PriceTable
 from model.errors import LensError
@@ -289,6 +289,7 @@ def render() -> None:
             st.error(markdown_literal(problem), icon=":material/block:")  # it may quote column names
         for note in [] if problem else forecast_limits(len(prices.frame), config):
             st.warning(note, icon=":material/rule:")
+        evidence = walkforward.options(knobs_col)  # folds / mode / seeds (0 folds: one split)
         running = state.run_in_progress()
         clicked = st.button(
             "Train",
@@ -298,7 +299,7 @@ def render() -> None:
         )
         if clicked:
             with errors.boundary("starting the run") as outcome:
-                state.start_run(prices, config)
+                walkforward.start(prices, config, evidence)
             if not outcome.failed:
                 st.rerun()  # redraw with the Train button disabled and the live panel
         progress_panel()

@@ -17,6 +17,7 @@ import streamlit as st
 from components import widgets
 from components.figures import style, sweeps as sweep_figures
 from components.literal import markdown_literal
+from components.pages import tune_evidence
 from components.session import knobs, links
 from model.engine.config import KNOBS, LstmConfig
 from model.errors import LensError
@@ -120,7 +121,9 @@ def budget_form() -> dict:
                            key="tune_workers", help="One per core by default; each gets its share of the cores.")
     pruner = d.selectbox("Pruner", PRUNERS, format_func=PRUNER_LABELS.get, key="tune_pruner",
                          help="Stops trials whose validation loss is worse than the others' at the same epoch.")
-    return {"trials": int(trials), "minutes": float(minutes) or None, "workers": int(count), "pruner": pruner}
+    objective = tune_evidence.objective_widget(st)  # holdout | folds:K
+    return {"trials": int(trials), "minutes": float(minutes) or None, "workers": int(count), "pruner": pruner,
+            "objective": objective}
 
 
 def start_study(prices, space: SearchSpace, budget: dict, name: str | None) -> str:
@@ -130,7 +133,7 @@ def start_study(prices, space: SearchSpace, budget: dict, name: str | None) -> s
     url = storage_url()
     source = studies.save_prices(prices, name)
     study = studies.create_study(name, space, source, trials=budget["trials"], minutes=budget["minutes"],
-                                 pruner=budget["pruner"], storage=url)
+                                 pruner=budget["pruner"], storage=url, objective=budget.get("objective", "holdout"))
     workers.launch(study.study_name, url, workers=budget["workers"])
     return study.study_name
 
@@ -265,11 +268,12 @@ def study_panel(name: str) -> None:
     except LensError as exc:
         widgets.show_error(exc, kept="Start a new study below, or pick another.")
         return
-    st.caption(f"Space: `{settings.space.describe()}` · pruner {PRUNER_LABELS.get(settings.pruner, settings.pruner)}")
+    st.caption(f"Space: `{settings.space.describe()}` · pruner {PRUNER_LABELS.get(settings.pruner, settings.pruner)} · objective {settings.objective}")
     if view.active:
         _live_panel(name)
     else:
         _finished_panel(name, study, settings, view)
+        tune_evidence.recheck_panel(name, storage_url())
 
 
 # ---------------------------------------------------------------------------------------------

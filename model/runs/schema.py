@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from model.errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # from_version -> step that brings a database from from_version to from_version + 1
 # (registered below the tables).
@@ -79,6 +79,36 @@ metrics = sa.Table(
     *(sa.Column(name, sa.Float) for name in METRIC_NAMES),
 )
 
+# Walk-forward evidence (model.runs.walkforward): a parent run's settings and summary, and one row
+# per (seed, fold) naming the child run that trained it and holding its scored record.
+evidence_runs = sa.Table(
+    "evidence_runs",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("folds", sa.Integer, nullable=False),
+    sa.Column("mode", sa.String(8), nullable=False),  # refit | warm
+    sa.Column("seeds", sa.Integer, nullable=False),
+    sa.Column("span", sa.Float, nullable=False),
+    sa.Column("summary", sa.JSON),  # verdict, pooled Diebold-Mariano, spreads (when aggregated)
+)
+
+evidence_folds = sa.Table(
+    "evidence_folds",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("seed_index", sa.Integer, primary_key=True),
+    sa.Column("fold", sa.Integer, primary_key=True),
+    sa.Column("child_run_id", sa.Integer, nullable=False),
+    sa.Column("warm_from", sa.Integer),  # warm mode: the child run whose weights this fold continues
+    sa.Column("val_start", sa.Integer, nullable=False),
+    sa.Column("test_start", sa.Integer, nullable=False),
+    sa.Column("test_end", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # queued | finished | failed
+    sa.Column("error", sa.Text),
+    sa.Column("record", sa.JSON),  # model.evidence.walkforward.FoldResult.to_dict()
+    sa.Index("ix_evidence_folds_child", "child_run_id"),
+)
+
 schema_version = sa.Table(
     "schema_version",
     metadata,
@@ -106,6 +136,14 @@ def _upgrade_provenance(conn: Connection) -> None:
 
 MIGRATIONS[1] = _upgrade_owner_digests
 MIGRATIONS[2] = _upgrade_provenance
+
+
+def _upgrade_evidence(conn: Connection) -> None:
+    """3 -> 4: the walk-forward evidence tables."""
+    metadata.create_all(conn, tables=[evidence_runs, evidence_folds])
+
+
+MIGRATIONS[3] = _upgrade_evidence
 
 
 def ensure_schema(conn: Connection, where: str) -> int:

@@ -254,6 +254,11 @@ class RunStore:
         record = self.get_run(run_id, with_history=False)
         if record.owner_hash is not None and not capability.matches(owner, record.owner_hash):
             raise StopRefusedError(f"Run {run_id} was started by another session; only that session can stop it.")
+        return self.stop_unchecked(run_id)
+
+    def stop_unchecked(self, run_id: int) -> str:
+        """``request_stop`` without the capability check: for the engine's own coordinators,
+        which pass on a stop already granted (a walk-forward run's Stop stops its fold runs)."""
         with self._write("requesting a stop") as conn:
             conn.execute(
                 runs.update()

@@ -6,6 +6,8 @@
     python -m model.sweep run NAME [--workers N]                  # run this machine's workers for a study
     python -m model.sweep resume NAME --trials 10 [--workers N]   # 10 more trials
     python -m model.sweep status NAME | best NAME | list | stop NAME
+    python -m model.sweep start ... --objective folds:3           # score trials on 3 walk-forward folds
+    python -m model.sweep recheck NAME --top 5                    # top trials on the holdout: DM, SPA, MCS
 
 Every knob flag takes a value (fixed), LOW:HIGH, LOW:HIGH:STEP, LOW:HIGH:log or a,b choices.
 Trials are scored on the validation period; the test period stays unseen by the search.
@@ -47,6 +49,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     start.add_argument("--workers", type=int, help="worker processes on this machine (default: one per core)")
     start.add_argument("--pruner", default="median", choices=["median", "halving", "hyperband", "none"])
     start.add_argument("--sampler-seed", type=int, help="seed the sampler (repeatable with one worker)")
+    start.add_argument("--objective", default="holdout", metavar="holdout|folds[:K]",
+                       help="holdout: a trial's best validation loss on one split (default); folds:K: its mean "
+                       "validation loss over K walk-forward folds ending before the holdout (the last test share)")
     start.add_argument("--detach", action="store_true", help="run the workers in the background and return")
     _storage_args(start)
     knobs = start.add_argument_group("search space (fixed value, LOW:HIGH, LOW:HIGH:STEP, LOW:HIGH:log or a,b)")
@@ -79,6 +84,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         q = sub.add_parser(command, help=text)
         q.add_argument("name")
         _storage_args(q)
+    check = sub.add_parser("recheck", help="re-score the top trials on the holdout only: DM p, SPA, MCS")
+    check.add_argument("name")
+    check.add_argument("--top", type=int, default=5, help="how many of the best trials (default 5)")
+    check.add_argument("--folds", type=int, default=3, help="walk-forward folds inside the holdout (default 3)")
+    check.add_argument("--seed", type=int, default=0, help="the bootstrap's seed (SPA, MCS)")
+    _storage_args(check)
     listing = sub.add_parser("list", help="all studies")
     _storage_args(listing)
     return p.parse_args(argv)
@@ -103,7 +114,7 @@ def _print_status(name: str, storage: str | None) -> None:
     counts = ", ".join(f"{n} {s}" for s, n in state_counts(trials).items()) or "no trials"
     budget = f"budget {settings.trials} trials" if settings.trials else "no trial limit"
     flag = " · stopped" if stop_requested(study) else ""
-    print(f"Study {name}: {counts} ({budget}{flag}); scored on the validation period")
+    print(f"Study {name}: {counts} ({budget}{flag}); scored on {settings.objective if settings.objective != 'holdout' else 'the validation period'}")
     print(format_board(leaderboard(trials, names)))
 
 
@@ -145,7 +156,7 @@ def _command(args: argparse.Namespace) -> int:
         trials = args.trials if args.trials is not None or args.timeout is not None else 20
         study = studies.create_study(args.name, space, args.source, trials=trials, minutes=args.timeout,
                                      pruner=args.pruner, storage=args.storage, run_db=args.db,
-                                     sampler_seed=args.sampler_seed)
+                                     sampler_seed=args.sampler_seed, objective=args.objective)
         print(f"Study {study.study_name}: {space.describe()}")
         return _run(study.study_name, args)
     if args.command == "resume":
@@ -171,6 +182,17 @@ def _command(args: argparse.Namespace) -> int:
 
         knob_flags = [part for k in config.differences() for part in (KNOBS[k].cli_flag, KNOBS[k].format(getattr(config, k)))]
         print(train_command(studies.settings_of(study).source, knob_flags))
+        return 0
+    if args.command == "recheck":
+        from model.sweep.evidence import recheck, recheck_report
+
+        if args.top < 1 or args.folds < 1:
+            raise studies.SweepError("--top and --folds must be at least 1.")
+        from model.sweep.evidence import save_recheck
+
+        result = recheck(args.name, args.storage, db=args.db, top=args.top, folds=args.folds, seed=args.seed)
+        save_recheck(result, args.db)  # the Tune page shows it
+        print(recheck_report(result))
         return 0
     if args.command == "stop":
         studies.request_stop(args.name, args.storage)

@@ -68,21 +68,30 @@ def make_objective(
     *,
     stop_requested: Callable[[], bool] = lambda: False,
     on_trial_start: Callable[[Any], None] | None = None,
+    objective: str = "holdout",
 ) -> Callable[[Any], float]:
     """The function ``study.optimize`` calls with each trial.
 
     ``space``: a ``SearchSpace``; ``prices``: the study's PriceTable; ``store``: an open RunStore;
     ``stop_requested()``: read after every epoch (the study's stop flag). ``on_trial_start(trial)``
-    lets the worker tag the trial (its pid) before training starts.
+    lets the worker tag the trial (its pid) before training starts. ``objective``: ``holdout`` (the
+    validation loss of one split) or ``folds:K`` (model.sweep.evidence: mean over K walk-forward folds).
     """
     import optuna
 
     from model.runs.execute import execute_run
+    from model.sweep.evidence import parse_objective
 
-    def objective(trial: "optuna.Trial") -> float:
+    kind, folds = parse_objective(objective)
+
+    def score_trial(trial: "optuna.Trial") -> float:
         if on_trial_start is not None:
             on_trial_start(trial)
         config = space.config_for(trial)
+        if kind == "folds":
+            from model.sweep.evidence import folds_trial
+
+            return folds_trial(trial, config, prices, store, study_name, folds, stop_requested=stop_requested)
         run_id = store.create_run(config, prices, origin="sweep", study=study_name, trial=trial.number)
         trial.set_user_attr("run_id", run_id)
         outcome = {"pruned": False, "stopped": False}
@@ -124,4 +133,4 @@ def make_objective(
             raise TrialFailed("the run reported no validation loss")
         return score
 
-    return objective
+    return score_trial

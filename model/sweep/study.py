@@ -119,11 +119,13 @@ class StudySettings:
     trials: int | None = 20
     deadline: float | None = None  # wall-clock time (time.time()) after which no trial starts
     sampler_seed: int | None = None
+    objective: str = "holdout"  # holdout | folds:K (model.sweep.evidence)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "space": self.space.to_dict(), "source": self.source, "run_db": self.run_db, "pruner": self.pruner,
             "trials": self.trials, "deadline": self.deadline, "sampler_seed": self.sampler_seed,
+            "objective": self.objective,
         }
 
     @classmethod
@@ -131,7 +133,7 @@ class StudySettings:
         return cls(
             space=SearchSpace.from_dict(data["space"]), source=data["source"], run_db=data["run_db"],
             pruner=data.get("pruner", "median"), trials=data.get("trials"), deadline=data.get("deadline"),
-            sampler_seed=data.get("sampler_seed"),
+            sampler_seed=data.get("sampler_seed"), objective=data.get("objective", "holdout"),
         )
 
 
@@ -199,6 +201,7 @@ def create_study(
     storage: str | None = None,
     run_db: str | None = None,
     sampler_seed: int | None = None,
+    objective: str = "holdout",
 ):
     """A new study (``SweepError`` if the name is taken); returns the Optuna study."""
     import optuna
@@ -213,6 +216,10 @@ def create_study(
         raise SweepError(f"trials must be at least 1, got {trials}.")
     if minutes is not None and minutes <= 0:
         raise SweepError(f"minutes must be above 0, got {minutes:g}.")
+    from model.sweep.evidence import parse_objective
+
+    kind, folds = parse_objective(objective)
+    objective = kind if kind == "holdout" else f"folds:{folds}"
     url = resolve_storage_url(storage, run_db)
     store_url = run_store_url(run_db)
     if store_url.startswith("sqlite:///") and not store_url.startswith("sqlite:////"):
@@ -220,6 +227,7 @@ def create_study(
     settings = StudySettings(
         space=space, source=source, run_db=store_url, pruner=pruner, trials=trials,
         deadline=None if minutes is None else time.time() + minutes * 60, sampler_seed=sampler_seed,
+        objective=objective,
     )
     try:
         study = optuna.create_study(storage=open_storage(url), study_name=name, direction="minimize")

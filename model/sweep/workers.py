@@ -84,7 +84,11 @@ def run_worker(name: str, storage: str | None = None, *, db: str | None = None, 
     # constant_liar: a worker's sampler treats the other workers' running trials as bad results,
     # so parallel workers do not all try the same corner of the space.
     sampler = optuna.samplers.TPESampler(seed=seed, constant_liar=True, n_startup_trials=5)
-    study = open_study(name, url, sampler=sampler, pruner=make_pruner(settings.pruner, epochs=epochs))
+    from model.sweep.evidence import parse_objective
+
+    kind, folds = parse_objective(settings.objective)
+    steps = folds if kind == "folds" else epochs  # what a trial reports after: epochs, or folds
+    study = open_study(name, url, sampler=sampler, pruner=make_pruner(settings.pruner, epochs=steps))
     prices = load_source(settings.source)
     store = open_store(db or settings.run_db)
     tag = worker_tag()
@@ -93,6 +97,7 @@ def run_worker(name: str, storage: str | None = None, *, db: str | None = None, 
         name, settings.space, prices, store,
         stop_requested=lambda: stop_requested(study),
         on_trial_start=lambda trial: trial.set_user_attr("worker", tag),
+        objective=settings.objective,
     )
     done = 0
     try:

@@ -1,0 +1,152 @@
+"""Results and Runs for walk-forward runs: per-fold skill bars, the ladder, the DM result, the verdict.
+
+``evidence_record`` turns a stored walk-forward run (model.runs.walkforward.WalkForward) into a
+small pure record; ``render`` draws it. Ordinary (single-split) runs get one line saying their
+verdict is one draw. No TensorFlow: the folds' records were scored by the workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+import streamlit as st
+
+from components import run_client, widgets
+from components.figures import evidence as evidence_figures, style
+from model.evidence.baselines import BASELINE_LABELS, BASELINES
+from model.evidence.verdict import BEATS, WORSE, format_p, single_split_verdict
+
+MODEL_LABEL = "LSTM model"
+
+
+@dataclass(frozen=True)
+class EvidenceRecord:
+    run_id: int
+    status: str
+    folds: int
+    mode: str
+    seeds: int
+    verdict: str
+    verdict_kind: str
+    dm_text: str
+    fold_labels: list[str]
+    skill: dict[str, list]  # model and each non-persistence baseline: skill per scored fold
+    table: pd.DataFrame  # one row per fold
+    ladder: pd.DataFrame  # mean RMSE and skill of the model and every baseline
+    spread: dict
+    progress: tuple[int, int]  # folds ended, folds in all (over seeds)
+    notes: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=lambda: {"model": MODEL_LABEL, **BASELINE_LABELS})
+
+
+def evidence_record(result, status: str, ended: int, total: int) -> EvidenceRecord:
+    ev = result.evidence
+    scored = [f for f in ev.folds if f.finished]
+    labels = [f"fold {f.fold.index + 1}" + (f" ({f.first_date[:7]} on)" if f.first_date else "") for f in scored]
+    skill = {name: [f.skill.get(name) for f in scored] for name in ("model", *BASELINES) if name != "persistence"}
+    pooled = ev.pooled
+    dm_text = "No fold has been scored yet."
+    if pooled is not None:
+        dm_text = (f"Diebold-Mariano vs persistence, pooled over {ev.folds_scored} folds ({pooled.n} forecasts, "
+                   f"horizon {pooled.horizon}): statistic {pooled.statistic:+.2f}, one-sided {format_p(pooled.p_better)} "
+                   f"that the model is better, {format_p(pooled.p_worse)} that it is worse.")
+    table = ev.table().rename(columns={"RMSE model": f"RMSE {MODEL_LABEL}"})
+    notes = sorted({text for f in ev.folds for text in f.notes.values()})
+    return EvidenceRecord(
+        run_id=result.run_id, status=status, folds=result.folds, mode=result.mode, seeds=result.seeds,
+        verdict=ev.verdict.text, verdict_kind=ev.verdict.kind, dm_text=dm_text, fold_labels=labels, skill=skill,
+        table=table, ladder=ev.ladder(), spread=result.spread(), progress=(ended, total), notes=notes,
+    )
+
+
+def load_record(record) -> EvidenceRecord | None:
+    """The evidence of a walk-forward run (None for any other run)."""
+    from model.runs import evidence_store as es
+    from model.runs.walkforward import load_walk_forward
+
+    store = run_client.store()
+    result = load_walk_forward(store, record.id)
+    if result is None:
+        return None
+    rows = es.folds_of(store, record.id)
+    ended = sum(1 for r in rows if r.status != "queued")
+    return evidence_record(result, record.status, ended, len(rows))
+
+
+def _show_verdict(rec: EvidenceRecord) -> None:
+    if rec.verdict_kind == BEATS:
+        st.success(rec.verdict, icon=":material/verified:")
+    elif rec.verdict_kind == WORSE:
+        st.error(rec.verdict, icon=":material/trending_down:")
+    else:
+        st.warning(rec.verdict, icon=":material/help:")
+
+
+def render(record) -> bool:
+    """Draw a walk-forward run's evidence and return True; for other runs, at most a one-draw note."""
+    if record is None:
+        return False
+    try:
+        rec = load_record(record)
+    except Exception as exc:  # noqa: BLE001 - a damaged record: a message, never a traceback
+        widgets.show_error(exc, kept="The run's record is still on the Runs page.")
+        return True
+    if rec is None:
+        if run_client.has_result(record) and record.metric("skill") is not None:
+            st.caption(single_split_verdict(record.metric("skill")).text)
+        return False
+    widgets.run_link(record)
+    ended, total = rec.progress
+    st.caption(f"Walk-forward run: {rec.folds} folds ({rec.mode}) × {rec.seeds} seed(s) · {record.data_description}")
+    if record.active:
+        st.info(f"Training the folds: {ended} of {total} done. The evidence below covers the folds scored so far.",
+                icon=":material/hourglass_top:")
+    st.subheader("Verdict", anchor=False)
+    _show_verdict(rec)
+    st.markdown(rec.dm_text)
+    if rec.seeds > 1:
+        s = rec.spread
+        widgets.metric_row([
+            ("Mean skill", widgets.format_number(s["mean"], 3), "Over folds and seeds."),
+            ("Spread over seeds", widgets.format_number(s["seed_std"], 4), "Std of each seed's mean skill."),
+            ("Spread over folds", widgets.format_number(s["fold_std"], 4), "Std over folds of the seeds' mean."),
+        ])  # fmt: skip
+    style.show(evidence_figures.fold_skill_figure(rec), key="evidence_fold_bars")
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.subheader("Folds", anchor=False)
+        st.dataframe(rec.table, hide_index=True, width="stretch")
+    with right:
+        st.subheader("Baseline ladder", anchor=False)
+        ladder = rec.ladder.rename(index={"model": MODEL_LABEL, **BASELINE_LABELS})
+        st.dataframe(ladder.style.format("{:.4f}", na_rep="—"), width="stretch")
+        for note in rec.notes:
+            st.caption(note)
+    st.caption("Each fold trains on every row before it (normalised with those rows only), validates on the slice "
+               "just before it and is tested on its own period; every baseline is scored on the same test points.")
+    return True
+
+
+def fold_distributions(store, records) -> dict[str, list[float]]:
+    """Skill per scored fold of each walk-forward run among ``records`` (label -> values)."""
+    from model.runs.walkforward import load_walk_forward
+
+    out = {}
+    for record in records:
+        result = load_walk_forward(store, record.id)
+        if result is not None:
+            out[f"run {record.id}"] = [v for ev in result.per_seed for v in ev.skill_by_fold()]
+    return out
+
+
+def compare_folds(store, records) -> list:
+    """Runs page: a box of fold skill per walk-forward run among ``records``; returns the other runs
+    (a walk-forward run has no single test period to overlay)."""
+    from model.runs import evidence_store as es
+
+    walk_forward = es.evidence_run_ids(store)
+    chosen = [r for r in records if r.id in walk_forward]
+    if chosen:
+        style.show(evidence_figures.fold_distribution_figure(fold_distributions(store, chosen)), key="runs_fold_skill")
+    return [r for r in records if r.id not in walk_forward]

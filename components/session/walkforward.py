@@ -1,0 +1,56 @@
+"""The Train page's walk-forward options and its start: folds train in the server's worker pool.
+
+The parent run's coordinator (``model.runs.walkforward.drive``) runs in a daemon thread of the
+server: it only submits fold runs to the pool, waits on the store and pools numbers (no
+TensorFlow, no training in the server). A server that stops meanwhile leaves the parent
+interrupted, as any run whose process is gone.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from components import run_client
+from components.session import state
+from model.errors import LensError
+
+FOLDS = "train_folds"  # widget keys
+FOLD_MODE = "train_fold_mode"
+SEEDS = "train_seeds"
+MODES = {"refit": "Refit (each fold from scratch)", "warm": "Warm (continue from the previous fold)"}
+
+
+def options(container) -> dict:
+    """The walk-forward widgets; folds 0 means one chronological split (a quick run)."""
+    with container.expander("Evidence: walk-forward folds", expanded=bool(st.session_state.get(FOLDS))):
+        folds = st.number_input(
+            "Folds", min_value=0, max_value=20, value=0, step=1, key=FOLDS,
+            help="0: one train/validation/test split (quick, one draw). K: K expanding-window folds over the last "
+            "40% of the data, each tested on its own period against persistence, drift, the mean of the last "
+            "time_step values and ridge, with a Diebold-Mariano test and a verdict.",
+        )
+        mode = st.selectbox("Fold mode", list(MODES), format_func=MODES.get, key=FOLD_MODE, disabled=not folds)
+        seeds = st.number_input("Seeds", min_value=1, max_value=10, value=1, step=1, key=SEEDS, disabled=not folds,
+                                help="Repeat the whole walk-forward with this many seeds: the seed spread of "
+                                "skill is shown beside the fold spread.")
+    return {"folds": int(folds), "mode": mode, "seeds": int(seeds)}
+
+
+def start(prices, config, choice: dict) -> int:
+    """Start a single-split run (folds 0) or a walk-forward run; it becomes the current run."""
+    if not choice.get("folds"):
+        return state.start_run(prices, config)
+    from model.runs.walkforward import drive, start_walk_forward
+
+    if state.run_in_progress():
+        raise LensError("A training run is already in progress: stop it first.")
+    store, pool = run_client.store(), run_client.pool()
+    parent = start_walk_forward(store, config.validate(), prices, folds=choice["folds"], mode=choice["mode"],
+                                seeds=choice["seeds"], origin="ui", owner=state.owner_token(create=True))
+    threading.Thread(target=drive, args=(store, parent, pool.submit, pool.wait), daemon=True,
+                     name=f"walk-forward-{parent}").start()
+    state.set_current_run(parent)
+    st.session_state[state.TRAIN_ERROR] = None
+    return parent
