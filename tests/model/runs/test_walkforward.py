@@ -34,15 +34,17 @@ def test_a_version_1_database_gets_the_evidence_tables(tmp_path):
     store = open_store(f"sqlite:///{path}", files_root=tmp_path)
     run_id = store.create_run(TINY, synth(0), "ui")
     store.close()
-    # Back to exactly version 1: no evidence tables.
+    # Back to exactly version 1: no evidence tables, no provenance column; every step runs.
     with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("DROP TABLE evidence_folds")
         conn.execute("DROP TABLE evidence_runs")
+        conn.execute("ALTER TABLE runs DROP COLUMN provenance")
         conn.execute("UPDATE schema_version SET version = 1")
     upgraded = open_store(f"sqlite:///{path}", files_root=tmp_path)
     assert upgraded.get_run(run_id).status == "queued"
     with upgraded.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version FROM schema_version").scalar() == schema.SCHEMA_VERSION == 2
+        assert conn.exec_driver_sql("SELECT version FROM schema_version").scalar() == schema.SCHEMA_VERSION
+        assert "provenance" in {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(runs)")}
     assert es.evidence_run(upgraded, run_id) is None  # the new tables are there (and empty)
     assert es.folds_of(upgraded, run_id) == []
     upgraded.close()
