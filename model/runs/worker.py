@@ -16,29 +16,23 @@ import sys
 from multiprocessing.connection import Connection
 
 from model.errors import StoreError
+from model.runs.processes import Recycler, limit_threads
 
 
 def serve(conn: Connection, url: str, files_root: str, threads: int, max_runs: int) -> None:
     # Ctrl-C in the owner's terminal reaches the whole process group; the owner shuts us down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ["OMP_NUM_THREADS"] = str(threads)
+    # ``threads`` intra-op threads (the pool gives each worker all cores: one run at a time is
+    # the usual case, see WorkerPool); the rules are model.runs.processes'.
+    limit_threads(threads)
     import keras
-    import tensorflow as tf
-
-    # ``threads`` intra-op threads for the arithmetic (the pool gives each worker all cores: one
-    # run at a time is the usual case, see WorkerPool). The inter-op pool keeps at least 2
-    # threads: with 1, input and training step queue behind each other and a run took 2-3x
-    # longer (measured by the sweep workers, which do the same).
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(max(2, threads))
 
     from model.runs.execute import execute_run
     from model.runs.store import open_store
 
     store = open_store(url, files_root=files_root)
     conn.send(("ready", os.getpid()))
-    done = 0
+    recycler = Recycler(max_runs)
     while True:
         try:
             run_id = conn.recv()
@@ -53,8 +47,7 @@ def serve(conn: Connection, url: str, files_root: str, threads: int, max_runs: i
         finally:
             keras.backend.clear_session()
             gc.collect()
-        done += 1
-        retiring = done >= max_runs
+        retiring = recycler.done()
         conn.send(("done", run_id, retiring))
         if retiring:
             break

@@ -6,10 +6,8 @@ state between runs and exits after ``max_runs`` runs so its memory stays bounded
 starts a fresh one. Runs wait in submission order. A worker that dies mid-run (killed, out of
 memory) leaves its run ``failed`` with a message, and is replaced: the owner stays up.
 
-Workers are started as ``python -m model.runs.worker`` subprocesses talking over a socket pair,
-not with multiprocessing's spawn: spawn re-imports the owner's ``__main__`` in every child, and
-inside Streamlit ``__main__`` is the page script being run (Streamlit swaps it in), so a spawned
-worker would run the app's page code, fail, and be respawned forever.
+Workers are ``python -m model.runs.worker`` subprocesses talking over a socket pair, started,
+thread-limited and replaced by the rules of ``model.runs.processes`` (shared with the sweep).
 """
 
 from __future__ import annotations
@@ -18,8 +16,6 @@ import atexit
 import collections
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -27,48 +23,16 @@ from multiprocessing.connection import Connection, Pipe, wait
 from pathlib import Path
 
 from model.errors import StoreError
+from model.runs.processes import ChildProcess, Replacements, start_module
 from model.runs.store import RunRecord, open_store, resolve_url
 
 DEFAULT_MAX_RUNS = 20
 MAX_FAILED_STARTS = 3
-PROJECT_ROOT = Path(__file__).resolve().parents[2]  # where ``python -m model.runs.worker`` is found
-
-
-class _Child:
-    """A worker subprocess with the few methods of a multiprocessing Process the pool uses."""
-
-    def __init__(self, popen: subprocess.Popen):
-        self.popen = popen
-        self.pid = popen.pid
-        # Readable when the process ends, so the pool's wait() notices a death at once.
-        self.sentinel = os.pidfd_open(popen.pid) if hasattr(os, "pidfd_open") else None
-
-    def is_alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def join(self, timeout: float | None = None) -> None:
-        try:
-            self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pass
-
-    def terminate(self) -> None:
-        if self.is_alive():
-            self.popen.terminate()
-
-    @property
-    def exitcode(self) -> int | None:
-        return self.popen.poll()  # negative: killed by that signal, as multiprocessing reports it
-
-    def release(self) -> None:
-        if self.sentinel is not None:
-            os.close(self.sentinel)
-            self.sentinel = None
 
 
 @dataclass(eq=False)
 class _Worker:
-    process: _Child
+    process: ChildProcess
     conn: Connection
     ready: bool = False
     run_id: int | None = None
@@ -111,9 +75,9 @@ class WorkerPool:
         self._queue: collections.deque[int] = collections.deque()
         self._workers: list[_Worker] = []
         self._closing = False
-        self.replaced = 0  # workers that died and were replaced (recycling is not counted)
-        # Workers that died before they were ready, in a row: a broken environment, not bad luck.
-        self._failed_starts = 0
+        # Workers that died and were replaced (recycling is not counted), and those that died
+        # before they were ready, in a row: a broken environment, not bad luck.
+        self._replacements = Replacements(max_failed_starts=MAX_FAILED_STARTS)
         self.broken: str | None = None
         self._wake_r, self._wake_w = Pipe(duplex=False)
         with self._lock:
@@ -154,6 +118,11 @@ class WorkerPool:
             if not record.active or (deadline is not None and time.monotonic() >= deadline):
                 return record
             time.sleep(poll)
+
+    @property
+    def replaced(self) -> int:
+        """Workers that died and were replaced (recycling is not counted)."""
+        return self._replacements.total
 
     def worker_pids(self) -> list[int]:
         with self._lock:
@@ -220,11 +189,10 @@ class WorkerPool:
 
     def _spawn(self) -> None:
         parent, child = socket.socketpair()
-        command = [sys.executable, "-m", "model.runs.worker", str(child.fileno()), self.url, self.files_root,
-                   str(self.threads), str(self.max_runs)]  # fmt: skip
+        args = [child.fileno(), self.url, self.files_root, self.threads, self.max_runs]
         with child:
-            popen = subprocess.Popen(command, cwd=PROJECT_ROOT, pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL)
-        self._workers.append(_Worker(process=_Child(popen), conn=Connection(parent.detach())))
+            popen = start_module("model.runs.worker", args, threads=self.threads, pass_fds=(child.fileno(),))
+        self._workers.append(_Worker(process=ChildProcess(popen), conn=Connection(parent.detach())))
 
     def _end(self, run_id: int, status: str, message: str) -> None:
         try:
@@ -252,7 +220,7 @@ class WorkerPool:
                 message = w.conn.recv()
                 if message[0] == "ready":
                     w.ready = True
-                    self._failed_starts = 0
+                    self._replacements.started_ok()
                 elif message[0] == "done":
                     w.run_id, w.retiring = None, bool(message[2])
                     w.runs += 1
@@ -270,14 +238,11 @@ class WorkerPool:
         w.conn.close()
         w.process.release()
         if w.run_id is not None:
-            code = w.process.exitcode
-            how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+            how = w.process.describe_exit()
             self._end(w.run_id, "failed", f"The worker process (pid {w.process.pid}) {how} during training.")
         if not w.retiring:
-            self.replaced += 1
-        if not w.ready:
-            self._failed_starts += 1
-        if self._failed_starts >= MAX_FAILED_STARTS:
+            self._replacements.allow()
+        if not w.ready and self._replacements.failed_start():
             self.broken = (
                 f"Worker processes could not start ({MAX_FAILED_STARTS} in a row ended before TensorFlow was "
                 f"ready; the last exit code was {w.process.exitcode}). Training is unavailable until restart."

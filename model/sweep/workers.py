@@ -19,12 +19,13 @@ import gc
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from model.errors import LensError
+from model.runs.processes import (  # noqa: F401 - limit_threads, threads_per_worker: this module's API too
+    ChildProcess, Replacements, limit_threads, module_command, start_module, threads_per_worker,
+)
 
 # A worker that keeps crashing (out of memory, say) is replaced at most this many times per worker slot.
 MAX_REPLACEMENTS_PER_WORKER = 2
@@ -33,29 +34,6 @@ SUPERVISOR_POLL_SECONDS = 0.5
 
 def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
-
-
-def threads_per_worker(workers: int) -> int:
-    return max(1, (os.cpu_count() or 1) // max(1, workers))
-
-
-def limit_threads(threads: int) -> None:
-    """Keep this process's TensorFlow (and OpenMP) to ``threads`` threads; call before any TF op."""
-    # Only the intra-op pool (the threads one op's maths is split over) gets the share. The
-    # inter-op pool must keep at least 2 threads: with 1, tf.data's prefetch and the training
-    # step queue behind each other and a trial took 2-3x longer (measured: 21-28 s vs 8-12 s for
-    # the same 3-epoch run).
-    inter = max(2, threads)
-    os.environ["OMP_NUM_THREADS"] = os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
-    os.environ["TF_NUM_INTEROP_THREADS"] = str(inter)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(inter)
-    except RuntimeError:
-        pass  # TensorFlow already started in this process (a test calling run_worker directly)
 
 
 def worker_tag() -> str:
@@ -107,31 +85,21 @@ def run_worker(name: str, storage: str | None = None, *, db: str | None = None, 
     return done
 
 
-def worker_command(name: str, storage: str, *, db: str | None, threads: int, index: int) -> list[str]:
-    command = [sys.executable, "-m", "model.sweep", "worker", "--study", name, "--storage", storage,
-               "--threads", str(threads), "--index", str(index)]
+def worker_args(name: str, storage: str, *, db: str | None, threads: int, index: int) -> list[str]:
+    args = ["worker", "--study", name, "--storage", storage, "--threads", str(threads), "--index", str(index)]
     if db:
-        command += ["--db", db]
-    return command
+        args += ["--db", db]
+    return args
+
+
+def worker_command(name: str, storage: str, *, db: str | None, threads: int, index: int) -> list[str]:
+    return module_command("model.sweep", worker_args(name, storage, db=db, threads=threads, index=index))
 
 
 def log_path(name: str, label: str, run_db: str | None = None) -> Path:
     from model.sweep.study import PRICES_DIR, _files_root
 
     return _files_root(run_db) / PRICES_DIR / f"{name}.{label}.log"
-
-
-# The project root, so ``python -m model.sweep`` works whatever the caller's working directory.
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _spawn(command: list[str], log: Path, *, detach: bool) -> subprocess.Popen:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    path = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
-    with open(log, "ab") as out:
-        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=detach, env=env)
 
 
 def supervise(name: str, storage: str | None = None, *, workers: int | None = None, db: str | None = None,
@@ -145,36 +113,37 @@ def supervise(name: str, storage: str | None = None, *, workers: int | None = No
     count = workers or default_workers()
     threads = threads_per_worker(count)
 
-    def spawn(index: int) -> subprocess.Popen:
-        return _spawn(worker_command(name, url, db=db, threads=threads, index=index),
-                      log_path(name, f"worker-{index}", db), detach=False)
+    def spawn(index: int) -> ChildProcess:
+        args = worker_args(name, url, db=db, threads=threads, index=index)
+        return ChildProcess(start_module("model.sweep", args, threads=threads, log=log_path(name, f"worker-{index}", db)))
 
     tag = f"supervisor:{worker_tag()}"
     study.set_user_attr(tag, {"started": time.time(), "workers": count})
     procs = {index: spawn(index) for index in range(count)}
-    replaced = dict.fromkeys(procs, 0)
+    replacements = Replacements(per_slot=MAX_REPLACEMENTS_PER_WORKER)
     crashed = False
     # Ctrl-C reaches the whole process group: workers ignore it (see main), we turn it into a stop.
     try:
         while procs:
             time.sleep(SUPERVISOR_POLL_SECONDS)
             for index, proc in list(procs.items()):
-                code = proc.poll()
+                code = proc.exitcode
                 if code is None:
                     continue
                 del procs[index]
+                proc.release()
                 crashed = code != 0
                 if crashed:
                     study = open_study(name, url)  # fails the trial the dead worker left running
-                    if budget_left(study) and replaced[index] < MAX_REPLACEMENTS_PER_WORKER:
-                        replaced[index] += 1
+                    if budget_left(study) and replacements.allow(index):
                         procs[index] = spawn(index)
             if on_poll is not None:
                 on_poll()
     except KeyboardInterrupt:
         request_stop(name, url)
         for proc in procs.values():
-            proc.wait()
+            proc.join()
+            proc.release()
         open_study(name, url).set_user_attr(tag, {"ended": time.time()})
         return 130
     open_study(name, url).set_user_attr(tag, {"ended": time.time()})
@@ -186,11 +155,10 @@ def launch(name: str, storage: str | None = None, *, workers: int | None = None,
     from model.sweep.study import open_study, resolve_storage_url
 
     url = resolve_storage_url(storage, db)
-    command = [sys.executable, "-m", "model.sweep", "run", name, "--storage", url,
-               "--workers", str(workers or default_workers())]
+    args = ["run", name, "--storage", url, "--workers", str(workers or default_workers())]
     if db:
-        command += ["--db", db]
-    proc = _spawn(command, log_path(name, "supervisor", db), detach=True)
+        args += ["--db", db]
+    proc = start_module("model.sweep", args, log=log_path(name, "supervisor", db), detach=True)
     # Written now, not when the supervisor has imported Optuna: a page polling right after
     # Start must already see that someone works on the study.
     open_study(name, url).set_user_attr(f"supervisor:{socket.gethostname()}:{proc.pid}", {"started": time.time()})
