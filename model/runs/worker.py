@@ -3,7 +3,8 @@
 Started by ``model.runs.workers.WorkerPool``; FD is this process's end of a socket pair to the
 pool. The worker imports TensorFlow once (so the first Train press does not pay for it), says
 ("ready", pid), then trains each run id it is sent with ``execute_run``, clearing Keras' state
-between runs, and answers ("done", run_id, retiring). It exits when sent None, when the pool
+between runs, and answers ("done", run_id, retiring); a ("job", id, name, args, kwargs) it
+answers with ("result", id, ok, value) (``model.runs.jobs``). It exits when sent None, when the pool
 goes away, or after MAX_RUNS runs, so its memory stays bounded.
 """
 
@@ -30,7 +31,10 @@ def serve(conn: Connection, url: str, files_root: str, threads: int, max_runs: i
     from model.runs.execute import execute_run
     from model.runs.store import open_store
 
+    from model.runs.jobs import JobContext, run_job
+
     store = open_store(url, files_root=files_root)
+    context = JobContext(store)
     conn.send(("ready", os.getpid()))
     recycler = Recycler(max_runs)
     while True:
@@ -40,6 +44,16 @@ def serve(conn: Connection, url: str, files_root: str, threads: int, max_runs: i
             break
         if run_id is None:
             break
+        if isinstance(run_id, tuple):  # ("job", id, name, args, kwargs): answer, not counted for recycling
+            _, job_id, name, args, kwargs = run_id
+            ok, value = run_job(context, name, args, kwargs)
+            try:
+                conn.send(("result", job_id, ok, value))
+            except (OSError, EOFError):
+                break
+            except Exception as exc:  # noqa: BLE001 - a result that cannot be pickled
+                conn.send(("result", job_id, False, f"The result of '{name}' cannot be sent back: {exc}"))
+            continue
         try:
             execute_run(store, run_id)
         except StoreError:

@@ -6,6 +6,13 @@ state between runs and exits after ``max_runs`` runs so its memory stays bounded
 starts a fresh one. Runs wait in submission order. A worker that dies mid-run (killed, out of
 memory) leaves its run ``failed`` with a message, and is replaced: the owner stays up.
 
+Besides runs, workers answer quick jobs (``call``: a shape trace, the leak demo, the Inside
+views; registered in ``model.runs.jobs``), so the Streamlit server never imports TensorFlow.
+A job goes to a worker that is not training, before any queued run. With two or more workers one
+is kept out of training (``job_workers``): on two cores one run with every thread trains about as
+fast as two sharing them, so reserving a worker costs little training throughput, while a job
+that had to wait for a run would wait minutes. A pool of one worker trains and answers in turn.
+
 Workers are ``python -m model.runs.worker`` subprocesses talking over a socket pair, started,
 thread-limited and replaced by the rules of ``model.runs.processes`` (shared with the sweep).
 """
@@ -18,16 +25,33 @@ import os
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe, wait
 from pathlib import Path
+from typing import Any
 
-from model.errors import StoreError
+from model.errors import LensError, StoreError
 from model.runs.processes import ChildProcess, Replacements, start_module
 from model.runs.store import RunRecord, open_store, resolve_url
 
 DEFAULT_MAX_RUNS = 20
 MAX_FAILED_STARTS = 3
+DEFAULT_JOB_TIMEOUT = 60.0
+
+
+class JobError(LensError):
+    """A quick job (``WorkerPool.call``) failed, timed out, or lost its worker; the message says which."""
+
+
+@dataclass(eq=False)
+class _Job:
+    id: int
+    name: str
+    args: tuple
+    kwargs: dict
+    done: threading.Event = field(default_factory=threading.Event)
+    ok: bool = False
+    value: Any = None
 
 
 @dataclass(eq=False)
@@ -36,6 +60,7 @@ class _Worker:
     conn: Connection
     ready: bool = False
     run_id: int | None = None
+    job: _Job | None = None
     retiring: bool = False
     alive: bool = True
     runs: int = 0
@@ -60,9 +85,12 @@ class WorkerPool:
         workers: int | None = None,
         max_runs: int = DEFAULT_MAX_RUNS,
         threads: int | None = None,
+        job_workers: int | None = None,
     ):
         cores = os.cpu_count() or 1
         self.size = max(1, workers or cores)
+        # Workers kept free of training for quick jobs (``call``): one when there are two or more.
+        self.job_workers = min(self.size - 1, 1 if job_workers is None else max(0, job_workers))
         self.threads = max(1, threads or cores)
         self.max_runs = max(1, max_runs)
         self.store = open_store(url, files_root=files_root)
@@ -73,6 +101,8 @@ class WorkerPool:
         self.files_root = str(self.store.files_root.resolve())
         self._lock = threading.Lock()
         self._queue: collections.deque[int] = collections.deque()
+        self._jobs: collections.deque[_Job] = collections.deque()
+        self._job_ids = 0
         self._workers: list[_Worker] = []
         self._closing = False
         # Workers that died and were replaced (recycling is not counted), and those that died
@@ -101,6 +131,32 @@ class WorkerPool:
                 raise StoreError(self.broken)
             self._queue.append(int(run_id))
             self._wake()
+
+    def call(self, name: str, *args: Any, timeout: float | None = DEFAULT_JOB_TIMEOUT, **kwargs: Any) -> Any:
+        """Run the registered job ``name`` (``model.runs.jobs.JOBS``) in a warm worker; return its result.
+
+        Jobs go before queued runs, to any worker not training; with two or more workers one is
+        kept out of training (``job_workers``), so a job never waits for a run to finish. Raises
+        ``JobError`` (with the job's own message for a LensError it raised) on failure, timeout
+        or a worker that died meanwhile."""
+        with self._lock:
+            if self._closing:
+                raise JobError("The worker pool has shut down.")
+            if self.broken:
+                raise JobError(self.broken)
+            self._job_ids += 1
+            job = _Job(self._job_ids, name, tuple(args), dict(kwargs))
+            self._jobs.append(job)
+            self._wake()
+        if not job.done.wait(timeout):
+            with self._lock:
+                if job in self._jobs:
+                    self._jobs.remove(job)
+            if not job.done.is_set():
+                raise JobError(f"The worker processes did not answer '{name}' within {timeout:.0f} s.")
+        if not job.ok:
+            raise JobError(str(job.value))
+        return job.value
 
     def queue_position(self, run_id: int) -> int | None:
         """How many runs wait ahead of this one (0: it starts next), or None if it is not waiting."""
@@ -147,6 +203,9 @@ class WorkerPool:
             self._closing = True
             self._wake()
             waiting, self._queue = list(self._queue), collections.deque()
+            jobs, self._jobs = list(self._jobs), collections.deque()
+        for job in jobs:
+            self._finish_job(job, False, "The worker pool shut down before this job started.")
         atexit.unregister(self.close)
         self._thread.join(timeout=5)
         deadline = time.monotonic() + timeout
@@ -163,6 +222,8 @@ class WorkerPool:
             self._drain(w)
             if w.run_id is not None:
                 self._end(w.run_id, "interrupted", "The worker pool shut down while this run was training.")
+            if w.job is not None:
+                self._finish_job(w.job, False, "The worker pool shut down during this job.")
         for run_id in waiting:
             self._end(run_id, "interrupted", "The worker pool shut down before this run started.")
         for w in self._workers:
@@ -200,11 +261,30 @@ class WorkerPool:
         except StoreError:
             pass  # deleted meanwhile, or the database is gone: mark_interrupted catches it later
 
+    @staticmethod
+    def _idle(w: _Worker) -> bool:
+        return w.alive and w.ready and w.run_id is None and w.job is None and not w.retiring
+
     def _dispatch(self) -> None:
         for w in self._workers:
-            if not self._queue:
+            if not self._jobs:
+                break
+            if self._idle(w):
+                job = self._jobs.popleft()
+                try:
+                    w.conn.send(("job", job.id, job.name, job.args, job.kwargs))
+                except (OSError, ValueError):
+                    self._jobs.appendleft(job)  # the worker died; the next loop reaps it
+                    continue
+                except Exception as exc:  # noqa: BLE001 - arguments that cannot be pickled
+                    self._finish_job(job, False, f"The job's arguments cannot be sent: {exc}")
+                    continue
+                w.job = job
+        training = sum(1 for w in self._workers if w.alive and w.run_id is not None)
+        for w in self._workers:
+            if not self._queue or training >= self.size - self.job_workers:
                 return
-            if w.alive and w.ready and w.run_id is None and not w.retiring:
+            if self._idle(w):
                 run_id = self._queue.popleft()
                 try:
                     w.conn.send(run_id)
@@ -212,6 +292,12 @@ class WorkerPool:
                     self._queue.appendleft(run_id)  # the worker died; the next loop reaps it
                     continue
                 w.run_id = run_id
+                training += 1
+
+    @staticmethod
+    def _finish_job(job: _Job, ok: bool, value: Any) -> None:
+        job.ok, job.value = ok, value
+        job.done.set()
 
     def _drain(self, w: _Worker) -> None:
         """Read every message a worker sent (also after it died: its pipe keeps them)."""
@@ -224,6 +310,10 @@ class WorkerPool:
                 elif message[0] == "done":
                     w.run_id, w.retiring = None, bool(message[2])
                     w.runs += 1
+                elif message[0] == "result":
+                    job, w.job = w.job, None
+                    if job is not None and job.id == message[1]:
+                        self._finish_job(job, bool(message[2]), message[3])
         except (EOFError, OSError):
             pass
 
@@ -240,6 +330,9 @@ class WorkerPool:
         if w.run_id is not None:
             how = w.process.describe_exit()
             self._end(w.run_id, "failed", f"The worker process (pid {w.process.pid}) {how} during training.")
+        if w.job is not None:
+            how = w.process.describe_exit()
+            self._finish_job(w.job, False, f"The worker process (pid {w.process.pid}) {how} during '{w.job.name}'.")
         if not w.retiring:
             self._replacements.allow()
         if not w.ready and self._replacements.failed_start():
@@ -250,6 +343,9 @@ class WorkerPool:
             waiting, self._queue = list(self._queue), collections.deque()
             for run_id in waiting:
                 self._end(run_id, "failed", self.broken)
+            jobs, self._jobs = list(self._jobs), collections.deque()
+            for job in jobs:
+                self._finish_job(job, False, self.broken)
             return
         if not self._closing:
             self._spawn()
