@@ -7,7 +7,7 @@ contract with the browser tests.
 
 import streamlit as st
 
-from components import server, run_client, widgets
+from components import run_client, widgets
 from components.session import query
 
 st.set_page_config(
@@ -25,13 +25,15 @@ PAGES = [
     st.Page("views/train.py", title="Train", url_path="train", icon=":material/model_training:"),
     st.Page("views/results.py", title="Results", url_path="results", icon=":material/insights:"),
     st.Page("views/shapes.py", title="Shapes", url_path="shapes", icon=":material/view_in_ar:"),
+    st.Page("views/inside.py", title="Inside", url_path="inside", icon=":material/neurology:"),
     st.Page("views/runs.py", title="Runs", url_path="runs", icon=":material/table_chart:"),
     st.Page("views/tune.py", title="Tune", url_path="tune", icon=":material/tune:"),
 ]
 page = st.navigation(PAGES)
 
 # The server's worker pool: created on the first page load of this process (later loads reuse
-# it) and its workers import TensorFlow in the background meanwhile; training never runs here.
+# it) and its workers import TensorFlow in the background meanwhile; training and every other
+# TensorFlow computation (Shapes, the leak demo, Inside) run there, never in this process.
 run_client.pool()
 query.load_query_params()
 widgets.sidebar_summary()
@@ -40,4 +42,3 @@ if page.title != "Train":
 
 page.run()
 query.sync_query_params()
-server.freeze_imported_tensorflow()
