@@ -21,7 +21,7 @@ def lag_figure(record) -> go.Figure:
     fig.add_scatter(x=record.lags, y=record.levels, name="levels", mode="lines+markers",
                     line=dict(color=COLORS["baseline"]))  # fmt: skip
     fig.add_vline(x=record.peak, line=dict(color=COLORS["best"], dash="dot"))
-    fig.update_xaxes(title_text="lag k: prediction for day t vs actual of day t − k", dtick=1)
+    fig.update_xaxes(title_text="lag k (days): prediction for day t vs actual of day t − k", dtick=2)
     fig.update_yaxes(title_text="correlation", range=[-1.05, 1.05])
     return fig
 

@@ -103,8 +103,8 @@ def _units(record) -> None:
     st.markdown(selection.sentence)
     style.show(inside_figures.units_figure(dates, result["price"], h, labels, selection.active, unit),
                key="inside_units_chart")  # fmt: skip
-    st.caption("Each row is one unit's hidden state h after reading the window that ends on that day (red: "
-               "positive, blue: negative). Highlighted prices: the days the selected unit(s) are on.")  # fmt: skip
+    st.caption("Each row is one unit's hidden state h after reading the window that ends on that day (blue: "
+               "positive, red: negative). Highlighted prices: the days the selected unit(s) are on.")  # fmt: skip
 
 
 @st.fragment
