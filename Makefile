@@ -62,6 +62,7 @@ bench: $(BENCH_STAMP) chromium $(NATIVE_STAMP)
 	$(BIN)/python -m scripts.bench_data
 	$(BIN)/python -m scripts.bench_runs
 	$(BIN)/python -m scripts.bench_sweep
+	$(BIN)/python -m scripts.bench_inside
 
 clean:
 	rm -rf $(VENV) tests/artifacts .pytest_cache model/native/build

@@ -7,7 +7,7 @@ contract with the browser tests.
 
 import streamlit as st
 
-from components import run_client, widgets
+from components import run_client, widgets, worker_jobs
 from components.session import query
 
 st.set_page_config(
@@ -36,6 +36,7 @@ page = st.navigation(PAGES)
 # TensorFlow computation (Shapes, the leak demo, Inside) run there, never in this process.
 run_client.pool()
 query.load_query_params()
+worker_jobs.preload_current_run()  # a worker loads the open run's model before a page asks
 widgets.sidebar_summary()
 if page.title != "Train":
     widgets.sidebar_training_status()

@@ -53,3 +53,23 @@ def _run_job(name: str, key: tuple[int, str], args: tuple, kwargs: tuple) -> Any
 def run_job(name: str, record, *args: Any, **kwargs: Any) -> Any:
     """Job ``name`` on a stored run, cached per (run id, created, arguments)."""
     return _run_job(name, run_client.run_key(record), tuple(args), tuple(sorted(kwargs.items())))
+
+
+PRELOADED = "worker_jobs_preloaded"  # session state: the run id last preloaded for this session
+
+
+def preload_current_run() -> None:
+    """Have a worker load the session's current run's model now (once per session and run), so a
+    first visit to Shapes or Inside does not wait ~1 s for Keras to load it. Never blocks."""
+    from components.session import state
+    from model.errors import LensError
+
+    run_id = state.current_run_id()
+    if run_id is None or st.session_state.get(PRELOADED) == run_id:
+        return
+    st.session_state[PRELOADED] = run_id
+    try:
+        if run_client.has_result(state.current_run()):
+            run_client.pool().post("load_run", run_id)
+    except LensError:
+        pass  # the run is gone or the pool is down: the page that needs the model says so

@@ -74,6 +74,18 @@ def run_job(context: JobContext, name: str, args: tuple, kwargs: dict) -> tuple[
         return False, f"{name} failed: {type(exc).__name__}: {exc}"
 
 
+def warm_up(context: JobContext) -> None:
+    """Trace the default network once, so a first visit to Shapes finds it built and its functions
+    compiled (that first build and trace cost ~1 s in a fresh worker). Never raises."""
+    import numpy as np
+
+    from model.engine.config import LstmConfig
+
+    config = LstmConfig()
+    x = np.random.default_rng(0).standard_normal((config.batch_size, config.time_step, config.input_size))
+    run_job(context, "shape_trace", (config.to_dict(), None, x.astype(np.float32), 1), {})
+
+
 # -- jobs ----------------------------------------------------------------------------------------
 
 
@@ -87,6 +99,12 @@ def _sleep(context: JobContext, seconds: float) -> int:
     """For tests: a job that takes a while (to kill its worker meanwhile, or to time out)."""
     time.sleep(float(seconds))
     return os.getpid()
+
+
+@job("load_run")
+def _load_run(context: JobContext, run_id: int) -> None:
+    """Load a stored run's model into this worker, so the next job about it starts at once."""
+    context.trained(run_id)
 
 
 def _model_for(context: JobContext, config, run_id: int | None):

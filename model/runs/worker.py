@@ -31,11 +31,13 @@ def serve(conn: Connection, url: str, files_root: str, threads: int, max_runs: i
     from model.runs.execute import execute_run
     from model.runs.store import open_store
 
-    from model.runs.jobs import JobContext, run_job
+    from model.runs.jobs import JobContext, run_job, warm_up
 
     store = open_store(url, files_root=files_root)
     context = JobContext(store)
     conn.send(("ready", os.getpid()))
+    if not conn.poll():  # idle: build and trace the default network now rather than on a first visit
+        warm_up(context)
     recycler = Recycler(max_runs)
     while True:
         try:

@@ -139,15 +139,7 @@ class WorkerPool:
         kept out of training (``job_workers``), so a job never waits for a run to finish. Raises
         ``JobError`` (with the job's own message for a LensError it raised) on failure, timeout
         or a worker that died meanwhile."""
-        with self._lock:
-            if self._closing:
-                raise JobError("The worker pool has shut down.")
-            if self.broken:
-                raise JobError(self.broken)
-            self._job_ids += 1
-            job = _Job(self._job_ids, name, tuple(args), dict(kwargs))
-            self._jobs.append(job)
-            self._wake()
+        job = self._queue_job(name, args, kwargs)
         if not job.done.wait(timeout):
             with self._lock:
                 if job in self._jobs:
@@ -157,6 +149,23 @@ class WorkerPool:
         if not job.ok:
             raise JobError(str(job.value))
         return job.value
+
+    def post(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """Queue job ``name`` without waiting for it (e.g. ``load_run``: load a run's model into
+        a worker before a page asks about it); its result and any failure are dropped."""
+        self._queue_job(name, args, kwargs)
+
+    def _queue_job(self, name: str, args: tuple, kwargs: dict) -> _Job:
+        with self._lock:
+            if self._closing:
+                raise JobError("The worker pool has shut down.")
+            if self.broken:
+                raise JobError(self.broken)
+            self._job_ids += 1
+            job = _Job(self._job_ids, name, tuple(args), dict(kwargs))
+            self._jobs.append(job)
+            self._wake()
+        return job
 
     def queue_position(self, run_id: int) -> int | None:
         """How many runs wait ahead of this one (0: it starts next), or None if it is not waiting."""
