@@ -144,6 +144,9 @@ def render() -> None:
     except LensError as exc:
         widgets.show_error(exc, kept="The run's record is still on the Runs page.")
         return
+    if len(evaluation.split("test")) < 3:
+        st.info("This run has too few test days to look inside; train on more data or with a smaller time_step.")
+        return
     sections = (("lags", lambda: _lags(record, evaluation)), ("attributions", lambda: _attributions(record)),
                 ("units", lambda: _units(record)))  # fmt: skip
     for _name, section in sections:

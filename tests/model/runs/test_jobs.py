@@ -97,6 +97,14 @@ def test_a_job_that_takes_too_long_times_out_with_a_message(pool):
     assert pool.call("ping") in pool.worker_pids()
 
 
+def test_a_posted_job_loads_a_run_without_waiting_and_a_later_call_finds_it(pool, trained_run):
+    t0 = time.monotonic()
+    pool.post("load_run", trained_run)
+    pool.post("load_run", 99999)  # a failure nobody waits for is dropped
+    assert time.monotonic() - t0 < 0.5
+    assert pool.call("inside_what_if", trained_run, 0, timeout=60).date
+
+
 def test_the_inside_jobs_on_a_stored_run(pool, trained_run):
     from model.inside.attribution import attribution_view
 
