@@ -27,6 +27,9 @@ from typing import IO, Sequence
 
 # Where ``python -m model...`` is found.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Exit code of a worker that ended itself after its ``max_jobs`` (EX_TEMPFAIL): its owner starts a
+# fresh one if work is left, and does not count it as a crash.
+RECYCLED_EXIT = 75
 
 
 def threads_per_worker(workers: int) -> int:

@@ -24,11 +24,15 @@ from pathlib import Path
 
 from model.errors import LensError
 from model.runs.processes import (  # noqa: F401 - limit_threads, threads_per_worker: this module's API too
-    ChildProcess, Replacements, limit_threads, module_command, start_module, threads_per_worker,
+    RECYCLED_EXIT, ChildProcess, Recycler, Replacements, limit_threads, module_command, start_module,
+    threads_per_worker,
 )
 
 # A worker that keeps crashing (out of memory, say) is replaced at most this many times per worker slot.
 MAX_REPLACEMENTS_PER_WORKER = 2
+# Trials a worker process runs before it ends and the supervisor starts a fresh one (memory bound;
+# Keras' state is cleared after every trial, but TensorFlow's own caches still grow slowly).
+DEFAULT_MAX_TRIALS = 20
 SUPERVISOR_POLL_SECONDS = 0.5
 
 
@@ -41,8 +45,9 @@ def worker_tag() -> str:
 
 
 def run_worker(name: str, storage: str | None = None, *, db: str | None = None, threads: int | None = None,
-               index: int = 0) -> int:
-    """Run trials of study ``name`` until its budget is used or it is stopped; return how many."""
+               index: int = 0, max_trials: int | None = None) -> tuple[int, bool]:
+    """Run trials of study ``name`` until its budget is used or it is stopped, or ``max_trials``
+    were run; return how many, and whether it stopped for ``max_trials`` (to be recycled)."""
     import optuna
 
     from model.runs.store import open_store
@@ -72,21 +77,27 @@ def run_worker(name: str, storage: str | None = None, *, db: str | None = None, 
         stop_requested=lambda: stop_requested(study),
         on_trial_start=lambda trial: trial.set_user_attr("worker", tag),
     )
-    done = 0
+    done, recycled = 0, False
+    recycler = Recycler(max_trials)
     try:
         while budget_left(study, settings_of(study)):
             study.optimize(objective, n_trials=1, catch=(TrialFailed, StudyStopped, LensError))
             done += 1
             keras.backend.clear_session()
             gc.collect()
+            if recycler.done():
+                recycled = bool(budget_left(study, settings_of(study)))
+                break
     finally:
         store.close()
         study.set_user_attr(f"worker:{tag}", {"ended": time.time(), "trials": done})
-    return done
+    return done, recycled
 
 
-def worker_args(name: str, storage: str, *, db: str | None, threads: int, index: int) -> list[str]:
-    args = ["worker", "--study", name, "--storage", storage, "--threads", str(threads), "--index", str(index)]
+def worker_args(name: str, storage: str, *, db: str | None, threads: int, index: int,
+                max_trials: int = DEFAULT_MAX_TRIALS) -> list[str]:
+    args = ["worker", "--study", name, "--storage", storage, "--threads", str(threads), "--index", str(index),
+            "--max-trials", str(max_trials)]
     if db:
         args += ["--db", db]
     return args
@@ -103,9 +114,10 @@ def log_path(name: str, label: str, run_db: str | None = None) -> Path:
 
 
 def supervise(name: str, storage: str | None = None, *, workers: int | None = None, db: str | None = None,
-              on_poll=None) -> int:
+              on_poll=None, max_trials: int = DEFAULT_MAX_TRIALS) -> int:
     """Run ``workers`` worker processes for the study until they end; return 0, or 1 if the
-    last workers crashed. Ctrl-C stops the study cleanly (workers finish their epoch)."""
+    last workers crashed. A worker that ends after ``max_trials`` is replaced by a fresh one while
+    budget is left (not counted as a crash). Ctrl-C stops the study cleanly (workers finish their epoch)."""
     from model.sweep.study import budget_left, open_study, request_stop, resolve_storage_url
 
     url = resolve_storage_url(storage, db)
@@ -114,7 +126,7 @@ def supervise(name: str, storage: str | None = None, *, workers: int | None = No
     threads = threads_per_worker(count)
 
     def spawn(index: int) -> ChildProcess:
-        args = worker_args(name, url, db=db, threads=threads, index=index)
+        args = worker_args(name, url, db=db, threads=threads, index=index, max_trials=max_trials)
         return ChildProcess(start_module("model.sweep", args, threads=threads, log=log_path(name, f"worker-{index}", db)))
 
     tag = f"supervisor:{worker_tag()}"
@@ -132,6 +144,9 @@ def supervise(name: str, storage: str | None = None, *, workers: int | None = No
                     continue
                 del procs[index]
                 proc.release()
+                if code == RECYCLED_EXIT:
+                    procs[index] = spawn(index)  # did its max_trials; the budget is checked by the new one
+                    continue
                 crashed = code != 0
                 if crashed:
                     study = open_study(name, url)  # fails the trial the dead worker left running
