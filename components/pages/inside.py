@@ -91,7 +91,9 @@ def _units(record) -> None:
     mode = st.radio("Select", (ONE_UNIT, STRETCH_MODE), horizontal=True, key=UNIT_MODE)
     threshold = st.slider("On when h is at least", -1.0, 1.0, 0.5, 0.05, key=THRESHOLD)
     if mode == ONE_UNIT:
-        unit = st.selectbox("Unit", list(range(len(labels))), format_func=lambda i: labels[i], key=UNIT)
+        # The first time: the unit that varies most over the test period (the most to see).
+        busiest = int(h.std(axis=0).argmax()) if h.size else 0
+        unit = st.selectbox("Unit", list(range(len(labels))), index=busiest, format_func=lambda i: labels[i], key=UNIT)
         selection = unit_selection(h, 0, 0, threshold, labels, units=(unit,))
         st.info(unit_signals(h[:, unit], result["signals"], f"Unit {labels[unit]}").sentence, icon=":material/memory:")
     else:

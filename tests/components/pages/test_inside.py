@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from model.engine.config import LstmConfig
@@ -38,7 +40,7 @@ def test_every_view_draws_with_its_sentence(record):
     infos = "\n".join(_infos(at))
     assert "track yesterday's price" in infos or "line up with" in infos  # the lag sentence
     assert "of what moves the prediction comes from the last day" in infos
-    assert "Unit L1 u1" in infos  # the selected unit, in words
+    assert re.search(r"Unit L\d u\d+ (strongly|moderately|weakly) (rises|falls)", infos)  # the selected unit, in words
     assert "The prediction goes from" in infos
 
 
