@@ -75,6 +75,7 @@ bench: $(BENCH_STAMP) chromium $(NATIVE_STAMP)
 	$(BIN)/python -m scripts.bench_sweep
 	$(BIN)/python -m scripts.bench_forecast
 	$(BIN)/python -m scripts.bench_evidence
+	$(BIN)/python -m scripts.bench_inside
 
 clean:
 	rm -rf $(VENV) tests/artifacts .pytest_cache model/native/build

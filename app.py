@@ -7,7 +7,7 @@ contract with the browser tests.
 
 import streamlit as st
 
-from components import errors, server, run_client, widgets
+from components import errors, run_client, widgets, worker_jobs
 from components.session import query
 
 st.set_page_config(
@@ -25,19 +25,23 @@ PAGES = [
     st.Page("views/train.py", title="Train", url_path="train", icon=":material/model_training:"),
     st.Page("views/results.py", title="Results", url_path="results", icon=":material/insights:"),
     st.Page("views/shapes.py", title="Shapes", url_path="shapes", icon=":material/view_in_ar:"),
+    st.Page("views/inside.py", title="Inside", url_path="inside", icon=":material/neurology:"),
     st.Page("views/runs.py", title="Runs", url_path="runs", icon=":material/table_chart:"),
     st.Page("views/tune.py", title="Tune", url_path="tune", icon=":material/tune:"),
 ]
 page = st.navigation(PAGES)
 
 # The server's worker pool: created on the first page load of this process (later loads reuse
-# it) and its workers import TensorFlow in the background meanwhile; training never runs here.
+# it) and its workers import TensorFlow in the background meanwhile; training and every other
+# TensorFlow computation (Shapes, the leak demo, Inside) run there, never in this process.
 # A run store that cannot be opened (a damaged file, a server that is down) is said once, on the
 # pages that need it; the others work without it.
 store_problem = errors.store_problem()
 if store_problem is None:
     run_client.pool()
 link_warnings = query.load_query_params()
+if store_problem is None:
+    worker_jobs.preload_current_run()  # a worker loads the open run's model before a page asks
 widgets.sidebar_summary()
 if page.title != "Train":
     widgets.sidebar_training_status()
@@ -51,4 +55,3 @@ else:
     with errors.page_boundary(page.title):
         page.run()
 query.sync_query_params()
-server.freeze_imported_tensorflow()

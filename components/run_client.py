@@ -65,11 +65,6 @@ def _prices(url: str, key: tuple[int, str]):
     return _store(url).load_prices(key[0])
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _trained(url: str, key: tuple[int, str]):
-    return _store(url).load_trained(key[0])
-
-
 def evaluation(record: RunRecord):
     """The stored Evaluation of an ended run (no TensorFlow)."""
     return _evaluation(resolve_url(), run_key(record))
@@ -78,11 +73,6 @@ def evaluation(record: RunRecord):
 def prices(record: RunRecord):
     """The exact price table the run trained on (a shared, read-only DataFrame)."""
     return _prices(resolve_url(), run_key(record))
-
-
-def trained(record: RunRecord):
-    """(TrainedRun, PreparedData, Evaluation) of an ended run, its model loaded in Keras safe mode."""
-    return _trained(resolve_url(), run_key(record))
 
 
 # What a run's status says while it has not ended as stopped or finished (then its stop

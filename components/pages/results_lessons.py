@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import errors, run_client as run_store, widgets
+from components import errors, widgets
 from components.literal import plotly_literal
 from components.figures import lessons as lesson_figures, style
 from components.metrics_text import metrics_text
-from model.engine.lessons import BEATS, REPEATS, TIE, LeakDemo, leak_demo, verdict_of
+from model.engine.lessons import BEATS, REPEATS, TIE, LeakDemo, verdict_of
 
 LEAK_TOGGLE = "results_leak_demo"  # widget key: show the leak demonstration (off by default)
 
@@ -56,11 +56,12 @@ def verdict_panel(evaluation) -> None:
     style.show(lesson_figures.moves_figure(evaluation.split("test")), key="moves_chart")
 
 
-@st.cache_resource(max_entries=4, show_spinner="Scoring the same model with the tutorial's normalisation…")
-def _leak_demo(run_key: tuple[int, str], _record, _evaluation) -> LeakDemo:
-    """Computed once per stored run (``run_key``); loads the run's model, so TensorFlow, only here."""
-    trained, data, _ = run_store.trained(_record)
-    return leak_demo(trained, data, _evaluation)
+def _leak_demo(record) -> LeakDemo:
+    """Computed once per stored run in a warm worker (it loads the run's model: TensorFlow)."""
+    from components import worker_jobs
+
+    with st.spinner("Scoring the same model with the tutorial's normalisation…"):
+        return worker_jobs.run_job("leak_demo", record)
 
 
 def leak_metrics_display(demo: LeakDemo) -> pd.DataFrame:
@@ -86,7 +87,7 @@ def leak_panel(record, evaluation) -> None:
         st.caption("Off: every number on this page is the honest one.")
         return
     with errors.boundary("computing the leak demonstration") as outcome:
-        demo = _leak_demo(run_store.run_key(record), record, evaluation)
+        demo = _leak_demo(record)
     if outcome.failed:
         return
     st.warning("Demonstration of a mistake: the leaked numbers are NOT achievable.", icon=":material/science:")

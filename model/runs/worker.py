@@ -3,7 +3,8 @@
 Started by ``model.runs.workers.WorkerPool``; FD is this process's end of a socket pair to the
 pool. The worker imports TensorFlow once (so the first Train press does not pay for it), says
 ("ready", pid), then trains each run id it is sent with ``execute_run``, clearing Keras' state
-between runs, and answers ("done", run_id, retiring). It exits when sent None, when the pool
+between runs, and answers ("done", run_id, retiring); a ("job", id, name, args, kwargs) it
+answers with ("result", id, ok, value) (``model.runs.jobs``). It exits when sent None, when the pool
 goes away, or after MAX_RUNS runs, so its memory stays bounded.
 """
 
@@ -16,29 +17,28 @@ import sys
 from multiprocessing.connection import Connection
 
 from model.errors import StoreError
+from model.runs.processes import Recycler, limit_threads
 
 
 def serve(conn: Connection, url: str, files_root: str, threads: int, max_runs: int) -> None:
     # Ctrl-C in the owner's terminal reaches the whole process group; the owner shuts us down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ["OMP_NUM_THREADS"] = str(threads)
+    # ``threads`` intra-op threads (the pool gives each worker all cores: one run at a time is
+    # the usual case, see WorkerPool); the rules are model.runs.processes'.
+    limit_threads(threads)
     import keras
-    import tensorflow as tf
-
-    # ``threads`` intra-op threads for the arithmetic (the pool gives each worker all cores: one
-    # run at a time is the usual case, see WorkerPool). The inter-op pool keeps at least 2
-    # threads: with 1, input and training step queue behind each other and a run took 2-3x
-    # longer (measured by the sweep workers, which do the same).
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(max(2, threads))
 
     from model.runs.execute import execute_run
     from model.runs.store import open_store
 
+    from model.runs.jobs import JobContext, run_job, warm_up
+
     store = open_store(url, files_root=files_root)
+    context = JobContext(store)
     conn.send(("ready", os.getpid()))
-    done = 0
+    if not conn.poll():  # idle: build and trace the default network now rather than on a first visit
+        warm_up(context)
+    recycler = Recycler(max_runs)
     while True:
         try:
             run_id = conn.recv()
@@ -46,6 +46,16 @@ def serve(conn: Connection, url: str, files_root: str, threads: int, max_runs: i
             break
         if run_id is None:
             break
+        if isinstance(run_id, tuple):  # ("job", id, name, args, kwargs): answer, not counted for recycling
+            _, job_id, name, args, kwargs = run_id
+            ok, value = run_job(context, name, args, kwargs)
+            try:
+                conn.send(("result", job_id, ok, value))
+            except (OSError, EOFError):
+                break
+            except Exception as exc:  # noqa: BLE001 - a result that cannot be pickled
+                conn.send(("result", job_id, False, f"The result of '{name}' cannot be sent back: {exc}"))
+            continue
         try:
             execute_run(store, run_id)
         except StoreError:
@@ -53,8 +63,7 @@ def serve(conn: Connection, url: str, files_root: str, threads: int, max_runs: i
         finally:
             keras.backend.clear_session()
             gc.collect()
-        done += 1
-        retiring = done >= max_runs
+        retiring = recycler.done()
         conn.send(("done", run_id, retiring))
         if retiring:
             break

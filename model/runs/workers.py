@@ -6,10 +6,15 @@ state between runs and exits after ``max_runs`` runs so its memory stays bounded
 starts a fresh one. Runs wait in submission order. A worker that dies mid-run (killed, out of
 memory) leaves its run ``failed`` with a message, and is replaced: the owner stays up.
 
-Workers are started as ``python -m model.runs.worker`` subprocesses talking over a socket pair,
-not with multiprocessing's spawn: spawn re-imports the owner's ``__main__`` in every child, and
-inside Streamlit ``__main__`` is the page script being run (Streamlit swaps it in), so a spawned
-worker would run the app's page code, fail, and be respawned forever.
+Besides runs, workers answer quick jobs (``call``: a shape trace, the leak demo, the Inside
+views; registered in ``model.runs.jobs``), so the Streamlit server never imports TensorFlow.
+A job goes to a worker that is not training, before any queued run. With two or more workers one
+is kept out of training (``job_workers``): on two cores one run with every thread trains about as
+fast as two sharing them, so reserving a worker costs little training throughput, while a job
+that had to wait for a run would wait minutes. A pool of one worker trains and answers in turn.
+
+Workers are ``python -m model.runs.worker`` subprocesses talking over a socket pair, started,
+thread-limited and replaced by the rules of ``model.runs.processes`` (shared with the sweep).
 """
 
 from __future__ import annotations
@@ -18,60 +23,44 @@ import atexit
 import collections
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe, wait
 from pathlib import Path
+from typing import Any
 
-from model.errors import StoreError
+from model.errors import LensError, StoreError
+from model.runs.processes import ChildProcess, Replacements, start_module
 from model.runs.store import RunRecord, open_store, resolve_url
 
 DEFAULT_MAX_RUNS = 20
 MAX_FAILED_STARTS = 3
-PROJECT_ROOT = Path(__file__).resolve().parents[2]  # where ``python -m model.runs.worker`` is found
+DEFAULT_JOB_TIMEOUT = 60.0
 
 
-class _Child:
-    """A worker subprocess with the few methods of a multiprocessing Process the pool uses."""
+class JobError(LensError):
+    """A quick job (``WorkerPool.call``) failed, timed out, or lost its worker; the message says which."""
 
-    def __init__(self, popen: subprocess.Popen):
-        self.popen = popen
-        self.pid = popen.pid
-        # Readable when the process ends, so the pool's wait() notices a death at once.
-        self.sentinel = os.pidfd_open(popen.pid) if hasattr(os, "pidfd_open") else None
 
-    def is_alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def join(self, timeout: float | None = None) -> None:
-        try:
-            self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pass
-
-    def terminate(self) -> None:
-        if self.is_alive():
-            self.popen.terminate()
-
-    @property
-    def exitcode(self) -> int | None:
-        return self.popen.poll()  # negative: killed by that signal, as multiprocessing reports it
-
-    def release(self) -> None:
-        if self.sentinel is not None:
-            os.close(self.sentinel)
-            self.sentinel = None
+@dataclass(eq=False)
+class _Job:
+    id: int
+    name: str
+    args: tuple
+    kwargs: dict
+    done: threading.Event = field(default_factory=threading.Event)
+    ok: bool = False
+    value: Any = None
 
 
 @dataclass(eq=False)
 class _Worker:
-    process: _Child
+    process: ChildProcess
     conn: Connection
     ready: bool = False
     run_id: int | None = None
+    job: _Job | None = None
     retiring: bool = False
     alive: bool = True
     runs: int = 0
@@ -96,9 +85,12 @@ class WorkerPool:
         workers: int | None = None,
         max_runs: int = DEFAULT_MAX_RUNS,
         threads: int | None = None,
+        job_workers: int | None = None,
     ):
         cores = os.cpu_count() or 1
         self.size = max(1, workers or cores)
+        # Workers kept free of training for quick jobs (``call``): one when there are two or more.
+        self.job_workers = min(self.size - 1, 1 if job_workers is None else max(0, job_workers))
         self.threads = max(1, threads or cores)
         self.max_runs = max(1, max_runs)
         self.store = open_store(url, files_root=files_root)
@@ -109,11 +101,13 @@ class WorkerPool:
         self.files_root = str(self.store.files_root.resolve())
         self._lock = threading.Lock()
         self._queue: collections.deque[int] = collections.deque()
+        self._jobs: collections.deque[_Job] = collections.deque()
+        self._job_ids = 0
         self._workers: list[_Worker] = []
         self._closing = False
-        self.replaced = 0  # workers that died and were replaced (recycling is not counted)
-        # Workers that died before they were ready, in a row: a broken environment, not bad luck.
-        self._failed_starts = 0
+        # Workers that died and were replaced (recycling is not counted), and those that died
+        # before they were ready, in a row: a broken environment, not bad luck.
+        self._replacements = Replacements(max_failed_starts=MAX_FAILED_STARTS)
         self.broken: str | None = None
         self._wake_r, self._wake_w = Pipe(duplex=False)
         with self._lock:
@@ -138,6 +132,41 @@ class WorkerPool:
             self._queue.append(int(run_id))
             self._wake()
 
+    def call(self, name: str, *args: Any, timeout: float | None = DEFAULT_JOB_TIMEOUT, **kwargs: Any) -> Any:
+        """Run the registered job ``name`` (``model.runs.jobs.JOBS``) in a warm worker; return its result.
+
+        Jobs go before queued runs, to any worker not training; with two or more workers one is
+        kept out of training (``job_workers``), so a job never waits for a run to finish. Raises
+        ``JobError`` (with the job's own message for a LensError it raised) on failure, timeout
+        or a worker that died meanwhile."""
+        job = self._queue_job(name, args, kwargs)
+        if not job.done.wait(timeout):
+            with self._lock:
+                if job in self._jobs:
+                    self._jobs.remove(job)
+            if not job.done.is_set():
+                raise JobError(f"The worker processes did not answer '{name}' within {timeout:.0f} s.")
+        if not job.ok:
+            raise JobError(str(job.value))
+        return job.value
+
+    def post(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """Queue job ``name`` without waiting for it (e.g. ``load_run``: load a run's model into
+        a worker before a page asks about it); its result and any failure are dropped."""
+        self._queue_job(name, args, kwargs)
+
+    def _queue_job(self, name: str, args: tuple, kwargs: dict) -> _Job:
+        with self._lock:
+            if self._closing:
+                raise JobError("The worker pool has shut down.")
+            if self.broken:
+                raise JobError(self.broken)
+            self._job_ids += 1
+            job = _Job(self._job_ids, name, tuple(args), dict(kwargs))
+            self._jobs.append(job)
+            self._wake()
+        return job
+
     def queue_position(self, run_id: int) -> int | None:
         """How many runs wait ahead of this one (0: it starts next), or None if it is not waiting."""
         with self._lock:
@@ -154,6 +183,11 @@ class WorkerPool:
             if not record.active or (deadline is not None and time.monotonic() >= deadline):
                 return record
             time.sleep(poll)
+
+    @property
+    def replaced(self) -> int:
+        """Workers that died and were replaced (recycling is not counted)."""
+        return self._replacements.total
 
     def worker_pids(self) -> list[int]:
         with self._lock:
@@ -178,6 +212,9 @@ class WorkerPool:
             self._closing = True
             self._wake()
             waiting, self._queue = list(self._queue), collections.deque()
+            jobs, self._jobs = list(self._jobs), collections.deque()
+        for job in jobs:
+            self._finish_job(job, False, "The worker pool shut down before this job started.")
         atexit.unregister(self.close)
         self._thread.join(timeout=5)
         deadline = time.monotonic() + timeout
@@ -194,6 +231,8 @@ class WorkerPool:
             self._drain(w)
             if w.run_id is not None:
                 self._end(w.run_id, "interrupted", "The worker pool shut down while this run was training.")
+            if w.job is not None:
+                self._finish_job(w.job, False, "The worker pool shut down during this job.")
         for run_id in waiting:
             self._end(run_id, "interrupted", "The worker pool shut down before this run started.")
         for w in self._workers:
@@ -220,11 +259,10 @@ class WorkerPool:
 
     def _spawn(self) -> None:
         parent, child = socket.socketpair()
-        command = [sys.executable, "-m", "model.runs.worker", str(child.fileno()), self.url, self.files_root,
-                   str(self.threads), str(self.max_runs)]  # fmt: skip
+        args = [str(a) for a in (child.fileno(), self.url, self.files_root, self.threads, self.max_runs)]
         with child:
-            popen = subprocess.Popen(command, cwd=PROJECT_ROOT, pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL)
-        self._workers.append(_Worker(process=_Child(popen), conn=Connection(parent.detach())))
+            popen = start_module("model.runs.worker", args, threads=self.threads, pass_fds=(child.fileno(),))
+        self._workers.append(_Worker(process=ChildProcess(popen), conn=Connection(parent.detach())))
 
     def _end(self, run_id: int, status: str, message: str) -> None:
         try:
@@ -232,11 +270,30 @@ class WorkerPool:
         except StoreError:
             pass  # deleted meanwhile, or the database is gone: mark_interrupted catches it later
 
+    @staticmethod
+    def _idle(w: _Worker) -> bool:
+        return w.alive and w.ready and w.run_id is None and w.job is None and not w.retiring
+
     def _dispatch(self) -> None:
         for w in self._workers:
-            if not self._queue:
+            if not self._jobs:
+                break
+            if self._idle(w):
+                job = self._jobs.popleft()
+                try:
+                    w.conn.send(("job", job.id, job.name, job.args, job.kwargs))
+                except (OSError, ValueError):
+                    self._jobs.appendleft(job)  # the worker died; the next loop reaps it
+                    continue
+                except Exception as exc:  # noqa: BLE001 - arguments that cannot be pickled
+                    self._finish_job(job, False, f"The job's arguments cannot be sent: {exc}")
+                    continue
+                w.job = job
+        training = sum(1 for w in self._workers if w.alive and w.run_id is not None)
+        for w in self._workers:
+            if not self._queue or training >= self.size - self.job_workers:
                 return
-            if w.alive and w.ready and w.run_id is None and not w.retiring:
+            if self._idle(w):
                 run_id = self._queue.popleft()
                 try:
                     w.conn.send(run_id)
@@ -244,6 +301,12 @@ class WorkerPool:
                     self._queue.appendleft(run_id)  # the worker died; the next loop reaps it
                     continue
                 w.run_id = run_id
+                training += 1
+
+    @staticmethod
+    def _finish_job(job: _Job, ok: bool, value: Any) -> None:
+        job.ok, job.value = ok, value
+        job.done.set()
 
     def _drain(self, w: _Worker) -> None:
         """Read every message a worker sent (also after it died: its pipe keeps them)."""
@@ -252,10 +315,14 @@ class WorkerPool:
                 message = w.conn.recv()
                 if message[0] == "ready":
                     w.ready = True
-                    self._failed_starts = 0
+                    self._replacements.started_ok()
                 elif message[0] == "done":
                     w.run_id, w.retiring = None, bool(message[2])
                     w.runs += 1
+                elif message[0] == "result":
+                    job, w.job = w.job, None
+                    if job is not None and job.id == message[1]:
+                        self._finish_job(job, bool(message[2]), message[3])
         except (EOFError, OSError):
             pass
 
@@ -270,14 +337,14 @@ class WorkerPool:
         w.conn.close()
         w.process.release()
         if w.run_id is not None:
-            code = w.process.exitcode
-            how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+            how = w.process.describe_exit()
             self._end(w.run_id, "failed", f"The worker process (pid {w.process.pid}) {how} during training.")
+        if w.job is not None:
+            how = w.process.describe_exit()
+            self._finish_job(w.job, False, f"The worker process (pid {w.process.pid}) {how} during '{w.job.name}'.")
         if not w.retiring:
-            self.replaced += 1
-        if not w.ready:
-            self._failed_starts += 1
-        if self._failed_starts >= MAX_FAILED_STARTS:
+            self._replacements.allow()
+        if not w.ready and self._replacements.failed_start():
             self.broken = (
                 f"Worker processes could not start ({MAX_FAILED_STARTS} in a row ended before TensorFlow was "
                 f"ready; the last exit code was {w.process.exitcode}). Training is unavailable until restart."
@@ -285,6 +352,9 @@ class WorkerPool:
             waiting, self._queue = list(self._queue), collections.deque()
             for run_id in waiting:
                 self._end(run_id, "failed", self.broken)
+            jobs, self._jobs = list(self._jobs), collections.deque()
+            for job in jobs:
+                self._finish_job(job, False, self.broken)
             return
         if not self._closing:
             self._spawn()
@@ -295,7 +365,7 @@ class WorkerPool:
                 if self._closing:
                     return
                 self._dispatch()
-                watched: dict[object, _Worker] = {}
+                watched: dict[Any, _Worker] = {}  # connections and process sentinels (file descriptors)
                 for w in self._workers:
                     watched[w.conn] = w
                     if w.process.sentinel is not None:

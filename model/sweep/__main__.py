@@ -64,6 +64,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     worker.add_argument("--name", "--study", dest="name", required=True, help="the study to join")
     worker.add_argument("--threads", type=int, help="TensorFlow threads (default: all cores)")
     worker.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
+    worker.add_argument("--max-trials", type=int, help="trials before the worker exits to be replaced by a fresh "
+                        "process (exit code 75; default: no limit)")
     _storage_args(worker)
 
     run = sub.add_parser("run", help="run this machine's workers for a study until its budget is used")
@@ -140,9 +142,10 @@ def _command(args: argparse.Namespace) -> int:
 
     if args.command == "worker":
         workers.ignore_interrupts()
-        done = workers.run_worker(args.name, args.storage, db=args.db, threads=args.threads, index=args.index)
-        print(f"worker {workers.worker_tag()}: {done} trials")
-        return 0
+        done, recycled = workers.run_worker(args.name, args.storage, db=args.db, threads=args.threads,
+                                            index=args.index, max_trials=args.max_trials)
+        print(f"worker {workers.worker_tag()}: {done} trials" + (" (recycled)" if recycled else ""))
+        return workers.RECYCLED_EXIT if recycled else 0
     if args.command == "start":
         space = space_from_arguments(args)
         if args.start or args.end:

@@ -266,12 +266,11 @@ def load_recheck(name: str, run_db: str | None = None) -> Recheck | None:
 
 def launch_recheck(name: str, storage: str, *, top: int = 5, db: str | None = None) -> int:
     """Run ``python -m model.sweep recheck`` in a detached process (the Tune page's button); its pid."""
-    import sys
-
-    from model.sweep.workers import _spawn, log_path
+    from model.runs.processes import start_module
+    from model.sweep.workers import log_path
 
     recheck_path(name, db).unlink(missing_ok=True)
-    command = [sys.executable, "-m", "model.sweep", "recheck", name, "--top", str(top), "--storage", storage]
+    args = ["recheck", name, "--top", str(top), "--storage", storage]
     if db:
-        command += ["--db", db]
-    return _spawn(command, log_path(name, "recheck", db), detach=True).pid
+        args += ["--db", db]
+    return start_module("model.sweep", args, log=log_path(name, "recheck", db), detach=True).pid

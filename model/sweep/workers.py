@@ -19,15 +19,20 @@ import gc
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from model.errors import LensError
+from model.runs.processes import (  # noqa: F401 - limit_threads, threads_per_worker: this module's API too
+    RECYCLED_EXIT, ChildProcess, Recycler, Replacements, limit_threads, module_command, start_module,
+    threads_per_worker,
+)
 
 # A worker that keeps crashing (out of memory, say) is replaced at most this many times per worker slot.
 MAX_REPLACEMENTS_PER_WORKER = 2
+# Trials a worker process runs before it ends and the supervisor starts a fresh one (memory bound;
+# Keras' state is cleared after every trial, but TensorFlow's own caches still grow slowly).
+DEFAULT_MAX_TRIALS = 20
 SUPERVISOR_POLL_SECONDS = 0.5
 
 
@@ -35,36 +40,14 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def threads_per_worker(workers: int) -> int:
-    return max(1, (os.cpu_count() or 1) // max(1, workers))
-
-
-def limit_threads(threads: int) -> None:
-    """Keep this process's TensorFlow (and OpenMP) to ``threads`` threads; call before any TF op."""
-    # Only the intra-op pool (the threads one op's maths is split over) gets the share. The
-    # inter-op pool must keep at least 2 threads: with 1, tf.data's prefetch and the training
-    # step queue behind each other and a trial took 2-3x longer (measured: 21-28 s vs 8-12 s for
-    # the same 3-epoch run).
-    inter = max(2, threads)
-    os.environ["OMP_NUM_THREADS"] = os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
-    os.environ["TF_NUM_INTEROP_THREADS"] = str(inter)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(inter)
-    except RuntimeError:
-        pass  # TensorFlow already started in this process (a test calling run_worker directly)
-
-
 def worker_tag() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def run_worker(name: str, storage: str | None = None, *, db: str | None = None, threads: int | None = None,
-               index: int = 0) -> int:
-    """Run trials of study ``name`` until its budget is used or it is stopped; return how many."""
+               index: int = 0, max_trials: int | None = None) -> tuple[int, bool]:
+    """Run trials of study ``name`` until its budget is used or it is stopped, or ``max_trials``
+    were run; return how many, and whether it stopped for ``max_trials`` (to be recycled)."""
     import optuna
 
     from model.runs.store import open_store
@@ -99,25 +82,34 @@ def run_worker(name: str, storage: str | None = None, *, db: str | None = None, 
         on_trial_start=lambda trial: trial.set_user_attr("worker", tag),
         objective=settings.objective,
     )
-    done = 0
+    done, recycled = 0, False
+    recycler = Recycler(max_trials)
     try:
         while budget_left(study, settings_of(study)):
             study.optimize(objective, n_trials=1, catch=(TrialFailed, StudyStopped, LensError))
             done += 1
             keras.backend.clear_session()
             gc.collect()
+            if recycler.done():
+                recycled = bool(budget_left(study, settings_of(study)))
+                break
     finally:
         store.close()
         study.set_user_attr(f"worker:{tag}", {"ended": time.time(), "trials": done})
-    return done
+    return done, recycled
+
+
+def worker_args(name: str, storage: str, *, db: str | None, threads: int, index: int,
+                max_trials: int = DEFAULT_MAX_TRIALS) -> list[str]:
+    args = ["worker", "--study", name, "--storage", storage, "--threads", str(threads), "--index", str(index),
+            "--max-trials", str(max_trials)]
+    if db:
+        args += ["--db", db]
+    return args
 
 
 def worker_command(name: str, storage: str, *, db: str | None, threads: int, index: int) -> list[str]:
-    command = [sys.executable, "-m", "model.sweep", "worker", "--study", name, "--storage", storage,
-               "--threads", str(threads), "--index", str(index)]
-    if db:
-        command += ["--db", db]
-    return command
+    return module_command("model.sweep", worker_args(name, storage, db=db, threads=threads, index=index))
 
 
 def log_path(name: str, label: str, run_db: str | None = None) -> Path:
@@ -126,23 +118,11 @@ def log_path(name: str, label: str, run_db: str | None = None) -> Path:
     return _files_root(run_db) / PRICES_DIR / f"{name}.{label}.log"
 
 
-# The project root, so ``python -m model.sweep`` works whatever the caller's working directory.
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _spawn(command: list[str], log: Path, *, detach: bool) -> subprocess.Popen:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    path = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
-    with open(log, "ab") as out:
-        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=detach, env=env)
-
-
 def supervise(name: str, storage: str | None = None, *, workers: int | None = None, db: str | None = None,
-              on_poll=None) -> int:
+              on_poll=None, max_trials: int = DEFAULT_MAX_TRIALS) -> int:
     """Run ``workers`` worker processes for the study until they end; return 0, or 1 if the
-    last workers crashed. Ctrl-C stops the study cleanly (workers finish their epoch)."""
+    last workers crashed. A worker that ends after ``max_trials`` is replaced by a fresh one while
+    budget is left (not counted as a crash). Ctrl-C stops the study cleanly (workers finish their epoch)."""
     from model.sweep.study import budget_left, open_study, request_stop, resolve_storage_url
 
     url = resolve_storage_url(storage, db)
@@ -150,36 +130,40 @@ def supervise(name: str, storage: str | None = None, *, workers: int | None = No
     count = workers or default_workers()
     threads = threads_per_worker(count)
 
-    def spawn(index: int) -> subprocess.Popen:
-        return _spawn(worker_command(name, url, db=db, threads=threads, index=index),
-                      log_path(name, f"worker-{index}", db), detach=False)
+    def spawn(index: int) -> ChildProcess:
+        args = worker_args(name, url, db=db, threads=threads, index=index, max_trials=max_trials)
+        return ChildProcess(start_module("model.sweep", args, threads=threads, log=log_path(name, f"worker-{index}", db)))
 
     tag = f"supervisor:{worker_tag()}"
     study.set_user_attr(tag, {"started": time.time(), "workers": count})
     procs = {index: spawn(index) for index in range(count)}
-    replaced = dict.fromkeys(procs, 0)
+    replacements = Replacements(per_slot=MAX_REPLACEMENTS_PER_WORKER)
     crashed = False
     # Ctrl-C reaches the whole process group: workers ignore it (see main), we turn it into a stop.
     try:
         while procs:
             time.sleep(SUPERVISOR_POLL_SECONDS)
             for index, proc in list(procs.items()):
-                code = proc.poll()
+                code = proc.exitcode
                 if code is None:
                     continue
                 del procs[index]
+                proc.release()
+                if code == RECYCLED_EXIT:
+                    procs[index] = spawn(index)  # did its max_trials; the budget is checked by the new one
+                    continue
                 crashed = code != 0
                 if crashed:
                     study = open_study(name, url)  # fails the trial the dead worker left running
-                    if budget_left(study) and replaced[index] < MAX_REPLACEMENTS_PER_WORKER:
-                        replaced[index] += 1
+                    if budget_left(study) and replacements.allow(index):
                         procs[index] = spawn(index)
             if on_poll is not None:
                 on_poll()
     except KeyboardInterrupt:
         request_stop(name, url)
         for proc in procs.values():
-            proc.wait()
+            proc.join()
+            proc.release()
         open_study(name, url).set_user_attr(tag, {"ended": time.time()})
         return 130
     open_study(name, url).set_user_attr(tag, {"ended": time.time()})
@@ -191,11 +175,10 @@ def launch(name: str, storage: str | None = None, *, workers: int | None = None,
     from model.sweep.study import open_study, resolve_storage_url
 
     url = resolve_storage_url(storage, db)
-    command = [sys.executable, "-m", "model.sweep", "run", name, "--storage", url,
-               "--workers", str(workers or default_workers())]
+    args = ["run", name, "--storage", url, "--workers", str(workers or default_workers())]
     if db:
-        command += ["--db", db]
-    proc = _spawn(command, log_path(name, "supervisor", db), detach=True)
+        args += ["--db", db]
+    proc = start_module("model.sweep", args, log=log_path(name, "supervisor", db), detach=True)
     # Written now, not when the supervisor has imported Optuna: a page polling right after
     # Start must already see that someone works on the study.
     open_study(name, url).set_user_attr(f"supervisor:{socket.gethostname()}:{proc.pid}", {"started": time.time()})

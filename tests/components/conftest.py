@@ -19,7 +19,7 @@ APP = str(REPO / "app.py")
 TIMEOUT = 60  # seconds: the first run that touches TensorFlow imports it (~4 s, more on a busy CPU)
 
 PAGES = {"data": "views/data.py", "train": "views/train.py", "results": "views/results.py", "shapes": "views/shapes.py",
-         "runs": "views/runs.py"}
+         "runs": "views/runs.py", "inside": "views/inside.py", "tune": "views/tune.py"}
 
 
 def new_app(**query: str) -> AppTest:

@@ -1,5 +1,5 @@
-"""The server never imports TensorFlow (~3.5 s, ~0.5 GB) for Data, Train or Results: training runs
-in the worker pool's processes and Results reads the stored evaluation. Only Shapes needs it."""
+"""The server never imports TensorFlow (~3.5 s, ~0.5 GB), whatever page is visited: training, the
+Shapes trace, the leak demo and the Inside views run in the worker pool's processes."""
 
 from __future__ import annotations
 
@@ -33,14 +33,21 @@ SCRIPT = textwrap.dedent(
     at.switch_page("views/results.py").run()
     results_ok = not at.exception and any(m.label == "Model RMSE" and m.value != "—" for m in at.metric)
     results_tf = "tensorflow" in sys.modules
+    at.toggle(key="results_leak_demo").set_value(True).run()
+    leak_ok = not at.exception and bool(at.table) and not at.error
+    others = dict()
+    for page in ("shapes", "inside", "runs", "tune"):
+        at.switch_page("views/" + page + ".py").run()
+        others[page] = [not at.exception and not at.error, "tensorflow" in sys.modules]
     print(json.dumps(dict(data_ok=data_ok, data_tf=data_tf, train_ok=train_ok, train_tf=train_tf,
-                          results_ok=results_ok, results_tf=results_tf, keras="keras" in sys.modules)))
+                          results_ok=results_ok, results_tf=results_tf, leak_ok=leak_ok, others=others,
+                          keras="keras" in sys.modules)))
     """
 )
 
 
 @pytest.mark.slow
-def test_data_train_and_results_pages_do_not_import_tensorflow(tmp_path):
+def test_no_page_imports_tensorflow_into_the_server(tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", LENS_DB=f"sqlite:///{tmp_path / 'lens.db'}", LENS_WORKERS="1")
     proc = subprocess.run(
         [sys.executable, "-c", SCRIPT], cwd=REPO, env=env, capture_output=True, text=True, timeout=240
@@ -48,4 +55,6 @@ def test_data_train_and_results_pages_do_not_import_tensorflow(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result == {"data_ok": True, "data_tf": False, "train_ok": True, "train_tf": False,
-                      "results_ok": True, "results_tf": False, "keras": False}
+                      "results_ok": True, "results_tf": False, "leak_ok": True,
+                      "others": {page: [True, False] for page in ("shapes", "inside", "runs", "tune")},
+                      "keras": False}

@@ -339,10 +339,18 @@ def wait_settled(page, timeout: float = 30.0) -> None:
 # --------------------------------------------------------------------------- actions
 
 
+# Idle with something in the main area: the root URL's page renders nothing and forwards to /data,
+# and between its run and Data's the app reads notRunning for a moment (seen 1 in 2 loads).
+_PAGE_DRAWN_JS = (
+    "() => (" + IDLE_JS + ")() && !!document.querySelector('[data-testid=\"stMain\"]')?.innerText.trim()"
+)
+
+
 def open_app(page, base_url: str, path: str = "", timeout: float = 60.0) -> None:
-    """Load ``base_url/path`` (e.g. ``"train"``) and wait for the first run to finish."""
+    """Load ``base_url/path`` (e.g. ``"train"``) and wait for its first run to finish (after the
+    root URL's forward to /data, when ``path`` is empty)."""
     page.goto(f"{base_url}/{path.lstrip('/')}", wait_until="domcontentloaded")
-    wait_idle(page, timeout)
+    page.wait_for_function(_PAGE_DRAWN_JS, timeout=timeout * 1000)
 
 
 def nav_link(page, title: str):

@@ -26,6 +26,9 @@ def test_results_show_the_verdict_and_the_leak_demo(page, app_server):
     h.shoot(page, "train-preset")
 
     h.click_button(page, "Train", wait=False)
+    # The press has been handled once the run is in the link; before that, wait_training_done
+    # could see the idle Train button of the page as it was and return at once (seen on a loaded machine).
+    page.wait_for_url("**run=*", timeout=CHART_TIMEOUT * 1000)
     wait_training_done(page)
     h.click_nav(page, "Results")
     expect(page.get_by_text("Did it learn anything?").first).to_be_visible(timeout=CHART_TIMEOUT * 1000)

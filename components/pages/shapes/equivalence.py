@@ -82,10 +82,17 @@ def equivalence_panel(entry) -> None:
         "windows, and compares the predictions and the shape at every step. It takes 5–10 seconds."
     )
     if st.button(EQUIVALENCE_BUTTON, icon=":material/verified:"):
-        from model.explain.tutorial_graph import check_equivalence
+        from components import worker_jobs
+
+        from model.errors import LensError
 
         with st.spinner("Running the tutorial's TF1 graph in a separate process…", show_time=True):
-            result = check_equivalence(entry.model, entry.config, entry.windows.x, python=ss.get(EQUIVALENCE_PYTHON))
+            try:
+                result = worker_jobs.call("equivalence", entry.config.to_dict(), entry.run_id, entry.windows.x,
+                                          python=ss.get(EQUIVALENCE_PYTHON), timeout=240)  # fmt: skip
+            except LensError as exc:
+                widgets.show_error(f"The equivalence check could not run: {exc}")
+                return
         ss[EQUIVALENCE] = (entry.key, result)
     stored = ss.get(EQUIVALENCE)
     if stored is None:

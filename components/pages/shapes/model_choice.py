@@ -1,13 +1,14 @@
 """Which model and which windows the Shapes page traces, and the trace itself (cached).
 
-The trace is cached with ``st.cache_resource`` by content: the architecture, a hash of the windows
-and a hash of the model's weights. Training a model, loading other prices or moving a knob changes
-the key; moving between steps or panels does not, so the page never recomputes it then.
+The trace runs in a warm worker process (``WorkerPool.call("shape_trace")``): the server never
+imports TensorFlow. It is cached with ``st.cache_resource`` (the figures drawn from it are kept on
+the same object) by content: the architecture, a hash of the windows and which weights (a stored
+run's (id, created), or the seed of fresh ones, which fixes them). Training a model, loading other
+prices or moving a knob changes the key; moving between steps or panels does not.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,7 @@ from components.session import memory, state
 from model.engine.config import LstmConfig
 from model.data import PriceTable
 from model.errors import DataError, LensError
-from model.explain.cache import architecture_key, fingerprint, same_network, weights_fingerprint
+from model.explain.cache import architecture_key, fingerprint, same_network
 from model.engine.windows import Normaliser, make_windows, training_normaliser
 
 # The entry the page shows (what the user sees, for the panels and the tests; not a cache).
@@ -35,10 +36,11 @@ TRACE_MACS = 8_000_000_000
 
 @dataclass(frozen=True, eq=False)
 class StoredModel:
-    """The current run's model as loaded from the run store (``run`` is a ``model.engine.training.TrainedRun``)."""
+    """The current run, whose model the worker traces (loaded there, never in the server)."""
 
     run_id: int
-    run: Any
+    created: str
+    normaliser: Any  # model.engine.windows.Normaliser: the windows are normalised with it
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,13 +62,15 @@ def choose_model(config: LstmConfig) -> Source:
         return Source(False, config, None, fresh)
     run_cfg = record.lstm_config
     if same_network(run_cfg, config):
+        from components import worker_jobs
+
         try:
-            trained_run = run_client.trained(record)[0]  # cached per run: loaded once, in Keras safe mode
+            normaliser = worker_jobs.normaliser(record)
         except LensError as exc:
             return Source(False, config, None, fresh, f"Run {record.id}'s model could not be loaded ({exc}).")
-        epochs = len(trained_run.history)
+        epochs = record.epochs_run
         label = f"the trained model of run {record.id} ({epochs} epoch{'s' if epochs != 1 else ''})"
-        result = StoredModel(record.id, trained_run)
+        result = StoredModel(record.id, record.created.isoformat(), normaliser)
         return Source(True, run_cfg.replace(batch_size=config.batch_size), result, label)
     why = (
         f"The trained model (run {record.id}) has rnn_unit {run_cfg.rnn_unit}, layer_num {run_cfg.layer_num}, time_step "
@@ -140,7 +144,7 @@ def windows_for(prices: PriceTable | None, config: LstmConfig, source: Source) -
     if prices is None:
         return _random_windows(config, batch, "No prices are loaded, so the trace runs on random windows.")
     if source.trained:
-        normaliser, norm_note = source.result.run.normaliser, "normalised with the trained model's statistics"
+        normaliser, norm_note = source.result.normaliser, "normalised with the trained model's statistics"
     else:
         normaliser, norm_note = fresh_normaliser(prices, config)
     if normaliser is None:
@@ -192,7 +196,7 @@ class TraceEntry:
     traced: TracedPass
     ms: float  # time this page run spent getting the trace (a cache hit takes milliseconds)
     config: LstmConfig
-    model: Any
+    run_id: int | None  # the stored run whose model was traced, or None: fresh weights of config.seed
     windows: Windows
     source: Source
 
@@ -208,20 +212,13 @@ class TraceEntry:
         return figures[key]
 
 
-def load_explain():
-    """Import TensorFlow (with a spinner the first time) so the trace can run."""
-    if "tensorflow" not in sys.modules:
-        with st.spinner("Loading TensorFlow (first visit only, a few seconds)…"):
-            import tensorflow  # noqa: F401
-
-
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _traced(arch: tuple, seed: int, x_hash: str, weights_hash: str, gate_t: int, _config, _model, _x) -> TracedPass:
-    from model.explain import trace_shapes
+def _traced(arch: tuple, weights: tuple, x_hash: str, gate_t: int, _config: LstmConfig, _run_id, _x) -> TracedPass:
+    from components import worker_jobs
 
     t0 = time.perf_counter()
-    trace = trace_shapes(_config, model=_model, x=_x, gate_time=gate_t)
-    return TracedPass(trace, (time.perf_counter() - t0) * 1000.0)
+    result = worker_jobs.call("shape_trace", _config.to_dict(), _run_id, _x, gate_t)
+    return TracedPass(result["trace"], (time.perf_counter() - t0) * 1000.0)
 
 
 def clamp_step(value: object, time_step: int, default: int) -> int:
@@ -239,16 +236,15 @@ def gate_time(config: LstmConfig) -> int:
 
 def get_trace(prices: PriceTable | None, config: LstmConfig) -> TraceEntry:
     """The trace for these knobs, data and model: from the cache when nothing it depends on changed."""
-    from model.explain import network_for
-
     source = choose_model(config)
     windows = windows_for(prices, config, source)
     cfg = source.config
+    run_id = source.result.run_id if source.trained else None
+    weights = ("run", run_id, source.result.created) if source.trained else ("seed", int(cfg.seed))
     t0 = time.perf_counter()
-    with st.spinner("Building the network and tracing a forward pass…"):
-        model = source.result.run.model if source.trained else network_for(cfg)
-        key = (architecture_key(cfg), fingerprint(windows.x), weights_fingerprint(model))
-        traced = _traced(key[0], int(cfg.seed), key[1], key[2], gate_time(cfg), cfg, model, windows.x)
-    entry = TraceEntry(key, traced, (time.perf_counter() - t0) * 1000.0, cfg, model, windows, source)
+    with st.spinner("Tracing a forward pass in a worker process…"):
+        key = (architecture_key(cfg), fingerprint(windows.x), weights)
+        traced = _traced(key[0], weights, key[1], gate_time(cfg), cfg, run_id, windows.x)
+    entry = TraceEntry(key, traced, (time.perf_counter() - t0) * 1000.0, cfg, run_id, windows, source)
     st.session_state[SHOWN_TRACE] = entry
     return entry

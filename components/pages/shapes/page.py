@@ -5,9 +5,9 @@ knobs describe — the trained model when it is the same network as the knobs, o
 weights — on real windows of the loaded prices. Next to each observed shape stands the tutorial's
 symbolic shape with the user's numbers filled in, so the two can be compared line by line.
 
-TensorFlow (seconds to import: `make bench`) is imported only inside ``render``; the Data and Train pages never
-pay for it. The trace is cached by content (``model_choice``), so moving between steps does not
-recompute it and a knob change retraces at once.
+The trace runs in a warm worker process, so the server never imports TensorFlow. It is cached by
+content (``model_choice``), so moving between steps does not recompute it and a knob change
+retraces at once.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from components import errors, widgets
 from components.figures import shapes as shape_figures, style
 from components.pages.shapes.code import code_side_by_side
 from components.pages.shapes.equivalence import equivalence_panel
-from components.pages.shapes.model_choice import TraceEntry, get_trace, load_explain
+from components.pages.shapes.model_choice import TraceEntry, get_trace
 from components.pages.shapes.panels import gate_panel, hidden_state_panel, unroll_panel
 from components.pages.shapes.steps import step_nav
 from components.pages.shapes.tables import rows_markdown, share_cell_note, step_rows
@@ -94,7 +94,6 @@ def render() -> None:
     config = knobs.knob_config()
     with errors.boundary("tracing the network", container=main_col) as outcome:
         config.validate()
-        load_explain()
         entry = get_trace(prices, config)
     if outcome.failed:
         return
