@@ -92,8 +92,9 @@ class Outcome:
 
 
 @contextlib.contextmanager
-def boundary(doing: str | None = None, *, kept: str | None = None, container=None,
-             show_it: bool = True) -> Iterator[Outcome]:
+def boundary(
+    doing: str | None = None, *, kept: str | None = None, container=None, show_it: bool = True
+) -> Iterator[Outcome]:
     """Run a step; any error becomes its message (in ``container`` if given) and ``outcome.failed``.
     With ``show_it=False`` the error is only recorded (``outcome.error``) for the caller to keep."""
     outcome = Outcome()

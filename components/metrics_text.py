@@ -7,7 +7,13 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-METRIC_FORMATS = {"RMSE": "{:,.2f}", "MAE": "{:,.2f}", "MAPE %": "{:.2f}", "Direction %": "{:.1f}", "Skill": "{:+.3f}"}
+METRIC_FORMATS = {
+    "RMSE": "{:,.2f}",
+    "MAE": "{:,.2f}",
+    "MAPE %": "{:.2f}",
+    "Direction %": "{:.1f}",
+    "Skill": "{:+.3f}",
+}
 
 
 def format_metric(column: str, value) -> str:

@@ -96,10 +96,14 @@ def summary(record: RunRecord) -> str:
 
 def has_result(record: RunRecord | None) -> bool:
     """Whether a run has stored predictions to show (finished or stopped, not cancelled)."""
-    return record is not None and record.status in ("finished", "stopped") and record.stop_reason != "cancelled"
+    return (
+        record is not None and record.status in ("finished", "stopped") and record.stop_reason != "cancelled"
+    )
 
 
-def progress_times(progress: dict[str, Any] | None, now: float | None = None) -> tuple[float | None, float | None]:
+def progress_times(
+    progress: dict[str, Any] | None, now: float | None = None
+) -> tuple[float | None, float | None]:
     """(elapsed, left) seconds of a running run from its stored progress, at ``now`` (epoch seconds).
 
     The worker stores ``elapsed`` and ``eta`` (``model.engine.training.Progress.eta``: the rate since fit

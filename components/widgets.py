@@ -18,7 +18,9 @@ def show_error(exc: BaseException | str, *, kept: str | None = None) -> None:
     errors.show_error(exc, kept=kept)
 
 
-def metric_row(items: Sequence[tuple[str, Any]] | Iterable[tuple[str, Any, str | None]], container: Any = None) -> None:
+def metric_row(
+    items: Sequence[tuple[str, Any]] | Iterable[tuple[str, Any, str | None]], container: Any = None
+) -> None:
     """One row of st.metric: (label, value) or (label, value, help)."""
     items = list(items)
     where = container if container is not None else st
@@ -82,8 +84,12 @@ def run_label(record) -> str:
 def run_link(record, page: str = "views/results.py", container: Any = None) -> None:
     """A link to the page showing this run (its id in the URL, no owner token: it cannot stop it)."""
     where = container if container is not None else st
-    where.page_link(page, label=f"{run_label(record)} · {record.status}", icon=":material/link:",
-                    query_params={"run": str(record.id)})
+    where.page_link(
+        page,
+        label=f"{run_label(record)} · {record.status}",
+        icon=":material/link:",
+        query_params={"run": str(record.id)},
+    )
 
 
 def sidebar_summary() -> None:

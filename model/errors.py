@@ -41,6 +41,7 @@ class TrainingError(LensError):
 
     kind = "training"
 
+
 class StoreError(LensError):
     """The run store could not be reached, is locked, or holds a schema this version cannot use."""
 
@@ -59,8 +60,10 @@ def describe_os_error(exc: OSError) -> str:
     if exc.filename2:
         where = f"{where} -> {exc.filename2}"
     if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM):
-        return (f"Permission denied for {where}: the runs directory must be writable. Give this user write access, "
-                "or point LENS_RUNS_DIR (and LENS_DB / --db) at a writable directory.")
+        return (
+            f"Permission denied for {where}: the runs directory must be writable. Give this user write access, "
+            "or point LENS_RUNS_DIR (and LENS_DB / --db) at a writable directory."
+        )
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return f"The disk holding {where} is full: free some space (or point LENS_RUNS_DIR elsewhere) and try again."
     if exc.errno == errno.EROFS:

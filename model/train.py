@@ -1,11 +1,11 @@
 """Command line: train the same engine the dashboard uses, print metrics, write predictions.
 
-    python -m model.train --source sample:GOOG --rnn-unit 10 --layer-num 2 --time-step 20 --epochs 20
-    python -m model.train --csv prices.csv --target close --out runs/mine
-    python -m model.train --source yfinance:AAPL --start 2018-01-01 --end 2024-12-31
-    python -m model.train --preset tutorial --epochs 5     # a preset; explicit flags override it
-    python -m model.train --horizon 10 --forecast --out runs/mine  # 10 business days ahead, with intervals
-    python -m model.train --folds 5 --fold-mode refit --seeds 3   # walk-forward evidence and a verdict
+python -m model.train --source sample:GOOG --rnn-unit 10 --layer-num 2 --time-step 20 --epochs 20
+python -m model.train --csv prices.csv --target close --out runs/mine
+python -m model.train --source yfinance:AAPL --start 2018-01-01 --end 2024-12-31
+python -m model.train --preset tutorial --epochs 5     # a preset; explicit flags override it
+python -m model.train --horizon 10 --forecast --out runs/mine  # 10 business days ahead, with intervals
+python -m model.train --folds 5 --fold-mode refit --seeds 3   # walk-forward evidence and a verdict
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "flags given explicitly override it",
     )
     src = p.add_argument_group("data")
-    src.add_argument("--source", default="sample:GOOG", help="sample:TICKER (AAPL, GOOG, IBM, MSFT) or yfinance:TICKER")
+    src.add_argument(
+        "--source", default="sample:GOOG", help="sample:TICKER (AAPL, GOOG, IBM, MSFT) or yfinance:TICKER"
+    )
     src.add_argument("--csv", type=Path, help="a CSV file instead of --source")
     src.add_argument("--date-column", help="the CSV's date column, when detection is not enough")
     src.add_argument("--start", help="yfinance start date (YYYY-MM-DD)")
@@ -56,18 +58,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.set_defaults(knob_defaults=defaults)
     p.add_argument("--out", type=Path, help="a new or empty directory for predictions.csv and the saved run")
     p.add_argument(
-        "--forecast", action="store_true",
+        "--forecast",
+        action="store_true",
         help="print the forecast --horizon business days past the data (date, point, lower and upper bounds "
         "at 80%% and 95%%); with --out, forecast.csv holds it",
     )
     ev = p.add_argument_group("evidence (walk-forward)")
-    ev.add_argument("--folds", type=int, help="walk-forward: train and test on K expanding-window folds over the "
-                    "last 40%% of the data, score the baseline ladder and the Diebold-Mariano test, print a verdict")
-    ev.add_argument("--fold-mode", choices=["refit", "warm"], default="refit",
-                    help="refit: each fold trains from scratch; warm: each continues from the previous fold's weights")
-    ev.add_argument("--seeds", type=int, default=1, help="repeat the walk-forward over N seeds (with --folds)")
-    ev.add_argument("--workers", type=int, help="worker processes training folds in parallel (default: one per core)")
-    p.add_argument("--db", help="run store URL (default $LENS_DB or sqlite:///runs/lens.db); the run is recorded there")
+    ev.add_argument(
+        "--folds",
+        type=int,
+        help="walk-forward: train and test on K expanding-window folds over the "
+        "last 40%% of the data, score the baseline ladder and the Diebold-Mariano test, print a verdict",
+    )
+    ev.add_argument(
+        "--fold-mode",
+        choices=["refit", "warm"],
+        default="refit",
+        help="refit: each fold trains from scratch; warm: each continues from the previous fold's weights",
+    )
+    ev.add_argument(
+        "--seeds", type=int, default=1, help="repeat the walk-forward over N seeds (with --folds)"
+    )
+    ev.add_argument(
+        "--workers", type=int, help="worker processes training folds in parallel (default: one per core)"
+    )
+    p.add_argument(
+        "--db", help="run store URL (default $LENS_DB or sqlite:///runs/lens.db); the run is recorded there"
+    )
     return p.parse_args(argv)
 
 
@@ -187,7 +204,9 @@ def main(argv: list[str] | None = None) -> int:
 
         args.out.mkdir(parents=True, exist_ok=True)
         evaluation.predictions.to_csv(args.out / "predictions.csv", index=False)
-        (evaluation.forecast if horizon_table is None else horizon_table).to_csv(args.out / "forecast.csv", index=False)
+        (evaluation.forecast if horizon_table is None else horizon_table).to_csv(
+            args.out / "forecast.csv", index=False
+        )
         (args.out / "run").mkdir(exist_ok=True)
         for name in (MODEL_FILE, RUN_FILE):
             shutil.copy2(record.files_dir / name, args.out / "run" / name)
@@ -204,8 +223,10 @@ def _print_horizon_forecast(store, run_id: int):
         print(f"\nNo multi-day forecast: {failure or 'the run has none.'}")
         return None
     table = forecast.table()
-    print(f"\nForecast {forecast.horizon} business days past {forecast.last_date} ({forecast.strategy}; "
-          f"conformal intervals from the {forecast.source}, {forecast.scale} residuals):")
+    print(
+        f"\nForecast {forecast.horizon} business days past {forecast.last_date} ({forecast.strategy}; "
+        f"conformal intervals from the {forecast.source}, {forecast.scale} residuals):"
+    )
     print(table.drop(columns=["horizon"]).to_string(index=False, float_format=lambda v: f"{v:10.4f}"))
     for message in forecast.messages:
         print(f"  note: {message}")

@@ -19,9 +19,15 @@ from model.engine.config import LstmConfig
 from model.engine.windows import make_windows, prepare_data
 
 TUTORIAL = LstmConfig(
-    rnn_unit=10, layer_num=2, time_step=90, batch_size=80, epochs=3, patience=0,
+    rnn_unit=10,
+    layer_num=2,
+    time_step=90,
+    batch_size=80,
+    epochs=3,
+    patience=0,
     features=("open", "high", "low", "close", "volume", "change", "range"),
-    test_fraction=0.05, val_fraction=0.05,
+    test_fraction=0.05,
+    val_fraction=0.05,
 )
 LARGE = TUTORIAL.replace(rnn_unit=128, layer_num=3, epochs=2)
 CONFIGS = {"tutorial": TUTORIAL, "large": LARGE}
@@ -55,7 +61,10 @@ PATH_LABELS = {
 }
 # Which paths to time per size. At 128 x 3 an epoch takes ~15-20 s per path, so the fit
 # variant of the fused layer (a per-step overhead question) is only timed at the small size.
-BENCH_PATHS = {"tutorial": ("plain", "xla", "fused_fit", "block", "fused"), "large": ("plain", "xla", "block", "fused")}
+BENCH_PATHS = {
+    "tutorial": ("plain", "xla", "fused_fit", "block", "fused"),
+    "large": ("plain", "xla", "block", "fused"),
+}
 
 
 def time_training(config: LstmConfig, data, path: str) -> dict[str, float]:
@@ -73,8 +82,12 @@ def time_training(config: LstmConfig, data, path: str) -> dict[str, float]:
     train_variant(data, path, listener)
     total = time.perf_counter() - started
     steady = (epoch_ends[-1] - epoch_ends[0]) / (len(epoch_ends) - 1)
-    return {"first_epoch_s": epoch_ends[0], "steady_epoch_s": steady,
-            "windows_per_s": len(data.train) / steady, "total_s": total}
+    return {
+        "first_epoch_s": epoch_ends[0],
+        "steady_epoch_s": steady,
+        "windows_per_s": len(data.train) / steady,
+        "total_s": total,
+    }
 
 
 def _python_json(args: list[str], timeout: float = 900) -> dict:
@@ -84,7 +97,9 @@ def _python_json(args: list[str], timeout: float = 900) -> dict:
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": root}
-    done = subprocess.run([sys.executable, *args], cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, *args], cwd=root, env=env, capture_output=True, text=True, timeout=timeout
+    )
     if done.returncode != 0:
         return {"error": (done.stderr.strip().splitlines() or ["no output"])[-1]}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -138,15 +153,21 @@ def bench_training() -> None:
         PATH_LABELS["fused"] = PATH_LABELS["fused_fit"] = "(no native kernel) BlockLSTM"
     print(f"\n== LSTM kernel: {native.status()}")
     frame = synthetic_prices()
-    for key, name, config in (("tutorial", "tutorial (rnn_unit 10, layer_num 2)", TUTORIAL),
-                              ("large", "large (rnn_unit 128, layer_num 3)", LARGE)):
+    for key, name, config in (
+        ("tutorial", "tutorial (rnn_unit 10, layer_num 2)", TUTORIAL),
+        ("large", "large (rnn_unit 128, layer_num 3)", LARGE),
+    ):
         data = prepare_data(frame, config)
-        print(f"\n== Training, {name}: time_step {config.time_step}, batch {config.batch_size}, "
-              f"{len(data.train)} training windows, {config.input_size} features, {config.epochs} epochs"
-              f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: figures are only comparable on an idle machine)")
+        print(
+            f"\n== Training, {name}: time_step {config.time_step}, batch {config.batch_size}, "
+            f"{len(data.train)} training windows, {config.input_size} features, {config.epochs} epochs"
+            f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: figures are only comparable on an idle machine)"
+        )
         # Each path in a fresh process, like the PyTorch reference: one path's threads, caches and
         # compiled functions must not slow (or warm up) the next one.
-        results = {path: _python_json(["-m", "scripts.bench", "--train", key, path]) for path in BENCH_PATHS[key]}
+        results = {
+            path: _python_json(["-m", "scripts.bench", "--train", key, path]) for path in BENCH_PATHS[key]
+        }
         failed = {path: r["error"] for path, r in results.items() if "error" in r}
         if failed:
             print(f"  could not measure: {failed}")
@@ -154,12 +175,16 @@ def bench_training() -> None:
         reference = torch_reference(key)
         print("  (first epoch: from calling train_network, network build and tracing/compiling included)")
         for path, r in results.items():
-            print(f"  {PATH_LABELS[path]:30s} {r['windows_per_s']:9.0f} windows/s   first epoch {r['first_epoch_s']:6.2f} s"
-                  f"   steady epoch {r['steady_epoch_s']:6.2f} s")
+            print(
+                f"  {PATH_LABELS[path]:30s} {r['windows_per_s']:9.0f} windows/s   first epoch {r['first_epoch_s']:6.2f} s"
+                f"   steady epoch {r['steady_epoch_s']:6.2f} s"
+            )
         if "windows_per_s" in reference:
-            print(f"  {'PyTorch ' + reference['version'] + ' eager':30s} {reference['windows_per_s']:9.0f} windows/s"
-                  f"   first epoch {reference['first_epoch_s']:6.2f} s   steady epoch {reference['steady_epoch_s']:6.2f} s"
-                  f"   ({reference['threads']} threads, own process)")
+            print(
+                f"  {'PyTorch ' + reference['version'] + ' eager':30s} {reference['windows_per_s']:9.0f} windows/s"
+                f"   first epoch {reference['first_epoch_s']:6.2f} s   steady epoch {reference['steady_epoch_s']:6.2f} s"
+                f"   ({reference['threads']} threads, own process)"
+            )
         else:
             print(f"  PyTorch reference: skipped ({reference.get('skipped') or reference.get('error')})")
         from model.engine.training import KERNEL_NAMES, choose_training
@@ -167,8 +192,10 @@ def bench_training() -> None:
         choice = choose_training(config)
         chosen = choice.path
         engine, plain = results[chosen], results["plain"]
-        print(f"  the engine trains this size with: {PATH_LABELS[chosen]} "
-              f"({KERNEL_NAMES[choice.kernel]} on {choice.device}: {choice.reason})")
+        print(
+            f"  the engine trains this size with: {PATH_LABELS[chosen]} "
+            f"({KERNEL_NAMES[choice.kernel]} on {choice.device}: {choice.reason})"
+        )
         line = f"  engine vs plain compile: {engine['windows_per_s'] / plain['windows_per_s']:.2f}x"
         line += f"   vs XLA fit: {engine['windows_per_s'] / results['xla']['windows_per_s']:.2f}x"
         # The fused paths the engine did not pick at this size, side by side with it.
@@ -184,8 +211,10 @@ def bench_training() -> None:
         print(line)
     fresh = _python_json(["-m", "scripts.bench", "--first-epoch"])
     if "first_epoch_s" in fresh:
-        print(f"\n== Fresh process, tutorial config: import tensorflow {fresh['import_s']:.2f} s, then the first "
-              f"epoch finished {fresh['first_epoch_s']:.2f} s later (target < 1.5 s)")
+        print(
+            f"\n== Fresh process, tutorial config: import tensorflow {fresh['import_s']:.2f} s, then the first "
+            f"epoch finished {fresh['first_epoch_s']:.2f} s later (target < 1.5 s)"
+        )
     else:
         print(f"\n== Fresh process first epoch: failed ({fresh.get('error')})")
 
@@ -216,8 +245,10 @@ def bench_windowing() -> None:
     ref_s = min(_timed(lambda: tutorial_windows(values, t)) for _ in range(2))
     x, _ = ours()
     print(f"\n== Windowing {len(values)} rows, time_step {t}: X {list(x.shape)}")
-    print(f"  tutorial list-of-lists {ref_s * 1000:8.1f} ms   strided view + copy {ours_s * 1000:6.2f} ms"
-          f"   speed-up {ref_s / ours_s:.0f}x (target >= 50x)")
+    print(
+        f"  tutorial list-of-lists {ref_s * 1000:8.1f} ms   strided view + copy {ours_s * 1000:6.2f} ms"
+        f"   speed-up {ref_s / ours_s:.0f}x (target >= 50x)"
+    )
 
 
 def bench_prediction() -> None:
@@ -234,8 +265,10 @@ def bench_prediction() -> None:
     eager = statistics.median(_timed(lambda: model(x)) for _ in range(5))
     keras_predict = statistics.median(_timed(lambda: model.predict(x, verbose=0)) for _ in range(5))
     print("\n== Predicting one window")
-    print(f"  cached tf.function {cached * 1000:6.1f} ms   eager model(x) {eager * 1000:6.1f} ms"
-          f"   model.predict {keras_predict * 1000:6.1f} ms")
+    print(
+        f"  cached tf.function {cached * 1000:6.1f} ms   eager model(x) {eager * 1000:6.1f} ms"
+        f"   model.predict {keras_predict * 1000:6.1f} ms"
+    )
 
 
 def bench_trace() -> None:
@@ -247,8 +280,10 @@ def bench_trace() -> None:
     bigger = config.replace(rnn_unit=64, layer_num=3)
     new_shape = _timed(lambda: trace_shapes(bigger, batch_size=80))
     print("\n== Shape trace (rnn_unit 10, layer_num 2, time_step 20, batch 80), TensorFlow loaded")
-    print(f"  first trace {first * 1000:6.0f} ms (builds and compiles the network)   repeated trace "
-          f"{again * 1000:5.1f} ms (target < 300 ms)   a new shape (64 x 3) {new_shape * 1000:5.0f} ms")
+    print(
+        f"  first trace {first * 1000:6.0f} ms (builds and compiles the network)   repeated trace "
+        f"{again * 1000:5.1f} ms (target < 300 ms)   a new shape (64 x 3) {new_shape * 1000:5.0f} ms"
+    )
 
 
 def _timed(fn) -> float:

@@ -64,7 +64,9 @@ def main() -> None:
         content = date_close_csv(rows)
         seconds, size, title = load_and_draw(content)
         run = page_run(content)
-        print(f"{rows:>10,} {len(content) / 1e6:>8.1f} {seconds:>14.2f} {run:>11.2f} {size / 1e3:>10.1f}  {title}")
+        print(
+            f"{rows:>10,} {len(content) / 1e6:>8.1f} {seconds:>14.2f} {run:>11.2f} {size / 1e3:>10.1f}  {title}"
+        )
 
 
 if __name__ == "__main__":

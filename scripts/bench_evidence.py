@@ -63,8 +63,10 @@ def timing(store, url, files, config, prices) -> None:
                 started = time.perf_counter()
                 result = run_walk_forward(store, config, prices, pool=pool, folds=5, mode=mode)
                 took = time.perf_counter() - started
-                print(f"{'5 folds, ' + mode:<34} {workers:>7} {took:>9.1f} {took / base:>9.2f}   "
-                      f"{result.evidence.verdict.text}")
+                print(
+                    f"{'5 folds, ' + mode:<34} {workers:>7} {took:>9.1f} {took / base:>9.2f}   "
+                    f"{result.evidence.verdict.text}"
+                )
 
 
 def calibration(store, url, files, config, walks: int, synth_seeds: int, rows: int) -> None:
@@ -74,7 +76,9 @@ def calibration(store, url, files, config, walks: int, synth_seeds: int, rows: i
     from model.runs.workers import WorkerPool
 
     close = config.replace(features=("close",), target="close")
-    print(f"\n2. Calibration at the 5% level: LSTM (Sound preset, features close, {close.epochs} epochs), 5 folds")
+    print(
+        f"\n2. Calibration at the 5% level: LSTM (Sound preset, features close, {close.epochs} epochs), 5 folds"
+    )
     with WorkerPool(url, files_root=files, workers=2) as pool:
         pool.wait_ready(120)
         for label, frames in (
@@ -97,8 +101,10 @@ def calibration(store, url, files, config, walks: int, synth_seeds: int, rows: i
             kinds = {}
             for r in results:
                 kinds[r.evidence.verdict.kind] = kinds.get(r.evidence.verdict.kind, 0) + 1
-            print(f"{label:<28} LSTM called beats: {lstm} of {len(frames)} ({lstm / len(frames):.0%}); all verdicts "
-                  f"{kinds}; ridge stand-in beats: {ridge} of {len(frames)}  ({time.perf_counter() - started:.0f} s)")
+            print(
+                f"{label:<28} LSTM called beats: {lstm} of {len(frames)} ({lstm / len(frames):.0%}); all verdicts "
+                f"{kinds}; ridge stand-in beats: {ridge} of {len(frames)}  ({time.perf_counter() - started:.0f} s)"
+            )
 
 
 def samples(store, url, files, config) -> None:
@@ -117,7 +123,9 @@ def samples(store, url, files, config) -> None:
             ev = run_walk_forward(store, cfg, prices, pool=pool, folds=5).evidence
             skill = ev.ladder().loc["model", "skill"]
             p = ev.pooled.p_better if ev.pooled else float("nan")
-            print(f"{ticker:<7} {p:>21.3f} {f'{ev.folds_better} of {ev.folds_scored}':>13} {skill:>+11.4f}  {ev.verdict.text}")
+            print(
+                f"{ticker:<7} {p:>21.3f} {f'{ev.folds_better} of {ev.folds_scored}':>13} {skill:>+11.4f}  {ev.verdict.text}"
+            )
 
 
 def main(argv=None) -> None:
@@ -142,8 +150,10 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url, files = f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp) / "files"
         store = open_store(url, files_root=files)
-        print(f"bench_evidence: {os.cpu_count()} cores; Sound preset: rnn_unit {config.rnn_unit}, layer_num "
-              f"{config.layer_num}, time_step {config.time_step}, epochs {config.epochs} (patience {config.patience})")
+        print(
+            f"bench_evidence: {os.cpu_count()} cores; Sound preset: rnn_unit {config.rnn_unit}, layer_num "
+            f"{config.layer_num}, time_step {config.time_step}, epochs {config.epochs} (patience {config.patience})"
+        )
         if "timing" not in skip:
             timing(store, url, files, config, prices)
         if "calibration" not in skip:

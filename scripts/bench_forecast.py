@@ -52,47 +52,64 @@ def main() -> None:
     from model.forecast.coverage import worst_gap
     from model.forecast.horizon import CALIBRATIONS, evaluate_forecaster, make_forecaster
 
-    print(f"Forecast: conformal coverage on the test period, horizons 1-{HORIZON}, Sound preset "
-          "(target: within ±5 points of nominal at every horizon; 30-day forecast < 0.5 s)")
+    print(
+        f"Forecast: conformal coverage on the test period, horizons 1-{HORIZON}, Sound preset "
+        "(target: within ±5 points of nominal at every horizon; 30-day forecast < 0.5 s)"
+    )
     for ticker in TICKERS:
         prices = load_sample(ticker)
         sound = get_preset("sound").config(prices.columns).replace(horizon=HORIZON)
-        for strategy, config in (("direct", sound.replace(forecast_strategy="direct")),
-                                 ("recursive", sound.replace(forecast_strategy="recursive",
-                                                             features=("close", "change")))):
+        for strategy, config in (
+            ("direct", sound.replace(forecast_strategy="direct")),
+            ("recursive", sound.replace(forecast_strategy="recursive", features=("close", "change"))),
+        ):
             data = prepare_data(prices.frame, config)
             started = time.perf_counter()
             run = train_network(data)
             forecaster, notes = make_forecaster(run, data, HORIZON, strategy)
             trained = time.perf_counter() - started
-            print(f"\n{ticker} {forecaster.strategy}: {data.n_rows} rows, validation "
-                  f"{data.test_start - data.val_start} rows, test {data.n_rows - data.test_start} rows; trained in "
-                  f"{trained:.1f} s")
+            print(
+                f"\n{ticker} {forecaster.strategy}: {data.n_rows} rows, validation "
+                f"{data.test_start - data.val_start} rows, test {data.n_rows - data.test_start} rows; trained in "
+                f"{trained:.1f} s"
+            )
             for calibration in CALIBRATIONS:
-                result = evaluate_forecaster(forecaster, data, requested=strategy, messages=notes,
-                                             calibration=calibration)
+                result = evaluate_forecaster(
+                    forecaster, data, requested=strategy, messages=notes, calibration=calibration
+                )
                 cov = result.coverage
                 print(f"  calibration {calibration} ({result.scale} residuals)")
                 for message in result.messages:
                     print(f"    note: {message}")
-                print("    coverage %        " + "".join(f"h{h:<6d}" for h in SHOWN_HORIZONS) + " mean   worst gap")
+                print(
+                    "    coverage %        "
+                    + "".join(f"h{h:<6d}" for h in SHOWN_HORIZONS)
+                    + " mean   worst gap"
+                )
                 for who in ("model", "persistence"):
                     for level in ("80", "95"):
                         part = cov[(cov["forecast"] == who) & (cov["level"] == level)]
                         part = part.set_index("horizon")["coverage"] * 100
                         gap = float((part - float(level)).abs().max())
-                        print(f"    {who:<11s} {level}%   "
-                              + "".join(f"{part.get(h, np.nan):<7.1f}" for h in SHOWN_HORIZONS)
-                              + f" {part.mean():<6.1f} {gap:5.1f} pts")
+                        print(
+                            f"    {who:<11s} {level}%   "
+                            + "".join(f"{part.get(h, np.nan):<7.1f}" for h in SHOWN_HORIZONS)
+                            + f" {part.mean():<6.1f} {gap:5.1f} pts"
+                        )
                 print(f"    worst gap, model, all horizons and levels: {worst_gap(cov):.1f} points")
             errors = result.errors.set_index("horizon")
-            print("  skill            " + "".join(f"{errors['skill'].get(h, np.nan):<7.3f}" for h in SHOWN_HORIZONS))
+            print(
+                "  skill            "
+                + "".join(f"{errors['skill'].get(h, np.nan):<7.3f}" for h in SHOWN_HORIZONS)
+            )
             scale = conformal.choose_scale(data.target)
             from model.forecast.conformal import ConformalBands
 
             bands = ConformalBands.fit({h: np.zeros(50) for h in range(1, HORIZON + 1)}, scale=scale)
             seconds = forecast_seconds(forecaster, data, bands)
-            print(f"  30-day forecast with bands, model in memory: {seconds * 1000:.1f} ms (median of {REPEATS})")
+            print(
+                f"  30-day forecast with bands, model in memory: {seconds * 1000:.1f} ms (median of {REPEATS})"
+            )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,9 @@ def train_variant(data, path: str, listener=None) -> TrainedRun:
     optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
     if path == "xla":
         set_fused(model, False)  # the fused ops have no XLA kernel
-        model.compile(optimizer=optimizer, loss="mse", jit_compile=True, steps_per_execution=STEPS_PER_EXECUTION)
+        model.compile(
+            optimizer=optimizer, loss="mse", jit_compile=True, steps_per_execution=STEPS_PER_EXECUTION
+        )
     else:  # fused_fit
         set_fused(model, True)
         model.compile(optimizer=optimizer, loss="mse", jit_compile=False)

@@ -57,7 +57,12 @@ def _train_once(page, h, timeout: float = 180.0) -> None:
     page.wait_for_timeout(500)
     while time.monotonic() < deadline:
         train = h.button(page, "Train")
-        if h.button(page, "Stop").count() == 0 and train.count() and train.is_enabled() and "Run " in h.main_text(page):
+        if (
+            h.button(page, "Stop").count() == 0
+            and train.count()
+            and train.is_enabled()
+            and "Run " in h.main_text(page)
+        ):
             return
         page.wait_for_timeout(200)
     raise RuntimeError("a training did not finish")
@@ -101,8 +106,14 @@ OLD_PATH = textwrap.dedent(
 def old_in_process_path() -> dict:
     import json
 
-    proc = subprocess.run([sys.executable, "-c", OLD_PATH], cwd=REPO, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    proc = subprocess.run(
+        [sys.executable, "-c", OLD_PATH],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
     if proc.returncode:
         return {"error": proc.stderr[-500:]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -118,9 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     from tests.e2e import harness as h
 
     with tempfile.TemporaryDirectory(prefix="lens-bench-runs-") as tmp:
-        server = h.start_server(log_path=h.ARTIFACTS / "bench-runs-server.log",
-                                env={"LENS_DB": f"sqlite:///{Path(tmp) / 'lens.db'}",
-                                     "LENS_WORKERS": str(args.workers or "")})
+        server = h.start_server(
+            log_path=h.ARTIFACTS / "bench-runs-server.log",
+            env={"LENS_DB": f"sqlite:///{Path(tmp) / 'lens.db'}", "LENS_WORKERS": str(args.workers or "")},
+        )
         try:
             h.wait_healthy(server, timeout=60)
             with sync_playwright() as pw:
@@ -151,14 +163,20 @@ def main(argv: list[str] | None = None) -> int:
     n = args.trainings
     print(f"Runs in worker processes (issue 8), {args.workers or os.cpu_count()} worker(s)")
     print(f"  server RSS after training 1      {after_first:8.0f} MB")
-    print(f"  server RSS after training {n:<3d}    {after_all:8.0f} MB   (+{after_all - after_first:.0f} MB; target within 50 MB)")
+    print(
+        f"  server RSS after training {n:<3d}    {after_all:8.0f} MB   (+{after_all - after_first:.0f} MB; target within 50 MB)"
+    )
     print(f"  worker RSS after training 1      {', '.join(f'{w:.0f}' for w in workers_first)} MB")
-    print(f"  worker RSS after training {n:<3d}    {', '.join(f'{w:.0f}' for w in workers_all)} MB   (recycled every 20 runs)")
+    print(
+        f"  worker RSS after training {n:<3d}    {', '.join(f'{w:.0f}' for w in workers_all)} MB   (recycled every 20 runs)"
+    )
     print(f"  Train (defaults) -> first epoch on screen, pool warm   {first_epoch:6.1f} s")
     if "error" in old:
         print(f"  old in-process path: could not measure ({old['error']})")
     else:
-        print(f"  old in-process path, first press (TF import {old['import']:.1f} s + first epoch)   {old['cold']:6.1f} s")
+        print(
+            f"  old in-process path, first press (TF import {old['import']:.1f} s + first epoch)   {old['cold']:6.1f} s"
+        )
     return 0
 
 

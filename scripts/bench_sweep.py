@@ -24,12 +24,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 SOURCE = "sample:GOOG"
 # Throughput: only the learning rate varies, so every trial does the same work and the two
 # worker counts are compared on equal budgets.
-THROUGHPUT = dict(fixed={"rnn_unit": 16, "layer_num": 2, "time_step": 20, "epochs": 3, "patience": 0},
-                  searched={"learning_rate": "1e-3:1e-2:log"}, trials=10)
+THROUGHPUT = dict(
+    fixed={"rnn_unit": 16, "layer_num": 2, "time_step": 20, "epochs": 3, "patience": 0},
+    searched={"learning_rate": "1e-3:1e-2:log"},
+    trials=10,
+)
 # Pruning: a space with hopeless corners (tiny learning rates) that pruning can cut short;
 # early stopping off so that unpruned trials train every epoch.
-PRUNING = dict(fixed={"epochs": 10, "patience": 0, "layer_num": 1},
-               searched={"rnn_unit": "4:32", "time_step": "10:30:5", "learning_rate": "1e-5:3e-2:log"}, trials=20)
+PRUNING = dict(
+    fixed={"epochs": 10, "patience": 0, "layer_num": 1},
+    searched={"rnn_unit": "4:32", "time_step": "10:30:5", "learning_rate": "1e-5:3e-2:log"},
+    trials=20,
+)
 SAMPLER_SEED = 7
 
 
@@ -37,7 +43,9 @@ def make_space(fixed: dict, searched: dict):
     from model.engine.config import LstmConfig
     from model.sweep.space import SearchSpace, parse_spec
 
-    params = [parse_spec(k, str(v)) for k, v in fixed.items()] + [parse_spec(k, v) for k, v in searched.items()]
+    params = [parse_spec(k, str(v)) for k, v in fixed.items()] + [
+        parse_spec(k, v) for k, v in searched.items()
+    ]
     return SearchSpace(LstmConfig(), tuple(params)).check()
 
 
@@ -47,8 +55,16 @@ def run_study(folder: Path, name: str, setup: dict, *, workers: int, pruner: str
     from model.sweep.workers import supervise
 
     storage, db = f"journal:{folder / 'sweeps.journal'}", f"sqlite:///{folder / 'lens.db'}"
-    studies.create_study(name, make_space(setup["fixed"], setup["searched"]), SOURCE, trials=setup["trials"],
-                         pruner=pruner, storage=storage, run_db=db, sampler_seed=SAMPLER_SEED)
+    studies.create_study(
+        name,
+        make_space(setup["fixed"], setup["searched"]),
+        SOURCE,
+        trials=setup["trials"],
+        pruner=pruner,
+        storage=storage,
+        run_db=db,
+        sampler_seed=SAMPLER_SEED,
+    )
     started = time.perf_counter()
     supervise(name, storage, workers=workers, db=db)
     wall = time.perf_counter() - started
@@ -61,10 +77,13 @@ def run_study(folder: Path, name: str, setup: dict, *, workers: int, pruner: str
     span = (last - first).total_seconds()
     complete = [t.value for t in trials if t.state.name == "COMPLETE"]
     return {
-        "trials": len(finished), "failed": sum(t.state.name == "FAIL" for t in trials),
-        "pruned": sum(t.state.name == "PRUNED" for t in trials), "wall": wall,
+        "trials": len(finished),
+        "failed": sum(t.state.name == "FAIL" for t in trials),
+        "pruned": sum(t.state.name == "PRUNED" for t in trials),
+        "wall": wall,
         "per_minute": len(finished) / span * 60 if span > 0 else float("nan"),
-        "epochs": sum(board.trial_epochs(t) for t in finished), "best": min(complete) if complete else float("nan"),
+        "epochs": sum(board.trial_epochs(t) for t in finished),
+        "best": min(complete) if complete else float("nan"),
     }
 
 
@@ -110,7 +129,9 @@ def pruning(root: Path) -> None:
     # a seeded sampler), so the comparison costs the time of one.
     results: dict[str, dict] = {}
     threads = [
-        threading.Thread(target=lambda p=p: results.__setitem__(p, run_study(root / p, p, PRUNING, workers=1, pruner=p)))
+        threading.Thread(
+            target=lambda p=p: results.__setitem__(p, run_study(root / p, p, PRUNING, workers=1, pruner=p))
+        )
         for p in ("median", "none")
     ]
     for t in threads:
@@ -120,17 +141,26 @@ def pruning(root: Path) -> None:
     median, none = results["median"], results["none"]
     saved = 1 - median["epochs"] / none["epochs"]
     gap = (median["best"] - none["best"]) / none["best"]
-    print(f"  pruning, {PRUNING['trials']} trials of up to {PRUNING['fixed']['epochs']} epochs, sampler seed {SAMPLER_SEED}:")
+    print(
+        f"  pruning, {PRUNING['trials']} trials of up to {PRUNING['fixed']['epochs']} epochs, sampler seed {SAMPLER_SEED}:"
+    )
     print(f"    no pruner    : {none['epochs']:4d} epochs, best validation loss {none['best']:.5f}")
-    print(f"    MedianPruner : {median['epochs']:4d} epochs, best validation loss {median['best']:.5f}"
-          f"  ({median['pruned']} pruned)")
-    print(f"    epochs saved : {saved:.0%} (target >= 35%) {'OK' if saved >= 0.35 else 'MISSED'}; "
-          f"best loss {gap:+.1%} (target within 2%) {'OK' if gap <= 0.02 else 'MISSED'}")
+    print(
+        f"    MedianPruner : {median['epochs']:4d} epochs, best validation loss {median['best']:.5f}"
+        f"  ({median['pruned']} pruned)"
+    )
+    print(
+        f"    epochs saved : {saved:.0%} (target >= 35%) {'OK' if saved >= 0.35 else 'MISSED'}; "
+        f"best loss {gap:+.1%} (target within 2%) {'OK' if gap <= 0.02 else 'MISSED'}"
+    )
 
 
 # A study long enough to keep both workers busy while the page is measured; stopped afterwards.
-LOAD = dict(fixed={"rnn_unit": 16, "layer_num": 2, "time_step": 20, "epochs": 5, "patience": 0},
-            searched={"learning_rate": "1e-3:1e-2:log"}, trials=200)
+LOAD = dict(
+    fixed={"rnn_unit": 16, "layer_num": 2, "time_step": 20, "epochs": 5, "patience": 0},
+    searched={"learning_rate": "1e-3:1e-2:log"},
+    trials=200,
+)
 
 
 def responsiveness(root: Path, knob_runs: int = 10) -> None:
@@ -148,8 +178,12 @@ def responsiveness(root: Path, knob_runs: int = 10) -> None:
         browser = h.launch_browser(playwright)
         try:
             idle = bench_ui.retry_once(lambda: bench_ui.bench_knob(browser, runs=knob_runs))
-            study = threading.Thread(target=run_study, args=(root / "load", "load", LOAD),
-                                     kwargs={"workers": 2, "pruner": "none"}, daemon=True)
+            study = threading.Thread(
+                target=run_study,
+                args=(root / "load", "load", LOAD),
+                kwargs={"workers": 2, "pruner": "none"},
+                daemon=True,
+            )
             study.start()
             try:
                 deadline = time.monotonic() + 120
@@ -169,8 +203,10 @@ def responsiveness(root: Path, knob_runs: int = 10) -> None:
     med_idle, med_busy = statistics.median(idle["idle_ms"]), statistics.median(busy["idle_ms"])
     print(f"  responsiveness, Train page rnn_unit change to repaint done ({knob_runs} changes, median):")
     print(f"    machine idle            : {med_idle:6.0f} ms   server RSS {idle['server_rss_mb']:.0f} MB")
-    print(f"    2-worker study training : {med_busy:6.0f} ms   server RSS {busy['server_rss_mb']:.0f} MB"
-          f"   (target < 300 ms) {'OK' if med_busy < 300 else 'MISSED'}")
+    print(
+        f"    2-worker study training : {med_busy:6.0f} ms   server RSS {busy['server_rss_mb']:.0f} MB"
+        f"   (target < 300 ms) {'OK' if med_busy < 300 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

@@ -94,8 +94,10 @@ def bench_start(browser, repeats: int = 3, timeout: float = 60.0, app: str = "ap
             page.locator(h.PLOTLY_CHART).first.wait_for(state="visible", timeout=timeout * 1000)
             elapsed = time.perf_counter() - server.started_at
             times.append(elapsed)
-            print(f"  start {i + 1}: {elapsed:.2f} s  (health ok {healthy:.2f} s, first run done "
-                  f"{ran:.2f} s, chart drawn {elapsed:.2f} s)")
+            print(
+                f"  start {i + 1}: {elapsed:.2f} s  (health ok {healthy:.2f} s, first run done "
+                f"{ran:.2f} s, chart drawn {elapsed:.2f} s)"
+            )
         finally:
             context.close()
             server.stop()
@@ -103,7 +105,12 @@ def bench_start(browser, repeats: int = 3, timeout: float = 60.0, app: str = "ap
 
 
 def bench_knob(
-    browser, runs: int = 10, timeout: float = 60.0, app: str = "app.py", page_title: str = "Train", warmup: int = 1
+    browser,
+    runs: int = 10,
+    timeout: float = 60.0,
+    app: str = "app.py",
+    page_title: str = "Train",
+    warmup: int = 1,
 ) -> dict[str, list[float]]:
     """Milliseconds from Enter in rnn_unit to the rerun finished (idle) and to the text change.
 
@@ -211,19 +218,25 @@ def run(starts: int = 3, knob_runs: int = 10, app: str = "app.py") -> dict:
                 )
                 text = knob["text_ms"]
                 if text:
-                    print(f"  page text changed:        median {statistics.median(text):.0f} ms, p90 {_p90(text):.0f} ms")
+                    print(
+                        f"  page text changed:        median {statistics.median(text):.0f} ms, p90 {_p90(text):.0f} ms"
+                    )
                 else:
                     print("  page text never changed after a knob change (no parameter count shown?)")
                 results.update(knob_idle_ms=idle, knob_median_ms=med, knob_p90_ms=p90, knob_text_ms=text)
             if knob_runs > 0:
                 print(f"(c) knob change on /shapes ({KNOB_LABEL} + Enter) -> trace redrawn")
-                shapes = retry_once(lambda: bench_knob(browser, knob_runs, app=app, page_title="Shapes", warmup=8))
+                shapes = retry_once(
+                    lambda: bench_knob(browser, knob_runs, app=app, page_title="Shapes", warmup=8)
+                )
             if knob_runs > 0 and shapes is not None:
                 first = shapes["warmup_ms"]
                 idle = shapes["idle_ms"]
                 med, p90 = statistics.median(idle), _p90(idle)
                 verdict = "ok" if med < KNOB_TARGET_MS else "OVER TARGET"
-                print(f"  first time for each network shape (TensorFlow builds it): median {statistics.median(first):.0f} ms")
+                print(
+                    f"  first time for each network shape (TensorFlow builds it): median {statistics.median(first):.0f} ms"
+                )
                 print(
                     f"  shapes seen before: median {med:.0f} ms, p90 {p90:.0f} ms over {len(idle)} changes"
                     f"  (target < {KNOB_TARGET_MS:.0f} ms: {verdict})"
@@ -246,7 +259,9 @@ def retry_once(measure):
         try:
             return measure()
         except Exception as error:  # noqa: BLE001 - Playwright's timeouts and errors alike
-            print(f"  attempt {attempt} could not measure: {type(error).__name__}: {str(error).splitlines()[0]}")
+            print(
+                f"  attempt {attempt} could not measure: {type(error).__name__}: {str(error).splitlines()[0]}"
+            )
     return None
 
 

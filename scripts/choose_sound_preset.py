@@ -75,7 +75,10 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
 
     rows = []
-    plans = {**{k: ("sound", v) for k, v in CANDIDATES.items()}, **{k: ("sound", v) for k, v in REFERENCES.items()}}
+    plans = {
+        **{k: ("sound", v) for k, v in CANDIDATES.items()},
+        **{k: ("sound", v) for k, v in REFERENCES.items()},
+    }
     if args.faithful:
         plans["tutorial, faithful"] = ("tutorial", {})
     for name, (base, changes) in plans.items():
@@ -83,7 +86,9 @@ def main(argv=None) -> None:
         for sample in args.samples:
             columns = load_sample(sample).columns
             for seed in args.seeds:
-                config = preset.apply(preset.config(), columns).replace(epochs=args.epochs, seed=seed, **changes)
+                config = preset.apply(preset.config(), columns).replace(
+                    epochs=args.epochs, seed=seed, **changes
+                )
                 row = run_one(sample, config)
                 row.update(candidate=name, seed=seed, params=count_parameters(config)["total"])
                 rows.append(row)
@@ -97,7 +102,9 @@ def main(argv=None) -> None:
     print("\nSkill by candidate and sample (mean over seeds):")
     print(table.pivot_table(index="candidate", columns="sample", values="skill", aggfunc="mean").round(4))
     print("\nMove ratio by candidate and sample:")
-    print(table.pivot_table(index="candidate", columns="sample", values="move_ratio", aggfunc="mean").round(3))
+    print(
+        table.pivot_table(index="candidate", columns="sample", values="move_ratio", aggfunc="mean").round(3)
+    )
     print("\nMove correlation by candidate and sample:")
     print(table.pivot_table(index="candidate", columns="sample", values="move_corr", aggfunc="mean").round(3))
     stocks = table[table["sample"] != "SYNTH"]
@@ -106,10 +113,14 @@ def main(argv=None) -> None:
     )
     summary["stock_skill"] = stocks.groupby("candidate")["skill"].mean()
     if len(args.seeds) > 1:
-        summary["seed_spread"] = table.groupby(["candidate", "sample"])["skill"].agg(np.ptp).groupby("candidate").max()
+        summary["seed_spread"] = (
+            table.groupby(["candidate", "sample"])["skill"].agg(np.ptp).groupby("candidate").max()
+        )
     candidates = summary.loc[[c for c in CANDIDATES if c in summary.index]]
     best = candidates["mean_skill"].max()
-    chosen = candidates[candidates["mean_skill"] >= best - 0.005].sort_values("params", kind="stable").index[0]
+    chosen = (
+        candidates[candidates["mean_skill"] >= best - 0.005].sort_values("params", kind="stable").index[0]
+    )
     print("\nSummary:")
     print(summary.sort_values("mean_skill", ascending=False).round(4))
     print(f"\nChosen for Sound: {chosen}")

@@ -21,7 +21,6 @@ import sys
 import time
 
 
-
 def build_reference(config):
     import torch
     from torch import nn
@@ -78,8 +77,13 @@ def train_reference(config, data) -> dict[str, float]:
                 float(loss_fn(model(x_val), y_val))
         epoch_ends.append(time.perf_counter() - started)
     steady = (epoch_ends[-1] - epoch_ends[0]) / max(1, len(epoch_ends) - 1)
-    return {"first_epoch_s": epoch_ends[0], "steady_epoch_s": steady, "windows_per_s": n / steady,
-            "threads": torch.get_num_threads(), "version": torch.__version__}
+    return {
+        "first_epoch_s": epoch_ends[0],
+        "steady_epoch_s": steady,
+        "windows_per_s": n / steady,
+        "threads": torch.get_num_threads(),
+        "version": torch.__version__,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

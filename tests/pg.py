@@ -48,11 +48,15 @@ class PostgresServer:
         owner = None
         if os.geteuid() == 0:
             if shutil.which("runuser") is None:
-                raise PostgresUnavailable("running as root without runuser: cannot start PostgreSQL as another user.")
+                raise PostgresUnavailable(
+                    "running as root without runuser: cannot start PostgreSQL as another user."
+                )
             try:
                 owner = pwd.getpwnam("postgres")
             except KeyError as exc:
-                raise PostgresUnavailable("running as root and there is no postgres user to run the server.") from exc
+                raise PostgresUnavailable(
+                    "running as root and there is no postgres user to run the server."
+                ) from exc
             self.prefix = ["runuser", "-u", "postgres", "--"]
         self.dir = Path(tempfile.mkdtemp(prefix="lens-pg-"))
         if owner is not None:
@@ -64,14 +68,40 @@ class PostgresServer:
     def _run(self, *args: str, timeout: float = 60) -> None:
         result = subprocess.run([*self.prefix, *args], capture_output=True, text=True, timeout=timeout)
         if result.returncode != 0:
-            raise PostgresUnavailable(f"{Path(args[0]).name} failed: {(result.stderr or result.stdout).strip()[-500:]}")
+            raise PostgresUnavailable(
+                f"{Path(args[0]).name} failed: {(result.stderr or result.stdout).strip()[-500:]}"
+            )
 
     def start(self) -> "PostgresServer":
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                  "-E", "UTF8", "--no-sync", "--no-instructions")
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "server.log"),
-                  "-o", options, "-w", "-t", "60", "start")
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--no-instructions",
+        )
+        options = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+        )
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.dir / "server.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         self.running = True
         return self
 
@@ -81,14 +111,28 @@ class PostgresServer:
     def create_database(self, name: str) -> str:
         import psycopg
 
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as c:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as c:
             c.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
     def stop(self) -> None:
         if self.running:
-            subprocess.run([*self.prefix, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w",
-                            "stop"], capture_output=True, timeout=60)
+            subprocess.run(
+                [
+                    *self.prefix,
+                    str(self.bin / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                ],
+                capture_output=True,
+                timeout=60,
+            )
             self.running = False
         shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -26,8 +26,16 @@ def fold_skill_figure(record, title: str = "Skill per fold (above 0: beats persi
     lo, hi = lo - pad, hi + pad
     for name, values in record.skill.items():
         outside = [None if v is None or lo <= v <= hi else f"{v:+.2f}" for v in values]
-        fig.add_trace(go.Bar(x=record.fold_labels, y=values, name=record.labels.get(name, name),
-                             marker_color=LADDER_COLORS.get(name, MUTED), text=outside, textposition="inside"))
+        fig.add_trace(
+            go.Bar(
+                x=record.fold_labels,
+                y=values,
+                name=record.labels.get(name, name),
+                marker_color=LADDER_COLORS.get(name, MUTED),
+                text=outside,
+                textposition="inside",
+            )
+        )
     fig.add_hline(y=0, line=dict(color=COLORS["baseline"], width=1.5, dash="dot"))
     fig.update_layout(barmode="group")
     fig.update_xaxes(type="category")
@@ -36,15 +44,24 @@ def fold_skill_figure(record, title: str = "Skill per fold (above 0: beats persi
     return fig
 
 
-def fold_distribution_figure(distributions: dict[str, list[float]],
-                             title: str = "Skill over folds, per walk-forward run") -> go.Figure:
+def fold_distribution_figure(
+    distributions: dict[str, list[float]], title: str = "Skill over folds, per walk-forward run"
+) -> go.Figure:
     """One box with its points per run: how the skill varies from fold to fold."""
     if not distributions:
         return empty_figure(title, "Select walk-forward runs (trained with folds) to compare their folds.")
     fig = base_layout(go.Figure(), title, SMALL_HEIGHT)
     for i, (label, values) in enumerate(distributions.items()):
-        fig.add_trace(go.Box(y=values, name=label, boxpoints="all", jitter=0.3, pointpos=0,
-                             marker_color=RUN_COLORS[i % len(RUN_COLORS)]))
+        fig.add_trace(
+            go.Box(
+                y=values,
+                name=label,
+                boxpoints="all",
+                jitter=0.3,
+                pointpos=0,
+                marker_color=RUN_COLORS[i % len(RUN_COLORS)],
+            )
+        )
     fig.add_hline(y=0, line=dict(color=COLORS["baseline"], width=1.5, dash="dot"))
     fig.update_yaxes(title_text="skill vs persistence")
     fig.update_layout(showlegend=False)

@@ -36,12 +36,16 @@ class FanRecord:
 
     history_dates: pd.DatetimeIndex
     history: np.ndarray
-    paths: dict[str, tuple[pd.DatetimeIndex, np.ndarray]]  # forecaster -> (dates, points), starting at the last price
+    paths: dict[
+        str, tuple[pd.DatetimeIndex, np.ndarray]
+    ]  # forecaster -> (dates, points), starting at the last price
     bands: tuple[FanBand, ...]
     title: str
 
 
-def fan_record(forecast, dates: pd.DatetimeIndex, prices: np.ndarray, history_days: int = HISTORY_DAYS) -> FanRecord:
+def fan_record(
+    forecast, dates: pd.DatetimeIndex, prices: np.ndarray, history_days: int = HISTORY_DAYS
+) -> FanRecord:
     """The fan of a ``HorizonForecast`` after the last ``history_days`` actual prices.
 
     Every path and band starts at the last known price, so the fan opens from the price line;
@@ -56,18 +60,37 @@ def fan_record(forecast, dates: pd.DatetimeIndex, prices: np.ndarray, history_da
             continue
         when = pd.DatetimeIndex([last_date, *pd.to_datetime(part["date"])])
         paths[name] = (when, np.r_[forecast.last_price, part["point"].to_numpy(dtype=float)])
-        for level in sorted((c.removeprefix("lower_") for c in part.columns if c.startswith("lower_")),
-                            key=float, reverse=True):
-            bands.append(FanBand(name, level, when, np.r_[forecast.last_price, part[f"lower_{level}"].to_numpy(float)],
-                                 np.r_[forecast.last_price, part[f"upper_{level}"].to_numpy(float)]))
+        for level in sorted(
+            (c.removeprefix("lower_") for c in part.columns if c.startswith("lower_")),
+            key=float,
+            reverse=True,
+        ):
+            bands.append(
+                FanBand(
+                    name,
+                    level,
+                    when,
+                    np.r_[forecast.last_price, part[f"lower_{level}"].to_numpy(float)],
+                    np.r_[forecast.last_price, part[f"upper_{level}"].to_numpy(float)],
+                )
+            )
     title = f"Forecast {forecast.horizon} business days past {forecast.last_date} ({forecast.strategy})"
-    return FanRecord(pd.DatetimeIndex(dates[keep]), np.asarray(prices[keep], dtype=float), paths, tuple(bands), title)
+    return FanRecord(
+        pd.DatetimeIndex(dates[keep]), np.asarray(prices[keep], dtype=float), paths, tuple(bands), title
+    )
 
 
 def fan_figure(record: FanRecord, show_persistence: bool = True) -> go.Figure:
     fig = base_layout(go.Figure(), record.title, CHART_HEIGHT)
-    fig.add_trace(go.Scatter(x=record.history_dates, y=record.history, name="Actual", mode="lines",
-                             line=dict(color=COLORS["actual"], width=1.6)))
+    fig.add_trace(
+        go.Scatter(
+            x=record.history_dates,
+            y=record.history,
+            name="Actual",
+            mode="lines",
+            line=dict(color=COLORS["actual"], width=1.6),
+        )
+    )
     for band in record.bands:
         if band.forecast == "persistence" and not show_persistence:
             continue
@@ -75,27 +98,73 @@ def fan_figure(record: FanRecord, show_persistence: bool = True) -> go.Figure:
         if band.forecast == "persistence":
             # Outlines, not fills: two filled fans on top of each other turn into one brown blur.
             line = dict(color=COLORS["baseline"], width=1, dash="dot" if band.level != "80" else "dash")
-            fig.add_trace(go.Scatter(x=band.dates, y=band.upper, mode="lines", line=line, name=name, legendgroup=name,
-                                     hovertemplate=f"persistence {band.level}%: %{{y:.2f}}<extra></extra>"))
-            fig.add_trace(go.Scatter(x=band.dates, y=band.lower, mode="lines", line=line, showlegend=False,
-                                     legendgroup=name, hovertemplate=f"persistence {band.level}%: %{{y:.2f}}<extra></extra>"))
+            fig.add_trace(
+                go.Scatter(
+                    x=band.dates,
+                    y=band.upper,
+                    mode="lines",
+                    line=line,
+                    name=name,
+                    legendgroup=name,
+                    hovertemplate=f"persistence {band.level}%: %{{y:.2f}}<extra></extra>",
+                )
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=band.dates,
+                    y=band.lower,
+                    mode="lines",
+                    line=line,
+                    showlegend=False,
+                    legendgroup=name,
+                    hovertemplate=f"persistence {band.level}%: %{{y:.2f}}<extra></extra>",
+                )
+            )
             continue
         fill = FAN_FILL[band.forecast].format(a=FAN_ALPHA.get(band.level, 0.15))
-        fig.add_trace(go.Scatter(x=band.dates, y=band.upper, mode="lines", line=dict(width=0), showlegend=False,
-                                 legendgroup=name, hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=band.dates, y=band.lower, mode="lines", line=dict(width=0), fill="tonexty",
-                                 fillcolor=fill, name=name, legendgroup=name,
-                                 hovertemplate=f"{band.level}%: %{{y:.2f}}<extra></extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=band.dates,
+                y=band.upper,
+                mode="lines",
+                line=dict(width=0),
+                showlegend=False,
+                legendgroup=name,
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=band.dates,
+                y=band.lower,
+                mode="lines",
+                line=dict(width=0),
+                fill="tonexty",
+                fillcolor=fill,
+                name=name,
+                legendgroup=name,
+                hovertemplate=f"{band.level}%: %{{y:.2f}}<extra></extra>",
+            )
+        )
     for name, (when, points) in record.paths.items():
         if name == "persistence" and not show_persistence:
             continue
         color = COLORS["model"] if name == "model" else COLORS["baseline"]
-        fig.add_trace(go.Scatter(x=when, y=points, name=FORECAST_LABEL[name], mode="lines+markers",
-                                 line=dict(color=color, dash="dash", width=2), marker=dict(size=4)))
+        fig.add_trace(
+            go.Scatter(
+                x=when,
+                y=points,
+                name=FORECAST_LABEL[name],
+                mode="lines+markers",
+                line=dict(color=color, dash="dash", width=2),
+                marker=dict(size=4),
+            )
+        )
     fig.update_yaxes(title_text="price")
     # Seven legend entries: below the plot, where they do not run into the title.
-    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.2, yanchor="top"),
-                      margin=dict(b=110))
+    fig.update_layout(
+        legend=dict(orientation="h", x=0, xanchor="left", y=-0.2, yanchor="top"), margin=dict(b=110)
+    )
     return fig
 
 
@@ -106,13 +175,40 @@ def horizon_errors_figure(errors: pd.DataFrame) -> go.Figure:
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.65, 0.35], vertical_spacing=0.08)
     base_layout(fig, "Error against horizon (test period)", CHART_HEIGHT)
     x = errors["horizon"]
-    fig.add_trace(go.Scatter(x=x, y=errors["model_rmse"], name="Model RMSE", mode="lines+markers",
-                             line=dict(color=COLORS["model"])), row=1, col=1)
-    fig.add_trace(go.Scatter(x=x, y=errors["persistence_rmse"], name="Persistence RMSE", mode="lines+markers",
-                             line=dict(color=COLORS["baseline"])), row=1, col=1)
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=errors["model_rmse"],
+            name="Model RMSE",
+            mode="lines+markers",
+            line=dict(color=COLORS["model"]),
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=errors["persistence_rmse"],
+            name="Persistence RMSE",
+            mode="lines+markers",
+            line=dict(color=COLORS["baseline"]),
+        ),
+        row=1,
+        col=1,
+    )
     skill = errors["skill"]
-    fig.add_trace(go.Bar(x=x, y=skill, name="Skill", marker_color=np.where(skill >= 0, COLORS["up"], COLORS["down"]),
-                         hovertemplate="skill %{y:.3f}<extra></extra>"), row=2, col=1)
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=skill,
+            name="Skill",
+            marker_color=np.where(skill >= 0, COLORS["up"], COLORS["down"]),
+            hovertemplate="skill %{y:.3f}<extra></extra>",
+        ),
+        row=2,
+        col=1,
+    )
     fig.add_hline(y=0, line=dict(color=MUTED, width=1), row=2, col=1)
     fig.update_yaxes(title_text="RMSE (price)", row=1, col=1)
     fig.update_yaxes(title_text="skill", row=2, col=1)
@@ -154,9 +250,15 @@ def coverage_small_figure(coverage: pd.DataFrame) -> go.Figure:
     for level, group in coverage.groupby("level"):
         for name, part in group.groupby("forecast"):
             color = COLORS["model"] if name == "model" else COLORS["baseline"]
-            fig.add_trace(go.Scatter(x=part["horizon"], y=part["coverage"] * 100, mode="lines+markers",
-                                     name=f"{FORECAST_LABEL[name]} {level}%",
-                                     line=dict(color=color, dash="solid" if name == "model" else "dot")))
+            fig.add_trace(
+                go.Scatter(
+                    x=part["horizon"],
+                    y=part["coverage"] * 100,
+                    mode="lines+markers",
+                    name=f"{FORECAST_LABEL[name]} {level}%",
+                    line=dict(color=color, dash="solid" if name == "model" else "dot"),
+                )
+            )
         fig.add_hline(y=float(level), line=dict(color=MUTED, width=1, dash="dash"))
     fig.update_yaxes(title_text="actual inside (%)")
     fig.update_xaxes(title_text="business days ahead")
@@ -166,5 +268,6 @@ def coverage_small_figure(coverage: pd.DataFrame) -> go.Figure:
 
 def _legend_below(fig: go.Figure) -> None:
     """Half-width charts: the legend under the plot, where it cannot cover the title."""
-    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.25, yanchor="top"),
-                      margin=dict(b=110))
+    fig.update_layout(
+        legend=dict(orientation="h", x=0, xanchor="left", y=-0.25, yanchor="top"), margin=dict(b=110)
+    )

@@ -41,14 +41,17 @@ def shifted_overlay_figure(daily: pd.DataFrame, y_title: str, change_target: boo
         shifted = np.r_[np.nan, actual[:-1]]
     fig = base_layout(go.Figure(), title)
     fig.add_scatter(x=dates, y=actual, name="actual", line=dict(color=COLORS["actual"], width=1.5))
-    fig.add_scatter(x=dates, y=shifted, name="actual, one day late", line=dict(color=COLORS["baseline"], dash="dot"))
+    fig.add_scatter(
+        x=dates, y=shifted, name="actual, one day late", line=dict(color=COLORS["baseline"], dash="dot")
+    )
     fig.add_scatter(x=dates, y=predicted, name="predicted", line=dict(color=COLORS["model"]))
     fig.update_yaxes(title_text=y_title)
     return fig
 
 
-def attribution_figure(values: np.ndarray, features: Sequence[str], dates: Sequence[str], title: str,
-                       signed: bool = True) -> go.Figure:
+def attribution_figure(
+    values: np.ndarray, features: Sequence[str], dates: Sequence[str], title: str, signed: bool = True
+) -> go.Figure:
     """A [time_step, feature] heatmap of attributions (price units), the window's last day on the right."""
     z = np.asarray(values, dtype=float).T
     bound = float(np.abs(z).max()) or 1.0
@@ -64,8 +67,14 @@ def attribution_figure(values: np.ndarray, features: Sequence[str], dates: Seque
     return fig
 
 
-def units_figure(dates: Sequence[str], price: np.ndarray, h: np.ndarray, labels: Sequence[str],
-                 active: np.ndarray | None = None, unit: int | None = None) -> go.Figure:
+def units_figure(
+    dates: Sequence[str],
+    price: np.ndarray,
+    h: np.ndarray,
+    labels: Sequence[str],
+    active: np.ndarray | None = None,
+    unit: int | None = None,
+) -> go.Figure:
     """The price over the test period with a unit's active days highlighted, and every unit's h below."""
     x = pd.DatetimeIndex(list(dates))
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.4, 0.6], vertical_spacing=0.04)

@@ -100,7 +100,11 @@ def decimate(data: pd.Series | pd.DataFrame, max_points: int = MAX_LINE_POINTS) 
 
 
 def _points_note(shown: int, total: int) -> str:
-    return "" if shown >= total else f" · {shown:,} of {total:,} points drawn (lowest and highest of each stretch)"
+    return (
+        ""
+        if shown >= total
+        else f" · {shown:,} of {total:,} points drawn (lowest and highest of each stretch)"
+    )
 
 
 def candlestick_figure(frame: pd.DataFrame, title: str = "Prices") -> go.Figure:
@@ -141,7 +145,13 @@ def candlestick_figure(frame: pd.DataFrame, title: str = "Prices") -> go.Figure:
     else:
         column = "close" if "close" in frame.columns else str(frame.columns[0])
         fig.add_trace(
-            go.Scatter(x=dates, y=frame[column], name=column, mode="lines", line=dict(color=COLORS["actual"], width=1.5)),
+            go.Scatter(
+                x=dates,
+                y=frame[column],
+                name=column,
+                mode="lines",
+                line=dict(color=COLORS["actual"], width=1.5),
+            ),
             row=1,
             col=1,
         )
@@ -152,7 +162,12 @@ def candlestick_figure(frame: pd.DataFrame, title: str = "Prices") -> go.Figure:
         else:
             colors = COLORS["volume"]
         fig.add_trace(
-            go.Bar(x=dates, y=frame["volume"], name="volume", marker=dict(color=colors, opacity=0.45, line_width=0)),
+            go.Bar(
+                x=dates,
+                y=frame["volume"],
+                name="volume",
+                marker=dict(color=colors, opacity=0.45, line_width=0),
+            ),
             row=2,
             col=1,
         )
@@ -185,7 +200,6 @@ def candlestick_figure(frame: pd.DataFrame, title: str = "Prices") -> go.Figure:
     return fig
 
 
-
 def split_figure(
     series: pd.Series, periods: Mapping[str, tuple[Any, Any]], title: str = "Chronological split"
 ) -> go.Figure:
@@ -208,7 +222,6 @@ def split_figure(
     add_layout_items(fig, shapes, notes)
     fig.update_layout(showlegend=False)
     return fig
-
 
 
 def prediction_figure(
@@ -311,7 +324,9 @@ def horizon_error_figure(
         return empty_figure(title, "No test predictions to show.")
     fig = base_layout(go.Figure(), title, SMALL_HEIGHT)
     for column, color in _forecaster_colors(errors.columns):
-        fig.add_trace(go.Bar(x=errors.index, y=errors[column].to_numpy(), name=str(column), marker=dict(color=color)))
+        fig.add_trace(
+            go.Bar(x=errors.index, y=errors[column].to_numpy(), name=str(column), marker=dict(color=color))
+        )
     fig.update_layout(barmode="group", hovermode="x")
     fig.update_xaxes(title_text="days ahead", dtick=1 if len(errors) <= 30 else None)
     fig.update_yaxes(title_text=y_title)

@@ -22,7 +22,11 @@ from model.explain.sources import RESHAPE_STEPS, Step
 
 
 def tutorial_box(
-    name: str, shape: Sequence[int], kind: str = "tensor", dims: Sequence[str] | None = None, code: str = "",
+    name: str,
+    shape: Sequence[int],
+    kind: str = "tensor",
+    dims: Sequence[str] | None = None,
+    code: str = "",
     caption: str | None = None,
 ) -> Box:
     """A diagram box for a tensor of the tutorial: its symbolic axes (``dims``) go in the hover."""
@@ -117,7 +121,9 @@ def gate_flow(g) -> list[FlowItem]:
     u, n_in, t = int(g.h_t[-1]), int(g.x_t[-1]), g.time_index
     cell = ("batch_size", "rnn_unit")
     before = f"after step t={t - 1}" if t else "zeros at t=0"
-    xt = tutorial_box("x_t", tuple(g.x_t), "tensor", ("batch_size", "in"), f"x[:, {t}, :]  # the layer's input at t")
+    xt = tutorial_box(
+        "x_t", tuple(g.x_t), "tensor", ("batch_size", "in"), f"x[:, {t}, :]  # the layer's input at t"
+    )
     hp = tutorial_box("h_(t-1)", tuple(g.h_prev), "state", cell, f"h {before}")
     cp = tutorial_box("c_(t-1)", tuple(g.c_prev), "state", cell, f"c {before}")
     concat = tutorial_box("[x_t, h_(t-1)]", tuple(g.concat), "tensor", ("batch_size", "in + rnn_unit"),
@@ -128,14 +134,18 @@ def gate_flow(g) -> list[FlowItem]:
     )
     kernel = tutorial_box("kernel", tuple(g.kernel), "param", ("in + rnn_unit", "4*rnn_unit"), keras)
     bias = tutorial_box("bias", tuple(g.bias), "param", ("4*rnn_unit",), "")
-    z = tutorial_box("z", tuple(g.z), "tensor", ("batch_size", "4*rnn_unit"), "z = [x_t, h_(t-1)] @ kernel + bias")
+    z = tutorial_box(
+        "z", tuple(g.z), "tensor", ("batch_size", "4*rnn_unit"), "z = [x_t, h_(t-1)] @ kernel + bias"
+    )
     gate_code = {
         "i": "i = σ(z[:, 0:u])  # input gate",
         "f": "f = σ(z[:, u:2u])  # forget gate",
         "g": "g = tanh(z[:, 2u:3u])  # candidate",
         "o": "o = σ(z[:, 3u:4u])  # output gate",
     }
-    gates = tuple(tutorial_box(k, tuple(g.gates[k]), "gate", cell, gate_code[k]) for k in ("i", "f", "g", "o"))
+    gates = tuple(
+        tutorial_box(k, tuple(g.gates[k]), "gate", cell, gate_code[k]) for k in ("i", "f", "g", "o")
+    )
     c_t = tutorial_box("c_t", tuple(g.c_t), "state", cell, "c_t = f * c_(t-1) + i * g")
     h_t = tutorial_box("h_t", tuple(g.h_t), "state", cell, "h_t = o * tanh(c_t)")
     update = "c_t = f * c_(t-1) + i * g\nh_t = o * tanh(c_t)"
@@ -143,8 +153,11 @@ def gate_flow(g) -> list[FlowItem]:
         (xt, hp),
         Op("concat", "concat([x_t, h_(t-1)], axis=1)"),
         (concat,),
-        Op("matmul kernel<br>+ bias", f"z = [x_t, h_(t-1)] @ kernel + bias  # {n_in}+{u} rows, 4*{u} columns",
-           (kernel, bias)),  # fmt: skip
+        Op(
+            "matmul kernel<br>+ bias",
+            f"z = [x_t, h_(t-1)] @ kernel + bias  # {n_in}+{u} rows, 4*{u} columns",
+            (kernel, bias),
+        ),  # fmt: skip
         (z,),
         Op("split in 4<br>σ, σ, tanh, σ", "i, f, g, o = σ(z_i), σ(z_f), tanh(z_g), σ(z_o)"),
         gates,
@@ -166,7 +179,9 @@ DIVERGING = [[0.0, "#b91c1c"], [0.25, "#f87171"], [0.5, "#f8fafc"], [0.75, "#60a
 
 
 def hidden_heatmap(
-    hidden: Sequence[np.ndarray], title: str, time_labels: Sequence[str] | None = None,
+    hidden: Sequence[np.ndarray],
+    title: str,
+    time_labels: Sequence[str] | None = None,
     layer_names: Sequence[str] | None = None,
 ) -> go.Figure:
     """h of every LSTM layer for one window, side by side: rows are the time_step steps, columns
@@ -205,7 +220,9 @@ def hidden_heatmap(
     if dated:  # label some steps with their dates (hover texts stay small: no per-cell dates)
         every = max(1, math.ceil(steps / 12))
         ticks = list(range(0, steps, every))
-        yaxis.update(tickvals=ticks, ticktext=[f"{t} · {time_labels[t]}" for t in ticks], tickfont=dict(size=10))
+        yaxis.update(
+            tickvals=ticks, ticktext=[f"{t} · {time_labels[t]}" for t in ticks], tickfont=dict(size=10)
+        )
     fig.add_traces(traces)
     fig.update_layout(
         **layout,

@@ -52,12 +52,30 @@ TEMPLATE = go.layout.Template(
         colorway=[COLORS["model"], COLORS["baseline"], COLORS["actual"], COLORS["val"], COLORS["best"]],
         hovermode="x unified",
         hoverlabel=dict(font=dict(family=FONT_FAMILY, size=12)),
-        legend=dict(orientation="h", x=1.0, xanchor="right", y=1.02, yanchor="bottom", bgcolor="rgba(0,0,0,0)"),
+        legend=dict(
+            orientation="h", x=1.0, xanchor="right", y=1.02, yanchor="bottom", bgcolor="rgba(0,0,0,0)"
+        ),
         margin=dict(l=64, r=16, t=64, b=40),
-        xaxis=dict(showgrid=True, gridcolor=GRID, zeroline=False, linecolor=GRID, ticks="outside", tickcolor=GRID,
-                   automargin=True, title=dict(standoff=8)),
-        yaxis=dict(showgrid=True, gridcolor=GRID, zeroline=False, linecolor=GRID, ticks="outside", tickcolor=GRID,
-                   automargin=True, title=dict(standoff=8)),
+        xaxis=dict(
+            showgrid=True,
+            gridcolor=GRID,
+            zeroline=False,
+            linecolor=GRID,
+            ticks="outside",
+            tickcolor=GRID,
+            automargin=True,
+            title=dict(standoff=8),
+        ),
+        yaxis=dict(
+            showgrid=True,
+            gridcolor=GRID,
+            zeroline=False,
+            linecolor=GRID,
+            ticks="outside",
+            tickcolor=GRID,
+            automargin=True,
+            title=dict(standoff=8),
+        ),
     )
 )
 
@@ -66,7 +84,6 @@ PLOTLY_CONFIG: dict[str, Any] = {
     "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
     "toImageButtonOptions": {"format": "png", "scale": 2},
 }
-
 
 
 def base_layout(fig: go.Figure, title: str, height: int = CHART_HEIGHT) -> go.Figure:
@@ -84,14 +101,22 @@ def show(fig: go.Figure, key: str | None = None) -> None:
 def empty_figure(title: str, message: str, height: int = SMALL_HEIGHT) -> go.Figure:
     fig = base_layout(go.Figure(), title, height)
     fig.add_annotation(
-        text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font=dict(color=MUTED, size=14)
+        text=message,
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        showarrow=False,
+        font=dict(color=MUTED, size=14),
     )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
 
 
-def period_band(x0: Any, x1: Any, fill: str, label: str, position: str = "top left") -> tuple[dict, dict | None]:
+def period_band(
+    x0: Any, x1: Any, fill: str, label: str, position: str = "top left"
+) -> tuple[dict, dict | None]:
     """A shaded vertical band and its label as plain dicts (add_vrect costs far more per call)."""
     shape = dict(type="rect", xref="x", yref="paper", x0=x0, x1=x1, y0=0, y1=1, fillcolor=fill,
                  line=dict(width=0), layer="below")  # fmt: skip
@@ -107,5 +132,6 @@ def period_band(x0: Any, x1: Any, fill: str, label: str, position: str = "top le
 
 def add_layout_items(fig: go.Figure, shapes: list[dict], notes: list[dict]) -> None:
     if shapes or notes:
-        fig.update_layout(shapes=list(fig.layout.shapes) + shapes, annotations=list(fig.layout.annotations) + notes)
-
+        fig.update_layout(
+            shapes=list(fig.layout.shapes) + shapes, annotations=list(fig.layout.annotations) + notes
+        )

@@ -48,8 +48,10 @@ def parallel_figure(study, params: list[str]) -> go.Figure:
 
     if complete_count(study) < 2:
         return style.empty_figure("Parallel coordinates", "Waiting for two complete trials")
-    return _styled(plot_parallel_coordinate(study, params=params, target_name="Validation loss"),
-                   "Knobs of every complete trial")
+    return _styled(
+        plot_parallel_coordinate(study, params=params, target_name="Validation loss"),
+        "Knobs of every complete trial",
+    )
 
 
 def importance_figure(study, params: list[str]) -> go.Figure:
@@ -57,10 +59,16 @@ def importance_figure(study, params: list[str]) -> go.Figure:
 
     done = complete_count(study)
     if len(params) < 2 or done < MIN_TRIALS_FOR_IMPORTANCE:
-        need = "two searched knobs" if len(params) < 2 else f"{MIN_TRIALS_FOR_IMPORTANCE} complete trials ({done} so far)"
+        need = (
+            "two searched knobs"
+            if len(params) < 2
+            else f"{MIN_TRIALS_FOR_IMPORTANCE} complete trials ({done} so far)"
+        )
         return style.empty_figure("Knob importance", f"Waiting for {need}")
-    return _styled(plot_param_importances(study, params=params, target_name="Validation loss"),
-                   "Knob importance for the validation loss")
+    return _styled(
+        plot_param_importances(study, params=params, target_name="Validation loss"),
+        "Knob importance for the validation loss",
+    )
 
 
 def pair_figure(study, x: str, y: str | None) -> go.Figure:
@@ -70,6 +78,9 @@ def pair_figure(study, x: str, y: str | None) -> go.Figure:
     if complete_count(study) < 2:
         return style.empty_figure("Knobs against the loss", "Waiting for two complete trials")
     if y is None or y == x:
-        return _styled(plot_slice(study, params=[x], target_name="Validation loss"), f"Validation loss by {x}")
-    return _styled(plot_contour(study, params=[x, y], target_name="Validation loss"),
-                   f"Validation loss over {x} and {y}")
+        return _styled(
+            plot_slice(study, params=[x], target_name="Validation loss"), f"Validation loss by {x}"
+        )
+    return _styled(
+        plot_contour(study, params=[x, y], target_name="Validation loss"), f"Validation loss over {x} and {y}"
+    )

@@ -42,5 +42,3 @@ def loss_figure(
     fig.update_xaxes(title_text="epoch", dtick=max(1, len(epochs) // 10) if len(epochs) > 10 else 1)
     fig.update_yaxes(title_text="MSE (normalised)", type="log" if log_y else "linear")
     return fig
-
-

@@ -34,7 +34,9 @@ MAPPABLE = ("close", "open", "high", "low", "volume")
 # Session-state keys of this page.
 UPLOAD = "upload"  # dict: name, content, error, header, preview (last upload that needs attention)
 UPLOAD_SEEN = "upload_seen"  # file_id of the last upload handled
-DATA_PROBLEM = "data_problem"  # errors.Problem (text and icon, chosen by the error's type) behind state.DATA_ERROR
+DATA_PROBLEM = (
+    "data_problem"  # errors.Problem (text and icon, chosen by the error's type) behind state.DATA_ERROR
+)
 SOURCE_WIDGET = "data_source"
 
 
@@ -105,7 +107,13 @@ def handle_upload(
     if outcome.failed:
         header, preview = read_header(content)
         found = errors.problem(outcome.error, "reading the file")
-        ss[UPLOAD] = {"name": name, "content": content, "error": found.text, "header": header, "preview": preview}
+        ss[UPLOAD] = {
+            "name": name,
+            "content": content,
+            "error": found.text,
+            "header": header,
+            "preview": preview,
+        }
         _fail(found, prefix=f"{name}: ")
         return False
     source = table.source.replace("Uploaded CSV", f"Uploaded CSV: {name}", 1)
@@ -148,16 +156,28 @@ def _yfinance_panel() -> None:
     today = dt.date.today()
     c1, c2, c3, c4 = st.columns([2, 2, 2, 1.5])
     ticker = c1.text_input(
-        "Ticker", placeholder="AAPL", help="Yahoo Finance symbol, e.g. AAPL, BRK-B, ^GSPC.", **memory.remembered("yf_ticker", "AAPL")
+        "Ticker",
+        placeholder="AAPL",
+        help="Yahoo Finance symbol, e.g. AAPL, BRK-B, ^GSPC.",
+        **memory.remembered("yf_ticker", "AAPL"),
     )
     start = c2.date_input(
-        "Start", min_value=dt.date(1970, 1, 1), max_value=today, **memory.remembered("yf_start", today - dt.timedelta(days=5 * 365))
+        "Start",
+        min_value=dt.date(1970, 1, 1),
+        max_value=today,
+        **memory.remembered("yf_start", today - dt.timedelta(days=5 * 365)),
     )
-    end = c3.date_input("End", min_value=dt.date(1970, 1, 2), max_value=today, **memory.remembered("yf_end", today))
-    interval = c4.selectbox("Interval", YF_INTERVALS, format_func=INTERVAL_LABELS.get, **memory.remembered("yf_interval", "1d"))
+    end = c3.date_input(
+        "End", min_value=dt.date(1970, 1, 2), max_value=today, **memory.remembered("yf_end", today)
+    )
+    interval = c4.selectbox(
+        "Interval", YF_INTERVALS, format_func=INTERVAL_LABELS.get, **memory.remembered("yf_interval", "1d")
+    )
     st.caption("Needs a network connection to Yahoo Finance; downloads are cached for the day.")
     if st.button("Download", type="primary"):
-        with st.spinner(f"Downloading {markdown_literal(ticker.strip().upper() or 'prices')} from Yahoo Finance…"):
+        with st.spinner(
+            f"Downloading {markdown_literal(ticker.strip().upper() or 'prices')} from Yahoo Finance…"
+        ):
             # End is exclusive for yfinance: ask for the day after so the chosen day is included.
             end_arg = end + dt.timedelta(days=1) if isinstance(end, dt.date) else end
             loaded = load_yfinance_source(ticker, start, end_arg, interval)
@@ -286,7 +306,12 @@ def render() -> None:
     prices = state.get_prices()
 
     with st.container(border=True):
-        source = st.radio("Source", SOURCES, horizontal=True, **{**memory.remembered(SOURCE_WIDGET, SOURCES[0]), "on_change": _source_changed, "args": ()})
+        source = st.radio(
+            "Source",
+            SOURCES,
+            horizontal=True,
+            **{**memory.remembered(SOURCE_WIDGET, SOURCES[0]), "on_change": _source_changed, "args": ()},
+        )
         # Filled after the panel ran: a load it triggers can fail (or succeed) in this run.
         message_slot = st.empty()
         if source == SOURCES[0]:
@@ -303,7 +328,9 @@ def render() -> None:
         with message_slot.container():
             # Messages quote file names and cell values: errors.show shows them literally.
             found = ss.get(DATA_PROBLEM)
-            errors.show(found if found is not None and found.text == message else errors.problem(message), kept=kept)
+            errors.show(
+                found if found is not None and found.text == message else errors.problem(message), kept=kept
+            )
     if prices is None:
         st.info("No data loaded yet: choose a source above.")
         return

@@ -44,7 +44,9 @@ def _lags(record, evaluation) -> None:
         st.caption("Lag k compares the prediction for day t with the actual value of day t − k. A model that "
                    "repeats the last price peaks at k = +1; one that foresees the move would peak at 0.")  # fmt: skip
     with right:
-        style.show(inside_figures.shifted_overlay_figure(daily, config.target, change), key="inside_overlay_chart")
+        style.show(
+            inside_figures.shifted_overlay_figure(daily, config.target, change), key="inside_overlay_chart"
+        )
 
 
 def _day_picker(key: str, dates: list[str], label: str) -> int:
@@ -93,9 +95,14 @@ def _units(record) -> None:
     if mode == ONE_UNIT:
         # The first time: the unit that varies most over the test period (the most to see).
         busiest = int(h.std(axis=0).argmax()) if h.size else 0
-        unit = st.selectbox("Unit", list(range(len(labels))), index=busiest, format_func=lambda i: labels[i], key=UNIT)
+        unit = st.selectbox(
+            "Unit", list(range(len(labels))), index=busiest, format_func=lambda i: labels[i], key=UNIT
+        )
         selection = unit_selection(h, 0, 0, threshold, labels, units=(unit,))
-        st.info(unit_signals(h[:, unit], result["signals"], f"Unit {labels[unit]}").sentence, icon=":material/memory:")
+        st.info(
+            unit_signals(h[:, unit], result["signals"], f"Unit {labels[unit]}").sentence,
+            icon=":material/memory:",
+        )
     else:
         first, last = st.select_slider("Stretch of days", options=list(range(len(dates))),
                                        value=(max(0, len(dates) - 20), len(dates) - 1),
@@ -147,7 +154,9 @@ def render() -> None:
         widgets.show_error(exc, kept="The run's record is still on the Runs page.")
         return
     if len(evaluation.split("test")) < 3:
-        st.info("This run has too few test days to look inside; train on more data or with a smaller time_step.")
+        st.info(
+            "This run has too few test days to look inside; train on more data or with a smaller time_step."
+        )
         return
     sections = (("lags", lambda: _lags(record, evaluation)), ("attributions", lambda: _attributions(record)),
                 ("units", lambda: _units(record)))  # fmt: skip

@@ -50,8 +50,13 @@ def run_prices(record) -> RunPrices:
     config = record.lstm_config
     frame = run_client.prices(record)
     val_start, test_start = split_rows(len(frame), config)
-    return RunPrices(config, pd.DatetimeIndex(frame.index), frame[config.target].to_numpy(dtype=np.float64),
-                     val_start, test_start)
+    return RunPrices(
+        config,
+        pd.DatetimeIndex(frame.index),
+        frame[config.target].to_numpy(dtype=np.float64),
+        val_start,
+        test_start,
+    )
 
 
 def _price_series(data) -> pd.Series:
@@ -65,7 +70,9 @@ def _series(frame: pd.DataFrame, column: str) -> pd.Series:
 def _forecast_series(evaluation, prices: pd.Series) -> pd.Series:
     """The forecast past the last date, starting from the last actual price so the dashes connect."""
     anchor = pd.Series([prices.iloc[-1]], index=prices.index[-1:])
-    future = pd.Series(evaluation.forecast["predicted"].to_numpy(), index=pd.DatetimeIndex(evaluation.forecast["date"]))
+    future = pd.Series(
+        evaluation.forecast["predicted"].to_numpy(), index=pd.DatetimeIndex(evaluation.forecast["date"])
+    )
     return pd.concat([anchor, future])
 
 
@@ -193,18 +200,25 @@ def render() -> None:
     if not run_client.has_result(record):
         if record is not None and record.active:
             widgets.run_link(record, "views/train.py")
-            st.info("Training is in progress: the results appear here as soon as it finishes.", icon=":material/hourglass_top:")
+            st.info(
+                "Training is in progress: the results appear here as soon as it finishes.",
+                icon=":material/hourglass_top:",
+            )
         elif record is not None:
             widgets.run_link(record)
             widgets.show_error(run_client.summary(record))
         else:
-            st.info("No model has been trained yet. Train one first; its predictions and metrics appear here.")
+            st.info(
+                "No model has been trained yet. Train one first; its predictions and metrics appear here."
+            )
         error = ss.get(state.TRAIN_ERROR)
         if error:
             widgets.show_error(error)
         st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
         return
-    with errors.boundary("reading the run's files", kept="The run's record is still on the Runs page.") as outcome:
+    with errors.boundary(
+        "reading the run's files", kept="The run's record is still on the Runs page."
+    ) as outcome:
         evaluation = run_client.evaluation(record)
         data = run_prices(record)
     if outcome.failed:
@@ -221,7 +235,11 @@ def render() -> None:
         f"{markdown_literal(record.data_description)}"
     )
     prices = ss.get(state.PRICES)
-    if prices is not None and getattr(prices, "source", None) and prices.source not in record.data_description:
+    if (
+        prices is not None
+        and getattr(prices, "source", None)
+        and prices.source not in record.data_description
+    ):
         st.info("The Data page now has other prices than this model was trained on; train again to use them.")
 
     metrics = evaluation.metrics
@@ -255,6 +273,9 @@ def render() -> None:
     st.subheader("Downloads", anchor=False)
     _downloads(evaluation, record)
     with st.expander("Training history and settings"):
-        style.show(training_figures.loss_figure(record.history, best_epoch=record.best_epoch), key="results_loss_chart")
+        style.show(
+            training_figures.loss_figure(record.history, best_epoch=record.best_epoch),
+            key="results_loss_chart",
+        )
         st.json(config.to_dict(), expanded=False)
     provenance_view.render(record)

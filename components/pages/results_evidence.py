@@ -43,20 +43,38 @@ class EvidenceRecord:
 def evidence_record(result, status: str, ended: int, total: int) -> EvidenceRecord:
     ev = result.evidence
     scored = [f for f in ev.folds if f.finished]
-    labels = [f"fold {f.fold.index + 1}" + (f" ({f.first_date[:7]} on)" if f.first_date else "") for f in scored]
-    skill = {name: [f.skill.get(name) for f in scored] for name in ("model", *BASELINES) if name != "persistence"}
+    labels = [
+        f"fold {f.fold.index + 1}" + (f" ({f.first_date[:7]} on)" if f.first_date else "") for f in scored
+    ]
+    skill = {
+        name: [f.skill.get(name) for f in scored] for name in ("model", *BASELINES) if name != "persistence"
+    }
     pooled = ev.pooled
     dm_text = "No fold has been scored yet."
     if pooled is not None:
-        dm_text = (f"Diebold-Mariano vs persistence, pooled over {ev.folds_scored} folds ({pooled.n} forecasts, "
-                   f"horizon {pooled.horizon}): statistic {pooled.statistic:+.2f}, one-sided {format_p(pooled.p_better)} "
-                   f"that the model is better, {format_p(pooled.p_worse)} that it is worse.")
+        dm_text = (
+            f"Diebold-Mariano vs persistence, pooled over {ev.folds_scored} folds ({pooled.n} forecasts, "
+            f"horizon {pooled.horizon}): statistic {pooled.statistic:+.2f}, one-sided {format_p(pooled.p_better)} "
+            f"that the model is better, {format_p(pooled.p_worse)} that it is worse."
+        )
     table = ev.table().rename(columns={"RMSE model": f"RMSE {MODEL_LABEL}"})
     notes = sorted({text for f in ev.folds for text in f.notes.values()})
     return EvidenceRecord(
-        run_id=result.run_id, status=status, folds=result.folds, mode=result.mode, seeds=result.seeds,
-        verdict=ev.verdict.text, verdict_kind=ev.verdict.kind, dm_text=dm_text, fold_labels=labels, skill=skill,
-        table=table, ladder=ev.ladder(), spread=result.spread(), progress=(ended, total), notes=notes,
+        run_id=result.run_id,
+        status=status,
+        folds=result.folds,
+        mode=result.mode,
+        seeds=result.seeds,
+        verdict=ev.verdict.text,
+        verdict_kind=ev.verdict.kind,
+        dm_text=dm_text,
+        fold_labels=labels,
+        skill=skill,
+        table=table,
+        ladder=ev.ladder(),
+        spread=result.spread(),
+        progress=(ended, total),
+        notes=notes,
     )
 
 
@@ -98,10 +116,14 @@ def render(record) -> bool:
         return False
     widgets.run_link(record)
     ended, total = rec.progress
-    st.caption(f"Walk-forward run: {rec.folds} folds ({rec.mode}) × {rec.seeds} seed(s) · {record.data_description}")
+    st.caption(
+        f"Walk-forward run: {rec.folds} folds ({rec.mode}) × {rec.seeds} seed(s) · {record.data_description}"
+    )
     if record.active:
-        st.info(f"Training the folds: {ended} of {total} done. The evidence below covers the folds scored so far.",
-                icon=":material/hourglass_top:")
+        st.info(
+            f"Training the folds: {ended} of {total} done. The evidence below covers the folds scored so far.",
+            icon=":material/hourglass_top:",
+        )
     st.subheader("Verdict", anchor=False)
     _show_verdict(rec)
     st.markdown(rec.dm_text)
@@ -123,8 +145,10 @@ def render(record) -> bool:
         st.dataframe(ladder.style.format("{:.4f}", na_rep="—"), width="stretch")
         for note in rec.notes:
             st.caption(note)
-    st.caption("Each fold trains on every row before it (normalised with those rows only), validates on the slice "
-               "just before it and is tested on its own period; every baseline is scored on the same test points.")
+    st.caption(
+        "Each fold trains on every row before it (normalised with those rows only), validates on the slice "
+        "just before it and is tested on its own period; every baseline is scored on the same test points."
+    )
     return True
 
 
@@ -148,5 +172,8 @@ def compare_folds(store, records) -> list:
     walk_forward = es.evidence_run_ids(store)
     chosen = [r for r in records if r.id in walk_forward]
     if chosen:
-        style.show(evidence_figures.fold_distribution_figure(fold_distributions(store, chosen)), key="runs_fold_skill")
+        style.show(
+            evidence_figures.fold_distribution_figure(fold_distributions(store, chosen)),
+            key="runs_fold_skill",
+        )
     return [r for r in records if r.id not in walk_forward]

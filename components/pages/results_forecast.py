@@ -54,8 +54,12 @@ def render(record, data) -> None:
         widgets.show_error(exc, kept="The run's predictions and metrics above are unaffected.")
         return
     if forecast is None:
-        st.info(failure or "This run has no multi-day forecast (it was trained before forecasts were stored, "
-                "or as a sweep trial). Train it again to get one.", icon=":material/info:")
+        st.info(
+            failure
+            or "This run has no multi-day forecast (it was trained before forecasts were stored, "
+            "or as a sweep trial). Train it again to get one.",
+            icon=":material/info:",
+        )
         return
     strategy = STRATEGY_TEXT.get(forecast.strategy, forecast.strategy)
     other = "recursive" if forecast.strategy == "direct" else "direct"
@@ -85,9 +89,12 @@ def render(record, data) -> None:
     st.markdown("**Coverage on the test period** (% of actual prices inside each interval)")
     st.dataframe(forecast_figures.coverage_table(forecast.coverage).round(1), width="stretch")
     scale = "log-price" if forecast.scale == "log" else "price"
-    st.markdown(INTERVAL_TEXT.format(source=forecast.source, scale=scale, need80=min_residuals(0.8),
-                                     need95=min_residuals(0.95))
-                + (EXPANDING_TEXT if forecast.calibration == "expanding" else ""))
+    st.markdown(
+        INTERVAL_TEXT.format(
+            source=forecast.source, scale=scale, need80=min_residuals(0.8), need95=min_residuals(0.95)
+        )
+        + (EXPANDING_TEXT if forecast.calibration == "expanding" else "")
+    )
     with st.expander("Forecast table"):
         # The table's own toolbar downloads it as CSV; the run's ZIP holds it as Parquet (horizon/).
         st.dataframe(forecast.table("model"), hide_index=True, width="stretch")

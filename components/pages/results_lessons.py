@@ -90,13 +90,18 @@ def leak_panel(record, evaluation) -> None:
         demo = _leak_demo(record)
     if outcome.failed:
         return
-    st.warning("Demonstration of a mistake: the leaked numbers are NOT achievable.", icon=":material/science:")
+    st.warning(
+        "Demonstration of a mistake: the leaked numbers are NOT achievable.", icon=":material/science:"
+    )
     left, right = st.columns([1, 1], gap="large")
     with left:
         st.table(leak_metrics_display(demo))
         st.markdown(LEAK_TEXT)
     with right:
-        style.show(lesson_figures.leak_figure(demo.predictions, y_title=plotly_literal(record.lstm_config.target)), key="leak_chart")
+        style.show(
+            lesson_figures.leak_figure(demo.predictions, y_title=plotly_literal(record.lstm_config.target)),
+            key="leak_chart",
+        )
 
 
 def render(record, evaluation) -> None:

@@ -22,7 +22,11 @@ OPENED = "runs_opened"  # id of the run just opened (for the message)
 ERROR = "runs_error"  # why the last open or delete did not happen (shown once)
 FILTER_DATA, FILTER_STATUS, FILTER_ORIGIN = "runs_filter_data", "runs_filter_status", "runs_filter_origin"
 FILTER_KNOB, FILTER_KNOB_VALUES = "runs_filter_knob", "runs_filter_knob_values"
-SCATTER_KNOB, SCATTER_METRIC, PARALLEL_COLOUR = "runs_scatter_knob", "runs_scatter_metric", "runs_parallel_colour"
+SCATTER_KNOB, SCATTER_METRIC, PARALLEL_COLOUR = (
+    "runs_scatter_knob",
+    "runs_scatter_metric",
+    "runs_parallel_colour",
+)
 MAX_COMPARED = 12  # runs drawn in the comparison (their evaluations are read from disk)
 
 
@@ -33,10 +37,14 @@ def _filters(table, knob_table) -> records.RunFilter:
         status = b.multiselect("Status", sorted(table["status"].unique()), key=FILTER_STATUS)
         origin = c.multiselect("Origin", sorted(table["origin"].unique()), key=FILTER_ORIGIN)
         d, e = st.columns([1, 2])
-        knob = d.selectbox("Knob", [None, *KNOBS], key=FILTER_KNOB, format_func=lambda k: "any knob…" if k is None else k)
+        knob = d.selectbox(
+            "Knob", [None, *KNOBS], key=FILTER_KNOB, format_func=lambda k: "any knob…" if k is None else k
+        )
         values: list[str] = []
         if knob:
-            values = e.multiselect(f"{knob} is one of", sorted(knob_table[knob].unique()), key=FILTER_KNOB_VALUES)
+            values = e.multiselect(
+                f"{knob} is one of", sorted(knob_table[knob].unique()), key=FILTER_KNOB_VALUES
+            )
     return records.RunFilter(tuple(data), tuple(status), tuple(origin), knob, tuple(values))
 
 
@@ -75,8 +83,13 @@ def _actions(table, selected: list[int]) -> None:
         st.caption("Select rows to open, download, delete or compare runs.")
         return
     first = selected[0]
-    middle.button(f"Open run {first}", on_click=_open, args=(first,), width="stretch",
-                  help="Make it the current run: Results and Shapes show it, Train gets its knobs.")
+    middle.button(
+        f"Open run {first}",
+        on_click=_open,
+        args=(first,),
+        width="stretch",
+        help="Make it the current run: Results and Shapes show it, Train gets its knobs.",
+    )
     right.download_button(f"Download run {first} (ZIP)", data=lambda: run_client.store().run_archive(first),
                           file_name=f"lstm-lens-run-{first}.zip", mime="application/zip", on_click="ignore",
                           width="stretch")  # fmt: skip
@@ -84,7 +97,9 @@ def _actions(table, selected: list[int]) -> None:
     pending = st.session_state.get(CONFIRM_DELETE)
     if pending:
         names = ", ".join(str(i) for i in pending)
-        st.warning(f"Delete run(s) {names} with their files? This cannot be undone.", icon=":material/delete:")
+        st.warning(
+            f"Delete run(s) {names} with their files? This cannot be undone.", icon=":material/delete:"
+        )
         yes, no, _ = st.columns([1, 1, 4])
         yes.button("Yes, delete", type="primary", on_click=_delete, args=(pending,))
         no.button("Cancel", on_click=_ask_delete, args=([],))
@@ -108,9 +123,15 @@ def _compare(selected: list[int]) -> None:
         style.show(run_figures.loss_curves_figure(records.loss_curves(chosen)), key="runs_losses")
     frame = records.knob_metric_frame(chosen)
     with right:
-        colour = st.selectbox("Colour by", list(records.METRICS), index=list(records.METRICS).index("skill"),
-                              key=PARALLEL_COLOUR)
-        style.show(run_figures.parallel_figure(frame, records.varying_knobs(frame), colour), key="runs_parallel")
+        colour = st.selectbox(
+            "Colour by",
+            list(records.METRICS),
+            index=list(records.METRICS).index("skill"),
+            key=PARALLEL_COLOUR,
+        )
+        style.show(
+            run_figures.parallel_figure(frame, records.varying_knobs(frame), colour), key="runs_parallel"
+        )
     a, b = st.columns(2)
     varying = records.varying_knobs(frame) or list(records.NUMERIC_KNOBS)
     knob = a.selectbox("Knob (x)", varying, key=SCATTER_KNOB) if varying else None
@@ -124,7 +145,9 @@ def _opened_message() -> None:
     opened = st.session_state.pop(OPENED, None)
     if opened is None:
         return
-    st.success(f"Run {opened} is the current run; its knobs are on the Train page.", icon=":material/check_circle:")
+    st.success(
+        f"Run {opened} is the current run; its knobs are on the Train page.", icon=":material/check_circle:"
+    )
     a, b, c = st.columns(3)
     a.page_link("views/results.py", label="Results", icon=":material/insights:")
     b.page_link("views/shapes.py", label="Shapes", icon=":material/view_in_ar:")

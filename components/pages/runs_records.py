@@ -17,8 +17,13 @@ from model.engine.config import KNOBS, LstmConfig
 # Knobs that get their own column; the others show in "other knobs" when they differ from the defaults.
 MAIN_KNOBS = ("rnn_unit", "layer_num", "time_step")
 # What can be put on a scatter's y axis or colour a parallel-coordinates plot.
-METRICS = {"test RMSE": ("rmse", "model"), "skill": ("skill", "model"), "direction %": ("direction", "model"),
-           "MAE": ("mae", "model"), "MAPE %": ("mape", "model")}
+METRICS = {
+    "test RMSE": ("rmse", "model"),
+    "skill": ("skill", "model"),
+    "direction %": ("direction", "model"),
+    "MAE": ("mae", "model"),
+    "MAPE %": ("mape", "model"),
+}
 # Knobs that are numbers (the axes of the parallel-coordinates plot and the scatter's x).
 NUMERIC_KNOBS = tuple(name for name, spec in KNOBS.items() if spec.numeric)
 # Config fields that fix which rows are the test period and what is predicted there.
@@ -36,7 +41,9 @@ def knob_text(value: Any) -> str:
 def other_knobs(config: dict[str, Any]) -> str:
     """The knobs besides rnn_unit/layer_num/time_step that differ from the defaults, as one string."""
     differing = LstmConfig.from_dict(config).differences()
-    return ", ".join(f"{name}={knob_text(value)}" for name, value in differing.items() if name not in MAIN_KNOBS)
+    return ", ".join(
+        f"{name}={knob_text(value)}" for name, value in differing.items() if name not in MAIN_KNOBS
+    )
 
 
 def runs_table(records: Sequence) -> pd.DataFrame:
@@ -61,15 +68,33 @@ def runs_table(records: Sequence) -> pd.DataFrame:
             "status": r.status,
             "origin": r.origin,
         })  # fmt: skip
-    columns = ["run", "when", "data", "rnn_unit", "layer_num", "time_step", "other knobs", "parameters", "epochs",
-               "seconds", "test RMSE", "skill", "direction %", "status", "origin"]
+    columns = [
+        "run",
+        "when",
+        "data",
+        "rnn_unit",
+        "layer_num",
+        "time_step",
+        "other knobs",
+        "parameters",
+        "epochs",
+        "seconds",
+        "test RMSE",
+        "skill",
+        "direction %",
+        "status",
+        "origin",
+    ]
     return pd.DataFrame(rows, columns=columns).set_index("run", drop=False)
 
 
 def knob_values(records: Sequence) -> pd.DataFrame:
     """Every knob of every run as text (for the "any knob" filter), indexed by run id."""
     return pd.DataFrame(
-        {name: [knob_text(r.config.get(name, spec.default)) for r in records] for name, spec in KNOBS.items()},
+        {
+            name: [knob_text(r.config.get(name, spec.default)) for r in records]
+            for name, spec in KNOBS.items()
+        },
         index=pd.Index([r.id for r in records], name="run"),
     )
 
@@ -136,8 +161,11 @@ def comparable_runs(records: Sequence) -> Comparable:
         elif key[0] != reference[0]:
             left_out.append((r.id, f"trained on other data ({r.data_description}) than run {ref.id}"))
         else:
-            what = ", ".join(f"{f} {r.config.get(f)} vs {ref.config.get(f)}" for f in SPLIT_FIELDS
-                             if r.config.get(f) != ref.config.get(f))
+            what = ", ".join(
+                f"{f} {r.config.get(f)} vs {ref.config.get(f)}"
+                for f in SPLIT_FIELDS
+                if r.config.get(f) != ref.config.get(f)
+            )
             left_out.append((r.id, f"another test period or target than run {ref.id} ({what})"))
     return Comparable(tuple(kept), tuple(sorted(left_out)))
 
@@ -176,8 +204,12 @@ def prediction_overlay(runs: Sequence, evaluations: Sequence) -> PredictionOverl
         predicted[label] = frame["predicted"].rename(label)
     for s in (actual, persistence):
         s.index = pd.DatetimeIndex(s.index)
-    return PredictionOverlay(actual.rename("actual"), persistence.rename("persistence"), predicted,
-                             str(runs[0].config.get("target", "")))
+    return PredictionOverlay(
+        actual.rename("actual"),
+        persistence.rename("persistence"),
+        predicted,
+        str(runs[0].config.get("target", "")),
+    )
 
 
 def loss_curves(records: Sequence) -> dict[str, list[float | None]]:

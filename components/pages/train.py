@@ -69,7 +69,9 @@ def _draw_queued(record) -> None:
     where = f", {ahead} ahead" if ahead else (", next" if ahead == 0 else "")
     st.progress(0.0, text=f"Queued{where}: waiting for a free worker…")
     if state.owns(record):
-        st.button("Stop", on_click=state.stop_run, args=(record.id,), help="Cancel this run before it starts.")
+        st.button(
+            "Stop", on_click=state.stop_run, args=(record.id,), help="Cancel this run before it starts."
+        )
 
 
 def _draw_running(record) -> None:
@@ -83,7 +85,11 @@ def _draw_running(record) -> None:
     widgets.metric_row(
         [
             ("Elapsed", widgets.format_seconds(elapsed)),
-            ("Time left", widgets.format_seconds(left), "If every epoch runs; early stopping may end sooner."),
+            (
+                "Time left",
+                widgets.format_seconds(left),
+                "If every epoch runs; early stopping may end sooner.",
+            ),
             ("Train loss", widgets.format_number(latest.get("loss"), 4)),
             ("Validation loss", widgets.format_number(latest.get("val_loss"), 4)),
         ]
@@ -217,7 +223,11 @@ def _knobs(container) -> None:
         st.subheader("Forecast", anchor=False)
         knobs.knob_widget("horizon")
         knobs.knob_widget("forecast_strategy")
-        st.button("Reset to defaults", on_click=knobs.reset_knobs, help="Every knob back to the defaults (the Sound preset).")
+        st.button(
+            "Reset to defaults",
+            on_click=knobs.reset_knobs,
+            help="Every knob back to the defaults (the Sound preset).",
+        )
 
 
 def _summary(prices: PriceTable, config: LstmConfig) -> str | None:
@@ -263,7 +273,9 @@ def _split_chart(prices: PriceTable, config: LstmConfig) -> None:
             "val": (index[val_start], index[test_start - 1]) if test_start > val_start else (None, None),
             "test": (index[min(test_start, len(index) - 1)], index[-1]),
         }
-        fig = price_figures.split_figure(frame[config.target], periods, title=f"Chronological split of {config.target}")
+        fig = price_figures.split_figure(
+            frame[config.target], periods, title=f"Chronological split of {config.target}"
+        )
         st.session_state[SPLIT_FIGURE] = (prices, key, fig)
     style.show(fig, key="split_chart")
 

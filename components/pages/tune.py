@@ -33,8 +33,15 @@ SCORING_NOTE = (
 )
 # Knobs searched when the page opens, and where their sliders start (the limits come from KNOBS).
 DEFAULT_SEARCHED = ("rnn_unit", "layer_num", "time_step", "learning_rate")
-START_RANGE = {"rnn_unit": (8, 128), "layer_num": (1, 3), "time_step": (10, 60), "learning_rate": (1e-4, 1e-2),
-               "batch_size": (16, 256), "dropout": (0.0, 0.3), "patience": (3, 10)}
+START_RANGE = {
+    "rnn_unit": (8, 128),
+    "layer_num": (1, 3),
+    "time_step": (10, 60),
+    "learning_rate": (1e-4, 1e-2),
+    "batch_size": (16, 256),
+    "dropout": (0.0, 0.3),
+    "patience": (3, 10),
+}
 _FIGURES = "_tune_figures"  # (study, signature, pair) -> figures: redrawn only when a trial moves
 
 
@@ -74,22 +81,43 @@ def _range_widget(name: str, config: LstmConfig, n_rows: int) -> Param:
     if spec.kind == "float" and spec.log:
         grid = log_grid(spec.lo, spec.hi)
         start = START_RANGE.get(name, (grid[0], grid[-1]))
-        value = (min(grid, key=lambda g: abs(math.log(g / start[0]))), min(grid, key=lambda g: abs(math.log(g / start[1]))))
-        lo_v, hi_v = st.select_slider(spec.label + " (log scale)", grid, value, key=key, help=spec.help,
-                                      format_func=lambda v: f"{v:g}")
-        return Param(name, "fixed", value=lo_v) if lo_v == hi_v else Param(name, "float", lo=lo_v, hi=hi_v, log=True)
+        value = (
+            min(grid, key=lambda g: abs(math.log(g / start[0]))),
+            min(grid, key=lambda g: abs(math.log(g / start[1]))),
+        )
+        lo_v, hi_v = st.select_slider(
+            spec.label + " (log scale)", grid, value, key=key, help=spec.help, format_func=lambda v: f"{v:g}"
+        )
+        return (
+            Param(name, "fixed", value=lo_v)
+            if lo_v == hi_v
+            else Param(name, "float", lo=lo_v, hi=hi_v, log=True)
+        )
     if spec.kind == "float":
         start = START_RANGE.get(name, (spec.lo, spec.hi))
-        lo_v, hi_v = st.slider(spec.label, float(spec.lo), float(spec.hi), (float(start[0]), float(start[1])),
-                               step=spec.step, key=key, help=spec.help)
+        lo_v, hi_v = st.slider(
+            spec.label,
+            float(spec.lo),
+            float(spec.hi),
+            (float(start[0]), float(start[1])),
+            step=spec.step,
+            key=key,
+            help=spec.help,
+        )
         return Param(name, "fixed", value=lo_v) if lo_v == hi_v else Param(name, "float", lo=lo_v, hi=hi_v)
     if spec.kind == "bool":
         st.caption(f"{spec.label}: both on and off")
         return Param(name, "choice", choices=(False, True))
     options = list(spec.options) if spec.kind == "choice" else knobs.data_columns()
     labels = spec.option_labels or {}
-    picked = st.multiselect(spec.label, options, default=options[:2] if spec.kind != "column" else [config.target],
-                            key=key, help=spec.help, format_func=lambda o: labels.get(o, o))
+    picked = st.multiselect(
+        spec.label,
+        options,
+        default=options[:2] if spec.kind != "column" else [config.target],
+        key=key,
+        help=spec.help,
+        format_func=lambda o: labels.get(o, o),
+    )
     if len(picked) == 1:
         return Param(name, "fixed", value=picked[0])
     return Param(name, "choice", choices=tuple(picked))
@@ -99,16 +127,26 @@ def space_form(prices) -> SearchSpace:
     """The knob pickers; returns the (unchecked) space they describe."""
     config = knobs.knob_config()
     n_rows = len(prices.frame) if prices is not None else 0
-    st.caption("Tick the knobs to search and set their ranges; every other knob keeps its value from the Train page.")
+    st.caption(
+        "Tick the knobs to search and set their ranges; every other knob keeps its value from the Train page."
+    )
     params: list[Param] = []
     left, right = st.columns(2)
     for i, name in enumerate(SEARCHABLE):
         with (left, right)[i % 2]:
-            searched = st.checkbox(f"Search {KNOBS[name].label}", value=name in DEFAULT_SEARCHED, key=f"tune_search_{name}")
+            searched = st.checkbox(
+                f"Search {KNOBS[name].label}", value=name in DEFAULT_SEARCHED, key=f"tune_search_{name}"
+            )
             if searched:
                 params.append(_range_widget(name, config, n_rows))
-    epochs = st.number_input("Epochs per trial", 1, int(KNOBS["epochs"].hi), min(config.epochs, 20), key="tune_epochs",
-                             help="Each trial trains at most this many epochs (early stopping and pruning may end it sooner).")
+    epochs = st.number_input(
+        "Epochs per trial",
+        1,
+        int(KNOBS["epochs"].hi),
+        min(config.epochs, 20),
+        key="tune_epochs",
+        help="Each trial trains at most this many epochs (early stopping and pruning may end it sooner).",
+    )
     base = config.replace(epochs=int(epochs))
     return SearchSpace(base, tuple(params))
 
@@ -117,13 +155,29 @@ def budget_form() -> dict:
     a, b, c, d = st.columns(4)
     trials = a.number_input("Trials", 1, 10_000, 20, key="tune_trials")
     minutes = b.number_input("Minutes (0: no limit)", 0.0, 10_000.0, 0.0, step=5.0, key="tune_minutes")
-    count = c.number_input("Worker processes", 1, max(1, os.cpu_count() or 1) * 4, workers.default_workers(),
-                           key="tune_workers", help="One per core by default; each gets its share of the cores.")
-    pruner = d.selectbox("Pruner", PRUNERS, format_func=PRUNER_LABELS.get, key="tune_pruner",
-                         help="Stops trials whose validation loss is worse than the others' at the same epoch.")
+    count = c.number_input(
+        "Worker processes",
+        1,
+        max(1, os.cpu_count() or 1) * 4,
+        workers.default_workers(),
+        key="tune_workers",
+        help="One per core by default; each gets its share of the cores.",
+    )
+    pruner = d.selectbox(
+        "Pruner",
+        PRUNERS,
+        format_func=PRUNER_LABELS.get,
+        key="tune_pruner",
+        help="Stops trials whose validation loss is worse than the others' at the same epoch.",
+    )
     objective = tune_evidence.objective_widget(st)  # holdout | folds:K
-    return {"trials": int(trials), "minutes": float(minutes) or None, "workers": int(count), "pruner": pruner,
-            "objective": objective}
+    return {
+        "trials": int(trials),
+        "minutes": float(minutes) or None,
+        "workers": int(count),
+        "pruner": pruner,
+        "objective": objective,
+    }
 
 
 def start_study(prices, space: SearchSpace, budget: dict, name: str | None) -> str:
@@ -132,8 +186,16 @@ def start_study(prices, space: SearchSpace, budget: dict, name: str | None) -> s
     name = studies.check_name(name or studies.new_study_name())
     url = storage_url()
     source = studies.save_prices(prices, name)
-    study = studies.create_study(name, space, source, trials=budget["trials"], minutes=budget["minutes"],
-                                 pruner=budget["pruner"], storage=url, objective=budget.get("objective", "holdout"))
+    study = studies.create_study(
+        name,
+        space,
+        source,
+        trials=budget["trials"],
+        minutes=budget["minutes"],
+        pruner=budget["pruner"],
+        storage=url,
+        objective=budget.get("objective", "holdout"),
+    )
     workers.launch(study.study_name, url, workers=budget["workers"])
     return study.study_name
 
@@ -146,8 +208,13 @@ def start_study(prices, space: SearchSpace, budget: dict, name: str | None) -> s
 def read_view(name: str):
     study = studies.open_study(name, storage_url())
     settings = studies.settings_of(study)
-    view = boards.study_view(study, settings, studies.workers_alive(study, ("worker",)), studies.stop_requested(study),
-                             processes_alive=studies.workers_alive(study))
+    view = boards.study_view(
+        study,
+        settings,
+        studies.workers_alive(study, ("worker",)),
+        studies.stop_requested(study),
+        processes_alive=studies.workers_alive(study),
+    )
     return study, settings, view
 
 
@@ -164,9 +231,15 @@ def _trial_actions(view, settings, number: int, where, label: str) -> None:
     params = {k: row[k].iloc[0] for k in view.knob_names if row[k].iloc[0] is not None}
     left, right = where.columns(2)
     if run_id is not None and run_id == run_id:
-        left.page_link("views/results.py", label=f"Open {label} (run {int(run_id)})", icon=":material/insights:",
-                       query_params={"run": str(int(run_id))})
-    if right.button("Use these settings", key=f"tune_use_{label}", help="Copy this trial's knobs to the Train page."):
+        left.page_link(
+            "views/results.py",
+            label=f"Open {label} (run {int(run_id)})",
+            icon=":material/insights:",
+            query_params={"run": str(int(run_id))},
+        )
+    if right.button(
+        "Use these settings", key=f"tune_use_{label}", help="Copy this trial's knobs to the Train page."
+    ):
         params = {k: (v.item() if hasattr(v, "item") else v) for k, v in params.items()}
         _use_settings(settings.space.config_from_params(params))
 
@@ -179,8 +252,10 @@ def _figures(study, view):
     if cached is None or cached[0] != key:
         try:
             figures = [
-                sweep_figures.history_figure(study), sweep_figures.intermediate_figure(study),
-                sweep_figures.parallel_figure(study, names), sweep_figures.importance_figure(study, names),
+                sweep_figures.history_figure(study),
+                sweep_figures.intermediate_figure(study),
+                sweep_figures.parallel_figure(study, names),
+                sweep_figures.importance_figure(study, names),
                 sweep_figures.pair_figure(study, pair[0], pair[1] if pair[1] != "(none)" else None),
             ]
         except (ValueError, RuntimeError) as exc:  # a figure Optuna cannot draw yet must not end the panel
@@ -193,36 +268,69 @@ def draw_view(study, settings, view) -> None:
     counts = view.counts
     counted = sum(n for s, n in counts.items() if s not in ("failed", "stopped"))
     best = view.best
-    widgets.metric_row([
-        ("Complete", counts.get("complete", 0)), ("Pruned", counts.get("pruned", 0)),
-        ("Running", counts.get("running", 0)), ("Failed", counts.get("failed", 0) + counts.get("stopped", 0)),
-        ("Best validation loss", widgets.format_number(best.value if best else None, 5)),
-        ("Workers", view.workers, "Worker processes training this study's trials (on this machine, or elsewhere until they end)."),
-    ])
+    widgets.metric_row(
+        [
+            ("Complete", counts.get("complete", 0)),
+            ("Pruned", counts.get("pruned", 0)),
+            ("Running", counts.get("running", 0)),
+            ("Failed", counts.get("failed", 0) + counts.get("stopped", 0)),
+            ("Best validation loss", widgets.format_number(best.value if best else None, 5)),
+            (
+                "Workers",
+                view.workers,
+                "Worker processes training this study's trials (on this machine, or elsewhere until they end).",
+            ),
+        ]
+    )
     if view.budget:
         st.progress(min(1.0, counted / view.budget), text=f"{counted} of {view.budget} trials")
     if view.active:
-        st.button("Stop", key="tune_stop", disabled=view.stop_requested, on_click=studies.request_stop,
-                  args=(view.name, storage_url()), help="Workers abandon their trial after its current epoch and start no new one.")
+        st.button(
+            "Stop",
+            key="tune_stop",
+            disabled=view.stop_requested,
+            on_click=studies.request_stop,
+            args=(view.name, storage_url()),
+            help="Workers abandon their trial after its current epoch and start no new one.",
+        )
         if view.stop_requested:
             st.info("Stopping: workers end after their current epoch.", icon=":material/stop_circle:")
     if best is not None:
-        st.success(f"Best so far: trial {best.number}, validation loss {best.value:.5f} after {best.epochs} epochs · "
-                   + ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}" for k, v in best.params.items()),
-                   icon=":material/trophy:")
+        st.success(
+            f"Best so far: trial {best.number}, validation loss {best.value:.5f} after {best.epochs} epochs · "
+            + ", ".join(
+                f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}" for k, v in best.params.items()
+            ),
+            icon=":material/trophy:",
+        )
         _trial_actions(view, settings, best.number, st, "best run")
-    st.dataframe(view.board.drop(columns=["run_id"]), hide_index=True, width="stretch", key="tune_board",
-                 column_config={"val_loss": st.column_config.NumberColumn("validation loss", format="%.5f"),
-                                "seconds": st.column_config.NumberColumn("seconds", format="%.1f")})
-    with_runs = [int(t) for t, r in zip(view.board["trial"], view.board["run_id"]) if r is not None and r == r]
+    st.dataframe(
+        view.board.drop(columns=["run_id"]),
+        hide_index=True,
+        width="stretch",
+        key="tune_board",
+        column_config={
+            "val_loss": st.column_config.NumberColumn("validation loss", format="%.5f"),
+            "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
+        },
+    )
+    with_runs = [
+        int(t) for t, r in zip(view.board["trial"], view.board["run_id"]) if r is not None and r == r
+    ]
     if with_runs:
-        number = st.selectbox("Open a trial", sorted(with_runs), key="tune_open_trial", format_func=lambda n: f"trial {n}")
+        number = st.selectbox(
+            "Open a trial", sorted(with_runs), key="tune_open_trial", format_func=lambda n: f"trial {n}"
+        )
         _trial_actions(view, settings, number, st, f"trial {number}")
     names = list(view.knob_names)
     a, b = st.columns(2)
     a.selectbox("Knob (x)", names, key="tune_pair_x")
-    b.selectbox("Second knob (contour)", ["(none)", *names], index=min(2, len(names)) if len(names) > 1 else 0,
-                key="tune_pair_y")
+    b.selectbox(
+        "Second knob (contour)",
+        ["(none)", *names],
+        index=min(2, len(names)) if len(names) > 1 else 0,
+        key="tune_pair_y",
+    )
     figures = _figures(study, view)
     for i in range(0, 4, 2):
         left, right = st.columns(2)
@@ -253,7 +361,11 @@ def _finished_panel(name: str, study, settings, view) -> None:
     if go.button("Resume", key="tune_resume"):
         try:
             studies.resume_study(name, storage_url(), more_trials=int(extra))
-            workers.launch(name, storage_url(), workers=int(st.session_state.get("tune_workers") or workers.default_workers()))
+            workers.launch(
+                name,
+                storage_url(),
+                workers=int(st.session_state.get("tune_workers") or workers.default_workers()),
+            )
         except LensError as exc:
             widgets.show_error(exc)
         else:
@@ -268,7 +380,9 @@ def study_panel(name: str) -> None:
     except LensError as exc:
         widgets.show_error(exc, kept="Start a new study below, or pick another.")
         return
-    st.caption(f"Space: `{settings.space.describe()}` · pruner {PRUNER_LABELS.get(settings.pruner, settings.pruner)} · objective {settings.objective}")
+    st.caption(
+        f"Space: `{settings.space.describe()}` · pruner {PRUNER_LABELS.get(settings.pruner, settings.pruner)} · objective {settings.objective}"
+    )
     if view.active:
         _live_panel(name)
     else:
@@ -296,7 +410,9 @@ def _pick_study() -> None:
         del st.query_params[QUERY]
         current = None
     options = ["(new study)", *names]
-    picked = st.selectbox("Study", options, index=options.index(current) if current in options else 0, key="tune_pick")
+    picked = st.selectbox(
+        "Study", options, index=options.index(current) if current in options else 0, key="tune_pick"
+    )
     if picked != "(new study)" and picked != current:
         st.query_params[QUERY] = picked
         st.rerun()
@@ -314,7 +430,10 @@ def render() -> None:
 
 def _render() -> None:
     st.title("Tune")
-    st.caption("Search the knobs with Optuna: worker processes train trials, bad ones are pruned early. " + SCORING_NOTE)
+    st.caption(
+        "Search the knobs with Optuna: worker processes train trials, bad ones are pruned early. "
+        + SCORING_NOTE
+    )
     linked = st.query_params.get(QUERY)
     if linked is not None and links.read_study(linked).warning:
         widgets.link_warnings([links.read_study(linked).warning])

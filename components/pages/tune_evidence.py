@@ -18,13 +18,19 @@ from model.sweep import evidence as sweep_evidence
 OBJECTIVE = "tune_objective"
 OBJECTIVE_FOLDS = "tune_objective_folds"
 RECHECK_TOP = "tune_recheck_top"
-OBJECTIVE_LABELS = {"holdout": "Validation loss (one split)", "folds": "Walk-forward folds (mean validation loss)"}
+OBJECTIVE_LABELS = {
+    "holdout": "Validation loss (one split)",
+    "folds": "Walk-forward folds (mean validation loss)",
+}
 
 
 def objective_widget(container) -> str:
     """``holdout`` or ``folds:K``."""
     kind = container.selectbox(
-        "Objective", list(OBJECTIVE_LABELS), format_func=OBJECTIVE_LABELS.get, key=OBJECTIVE,
+        "Objective",
+        list(OBJECTIVE_LABELS),
+        format_func=OBJECTIVE_LABELS.get,
+        key=OBJECTIVE,
         help="Validation loss: one split's validation period. Walk-forward folds: the mean validation loss over K "
         "expanding-window folds that all end before the holdout (the last test share), reported to the pruner "
         "after each fold. The holdout is never read by any trial; the re-check scores the top trials on it.",
@@ -40,20 +46,33 @@ def recheck_record(result: sweep_evidence.Recheck) -> dict:
     spa = mcs = None
     if result.spa:
         better = ", ".join(result.spa["better"]) or "none"
-        spa = (f"Hansen's SPA: does any of the {result.spa['candidates']} trials beat persistence, after trying them "
-               f"all? {format_p(result.spa['p_value'])}; better than persistence at 5%: {better}.")
+        spa = (
+            f"Hansen's SPA: does any of the {result.spa['candidates']} trials beat persistence, after trying them "
+            f"all? {format_p(result.spa['p_value'])}; better than persistence at 5%: {better}."
+        )
     if result.mcs:
-        mcs = (f"Model Confidence Set ({1 - result.mcs['size']:.0%}): cannot be told apart from the best: "
-               + ", ".join(result.mcs["included"]) + ".")
-    return {"table": pd.DataFrame(result.rows), "spa": spa, "mcs": mcs, "notes": list(result.notes),
-            "holdout": f"{result.holdout[0]} .. {result.holdout[1]}", "folds": result.folds}
+        mcs = (
+            f"Model Confidence Set ({1 - result.mcs['size']:.0%}): cannot be told apart from the best: "
+            + ", ".join(result.mcs["included"])
+            + "."
+        )
+    return {
+        "table": pd.DataFrame(result.rows),
+        "spa": spa,
+        "mcs": mcs,
+        "notes": list(result.notes),
+        "holdout": f"{result.holdout[0]} .. {result.holdout[1]}",
+        "folds": result.folds,
+    }
 
 
 def recheck_panel(name: str, storage: str) -> None:
     st.subheader("Re-check on the holdout", anchor=False)
-    st.caption("The best trials by the objective, trained again and scored only on the holdout period (walk-forward "
-               "folds inside it), against persistence: is the winner better than persistence, and than the "
-               "runner-up, beyond noise?")
+    st.caption(
+        "The best trials by the objective, trained again and scored only on the holdout period (walk-forward "
+        "folds inside it), against persistence: is the winner better than persistence, and than the "
+        "runner-up, beyond noise?"
+    )
     left, right = st.columns([1, 3])
     top = left.number_input("Top trials", 2, 20, 5, key=RECHECK_TOP)
     if right.button("Re-check the top trials", key="tune_recheck"):
@@ -70,8 +89,10 @@ def recheck_panel(name: str, storage: str) -> None:
         return
     if result is None:
         if st.session_state.get(f"tune_recheck_started:{name}"):
-            st.info("Re-checking in a background process: its result appears here when it is done (reload the page).",
-                    icon=":material/hourglass_top:")
+            st.info(
+                "Re-checking in a background process: its result appears here when it is done (reload the page).",
+                icon=":material/hourglass_top:",
+            )
         return
     shown = recheck_record(result)
     st.caption(f"Holdout {shown['holdout']} · {shown['folds']} folds inside it")

@@ -126,16 +126,27 @@ def knob_widget(name: str, container: Any = None, *, disabled: bool = False) -> 
         fit_columns(data_columns())
     value = get_knob(name)
     st.session_state[name] = list(value) if spec.kind == "columns" else value
-    common: dict[str, Any] = dict(key=name, help=spec.help, on_change=_remember, args=(name,), disabled=disabled)
+    common: dict[str, Any] = dict(
+        key=name, help=spec.help, on_change=_remember, args=(name,), disabled=disabled
+    )
     if spec.kind == "int":
-        return where.number_input(spec.label, min_value=int(spec.lo), max_value=int(spec.hi), step=1, **common)
+        return where.number_input(
+            spec.label, min_value=int(spec.lo), max_value=int(spec.hi), step=1, **common
+        )
     if spec.kind == "float" and spec.log:
         # A log-scale knob spans decades: typed, not slid.
         return where.number_input(
-            spec.label, min_value=float(spec.lo), max_value=float(spec.hi), step=spec.step, format="%.5f", **common
+            spec.label,
+            min_value=float(spec.lo),
+            max_value=float(spec.hi),
+            step=spec.step,
+            format="%.5f",
+            **common,
         )
     if spec.kind == "float":
-        return where.slider(spec.label, min_value=float(spec.lo), max_value=float(spec.hi), step=spec.step, **common)
+        return where.slider(
+            spec.label, min_value=float(spec.lo), max_value=float(spec.hi), step=spec.step, **common
+        )
     if spec.kind == "bool":
         return where.toggle(spec.label, **common)
     if spec.kind == "choice":

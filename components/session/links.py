@@ -41,21 +41,28 @@ def read_run_id(raw: str) -> Read:
     text = str(raw).strip()
     if _DIGITS.fullmatch(text) and 1 <= int(text) <= MAX_RUN_ID:
         return Read(int(text))
-    return Read(None, f"Ignored run={quote(raw)} from the link: a run id is a whole number from 1 to {MAX_RUN_ID}.")
+    return Read(
+        None, f"Ignored run={quote(raw)} from the link: a run id is a whole number from 1 to {MAX_RUN_ID}."
+    )
 
 
 def read_owner(raw: str) -> Read:
     if _TOKEN.fullmatch(str(raw)):
         return Read(str(raw))
-    return Read(None, "Ignored the owner token from the link: it is not one this app makes (Stop stays unavailable).")
+    return Read(
+        None, "Ignored the owner token from the link: it is not one this app makes (Stop stays unavailable)."
+    )
 
 
 def read_study(raw: str) -> Read:
     text = str(raw)
     if 0 < len(text) <= MAX_STUDY_NAME and text.isprintable() and text.strip() == text:
         return Read(text)
-    return Read(None, f"Ignored study={quote(raw)} from the link: a study name is 1 to {MAX_STUDY_NAME} printable "
-                      "characters without surrounding spaces.")
+    return Read(
+        None,
+        f"Ignored study={quote(raw)} from the link: a study name is 1 to {MAX_STUDY_NAME} printable "
+        "characters without surrounding spaces.",
+    )
 
 
 def read_knob(name: str, raw: str) -> Read:
@@ -66,6 +73,9 @@ def read_knob(name: str, raw: str) -> Read:
     except (TypeError, ValueError, OverflowError) as exc:
         return Read(None, f"Ignored {name}={quote(raw)} from the link: {exc}.")
     if spec.numeric and float(raw) != float(value):
-        return Read(value, f"{name}={str(raw).strip()} from the link is outside {spec.lo:g}…{spec.hi:g}; "
-                           f"using {spec.format(value)}.")
+        return Read(
+            value,
+            f"{name}={str(raw).strip()} from the link is outside {spec.lo:g}…{spec.hi:g}; "
+            f"using {spec.format(value)}.",
+        )
     return Read(value)

@@ -26,15 +26,30 @@ def options(container) -> dict:
     """The walk-forward widgets; folds 0 means one chronological split (a quick run)."""
     with container.expander("Evidence: walk-forward folds", expanded=bool(st.session_state.get(FOLDS))):
         folds = st.number_input(
-            "Folds", min_value=0, max_value=20, value=0, step=1, key=FOLDS,
+            "Folds",
+            min_value=0,
+            max_value=20,
+            value=0,
+            step=1,
+            key=FOLDS,
             help="0: one train/validation/test split (quick, one draw). K: K expanding-window folds over the last "
             "40% of the data, each tested on its own period against persistence, drift, the mean of the last "
             "time_step values and ridge, with a Diebold-Mariano test and a verdict.",
         )
-        mode = st.selectbox("Fold mode", list(MODES), format_func=MODES.get, key=FOLD_MODE, disabled=not folds)
-        seeds = st.number_input("Seeds", min_value=1, max_value=10, value=1, step=1, key=SEEDS, disabled=not folds,
-                                help="Repeat the whole walk-forward with this many seeds: the seed spread of "
-                                "skill is shown beside the fold spread.")
+        mode = st.selectbox(
+            "Fold mode", list(MODES), format_func=MODES.get, key=FOLD_MODE, disabled=not folds
+        )
+        seeds = st.number_input(
+            "Seeds",
+            min_value=1,
+            max_value=10,
+            value=1,
+            step=1,
+            key=SEEDS,
+            disabled=not folds,
+            help="Repeat the whole walk-forward with this many seeds: the seed spread of "
+            "skill is shown beside the fold spread.",
+        )
     return {"folds": int(folds), "mode": mode, "seeds": int(seeds)}
 
 
@@ -47,10 +62,19 @@ def start(prices, config, choice: dict) -> int:
     if state.run_in_progress():
         raise LensError("A training run is already in progress: stop it first.")
     store, pool = run_client.store(), run_client.pool()
-    parent = start_walk_forward(store, config.validate(), prices, folds=choice["folds"], mode=choice["mode"],
-                                seeds=choice["seeds"], origin="ui", owner=state.owner_token(create=True))
-    threading.Thread(target=drive, args=(store, parent, pool.submit, pool.wait), daemon=True,
-                     name=f"walk-forward-{parent}").start()
+    parent = start_walk_forward(
+        store,
+        config.validate(),
+        prices,
+        folds=choice["folds"],
+        mode=choice["mode"],
+        seeds=choice["seeds"],
+        origin="ui",
+        owner=state.owner_token(create=True),
+    )
+    threading.Thread(
+        target=drive, args=(store, parent, pool.submit, pool.wait), daemon=True, name=f"walk-forward-{parent}"
+    ).start()
     state.set_current_run(parent)
     st.session_state[state.TRAIN_ERROR] = None
     return parent

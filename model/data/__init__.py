@@ -8,7 +8,13 @@ synthetic ``SYNTH``) and ``yfinance`` (download and day cache).
 
 from model.data.csv import CsvLayout, guess_date_column, load_csv, sniff
 from model.data.names import guess_column
-from model.data.sample import SAMPLE_TICKERS, SYNTHETIC_DESCRIPTION, SYNTHETIC_TICKER, load_sample, synthetic_prices
+from model.data.sample import (
+    SAMPLE_TICKERS,
+    SYNTHETIC_DESCRIPTION,
+    SYNTHETIC_TICKER,
+    load_sample,
+    synthetic_prices,
+)
 from model.data.table import PRICE_COLUMNS, PriceTable, add_change_column
 from model.data.validate import MAX_ABS_VALUE, validate_prices
 from model.data.yfinance import YF_INTERVALS, load_yfinance

@@ -43,7 +43,9 @@ class CsvLayout:
 
     def preview(self, rows: int = 5) -> pd.DataFrame:
         """The first rows as text, for showing the file to the user (never raises on odd rows)."""
-        lines = [line for line in self.text[:_HEAD_CHARS].splitlines()[: rows + 20] if line.strip()][: rows + 1]
+        lines = [line for line in self.text[:_HEAD_CHARS].splitlines()[: rows + 20] if line.strip()][
+            : rows + 1
+        ]
         cells = list(csv.reader(lines, delimiter=self.separator))
         width = len(self.header)
         body = [(row + [""] * width)[:width] for row in cells[1:]]
@@ -243,7 +245,9 @@ def _apply_renames(frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFr
         actual = old if old in frame.columns else by_key.get(normalise_name(old))
         if actual is None:
             listed = ", ".join(str(c) for c in frame.columns)
-            raise DataError(f"Column '{old}' (from the column mapping) is not in the file. Columns are: {listed}.")
+            raise DataError(
+                f"Column '{old}' (from the column mapping) is not in the file. Columns are: {listed}."
+            )
         mapping[actual] = normalise_name(new)
     return frame.rename(columns=mapping)
 

@@ -47,7 +47,9 @@ def drop_duplicate_dates(table: pd.DataFrame, notes: Notes) -> pd.DataFrame:
     dupes = table.index.duplicated(keep="last")
     if dupes.any():
         table = table.loc[~dupes]
-        notes.repairs.append(f"Dropped {plural(int(dupes.sum()), 'duplicate date')} (kept the last row of each).")
+        notes.repairs.append(
+            f"Dropped {plural(int(dupes.sum()), 'duplicate date')} (kept the last row of each)."
+        )
     return table
 
 
@@ -116,7 +118,9 @@ def drop_leading_rows(table: pd.DataFrame, notes: Notes) -> pd.DataFrame:
     leading = int((table.index < start).sum())
     if leading:
         table = table.loc[table.index >= start]
-        notes.repairs.append(f"Dropped {plural(leading, 'leading row')} where some columns had not started yet.")
+        notes.repairs.append(
+            f"Dropped {plural(leading, 'leading row')} where some columns had not started yet."
+        )
     return table
 
 
@@ -139,7 +143,9 @@ def drop_constant_columns(table: pd.DataFrame, notes: Notes) -> pd.DataFrame:
     constant = [c for c in table.columns if table[c].nunique(dropna=True) <= 1]
     if "close" in constant:
         value = float(table["close"].iloc[0])
-        raise DataError(f"Column 'close' is constant (every value is {value!r}): the normaliser would divide by zero.")
+        raise DataError(
+            f"Column 'close' is constant (every value is {value!r}): the normaliser would divide by zero."
+        )
     if constant:
         table = table.drop(columns=constant)
         notes.repairs.extend(f"Dropped constant column '{c}' (it carries no information)." for c in constant)
@@ -164,7 +170,9 @@ def warn_non_positive_prices(table: pd.DataFrame, notes: Notes) -> pd.DataFrame:
 def finish(table: pd.DataFrame, notes: Notes) -> pd.DataFrame:
     """Canonical price columns first (pickers read open, high, low, close...), the rest in file
     order; the derived change column; float64 and a named date index."""
-    ordered = [c for c in PRICE_COLUMNS if c in table.columns] + [c for c in table.columns if c not in PRICE_COLUMNS]
+    ordered = [c for c in PRICE_COLUMNS if c in table.columns] + [
+        c for c in table.columns if c not in PRICE_COLUMNS
+    ]
     table = add_change_column(table[ordered]).astype("float64")
     table.index = pd.DatetimeIndex(table.index.astype(DATE_DTYPE), name="date")
     table.columns = pd.Index([str(c) for c in table.columns])

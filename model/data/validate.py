@@ -136,7 +136,9 @@ def find_date_column(frame: pd.DataFrame, date_column: str | None) -> str:
             parsed, _ = parse_dates(first)
             if parsed.notna().sum() == first.notna().sum():
                 return columns[0]
-    raise DataError(f"No date column found. Columns are: {', '.join(columns) or '(none)'}. Name the date column.")
+    raise DataError(
+        f"No date column found. Columns are: {', '.join(columns) or '(none)'}. Name the date column."
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,4 +292,6 @@ def validate_prices(frame: pd.DataFrame, source: str, *, date_column: str | None
     )
     for step in TABLE_STEPS:
         table = step(table, notes)
-    return PriceTable(frame=table, source=source, repairs=tuple(notes.repairs), warnings=tuple(notes.warnings))
+    return PriceTable(
+        frame=table, source=source, repairs=tuple(notes.repairs), warnings=tuple(notes.warnings)
+    )

@@ -86,7 +86,10 @@ def read_cache(path: Path) -> tuple[pd.DataFrame | None, str | None]:
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - any unreadable cache file only costs a fresh download
-        return None, f"Ignored an unreadable cache file ({path.name}: {type(exc).__name__}); downloaded afresh."
+        return (
+            None,
+            f"Ignored an unreadable cache file ({path.name}: {type(exc).__name__}); downloaded afresh.",
+        )
     if not isinstance(frame, pd.DataFrame) or frame.empty:
         return None, f"Ignored an empty cache file ({path.name}); downloaded afresh."
     return frame, None
@@ -170,7 +173,9 @@ def load_yfinance(
             f"'{ticker}' is not a valid ticker: use 1 to 15 letters, digits or . - ^ = (e.g. AAPL, BRK-B, ^GSPC)."
         )
     if interval not in YF_INTERVALS:
-        raise DataError(f"Interval must be one of {', '.join(YF_INTERVALS)} (daily or weekly), got {interval!r}.")
+        raise DataError(
+            f"Interval must be one of {', '.join(YF_INTERVALS)} (daily or weekly), got {interval!r}."
+        )
     start_ts, end_ts = _check_date_arg(start, "Start"), _check_date_arg(end, "End")
     if start_ts is not None and end_ts is not None and start_ts >= end_ts:
         raise DataError(f"Start date {start_ts:%Y-%m-%d} must be before end date {end_ts:%Y-%m-%d}.")

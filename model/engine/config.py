@@ -177,99 +177,170 @@ class LstmConfig:
     """
 
     rnn_unit: int = knob(
-        10, "int", "rnn_unit", lo=1, hi=512,
+        10,
+        "int",
+        "rnn_unit",
+        lo=1,
+        hi=512,
         help="Hidden size of every LSTM layer (and of the input projection): h_t and c_t have "
         "rnn_unit numbers, so the tensor between layers is [batch, time_step, rnn_unit]. "
         "LSTM parameters grow with rnn_unit².",
     )
     layer_num: int = knob(
-        2, "int", "layer_num", lo=1, hi=8,
+        2,
+        "int",
+        "layer_num",
+        lo=1,
+        hi=8,
         help="How many LSTM layers are stacked. Each maps [batch, time_step, rnn_unit] to the same "
         "shape, so depth adds parameters (unless the cell is shared) but never changes a shape.",
     )
     time_step: int = knob(
-        20, "int", "time_step", lo=2, hi=365,
+        20,
+        "int",
+        "time_step",
+        lo=2,
+        hi=365,
         help="Length of each input window; the output has the same length. X is "
         "[batch, time_step, features] and Y is [batch, time_step, 1]. Longer windows leave fewer "
         "windows to train on.",
     )
     features: tuple[str, ...] = knob(
-        DEFAULT_FEATURES, "columns", "Features",
+        DEFAULT_FEATURES,
+        "columns",
+        "Features",
         help="Columns fed to the network: the last axis of X, [batch, time_step, len(features)], "
         "and the rows of the input projection's weight matrix. Each is normalised with "
         "training-period statistics.",
     )
     target: str = knob(
-        DEFAULT_TARGET, "column", "Target",
+        DEFAULT_TARGET,
+        "column",
+        "Target",
         help="The column the network predicts: Y is [batch, time_step, 1] of this column "
         "(normalised; Results converts it back to price units).",
     )
     target_mode: TargetMode = knob(
-        "next_day", "choice", "Target mode", options=TARGET_MODES,
+        "next_day",
+        "choice",
+        "Target mode",
+        options=TARGET_MODES,
         option_labels={"next_day": "Next day", "next_window": "Next window"},
         help="Next day: Y is the input window shifted one day ahead, so each of the time_step outputs "
         "predicts the following day. Next window: Y is the time_step days after the window, so one "
         "window forecasts a whole window ahead.",
     )
     target_as: TargetAs = knob(
-        "change", "choice", "Predict", options=TARGET_AS,
+        "change",
+        "choice",
+        "Predict",
+        options=TARGET_AS,
         option_labels={"price": "Price (tutorial)", "change": "Change from last known"},
         help="Price: Y holds the target's level, as in the tutorial; a model trained on older, "
         "lower prices cannot reach newer ones. Change: Y holds the move from the last known value "
         "(the step's own day, or the window's last day); Results adds it back to show prices.",
     )
     batch_size: int = knob(
-        80, "int", "Batch size", lo=1, hi=4096,
+        80,
+        "int",
+        "Batch size",
+        lo=1,
+        hi=4096,
         help="Windows per training step: the first axis of X, [batch, time_step, features]. "
         "Capped at the number of training windows. Bigger batches give fewer, smoother updates per epoch.",
     )
     epochs: int = knob(
-        30, "int", "Epochs", lo=1, hi=1000,
+        30,
+        "int",
+        "Epochs",
+        lo=1,
+        hi=1000,
         help="Passes over all training windows. Early stopping may end sooner; the best weights are kept.",
     )
     learning_rate: float = knob(
-        0.0006, "float", "Learning rate", lo=1e-5, hi=1.0, step=0.0001, log=True,
+        0.0006,
+        "float",
+        "Learning rate",
+        lo=1e-5,
+        hi=1.0,
+        step=0.0001,
+        log=True,
         help="Adam's step size for every weight update. Too high and the loss jumps or becomes NaN; "
         "too low and it barely moves.",
     )
     dropout: float = knob(
-        0.0, "float", "Dropout", lo=0.0, hi=0.9, step=0.05,
+        0.0,
+        "float",
+        "Dropout",
+        lo=0.0,
+        hi=0.9,
+        step=0.05,
         help="Share of each LSTM layer's output [batch, time_step, rnn_unit] zeroed at random while "
         "training, between stacked layers (no effect with layer_num 1).",
     )
     test_fraction: float = knob(
-        0.2, "float", "Test share", lo=0.05, hi=0.5, step=0.05,
+        0.2,
+        "float",
+        "Test share",
+        lo=0.05,
+        hi=0.5,
+        step=0.05,
         help="Share of the most recent rows held out as the test period. A window whose targets "
         "reach into it is never trained on.",
     )
     val_fraction: float = knob(
-        0.1, "float", "Validation share", lo=0.0, hi=0.5, step=0.05,
+        0.1,
+        "float",
+        "Validation share",
+        lo=0.0,
+        hi=0.5,
+        step=0.05,
         help="Share of the rows before the test period used for the validation loss and early "
         "stopping (0 turns validation off).",
     )
     patience: int = knob(
-        5, "int", "Patience", lo=0, hi=1000,
+        5,
+        "int",
+        "Patience",
+        lo=0,
+        hi=1000,
         help="Epochs without a better validation loss before training stops and the best weights "
         "are restored; 0 turns early stopping off.",
     )
     seed: int = knob(
-        42, "int", "Seed", lo=0, hi=SEED_MAX,
+        42,
+        "int",
+        "Seed",
+        lo=0,
+        hi=SEED_MAX,
         help="Seeds weight initialisation, shuffling and dropout so a run can be repeated.",
     )
     share_cell: bool = knob(
-        False, "bool", "Share one cell across layers",
+        False,
+        "bool",
+        "Share one cell across layers",
         help="The tutorial's MultiRNNCell([cell] * layer_num) reuses ONE cell object, so every layer "
         "has the same LSTM weights. Tensor shapes stay the same; LSTM parameters stop growing "
         "with layer_num.",
     )
     horizon: int = knob(
-        10, "int", "Forecast horizon", lo=1, hi=30,
+        10,
+        "int",
+        "Forecast horizon",
+        lo=1,
+        hi=30,
         help="Business days forecast past the last date, each with conformal intervals (80% and 95%) "
         "whose coverage is measured on the test period, beside persistence's at the same horizon.",
     )
     forecast_strategy: ForecastStrategy = knob(
-        "direct", "choice", "Forecast strategy", options=FORECAST_STRATEGIES,
-        option_labels={"direct": "Direct (one output per day)", "recursive": "Recursive (fed its own predictions)"},
+        "direct",
+        "choice",
+        "Forecast strategy",
+        options=FORECAST_STRATEGIES,
+        option_labels={
+            "direct": "Direct (one output per day)",
+            "recursive": "Recursive (fed its own predictions)",
+        },
         help="Direct: a second network with one output per horizon day, each trained for its day; works with "
         "any features. Recursive: the one-day model fed its own predictions; it needs every feature's future, "
         "so it applies only when every feature derives from the target (e.g. close and change).",
@@ -345,7 +416,9 @@ def add_knob_arguments(parser: Any, defaults: LstmConfig | None = None) -> None:
         text = spec.help.split(". ")[0].rstrip(".") + f" (default {spec.format(default)})"
         if spec.kind == "bool":
             # --share-cell / --no-share-cell: a preset may turn it on, a flag must be able to turn it off.
-            group.add_argument(spec.cli_flag, action=argparse.BooleanOptionalAction, default=default, help=text)
+            group.add_argument(
+                spec.cli_flag, action=argparse.BooleanOptionalAction, default=default, help=text
+            )
         elif spec.kind == "choice":
             group.add_argument(spec.cli_flag, choices=spec.options, default=default, help=text)
         elif spec.kind == "columns":

@@ -21,7 +21,9 @@ METRIC_COLUMNS = ("RMSE", "MAE", "MAPE %", "Direction %", "Skill")
 class Evaluation:
     """Predictions and metrics of one trained run on one prepared data set."""
 
-    predictions: pd.DataFrame  # one row per (window, step): split, window, step, date, origin, actual, predicted, baseline
+    predictions: (
+        pd.DataFrame
+    )  # one row per (window, step): split, window, step, date, origin, actual, predicted, baseline
     metrics: pd.DataFrame  # index model / persistence; columns METRIC_COLUMNS (test split)
     forecast: pd.DataFrame  # date, predicted: beyond the last date in the data
     target_mode: str
@@ -64,7 +66,9 @@ def _frame_for(run: TrainedRun, data: PreparedData, windows: WindowSet, split: s
     config = data.config
     t = config.time_step
     if len(windows) == 0:
-        return pd.DataFrame(columns=["split", "window", "step", "date", "origin", "actual", "predicted", "baseline"])
+        return pd.DataFrame(
+            columns=["split", "window", "step", "date", "origin", "actual", "predicted", "baseline"]
+        )
     pred = data.to_price(run.predict(windows.x)[..., 0], windows.start)  # [n, t] in price units
     if config.target_mode == "next_day":
         # Score only the last step: the one-day-ahead forecast made with a full window of context.
@@ -142,7 +146,9 @@ def metrics_table(frame: pd.DataFrame) -> pd.DataFrame:
     base = score(actual, frame["baseline"].to_numpy(), last)
     model["Skill"] = 1.0 - model["RMSE"] / base["RMSE"] if base["RMSE"] > 0 else float("nan")
     base["Skill"] = 0.0
-    return pd.DataFrame([model, base], index=pd.Index(["model", "persistence"], name="forecast"))[list(METRIC_COLUMNS)]
+    return pd.DataFrame([model, base], index=pd.Index(["model", "persistence"], name="forecast"))[
+        list(METRIC_COLUMNS)
+    ]
 
 
 def evaluate(run: TrainedRun, data: PreparedData) -> Evaluation:
@@ -164,6 +170,9 @@ def evaluate(run: TrainedRun, data: PreparedData) -> Evaluation:
     )
     reason = mape_undefined_reason(predictions.loc[predictions["split"] == "test", "actual"].to_numpy())
     return Evaluation(
-        predictions=predictions, metrics=metrics, forecast=forecast, target_mode=data.config.target_mode,
+        predictions=predictions,
+        metrics=metrics,
+        forecast=forecast,
+        target_mode=data.config.target_mode,
         notes=(reason,) if reason else (),
     )

@@ -74,9 +74,18 @@ def block_lstm(sequences, h0, c0, kernel, recurrent_kernel, bias):
     units = tf.shape(b)[0] // 4
     peephole = tf.zeros([units], dtype=x.dtype)  # unused (use_peephole=False), but required inputs
     _i, cs, _f, _o, _ci, _co, h = tf.raw_ops.BlockLSTM(
-        seq_len_max=time, x=x, cs_prev=c0, h_prev=h0, w=w,
-        wci=peephole, wcf=peephole, wco=peephole, b=b,
-        forget_bias=0.0, cell_clip=-1.0, use_peephole=False,
+        seq_len_max=time,
+        x=x,
+        cs_prev=c0,
+        h_prev=h0,
+        w=w,
+        wci=peephole,
+        wcf=peephole,
+        wco=peephole,
+        b=b,
+        forget_bias=0.0,
+        cell_clip=-1.0,
+        use_peephole=False,
     )
     return tf.transpose(h, [1, 0, 2]), h[-1], cs[-1]
 
@@ -130,7 +139,9 @@ class FusedLSTM(keras.layers.LSTM):
         if self.fused_kernel() == "native":
             from model import native
 
-            outputs, cs = native.lstm_sequence(sequences, h0, c0, cell.kernel, cell.recurrent_kernel, cell.bias)
+            outputs, cs = native.lstm_sequence(
+                sequences, h0, c0, cell.kernel, cell.recurrent_kernel, cell.bias
+            )
             h, c = outputs[:, -1], cs[:, -1]
         else:
             outputs, h, c = block_lstm(sequences, h0, c0, cell.kernel, cell.recurrent_kernel, cell.bias)

@@ -19,7 +19,14 @@ import pandas as pd
 
 from model.engine.evaluation import Evaluation, _frame_for, metrics_table
 from model.engine.training import TrainedRun
-from model.engine.windows import Normaliser, PreparedData, WindowSet, make_windows, target_anchors, window_targets
+from model.engine.windows import (
+    Normaliser,
+    PreparedData,
+    WindowSet,
+    make_windows,
+    target_anchors,
+    window_targets,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Did it learn?
@@ -93,9 +100,7 @@ def learning_verdict(test: pd.DataFrame) -> LearningVerdict:
         )
     elif skill >= SKILL_MARGIN:
         verdict, headline = BEATS, f"The model beats persistence (skill {skill:+.3f})."
-        explanation = (
-            f"Its test RMSE is {skill:.0%} lower than repeating the last price. " + moves
-        )
+        explanation = f"Its test RMSE is {skill:.0%} lower than repeating the last price. " + moves
     elif skill <= -SKILL_MARGIN:
         verdict, headline = WORSE, f"The model is worse than persistence (skill {skill:+.3f})."
         explanation = (

@@ -134,7 +134,9 @@ class KnobDifference:
     current: str
 
 
-def differences_from_tutorial(config: LstmConfig, columns: Sequence[str] | None = None) -> list[KnobDifference]:
+def differences_from_tutorial(
+    config: LstmConfig, columns: Sequence[str] | None = None
+) -> list[KnobDifference]:
     """Knob by knob, where ``config`` departs from the faithful tutorial (on the same data)."""
     tutorial = FAITHFUL_PRESET.apply(config, columns)
     rows = []

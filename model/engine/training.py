@@ -133,7 +133,9 @@ class TrainingChoice:
     fused_kernel: str | None = None  # the fused path's kernel forced by the caller (None: best available)
 
 
-def choose_training(config: LstmConfig, *, path: str | None = None, kernel: str | None = None) -> TrainingChoice:
+def choose_training(
+    config: LstmConfig, *, path: str | None = None, kernel: str | None = None
+) -> TrainingChoice:
     """The path and kernel for this network: ``path``/``kernel`` when given, else the engine's choice.
 
     A GPU that TensorFlow sees wins: Keras' LSTM on cuDNN (the fused ops are CPU-only). On a CPU
@@ -148,20 +150,27 @@ def choose_training(config: LstmConfig, *, path: str | None = None, kernel: str 
         raise ValueError(f"kernel must be one of {fused_lstm.FUSED_KERNELS}, got {kernel!r}")
     gpus = gpu_devices()
     if path is None and gpus:
-        return TrainingChoice("plain", "cudnn", "TensorFlow sees a GPU: Keras' LSTM runs cuDNN on it "
-                              "(LSTM Lens' fused kernels are CPU-only)", gpus[0])
+        return TrainingChoice(
+            "plain",
+            "cudnn",
+            "TensorFlow sees a GPU: Keras' LSTM runs cuDNN on it (LSTM Lens' fused kernels are CPU-only)",
+            gpus[0],
+        )
     best = kernel or fused_lstm.best_fused_kernel()
     why_not_native = native.status() if best == "block" and kernel is None else ""
     if path is None:
         if config.rnn_unit > FUSED_MAX_UNITS[best]:
-            reason = (f"rnn_unit {config.rnn_unit} is above BlockLSTM's limit ({FUSED_MAX_UNITS[best]}), "
-                      f"where Keras' loop is faster; {why_not_native}")
+            reason = (
+                f"rnn_unit {config.rnn_unit} is above BlockLSTM's limit ({FUSED_MAX_UNITS[best]}), "
+                f"where Keras' loop is faster; {why_not_native}"
+            )
             return TrainingChoice("plain", "loop", reason, "CPU")
         path = "fused"
     if path == "plain":
         if gpus:
-            return TrainingChoice("plain", "cudnn", "the plain path was asked for; Keras' LSTM runs cuDNN on the GPU",
-                                  gpus[0])
+            return TrainingChoice(
+                "plain", "cudnn", "the plain path was asked for; Keras' LSTM runs cuDNN on the GPU", gpus[0]
+            )
         return TrainingChoice("plain", "loop", "the plain path (Keras' own loop) was asked for", "CPU")
     if kernel is not None:
         reason = f"the {KERNEL_NAMES[kernel]} kernel was asked for"
@@ -367,8 +376,12 @@ def fit_loop(model, data: PreparedData, book: _Bookkeeper) -> None:
         # One batch holding the whole validation split: one more compiled shape, not two.
         val_ds = make_dataset(data.val.x, data.val.y, len(data.val), shuffle=False, seed=config.seed)
     model.fit(
-        train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=[_keras_callback(book)],
-        verbose=0, shuffle=False,
+        train_ds,
+        validation_data=val_ds,
+        epochs=config.epochs,
+        callbacks=[_keras_callback(book)],
+        verbose=0,
+        shuffle=False,
     )
 
 
@@ -460,7 +473,9 @@ def train_network(
         model = build_network(config)
     compile_network(model, config, path=choice.path, kernel=choice.fused_kernel)
     loop = fused_loop if choice.path == "fused" else fit_loop
-    return run_training(model, data, loop, listener=listener, stop=stop, provenance=training_provenance(choice))
+    return run_training(
+        model, data, loop, listener=listener, stop=stop, provenance=training_provenance(choice)
+    )
 
 
 TrainingLoop = Callable[[Any, PreparedData, _Bookkeeper], None]

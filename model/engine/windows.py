@@ -71,7 +71,8 @@ class Normaliser:
         if flat.size:
             names = [feature_names[i] if feature_names is not None else str(i) for i in flat]
             raise DataError(
-                "Feature(s) " + ", ".join(repr(n) for n in names)
+                "Feature(s) "
+                + ", ".join(repr(n) for n in names)
                 + " are constant over the training period: the normaliser would divide by zero."
                 " Drop them from the features."
             )
@@ -241,7 +242,9 @@ def prepare_data(frame: pd.DataFrame, config: LstmConfig) -> PreparedData:
     val_start, test_start = split_rows(n_rows, config)
     starts, in_train, in_val, in_test = split_masks(n_rows, config)
 
-    y_raw = window_targets(target, t, config.target_mode)[: len(starts)] - target_anchors(target, starts, config)
+    y_raw = window_targets(target, t, config.target_mode)[: len(starts)] - target_anchors(
+        target, starts, config
+    )
     # Target statistics from training data only: training rows for prices, training windows'
     # moves for changes (the moves are what the network outputs).
     target_fit = target[:val_start] if config.target_as == "price" else y_raw[in_train].ravel()

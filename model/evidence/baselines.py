@@ -58,7 +58,9 @@ def scored_points(data: PreparedData, windows: WindowSet | None = None) -> Score
     return ScoredPoints(window, step, origin, row, data.target[row])
 
 
-def model_points(data: PreparedData, predicted_windows: np.ndarray, windows: WindowSet | None = None) -> np.ndarray:
+def model_points(
+    data: PreparedData, predicted_windows: np.ndarray, windows: WindowSet | None = None
+) -> np.ndarray:
     """A network's normalised outputs [n, time_step] of the test windows -> price at each test point."""
     windows = data.test if windows is None else windows
     price = data.to_price(np.asarray(predicted_windows), windows.start)
@@ -135,8 +137,12 @@ def baseline_ladder(data: PreparedData, windows: WindowSet | None = None) -> Lad
     else:
         ridge = fit_ridge(data)
         penalty = ridge.penalty
-        predictions["ridge"] = model_points(data, ridge.predict(windows.x), windows) if len(windows) else np.empty(0)
+        predictions["ridge"] = (
+            model_points(data, ridge.predict(windows.x), windows) if len(windows) else np.empty(0)
+        )
     if data.config.target_mode == "next_window":
-        notes["mean_last"] = "Next-window targets: the mean of the last time_step values is repeated for every step."
+        notes["mean_last"] = (
+            "Next-window targets: the mean of the last time_step values is repeated for every step."
+        )
         notes["drift"] = "Next-window targets: step h adds h times the mean training move."
     return Ladder(predictions, notes, drift, penalty)

@@ -98,7 +98,9 @@ def max_folds(n_rows: int, config: LstmConfig, span: float = DEFAULT_SPAN) -> in
     return best
 
 
-def fold_boundaries(n_rows: int, config: LstmConfig, k: int = DEFAULT_FOLDS, span: float = DEFAULT_SPAN) -> list[Fold]:
+def fold_boundaries(
+    n_rows: int, config: LstmConfig, k: int = DEFAULT_FOLDS, span: float = DEFAULT_SPAN
+) -> list[Fold]:
     """``k`` expanding-window folds over ``n_rows`` rows; a DataError says why they do not fit."""
     if not 0.0 < span < 1.0:
         raise DataError(f"The folds' span must be a share between 0 and 1, not {span}.")
@@ -131,14 +133,18 @@ def prepare_fold(frame: pd.DataFrame, config: LstmConfig, fold: Fold) -> Prepare
     in_train = last_target_row < fold.val_start
     in_test = last_target_row >= fold.test_start
     in_val = ~in_train & ~in_test
-    y_raw = window_targets(target, t, config.target_mode)[: len(starts)] - target_anchors(target, starts, config)
+    y_raw = window_targets(target, t, config.target_mode)[: len(starts)] - target_anchors(
+        target, starts, config
+    )
     target_fit = target[: fold.val_start] if config.target_as == "price" else y_raw[in_train].ravel()
     normaliser = Normaliser.fit(features[: fold.val_start], target_fit, config.features)
     x_all = make_windows(normaliser.features(features), t)[: len(starts)]
     y_all = normaliser.target(y_raw)
 
     def subset(mask: np.ndarray) -> WindowSet:
-        return WindowSet(np.ascontiguousarray(x_all[mask]), np.ascontiguousarray(y_all[mask])[..., None], starts[mask])
+        return WindowSet(
+            np.ascontiguousarray(x_all[mask]), np.ascontiguousarray(y_all[mask])[..., None], starts[mask]
+        )
 
     return PreparedData(
         config=config,

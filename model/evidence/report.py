@@ -17,14 +17,20 @@ def fold_lines(evidence) -> list[str]:
     head = f"{'fold':>4}  {'test period':<24} {'epochs':>6}  " + "  ".join(f"{n:>11}" for n in names)
     lines = [head + f"  {'skill':>8}  {'DM p':>8}"]
     for f in evidence.folds:
-        period = f"{f.first_date} .. {f.last_date}" if f.first_date else f"rows {f.fold.test_start}..{f.fold.test_end - 1}"
+        period = (
+            f"{f.first_date} .. {f.last_date}"
+            if f.first_date
+            else f"rows {f.fold.test_start}..{f.fold.test_end - 1}"
+        )
         if not f.finished:
             lines.append(f"{f.fold.index + 1:>4}  {period:<24} FAILED: {f.error}")
             continue
         rmse = "  ".join(f"{_num(f.rmse.get(n)):>11}" for n in names)
         p = (f.dm_persistence or {}).get("p_better")
-        lines.append(f"{f.fold.index + 1:>4}  {period:<24} {_num(f.epochs, '{}'):>6}  {rmse}  "
-                     f"{_num(f.skill.get('model'), '{:+.4f}'):>8}  {_num(p, '{:.3f}'):>8}")
+        lines.append(
+            f"{f.fold.index + 1:>4}  {period:<24} {_num(f.epochs, '{}'):>6}  {rmse}  "
+            f"{_num(f.skill.get('model'), '{:+.4f}'):>8}  {_num(p, '{:.3f}'):>8}"
+        )
     return lines
 
 
@@ -47,15 +53,24 @@ def walk_forward_report(result) -> str:
     out = [f"Walk-forward: {result.folds} folds ({result.mode}), {result.seeds} seed(s)", ""]
     if result.seeds > 1:
         out.append("Folds (model RMSE and skill averaged over seeds):")
-    out += fold_lines(ev) + ["", "Baseline ladder (mean over scored folds, same test points):"] + ladder_lines(ev)
+    out += (
+        fold_lines(ev)
+        + ["", "Baseline ladder (mean over scored folds, same test points):"]
+        + ladder_lines(ev)
+    )
     if ev.pooled is not None:
-        out += ["", f"Diebold-Mariano vs persistence, pooled over {ev.folds_scored} folds ({ev.pooled.n} forecasts, "
-                f"horizon {ev.pooled.horizon}): statistic {ev.pooled.statistic:+.3f}, "
-                f"better {format_p(ev.pooled.p_better)}, worse {format_p(ev.pooled.p_worse)}"]
+        out += [
+            "",
+            f"Diebold-Mariano vs persistence, pooled over {ev.folds_scored} folds ({ev.pooled.n} forecasts, "
+            f"horizon {ev.pooled.horizon}): statistic {ev.pooled.statistic:+.3f}, "
+            f"better {format_p(ev.pooled.p_better)}, worse {format_p(ev.pooled.p_worse)}",
+        ]
     spread = result.spread()
     if result.seeds > 1:
-        out.append(f"Skill spread: over seeds {spread['seed_std']:.4f} (std of {spread['seeds']} seeds' means), "
-                   f"over folds {spread['fold_std']:.4f}; mean skill {spread['mean']:+.4f}")
+        out.append(
+            f"Skill spread: over seeds {spread['seed_std']:.4f} (std of {spread['seeds']} seeds' means), "
+            f"over folds {spread['fold_std']:.4f}; mean skill {spread['mean']:+.4f}"
+        )
         out += [f"  seed {i + 1}: {ev_s.verdict.text}" for i, ev_s in enumerate(result.per_seed)]
     out += ["", "Verdict: " + ev.verdict.text]
     return "\n".join(out)

@@ -43,8 +43,14 @@ def _block(n: int, block_size: int | None) -> int:
     return block_size or max(1, int(round(n ** (1 / 3))))
 
 
-def spa_test(benchmark_losses, candidate_losses: pd.DataFrame, *, block_size: int | None = None,
-             reps: int = REPS, seed: int = 0) -> SPAResult:
+def spa_test(
+    benchmark_losses,
+    candidate_losses: pd.DataFrame,
+    *,
+    block_size: int | None = None,
+    reps: int = REPS,
+    seed: int = 0,
+) -> SPAResult:
     """SPA of ``candidate_losses`` (columns: candidates, rows: points) against a benchmark's losses."""
     from arch.bootstrap import SPA
 
@@ -54,12 +60,22 @@ def spa_test(benchmark_losses, candidate_losses: pd.DataFrame, *, block_size: in
     spa.compute()
     p = spa.pvalues
     better_idx = spa.better_models(pvalue=0.05, pvalue_type="consistent")
-    better = [str(frame.columns[int(i)]) for i in np.atleast_1d(better_idx)] if float(p["consistent"]) < 0.05 else []
+    better = (
+        [str(frame.columns[int(i)]) for i in np.atleast_1d(better_idx)]
+        if float(p["consistent"]) < 0.05
+        else []
+    )
     return SPAResult(float(p["consistent"]), float(p["lower"]), float(p["upper"]), better, frame.shape[1])
 
 
-def model_confidence_set(losses: pd.DataFrame, *, size: float = SIZE, block_size: int | None = None,
-                         reps: int = REPS, seed: int = 0) -> MCSResult:
+def model_confidence_set(
+    losses: pd.DataFrame,
+    *,
+    size: float = SIZE,
+    block_size: int | None = None,
+    reps: int = REPS,
+    seed: int = 0,
+) -> MCSResult:
     """The Model Confidence Set of the columns of ``losses`` (rows: points in time order)."""
     from arch.bootstrap import MCS
 

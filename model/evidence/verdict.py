@@ -40,12 +40,16 @@ def evidence_verdict(
     "Beats" needs both a pooled p below ``alpha`` and a majority of folds better, so one lucky
     period cannot carry it; "worse" needs the pooled p of the other side below ``alpha``.
     """
-    tail = f" (incomplete: {folds_failed} of {folds_scored + folds_failed} folds failed)" if folds_failed else ""
+    tail = (
+        f" (incomplete: {folds_failed} of {folds_scored + folds_failed} folds failed)" if folds_failed else ""
+    )
     count = f"{folds_better} of {folds_scored} folds better"
     if folds_scored == 0:
         return Verdict(NO_EVIDENCE, f"No evidence: every fold failed{tail}.")
     if p_better < alpha and folds_better * 2 > folds_scored:
-        return Verdict(BEATS, f"Beats {benchmark}: {count}, Diebold-Mariano {format_p(p_better)} (pooled){tail}")
+        return Verdict(
+            BEATS, f"Beats {benchmark}: {count}, Diebold-Mariano {format_p(p_better)} (pooled){tail}"
+        )
     if p_worse < alpha:
         p_text = "p < 0.01" if p_worse < 0.01 else format_p(p_worse)
         return Verdict(WORSE, f"Worse than {benchmark}: {p_text} (Diebold-Mariano, pooled), {count}{tail}")
@@ -54,8 +58,10 @@ def evidence_verdict(
 
 def single_split_verdict(skill: float, margin: float = 0.02) -> Verdict:
     """The quick run's verdict from one test period's skill, saying that it is one draw."""
-    draw = (" One test period is a single draw, not evidence: run walk-forward folds (Folds on the Train page,"
-            " --folds on the command line) for a verdict.")
+    draw = (
+        " One test period is a single draw, not evidence: run walk-forward folds (Folds on the Train page,"
+        " --folds on the command line) for a verdict."
+    )
     if skill != skill:
         return Verdict(ONE_DRAW, "No skill to judge (persistence's RMSE is zero)." + draw)
     if skill >= margin:

@@ -75,8 +75,14 @@ def _rmse(err: np.ndarray) -> float:
     return float(np.sqrt(np.mean(err**2)))
 
 
-def score_fold(fold: Fold, data: PreparedData, predicted: np.ndarray, *, epochs: int | None = None,
-               seconds: float | None = None) -> FoldResult:
+def score_fold(
+    fold: Fold,
+    data: PreparedData,
+    predicted: np.ndarray,
+    *,
+    epochs: int | None = None,
+    seconds: float | None = None,
+) -> FoldResult:
     """Score the model's price predictions at the fold's test points against the ladder."""
     points = scored_points(data)
     predicted = np.asarray(predicted, dtype=np.float64)
@@ -96,7 +102,9 @@ def score_fold(fold: Fold, data: PreparedData, predicted: np.ndarray, *, epochs:
     best = min(others, key=lambda n: rmse[n]) if others else None
     dm_best = None
     if best is not None:
-        dm_best = dm_from_differential(window_differential(model_sq, errors[best] ** 2, points.window), h).to_dict()
+        dm_best = dm_from_differential(
+            window_differential(model_sq, errors[best] ** 2, points.window), h
+        ).to_dict()
     dates = data.dates[points.row]
     return FoldResult(
         fold=fold,
@@ -149,8 +157,12 @@ class Evidence:
         """One row per fold: period, epochs, RMSE of the model and every baseline, skill, DM p."""
         rows = []
         for f in self.folds:
-            row = {"fold": f.fold.index + 1, "period": f"{f.first_date} .. {f.last_date}" if f.first_date else "",
-                   "status": f.status, "epochs": f.epochs}
+            row = {
+                "fold": f.fold.index + 1,
+                "period": f"{f.first_date} .. {f.last_date}" if f.first_date else "",
+                "status": f.status,
+                "epochs": f.epochs,
+            }
             for name in (MODEL, *BASELINES):
                 row[f"RMSE {name}"] = f.rmse.get(name)
             row["skill"] = f.skill.get(MODEL)
@@ -162,8 +174,10 @@ class Evidence:
     def ladder(self) -> pd.DataFrame:
         """Mean RMSE over scored folds of the model and every baseline, and its skill."""
         base = self.mean_rmse.get("persistence")
-        rows = [{"forecast": n, "mean RMSE": r, "skill": (1 - r / base) if r is not None and base else None}
-                for n, r in self.mean_rmse.items()]
+        rows = [
+            {"forecast": n, "mean RMSE": r, "skill": (1 - r / base) if r is not None and base else None}
+            for n, r in self.mean_rmse.items()
+        ]
         return pd.DataFrame(rows).set_index("forecast")
 
 
@@ -183,8 +197,12 @@ def pool(folds: list[FoldResult], horizon: int, alpha: float = ALPHA) -> Evidenc
         mean_rmse[name] = float(np.mean(values)) if values and all(v is not None for v in values) else None
     nan = float("nan")
     verdict = evidence_verdict(
-        better, len(scored), pooled.p_better if pooled else nan, pooled.p_worse if pooled else nan,
-        folds_failed=failed, alpha=alpha,
+        better,
+        len(scored),
+        pooled.p_better if pooled else nan,
+        pooled.p_worse if pooled else nan,
+        folds_failed=failed,
+        alpha=alpha,
     )
     return Evidence(tuple(folds), pooled, better, len(scored), failed, verdict, mean_rmse)
 
@@ -197,8 +215,14 @@ def ridge_forecaster(data: PreparedData) -> np.ndarray:
     return model_points(data, fit_ridge(data).predict(data.test.x))
 
 
-def walk_forward(frame: pd.DataFrame, config: LstmConfig, forecaster: Forecaster, k: int = DEFAULT_FOLDS,
-                 span: float = DEFAULT_SPAN, alpha: float = ALPHA) -> Evidence:
+def walk_forward(
+    frame: pd.DataFrame,
+    config: LstmConfig,
+    forecaster: Forecaster,
+    k: int = DEFAULT_FOLDS,
+    span: float = DEFAULT_SPAN,
+    alpha: float = ALPHA,
+) -> Evidence:
     """Every fold in turn with ``forecaster``; a fold whose forecaster raises fails with its message."""
     results = []
     for fold in fold_boundaries(len(frame), config, k, span):

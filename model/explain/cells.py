@@ -29,7 +29,9 @@ def cell_weights(layer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )  # type: ignore[return-value]
 
 
-def cell_step(x_t: np.ndarray, h: np.ndarray, c: np.ndarray, kernel: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
+def cell_step(
+    x_t: np.ndarray, h: np.ndarray, c: np.ndarray, kernel: np.ndarray, b: np.ndarray
+) -> dict[str, np.ndarray]:
     """One step of the cell with the tutorial's single kernel [in + u, 4u]: every intermediate."""
     concat = np.concatenate([x_t, h], axis=1)  # [x_t, h_(t-1)]
     z = concat @ kernel + b
@@ -47,7 +49,9 @@ def param_formula(n_in: int, u: int) -> ParamFormula:
     )
 
 
-def gate_trace(layer, layer_index: int, seq_in: np.ndarray, seq_out: np.ndarray, time_index: int) -> GateTrace:
+def gate_trace(
+    layer, layer_index: int, seq_in: np.ndarray, seq_out: np.ndarray, time_index: int
+) -> GateTrace:
     """Run one LSTM layer's cell by hand from t=0 to ``time_index`` on the whole batch."""
     seq_in, seq_out = seq_in[:, : time_index + 1], seq_out[:, : time_index + 1]
     W, U, b = cell_weights(layer)
@@ -80,7 +84,9 @@ def gate_trace(layer, layer_index: int, seq_in: np.ndarray, seq_out: np.ndarray,
         formula=param_formula(W.shape[0], u),
         matches_layer=bool(max_diff <= MATCH_ATOL),
         max_abs_diff=max_diff,
-        values={k: record[k][0].astype(np.float32) for k in ("i", "f", "g", "o", "c_t", "h_t")} if batch else {},
+        values={k: record[k][0].astype(np.float32) for k in ("i", "f", "g", "o", "c_t", "h_t")}
+        if batch
+        else {},
     )
 
 
@@ -138,7 +144,8 @@ def unroll(
         x_t_shape=(int(layer_inputs[0].shape[0]), int(layer_inputs[0].shape[2])),
         step_shape=(int(out.shape[0]), int(out.shape[2])),
         output_rnn_shape=tuple(int(d) for d in out.shape),
-        final_state_shapes=[(tuple(int(d) for d in c.shape), tuple(int(d) for d in h.shape))
-                            for c, h in zip(final_c, final_h)],  # fmt: skip
+        final_state_shapes=[
+            (tuple(int(d) for d in c.shape), tuple(int(d) for d in h.shape)) for c, h in zip(final_c, final_h)
+        ],  # fmt: skip
         share_cell=bool(share_cell),
     )

@@ -135,11 +135,12 @@ def check_model(model, config: LstmConfig) -> None:
         lstms = lstm_layers(model, config)
     except ValueError as exc:
         raise ConfigError(
-            "The model's layers do not match the settings (layer_num / share_cell): "
-            f"{str(exc).rstrip('.')}."
+            f"The model's layers do not match the settings (layer_num / share_cell): {str(exc).rstrip('.')}."
         ) from exc
     if int(kernel.shape[1]) != config.rnn_unit:
-        raise ConfigError(f"The model has {int(kernel.shape[1])} LSTM units but the settings say {config.rnn_unit}.")
+        raise ConfigError(
+            f"The model has {int(kernel.shape[1])} LSTM units but the settings say {config.rnn_unit}."
+        )
     from keras import layers
 
     n_lstm = sum(1 for layer in model.layers if isinstance(layer, layers.LSTM))

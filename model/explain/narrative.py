@@ -136,7 +136,9 @@ def check_notes(
 ) -> list[str]:
     """Plain-words results of the checks made during the trace."""
     verdict = "equals" if matches_model else "does NOT equal"
-    notes = [f"Step by step {verdict} model(x): largest difference {max_diff:.2e} (tolerance {MATCH_ATOL:g})."]
+    notes = [
+        f"Step by step {verdict} model(x): largest difference {max_diff:.2e} (tolerance {MATCH_ATOL:g})."
+    ]
     if config.share_cell:
         notes.append(
             f"Shared cell: one LSTM layer ({lstm_names[0]}) is called {len(lstm_names)} times, so step 5 lists "

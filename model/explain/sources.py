@@ -137,9 +137,7 @@ def _text(lines: list[TaggedLine]) -> str:
 
 def _step_lines(lines: list[TaggedLine]) -> dict[int, tuple[int, ...]]:
     """Step -> its 1-based line numbers, read from the tags."""
-    return {
-        step: tuple(n for n, (tags, _) in enumerate(lines, start=1) if step in tags) for step in STEPS
-    }
+    return {step: tuple(n for n, (tags, _) in enumerate(lines, start=1) if step in tags) for step in STEPS}
 
 
 def tutorial_source(config: LstmConfig) -> str:

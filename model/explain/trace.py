@@ -39,7 +39,9 @@ def _param(name: str, t) -> ParamInfo:
     return ParamInfo(name, shape, int(np.prod(shape, dtype=np.int64)))
 
 
-def input_windows(config: LstmConfig, batch_size: int | None = None, x: np.ndarray | None = None) -> np.ndarray:
+def input_windows(
+    config: LstmConfig, batch_size: int | None = None, x: np.ndarray | None = None
+) -> np.ndarray:
     """``x`` checked to be [batch, time_step, input_size], or ``batch_size`` seeded random windows."""
     if x is None:
         if batch_size is None:
@@ -78,7 +80,10 @@ def run_forward(model, config: LstmConfig, x: np.ndarray) -> ForwardPass:
 
     fns = forward_functions(model, config)
     r = fns.steps(tf.convert_to_tensor(x))
-    arrays = {k: _np(r[k]) for k in ("input", "input_rnn_2d", "input_rnn", "output_rnn", "output", "pred", "prediction")}
+    arrays = {
+        k: _np(r[k])
+        for k in ("input", "input_rnn_2d", "input_rnn", "output_rnn", "output", "pred", "prediction")
+    }
     arrays["X"] = x
     return ForwardPass(
         arrays=arrays,
@@ -151,9 +156,12 @@ def trace_shapes(
     # stack unrolled in time for window 1.
     t_gate = max(0, min(int(gate_time), config.time_step - 1))
     layer_gates = [
-        cells.gate_trace(layer, k, fp.layer_inputs[k], fp.layer_outputs[k], t_gate) for k, layer in enumerate(fp.lstms)
+        cells.gate_trace(layer, k, fp.layer_inputs[k], fp.layer_outputs[k], t_gate)
+        for k, layer in enumerate(fp.lstms)
     ]
-    unrolled = cells.unroll(fp.lstms, fp.layer_inputs, fp.layer_outputs, fp.final_c, fp.final_h, config.share_cell)
+    unrolled = cells.unroll(
+        fp.lstms, fp.layer_inputs, fp.layer_outputs, fp.final_c, fp.final_h, config.share_cell
+    )
     notes = narrative.check_notes(
         config, matches_model, max_diff, layer_gates[0], [layer.name for layer in fp.lstms],
         unrolled.matches_layers, unrolled.max_abs_diff,

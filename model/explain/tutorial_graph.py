@@ -168,7 +168,11 @@ def tutorial_case(model, config: LstmConfig, x: np.ndarray, forget_bias: float =
     return TutorialCase(
         source=tutorial_source(config),
         x=np.ascontiguousarray(np.asarray(x, dtype=np.float32)),
-        w_in=w_in, b_in=b_in, w_out=w_out, b_out=b_out, cells=cells,
+        w_in=w_in,
+        b_in=b_in,
+        w_out=w_out,
+        b_out=b_out,
+        cells=cells,
         step_lines=tutorial_step_lines(config),
     )
 
@@ -202,17 +206,25 @@ def run_tutorial_graph(
             out_path = os.path.join(tmp, "out.npz")
             meta, arrays = [], {}
             for i, case in enumerate(cases):
-                meta.append({
-                    "source": case.source, "n_cells": len(case.cells),
-                    # The step -> lines map and each step's local names: the worker needs no project code.
-                    "step_lines": {str(int(k)): list(v) for k, v in case.step_lines.items()},
-                    "step_locals": {str(int(k)): list(v) for k, v in TUTORIAL_STEP_LOCALS.items()},
-                })
+                meta.append(
+                    {
+                        "source": case.source,
+                        "n_cells": len(case.cells),
+                        # The step -> lines map and each step's local names: the worker needs no project code.
+                        "step_lines": {str(int(k)): list(v) for k, v in case.step_lines.items()},
+                        "step_locals": {str(int(k)): list(v) for k, v in TUTORIAL_STEP_LOCALS.items()},
+                    }
+                )
                 p = f"case{i}."
-                arrays.update({
-                    p + "x": case.x, p + "w_in": case.w_in, p + "b_in": case.b_in,
-                    p + "w_out": case.w_out, p + "b_out": case.b_out,
-                })
+                arrays.update(
+                    {
+                        p + "x": case.x,
+                        p + "w_in": case.w_in,
+                        p + "b_in": case.b_in,
+                        p + "w_out": case.w_out,
+                        p + "b_out": case.b_out,
+                    }
+                )
                 for k, (kernel, bias) in enumerate(case.cells):
                     arrays[f"{p}cell{k}.kernel"] = kernel
                     arrays[f"{p}cell{k}.bias"] = bias
@@ -228,7 +240,11 @@ def run_tutorial_graph(
             try:
                 proc = subprocess.run(
                     [python, "-m", WORKER_MODULE, in_path, out_path],
-                    cwd=tmp, env=env, capture_output=True, text=True, timeout=timeout,
+                    cwd=tmp,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout,
                 )
             except subprocess.TimeoutExpired:
                 return _failed(
@@ -266,14 +282,16 @@ def run_tutorial_graph(
         return _failed(cases, result["error"], seconds)
     runs = []
     for i, case_meta in enumerate(result.get("cases", [])):
-        runs.append(TutorialRun(
-            pred=outputs.get(f"case{i}.pred"),
-            step_shapes={k: tuple(v) for k, v in case_meta.get("step_shapes", {}).items()},
-            variables={k: tuple(v) for k, v in case_meta.get("variables", {}).items()},
-            error=case_meta.get("error"),
-            seconds=seconds,
-            case_seconds=float(case_meta.get("seconds", 0.0)),
-        ))
+        runs.append(
+            TutorialRun(
+                pred=outputs.get(f"case{i}.pred"),
+                step_shapes={k: tuple(v) for k, v in case_meta.get("step_shapes", {}).items()},
+                variables={k: tuple(v) for k, v in case_meta.get("variables", {}).items()},
+                error=case_meta.get("error"),
+                seconds=seconds,
+                case_seconds=float(case_meta.get("seconds", 0.0)),
+            )
+        )
     if len(runs) != len(cases):
         return _failed(cases, "The TF1 worker returned results for the wrong number of cases.", seconds)
     return runs
@@ -330,11 +348,20 @@ def check_equivalence_many(
         run = next(runs)
         keras_pred, trace_map = item["keras_pred"], item["trace_map"]
         if run.error is not None or run.pred is None:
-            results.append(EquivalenceResult(
-                False, float("inf"), keras_pred, None, run.step_shapes, False,
-                run.error or "The TF1 graph returned no prediction.", run.seconds,
-                trace_shapes=trace_map, variables=run.variables,
-            ))
+            results.append(
+                EquivalenceResult(
+                    False,
+                    float("inf"),
+                    keras_pred,
+                    None,
+                    run.step_shapes,
+                    False,
+                    run.error or "The TF1 graph returned no prediction.",
+                    run.seconds,
+                    trace_shapes=trace_map,
+                    variables=run.variables,
+                )
+            )
             continue
         mismatches = _compare_shapes(trace_map, run.step_shapes)
         tutorial_pred = None
@@ -343,23 +370,23 @@ def check_equivalence_many(
             max_diff = float(np.max(np.abs(tutorial_pred - keras_pred))) if keras_pred.size else 0.0
         else:
             max_diff = float("inf")
-            mismatches.append(
-                f"the TF1 graph predicted {run.pred.size} values, Keras {keras_pred.size}"
-            )
+            mismatches.append(f"the TF1 graph predicted {run.pred.size} values, Keras {keras_pred.size}")
         shapes_match = not mismatches
-        results.append(EquivalenceResult(
-            ok=bool(shapes_match and max_diff < atol),
-            max_abs_diff=max_diff,
-            keras_pred=keras_pred,
-            tutorial_pred=tutorial_pred,
-            step_shapes=run.step_shapes,
-            shapes_match=shapes_match,
-            error=None,
-            seconds=run.seconds,
-            trace_shapes=trace_map,
-            mismatches=mismatches,
-            variables=run.variables,
-        ))
+        results.append(
+            EquivalenceResult(
+                ok=bool(shapes_match and max_diff < atol),
+                max_abs_diff=max_diff,
+                keras_pred=keras_pred,
+                tutorial_pred=tutorial_pred,
+                step_shapes=run.step_shapes,
+                shapes_match=shapes_match,
+                error=None,
+                seconds=run.seconds,
+                trace_shapes=trace_map,
+                mismatches=mismatches,
+                variables=run.variables,
+            )
+        )
     return results
 
 

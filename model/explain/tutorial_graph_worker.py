@@ -144,7 +144,12 @@ def _run_case(tf, np, meta: dict, arrays: dict) -> tuple[dict, dict]:
 
     step_shapes = {k: [int(d) for d in np.shape(v)] for k, v in out.items() if k != "pred"}
     return (
-        {"step_shapes": step_shapes, "variables": variables, "error": None, "seconds": time.perf_counter() - t0},
+        {
+            "step_shapes": step_shapes,
+            "variables": variables,
+            "error": None,
+            "seconds": time.perf_counter() - t0,
+        },
         {"pred": np.asarray(out["pred"], dtype=np.float32)},
     )
 
@@ -188,13 +193,15 @@ def main(argv: list[str]) -> int:
     else:
         for i, meta in enumerate(cases):
             prefix = f"case{i}."
-            arrays = {k[len(prefix):]: v for k, v in payload.items() if k.startswith(prefix)}
+            arrays = {k[len(prefix) :]: v for k, v in payload.items() if k.startswith(prefix)}
             try:
                 case_meta, case_arrays = _run_case(tf, np, meta, arrays)
             except Exception as exc:  # noqa: BLE001
                 tb = traceback.format_exc(limit=3)
                 case_meta = {
-                    "step_shapes": {}, "variables": {}, "seconds": 0.0,
+                    "step_shapes": {},
+                    "variables": {},
+                    "seconds": 0.0,
                     "error": f"The tutorial's TF1 graph failed: {type(exc).__name__}: {exc}",
                     "traceback": tb,
                 }

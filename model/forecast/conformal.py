@@ -75,7 +75,7 @@ def expanding_quantiles(calibration: np.ndarray, later: np.ndarray, level: float
 
 
 def choose_scale(*values: np.ndarray) -> str:
-    """"log" when every value (actual prices and point forecasts) is positive, else "absolute"."""
+    """ "log" when every value (actual prices and point forecasts) is positive, else "absolute"."""
     return "log" if all(np.all(np.asarray(v, dtype=np.float64) > 0) for v in values) else "absolute"
 
 
@@ -147,8 +147,14 @@ class ConformalBands:
             )
         quantiles = pd.DataFrame.from_dict(rows, orient="index", columns=[level_name(x) for x in levels])
         quantiles.index.name = "horizon"
-        return cls(scale, tuple(levels), quantiles, pd.Series(counts, name="residuals", dtype=int),
-                   source, tuple(messages))
+        return cls(
+            scale,
+            tuple(levels),
+            quantiles,
+            pd.Series(counts, name="residuals", dtype=int),
+            source,
+            tuple(messages),
+        )
 
     def quantile(self, horizon: int, level: float) -> float:
         if horizon not in self.quantiles.index:

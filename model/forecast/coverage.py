@@ -11,7 +11,16 @@ import pandas as pd
 
 from model.forecast.conformal import ConformalBands, band, level_name
 
-COVERAGE_COLUMNS = ("horizon", "forecast", "level", "nominal", "coverage", "quantile", "calibration", "tested")
+COVERAGE_COLUMNS = (
+    "horizon",
+    "forecast",
+    "level",
+    "nominal",
+    "coverage",
+    "quantile",
+    "calibration",
+    "tested",
+)
 
 
 def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
@@ -25,7 +34,11 @@ def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
 
 
 def coverage_rows(
-    forecast: str, bands: ConformalBands, horizon: int, actual: np.ndarray, point: np.ndarray,
+    forecast: str,
+    bands: ConformalBands,
+    horizon: int,
+    actual: np.ndarray,
+    point: np.ndarray,
     per_origin: dict[float, np.ndarray] | None = None,
 ) -> list[dict]:
     """One row per level for one forecaster at one horizon (columns COVERAGE_COLUMNS).

@@ -219,7 +219,9 @@ def train_direct(data: PreparedData, horizon: int, *, stop=None, listener=None) 
     from model.engine.training import train_network
 
     prepared, mean, std = direct_data(data, horizon)
-    run = train_network(prepared, model=build_network(data.config, outputs=horizon), stop=stop, listener=listener)
+    run = train_network(
+        prepared, model=build_network(data.config, outputs=horizon), stop=stop, listener=listener
+    )
     return DirectForecaster(run, horizon, mean, std)
 
 
@@ -248,18 +250,35 @@ class HorizonForecast:
     def meta(self) -> dict[str, Any]:
         return {
             "calibration": self.calibration,
-            "strategy": self.strategy, "requested": self.requested, "horizon": self.horizon, "scale": self.scale,
-            "levels": list(self.levels), "source": self.source, "last_date": self.last_date,
-            "last_price": self.last_price, "messages": list(self.messages),
+            "strategy": self.strategy,
+            "requested": self.requested,
+            "horizon": self.horizon,
+            "scale": self.scale,
+            "levels": list(self.levels),
+            "source": self.source,
+            "last_date": self.last_date,
+            "last_price": self.last_price,
+            "messages": list(self.messages),
         }
 
     @classmethod
-    def from_parts(cls, meta: dict, fan: pd.DataFrame, errors: pd.DataFrame, coverage: pd.DataFrame) -> "HorizonForecast":
+    def from_parts(
+        cls, meta: dict, fan: pd.DataFrame, errors: pd.DataFrame, coverage: pd.DataFrame
+    ) -> "HorizonForecast":
         return cls(
-            strategy=meta["strategy"], requested=meta["requested"], horizon=int(meta["horizon"]),
-            scale=meta["scale"], levels=tuple(float(x) for x in meta["levels"]), source=meta["source"],
-            last_date=meta["last_date"], last_price=float(meta["last_price"]), fan=fan, errors=errors,
-            coverage=coverage, messages=tuple(meta["messages"]), calibration=meta.get("calibration", "validation"),
+            strategy=meta["strategy"],
+            requested=meta["requested"],
+            horizon=int(meta["horizon"]),
+            scale=meta["scale"],
+            levels=tuple(float(x) for x in meta["levels"]),
+            source=meta["source"],
+            last_date=meta["last_date"],
+            last_price=float(meta["last_price"]),
+            fan=fan,
+            errors=errors,
+            coverage=coverage,
+            messages=tuple(meta["messages"]),
+            calibration=meta.get("calibration", "validation"),
         )
 
     def table(self, forecast: str = "model") -> pd.DataFrame:
@@ -294,8 +313,13 @@ def make_forecaster(run, data: PreparedData, horizon: int, strategy: str, *, sto
 
 
 def evaluate_forecaster(
-    forecaster, data: PreparedData, *, levels: tuple[float, ...] = DEFAULT_LEVELS, requested: str | None = None,
-    messages: list[str] | None = None, calibration: str = "expanding",
+    forecaster,
+    data: PreparedData,
+    *,
+    levels: tuple[float, ...] = DEFAULT_LEVELS,
+    requested: str | None = None,
+    messages: list[str] | None = None,
+    calibration: str = "expanding",
 ) -> HorizonForecast:
     """Calibrate on out-of-sample residuals (``calibration``: CALIBRATIONS), measure coverage and
     errors on the test period and forecast past the data."""
@@ -324,18 +348,29 @@ def evaluate_forecaster(
     residuals_of = {"model": paths, "persistence": persistence}
     bands = {
         "model": ConformalBands.fit(
-            {h: conformal.residuals(actual[calibrate[h], h - 1], paths[calibrate[h], h - 1], scale) for h in calibrate},
-            scale=scale, levels=levels, source=source,
+            {
+                h: conformal.residuals(actual[calibrate[h], h - 1], paths[calibrate[h], h - 1], scale)
+                for h in calibrate
+            },
+            scale=scale,
+            levels=levels,
+            source=source,
         ),
         "persistence": ConformalBands.fit(
-            {h: conformal.residuals(actual[calibrate[h], h - 1], persistence[calibrate[h], h - 1], scale)
-             for h in calibrate},
-            scale=scale, levels=levels, source=source,
+            {
+                h: conformal.residuals(actual[calibrate[h], h - 1], persistence[calibrate[h], h - 1], scale)
+                for h in calibrate
+            },
+            scale=scale,
+            levels=levels,
+            source=source,
         ),
     }
     messages.extend(bands["model"].messages)
     if bands["model"].messages and data.config.val_fraction == 0:
-        messages.append("The validation share is 0: raise it so the intervals have residuals to calibrate on.")
+        messages.append(
+            "The validation share is 0: raise it so the intervals have residuals to calibrate on."
+        )
     test_rows = data.n_rows - data.test_start
     if horizon > test_rows:
         messages.append(
@@ -354,7 +389,9 @@ def evaluate_forecaster(
                 late = conformal.residuals(truth, points[mask, h - 1], scale)
                 early = conformal.residuals(actual[calibrate[h], h - 1], points[calibrate[h], h - 1], scale)
                 test_residuals[name][h] = late
-                per_origin = {level: conformal.expanding_quantiles(early, late, level, lag=h) for level in levels}
+                per_origin = {
+                    level: conformal.expanding_quantiles(early, late, level, lag=h) for level in levels
+                }
             rows.extend(coverage_rows(name, bands[name], h, truth, points[mask, h - 1], per_origin))
         if mask.any():
             model_rmse = float(np.sqrt(np.mean((paths[mask, h - 1] - truth) ** 2)))
@@ -362,16 +399,30 @@ def evaluate_forecaster(
         else:
             model_rmse = base_rmse = float("nan")
         skill = 1.0 - model_rmse / base_rmse if base_rmse > 0 else float("nan")
-        errors.append({"horizon": h, "model_rmse": model_rmse, "persistence_rmse": base_rmse, "skill": skill,
-                       "tested": int(mask.sum())})
+        errors.append(
+            {
+                "horizon": h,
+                "model_rmse": model_rmse,
+                "persistence_rmse": base_rmse,
+                "skill": skill,
+                "tested": int(mask.sum()),
+            }
+        )
 
     if calibration == "expanding":
         # The fan past the data: every out-of-sample residual, validation and test.
         bands = {
             name: ConformalBands.fit(
-                {h: np.r_[conformal.residuals(actual[calibrate[h], h - 1], points[calibrate[h], h - 1], scale),
-                          test_residuals[name].get(h, np.empty(0))] for h in calibrate},
-                scale=scale, levels=levels, source=SOURCES[calibration][1],
+                {
+                    h: np.r_[
+                        conformal.residuals(actual[calibrate[h], h - 1], points[calibrate[h], h - 1], scale),
+                        test_residuals[name].get(h, np.empty(0)),
+                    ]
+                    for h in calibrate
+                },
+                scale=scale,
+                levels=levels,
+                source=SOURCES[calibration][1],
             )
             for name, points in residuals_of.items()
         }
@@ -387,20 +438,41 @@ def evaluate_forecaster(
                 row[f"upper_{level_name(level)}"] = float(upper)
             fan_rows.append(row)
     return HorizonForecast(
-        strategy=forecaster.strategy, requested=requested or forecaster.strategy, horizon=horizon, scale=scale,
-        levels=tuple(levels), source=source, last_date=f"{data.dates[-1]:%Y-%m-%d}",
-        last_price=float(data.target[-1]), fan=pd.DataFrame(fan_rows), errors=pd.DataFrame(errors, columns=list(ERROR_COLUMNS)),
-        coverage=coverage_frame(rows), messages=tuple(messages), calibration=calibration,
+        strategy=forecaster.strategy,
+        requested=requested or forecaster.strategy,
+        horizon=horizon,
+        scale=scale,
+        levels=tuple(levels),
+        source=source,
+        last_date=f"{data.dates[-1]:%Y-%m-%d}",
+        last_price=float(data.target[-1]),
+        fan=pd.DataFrame(fan_rows),
+        errors=pd.DataFrame(errors, columns=list(ERROR_COLUMNS)),
+        coverage=coverage_frame(rows),
+        messages=tuple(messages),
+        calibration=calibration,
     )
 
 
 def forecast_horizon(
-    run, data: PreparedData, *, stop=None, listener=None, levels: tuple[float, ...] = DEFAULT_LEVELS,
+    run,
+    data: PreparedData,
+    *,
+    stop=None,
+    listener=None,
+    levels: tuple[float, ...] = DEFAULT_LEVELS,
     calibration: str = "expanding",
 ) -> HorizonForecast:
     """The run's forecast at its ``horizon`` knob with its ``forecast_strategy`` (direct when recursive cannot)."""
     config = data.config
-    forecaster, messages = make_forecaster(run, data, config.horizon, config.forecast_strategy, stop=stop,
-                                           listener=listener)
-    return evaluate_forecaster(forecaster, data, levels=levels, requested=config.forecast_strategy, messages=messages,
-                               calibration=calibration)
+    forecaster, messages = make_forecaster(
+        run, data, config.horizon, config.forecast_strategy, stop=stop, listener=listener
+    )
+    return evaluate_forecaster(
+        forecaster,
+        data,
+        levels=levels,
+        requested=config.forecast_strategy,
+        messages=messages,
+        calibration=calibration,
+    )

@@ -65,8 +65,9 @@ def last_step_predictions(model, x: np.ndarray, chunk: int = CHUNK) -> np.ndarra
     return np.concatenate(out) if out else np.empty(0, dtype=np.float32)
 
 
-def integrated_gradients(model, x: np.ndarray, *, steps: int = DEFAULT_STEPS, scale: float = 1.0,
-                         gradient=None) -> Attributions:
+def integrated_gradients(
+    model, x: np.ndarray, *, steps: int = DEFAULT_STEPS, scale: float = 1.0, gradient=None
+) -> Attributions:
     """Integrated gradients of ``model``'s last-step output for normalised windows ``x`` [n, t, f],
     baseline all zeros, multiplied by ``scale`` (the target's std: price units)."""
     import tensorflow as tf
@@ -123,7 +124,11 @@ def attribution_view(record: Attributions, day_index: int, features: tuple[str, 
     share_day, share_all = last_day_share(day), last_day_share(average)
     top = np.unravel_index(int(np.argmax(average)), average.shape)
     days_back = t - 1 - int(top[0])
-    when = "the last day" if days_back == 0 else f"{days_back} day{'s' if days_back != 1 else ''} before the last"
+    when = (
+        "the last day"
+        if days_back == 0
+        else f"{days_back} day{'s' if days_back != 1 else ''} before the last"
+    )
     sentence = (
         f"Over the test period, {share_all:.0%} of what moves the prediction comes from the last day of the "
         f"window and {1 - share_all:.0%} from the {t - 1} days before it. "

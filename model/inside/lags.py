@@ -89,7 +89,9 @@ def daily_series(test: pd.DataFrame) -> pd.DataFrame:
     return frame.loc[:, cols].sort_values("date").drop_duplicates("date").reset_index(drop=True)
 
 
-def lag_view(test: pd.DataFrame, *, change_target: bool = False, max_lag: int = MAX_LAG) -> tuple[LagRecord, pd.DataFrame]:
+def lag_view(
+    test: pd.DataFrame, *, change_target: bool = False, max_lag: int = MAX_LAG
+) -> tuple[LagRecord, pd.DataFrame]:
     """The lag record of an evaluation's test predictions, and the daily series it was made from."""
     daily = daily_series(test)
     return lag_record(daily["predicted"], daily["actual"], max_lag, change_target=change_target), daily

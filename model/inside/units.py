@@ -64,8 +64,14 @@ def _runs(mask: np.ndarray) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
-def unit_selection(h: np.ndarray, first: int, last: int, threshold: float,
-                   labels: tuple[str, ...] | None = None, units: tuple[int, ...] | None = None) -> UnitSelection:
+def unit_selection(
+    h: np.ndarray,
+    first: int,
+    last: int,
+    threshold: float,
+    labels: tuple[str, ...] | None = None,
+    units: tuple[int, ...] | None = None,
+) -> UnitSelection:
     """LSTMVis-style: the units on (h >= threshold) over days first..last, and where they are all on.
 
     ``units`` given: use those columns instead of selecting by the stretch."""
@@ -76,7 +82,9 @@ def unit_selection(h: np.ndarray, first: int, last: int, threshold: float,
         on = (h[first : last + 1] >= threshold).all(axis=0)
         units = tuple(int(u) for u in np.flatnonzero(on))
     if not units:
-        return UnitSelection((), np.zeros(len(h), bool), (), f"No unit stays at or above {threshold:g} over the chosen days.")
+        return UnitSelection(
+            (), np.zeros(len(h), bool), (), f"No unit stays at or above {threshold:g} over the chosen days."
+        )
     active = np.asarray((h[:, list(units)] >= threshold).all(axis=1))
     matches = _runs(active)
     names = ", ".join(labels[u] if labels else str(u) for u in units[:6]) + (" …" if len(units) > 6 else "")
@@ -119,7 +127,11 @@ def unit_signals(h_unit: np.ndarray, signals: dict[str, np.ndarray], label: str 
     for name, s in signals.items():
         a, b = np.asarray(h_unit, float), np.asarray(s, float)
         ok = np.isfinite(a) & np.isfinite(b)
-        corr[name] = float(np.corrcoef(a[ok], b[ok])[0, 1]) if ok.sum() > 2 and a[ok].std() > 0 and b[ok].std() > 0 else float("nan")
+        corr[name] = (
+            float(np.corrcoef(a[ok], b[ok])[0, 1])
+            if ok.sum() > 2 and a[ok].std() > 0 and b[ok].std() > 0
+            else float("nan")
+        )
     finite = {k: v for k, v in corr.items() if np.isfinite(v)}
     if not finite:
         return UnitSignals(corr, None, f"{label} does not vary over the test period.")

@@ -78,7 +78,9 @@ def _tf_flags() -> tuple[list[str], list[str]]:
     warnings are TensorFlow's, not ours)."""
     import tensorflow as tf
 
-    compile_flags = [f"-isystem{flag[2:]}" if flag.startswith("-I") else flag for flag in tf.sysconfig.get_compile_flags()]
+    compile_flags = [
+        f"-isystem{flag[2:]}" if flag.startswith("-I") else flag for flag in tf.sysconfig.get_compile_flags()
+    ]
     return compile_flags, tf.sysconfig.get_link_flags()
 
 
@@ -89,8 +91,13 @@ def _compiler_accepts(cxx: str, flag: str) -> bool:
     """Whether ``cxx`` compiles an empty file with ``flag`` (cached per process)."""
     if (cxx, flag) not in _accepted:
         try:
-            done = subprocess.run([cxx, "-x", "c++", "-fsyntax-only", flag, "-"], input="", capture_output=True,
-                                  text=True, timeout=60)
+            done = subprocess.run(
+                [cxx, "-x", "c++", "-fsyntax-only", flag, "-"],
+                input="",
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             _accepted[cxx, flag] = done.returncode == 0
         except (OSError, subprocess.SubprocessError):
             _accepted[cxx, flag] = False
@@ -114,8 +121,11 @@ def library_path() -> Path:
 
     compile_flags, link_flags = _tf_flags()
     key = hashlib.sha256()
-    for part in (SOURCE.read_bytes(), tf.__version__.encode(),
-                 " ".join(compile_flags + link_flags + optimise_flags() + WARNINGS).encode()):
+    for part in (
+        SOURCE.read_bytes(),
+        tf.__version__.encode(),
+        " ".join(compile_flags + link_flags + optimise_flags() + WARNINGS).encode(),
+    ):
         key.update(part)
         key.update(b"\0")
     return BUILD_DIR / f"lens_lstm-{machine_key()}-{key.hexdigest()[:16]}.so"
@@ -130,8 +140,18 @@ def compile_to(output: Path) -> str:
     if cxx is None:
         raise BuildError("no C++ compiler found (set CXX or install g++)")
     compile_flags, link_flags = _tf_flags()
-    command = [cxx, "-shared", "-fPIC", *optimise_flags(), *WARNINGS, str(SOURCE), "-o", str(output),
-               *compile_flags, *link_flags]
+    command = [
+        cxx,
+        "-shared",
+        "-fPIC",
+        *optimise_flags(),
+        *WARNINGS,
+        str(SOURCE),
+        "-o",
+        str(output),
+        *compile_flags,
+        *link_flags,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise BuildError(f"{Path(cxx).name} failed:\n{done.stderr[-4000:]}")
@@ -164,7 +184,10 @@ def build_library(force: bool = False) -> Path:
     if warnings.strip():
         print(warnings, file=sys.stderr)
     # Only this machine's stale builds: another machine sharing the checkout keeps its own.
-    for old in [*BUILD_DIR.glob(f"lens_lstm-{machine_key()}-*.so"), *BUILD_DIR.glob(f"lens_lstm-{machine_key()}-*.failed")]:
+    for old in [
+        *BUILD_DIR.glob(f"lens_lstm-{machine_key()}-*.so"),
+        *BUILD_DIR.glob(f"lens_lstm-{machine_key()}-*.failed"),
+    ]:
         if old != target:
             old.unlink(missing_ok=True)
     return target

@@ -24,8 +24,11 @@ def main(argv: list[str] | None = None) -> int:
 
     argv = sys.argv[1:] if argv is None else argv
     if native.compiler() is None:
-        print("No C++ compiler (g++): training uses TensorFlow's BlockLSTM kernel instead of LSTM Lens' own "
-              "(install g++ and run `make` again for the faster one).", file=sys.stderr)
+        print(
+            "No C++ compiler (g++): training uses TensorFlow's BlockLSTM kernel instead of LSTM Lens' own "
+            "(install g++ and run `make` again for the faster one).",
+            file=sys.stderr,
+        )
         return 0
     failed = 1 if "--strict" in argv else 0
     fallback = "Training uses TensorFlow's BlockLSTM kernel instead."
@@ -36,9 +39,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Building the native LSTM kernel failed: {error}\n{fallback}", file=sys.stderr)
         return failed
     if not native.available():
-        print(f"The native LSTM kernel was built but does not load: {native.status()}\n{fallback}", file=sys.stderr)
+        print(
+            f"The native LSTM kernel was built but does not load: {native.status()}\n{fallback}",
+            file=sys.stderr,
+        )
         return failed
-    print(f"Native LSTM kernel ready: {path.relative_to(native.SOURCE.parents[2])} ({time.perf_counter() - started:.1f} s)")
+    print(
+        f"Native LSTM kernel ready: {path.relative_to(native.SOURCE.parents[2])} ({time.perf_counter() - started:.1f} s)"
+    )
     if "--stamp" in argv:
         stamp = Path(argv[argv.index("--stamp") + 1])
         stamp.parent.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,9 @@
 """Command line for stored runs.
 
-    python -m model.runs list [--status finished] [--limit 20]
-    python -m model.runs show ID      (JSON, with how the run was trained)
-    python -m model.runs delete ID
-    (every command takes --db URL; default $LENS_DB or sqlite:///runs/lens.db)
+python -m model.runs list [--status finished] [--limit 20]
+python -m model.runs show ID      (JSON, with how the run was trained)
+python -m model.runs delete ID
+(every command takes --db URL; default $LENS_DB or sqlite:///runs/lens.db)
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ def _fmt(value, spec: str = ".4f") -> str:
 @reports_errors
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m model.runs", description="List, show and delete stored runs.")
-    p.add_argument("--db", help="SQLAlchemy URL of the run store (default $LENS_DB or sqlite:///runs/lens.db)")
+    p.add_argument(
+        "--db", help="SQLAlchemy URL of the run store (default $LENS_DB or sqlite:///runs/lens.db)"
+    )
     sub = p.add_subparsers(dest="command", required=True)
     listing = sub.add_parser("list", help="runs, newest first")
     listing.add_argument("--status")
@@ -35,13 +37,17 @@ def main(argv: list[str] | None = None) -> int:
     store = open_store(args.db)
     if args.command == "list":
         records = store.list_runs(status=args.status, origin=args.origin, limit=args.limit)
-        print(f"{'id':>5}  {'created (UTC)':16}  {'status':11}  {'origin':6}  {'units':>5}  {'layers':>6}  "
-              f"{'steps':>5}  {'epochs':>6}  {'test RMSE':>10}  {'skill':>7}  data")
+        print(
+            f"{'id':>5}  {'created (UTC)':16}  {'status':11}  {'origin':6}  {'units':>5}  {'layers':>6}  "
+            f"{'steps':>5}  {'epochs':>6}  {'test RMSE':>10}  {'skill':>7}  data"
+        )
         for r in records:
             c = r.config
-            print(f"{r.id:>5}  {r.created:%Y-%m-%d %H:%M}  {r.status:11}  {r.origin:6}  {c.get('rnn_unit'):>5}  "
-                  f"{c.get('layer_num'):>6}  {c.get('time_step'):>5}  {r.epochs_run:>6}  "
-                  f"{_fmt(r.metric('rmse')):>10}  {_fmt(r.metric('skill'), '.3f'):>7}  {r.data_description}")
+            print(
+                f"{r.id:>5}  {r.created:%Y-%m-%d %H:%M}  {r.status:11}  {r.origin:6}  {c.get('rnn_unit'):>5}  "
+                f"{c.get('layer_num'):>6}  {c.get('time_step'):>5}  {r.epochs_run:>6}  "
+                f"{_fmt(r.metric('rmse')):>10}  {_fmt(r.metric('skill'), '.3f'):>7}  {r.data_description}"
+            )
         if not records:
             print(f"(no runs in {store.where})")
     elif args.command == "show":

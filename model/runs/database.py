@@ -57,8 +57,10 @@ def create_engine(text: str, *, busy_seconds: float) -> sa.Engine:
     try:
         parsed = sa.make_url(text)
     except sa.exc.ArgumentError as exc:
-        raise StoreError(f"{text!r} is not a database URL (examples: sqlite:///runs/lens.db, "
-                         "postgresql+psycopg://user:password@host/dbname).") from exc
+        raise StoreError(
+            f"{text!r} is not a database URL (examples: sqlite:///runs/lens.db, "
+            "postgresql+psycopg://user:password@host/dbname)."
+        ) from exc
     try:
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(parsed, busy_seconds)

@@ -51,52 +51,80 @@ def _json_safe(value):
 
 def add_evidence_run(store: RunStore, run_id: int, *, folds: int, mode: str, seeds: int, span: float) -> None:
     with store._write("recording a walk-forward run") as conn:
-        conn.execute(evidence_runs.insert().values(run_id=run_id, folds=folds, mode=mode, seeds=seeds, span=span))
+        conn.execute(
+            evidence_runs.insert().values(run_id=run_id, folds=folds, mode=mode, seeds=seeds, span=span)
+        )
 
 
-def add_fold(store: RunStore, run_id: int, seed_index: int, fold: Fold, child_run_id: int,
-             warm_from: int | None = None) -> None:
+def add_fold(
+    store: RunStore, run_id: int, seed_index: int, fold: Fold, child_run_id: int, warm_from: int | None = None
+) -> None:
     with store._write("recording a fold") as conn:
-        conn.execute(evidence_folds.insert().values(
-            run_id=run_id, seed_index=seed_index, fold=fold.index, child_run_id=child_run_id, warm_from=warm_from,
-            val_start=fold.val_start, test_start=fold.test_start, test_end=fold.test_end, status="queued",
-        ))
+        conn.execute(
+            evidence_folds.insert().values(
+                run_id=run_id,
+                seed_index=seed_index,
+                fold=fold.index,
+                child_run_id=child_run_id,
+                warm_from=warm_from,
+                val_start=fold.val_start,
+                test_start=fold.test_start,
+                test_end=fold.test_end,
+                status="queued",
+            )
+        )
 
 
 def set_warm_from(store: RunStore, child_run_id: int, warm_from: int) -> None:
     with store._write("recording a warm start") as conn:
-        conn.execute(evidence_folds.update().where(evidence_folds.c.child_run_id == child_run_id)
-                     .values(warm_from=warm_from))
+        conn.execute(
+            evidence_folds.update()
+            .where(evidence_folds.c.child_run_id == child_run_id)
+            .values(warm_from=warm_from)
+        )
 
 
-def end_fold(store: RunStore, child_run_id: int, status: str, *, record: dict | None = None,
-             error: str | None = None) -> None:
+def end_fold(
+    store: RunStore, child_run_id: int, status: str, *, record: dict | None = None, error: str | None = None
+) -> None:
     with store._write("recording a fold's result") as conn:
-        conn.execute(evidence_folds.update().where(evidence_folds.c.child_run_id == child_run_id)
-                     .values(status=status, record=_json_safe(record), error=error))
+        conn.execute(
+            evidence_folds.update()
+            .where(evidence_folds.c.child_run_id == child_run_id)
+            .values(status=status, record=_json_safe(record), error=error)
+        )
 
 
 def set_summary(store: RunStore, run_id: int, summary: dict) -> None:
     with store._write("recording a walk-forward summary") as conn:
-        conn.execute(evidence_runs.update().where(evidence_runs.c.run_id == run_id).values(summary=_json_safe(summary)))
+        conn.execute(
+            evidence_runs.update().where(evidence_runs.c.run_id == run_id).values(summary=_json_safe(summary))
+        )
 
 
 def _fold_row(row) -> FoldRow:
     fold = Fold(row.fold, row.val_start, row.test_start, row.test_end)
-    return FoldRow(row.run_id, row.seed_index, fold, row.child_run_id, row.warm_from, row.status, row.error, row.record)
+    return FoldRow(
+        row.run_id, row.seed_index, fold, row.child_run_id, row.warm_from, row.status, row.error, row.record
+    )
 
 
 def fold_of_child(store: RunStore, child_run_id: int) -> FoldRow | None:
     """The fold a run trains, or None for an ordinary run."""
     with store._read("reading a fold") as conn:
-        row = conn.execute(sa.select(evidence_folds).where(evidence_folds.c.child_run_id == child_run_id)).first()
+        row = conn.execute(
+            sa.select(evidence_folds).where(evidence_folds.c.child_run_id == child_run_id)
+        ).first()
     return None if row is None else _fold_row(row)
 
 
 def folds_of(store: RunStore, run_id: int) -> list[FoldRow]:
     with store._read("reading folds") as conn:
-        rows = conn.execute(sa.select(evidence_folds).where(evidence_folds.c.run_id == run_id)
-                            .order_by(evidence_folds.c.seed_index, evidence_folds.c.fold)).all()
+        rows = conn.execute(
+            sa.select(evidence_folds)
+            .where(evidence_folds.c.run_id == run_id)
+            .order_by(evidence_folds.c.seed_index, evidence_folds.c.fold)
+        ).all()
     return [_fold_row(r) for r in rows]
 
 
@@ -104,7 +132,11 @@ def evidence_run(store: RunStore, run_id: int) -> EvidenceRow | None:
     """The walk-forward settings and summary of a run, or None when it is not a walk-forward run."""
     with store._read("reading a walk-forward run") as conn:
         row = conn.execute(sa.select(evidence_runs).where(evidence_runs.c.run_id == run_id)).first()
-    return None if row is None else EvidenceRow(row.run_id, row.folds, row.mode, row.seeds, row.span, row.summary)
+    return (
+        None
+        if row is None
+        else EvidenceRow(row.run_id, row.folds, row.mode, row.seeds, row.span, row.summary)
+    )
 
 
 def evidence_run_ids(store: RunStore) -> set[int]:

@@ -31,8 +31,13 @@ class StoreStopFlag:
     (a pruned sweep trial), or by a stop requested through the store (read at most every
     ``poll`` seconds, so polling costs training nothing measurable)."""
 
-    def __init__(self, store: RunStore, run_id: int, local: threading.Event | None = None,
-                 poll: float = STOP_POLL_SECONDS):
+    def __init__(
+        self,
+        store: RunStore,
+        run_id: int,
+        local: threading.Event | None = None,
+        poll: float = STOP_POLL_SECONDS,
+    ):
         self.store, self.run_id, self.local, self.poll = store, run_id, local, poll
         self.pruned = False
         self._remote = False
@@ -128,7 +133,9 @@ def execute_run(
         save_run(run, folder)
         files.write_frame(evaluation.predictions, folder / files.PREDICTIONS_FILE)
         files.write_frame(evaluation.forecast, folder / files.FORECAST_FILE)
-        walkforward.record_fold(store, fold, data, evaluation, run)  # before the run ends: drive() waits on it
+        walkforward.record_fold(
+            store, fold, data, evaluation, run
+        )  # before the run ends: drive() waits on it
         if forecast and fold is None and not flag.is_set():  # folds are scored, not forecast
             _store_forecast(run, data, folder, flag, _forecast_listener(store, run_id, progress_seconds))
         reason = "pruned" if flag.pruned else run.stopped_reason

@@ -29,7 +29,11 @@ def fingerprint(frame: pd.DataFrame) -> str:
 def describe(frame: pd.DataFrame, source: str | None) -> str:
     """One line naming the data: source, rows and dates."""
     parts = [source or "price table", f"{len(frame):,} rows"]
-    if len(frame) and isinstance(frame.index, pd.DatetimeIndex) and f"{frame.index[0]:%Y-%m-%d}" not in parts[0]:
+    if (
+        len(frame)
+        and isinstance(frame.index, pd.DatetimeIndex)
+        and f"{frame.index[0]:%Y-%m-%d}" not in parts[0]
+    ):
         parts.append(f"{frame.index[0]:%Y-%m-%d} to {frame.index[-1]:%Y-%m-%d}")
     return " · ".join(parts)
 

@@ -36,7 +36,9 @@ def write_forecast(forecast, folder: Path) -> None:
 def write_failure(message: str, folder: Path) -> None:
     """Record why the run has no forecast (shown where the forecast would be)."""
     where = Path(folder) / HORIZON_DIR
-    files.write_atomically(where / FAILED_FILE, lambda tmp: Path(tmp).write_text(json.dumps({"message": message})))
+    files.write_atomically(
+        where / FAILED_FILE, lambda tmp: Path(tmp).write_text(json.dumps({"message": message}))
+    )
 
 
 def read_failure(folder: Path) -> str | None:

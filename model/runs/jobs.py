@@ -157,11 +157,13 @@ def inside_attributions(context: JobContext, run_id: int, steps: int = 32, limit
     from model.inside.attribution import _gradient_function, integrated_gradients
 
     run, data, _ = context.trained(run_id)
-    x = data.test.x if limit is None else data.test.x[-int(limit):]
+    x = data.test.x if limit is None else data.test.x[-int(limit) :]
     gradient = context.memo(("gradient", *context.run_key(run_id)), lambda: _gradient_function(run.model))
     t0 = time.perf_counter()
-    record = integrated_gradients(run.model, x, steps=steps, scale=run.normaliser.target_std, gradient=gradient)
-    dates = _test_dates(data)[-len(x):]
+    record = integrated_gradients(
+        run.model, x, steps=steps, scale=run.normaliser.target_std, gradient=gradient
+    )
+    dates = _test_dates(data)[-len(x) :]
     return {"record": record, "dates": dates, "features": tuple(run.config.features),
             "seconds": time.perf_counter() - t0}  # fmt: skip
 
@@ -172,15 +174,23 @@ def inside_units(context: JobContext, run_id: int) -> dict:
     from model.inside.units import hidden_states, price_signals
 
     run, data, _ = context.trained(run_id)
-    states = context.memo(("units", *context.run_key(run_id)), lambda: hidden_states(run.model, run.config, data.test.x))
+    states = context.memo(
+        ("units", *context.run_key(run_id)), lambda: hidden_states(run.model, run.config, data.test.x)
+    )
     rows = data.test.start + run.config.time_step - 1
     return {"states": states, "dates": _test_dates(data), "price": data.target[rows],
             "signals": price_signals(data.target, rows)}  # fmt: skip
 
 
 @job("inside_what_if")
-def inside_what_if(context: JobContext, run_id: int, window_index: int, shift_pct: float = 0.0,
-                   trend_pct: float = 0.0, trend_days: int = 5):
+def inside_what_if(
+    context: JobContext,
+    run_id: int,
+    window_index: int,
+    shift_pct: float = 0.0,
+    trend_pct: float = 0.0,
+    trend_days: int = 5,
+):
     from model.inside.what_if import WhatIfEdit, what_if
 
     run, data, _ = context.trained(run_id)

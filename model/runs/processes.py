@@ -129,7 +129,9 @@ class ChildProcess:
 
     def describe_exit(self) -> str:
         code = self.exitcode
-        return f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+        return (
+            f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+        )
 
     def release(self) -> None:
         if self.sentinel is not None:

@@ -28,10 +28,13 @@ def describe_provenance(provenance: dict[str, Any] | None) -> list[str]:
         lines.append(f"Why: {provenance['kernel_reason']}")
     threads = provenance.get("threads") or {}
     if threads:
+
         def count(n: Any) -> str:
             return "default" if not n else str(n)
 
-        lines.append(f"Threads: intra-op {count(threads.get('intra_op'))}, inter-op {count(threads.get('inter_op'))}"
-                     f" on {threads.get('cpus', '?')} CPU(s)")
+        lines.append(
+            f"Threads: intra-op {count(threads.get('intra_op'))}, inter-op {count(threads.get('inter_op'))}"
+            f" on {threads.get('cpus', '?')} CPU(s)"
+        )
     lines.append(f"Device: {provenance.get('device', '?')}; TensorFlow {provenance.get('tensorflow', '?')}")
     return lines

@@ -164,7 +164,9 @@ def ensure_schema(conn: Connection, where: str) -> int:
         return SCHEMA_VERSION
     found = conn.execute(sa.select(schema_version.c.version)).scalars().all()
     if len(found) != 1:
-        raise StoreError(f"{where} has a damaged schema_version table ({len(found)} rows); refusing to use it.")
+        raise StoreError(
+            f"{where} has a damaged schema_version table ({len(found)} rows); refusing to use it."
+        )
     version = int(found[0])
     if version > SCHEMA_VERSION:
         raise StoreError(

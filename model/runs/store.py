@@ -29,7 +29,14 @@ import sqlalchemy as sa
 from model.engine.config import LstmConfig
 from model.errors import RunNotFoundError, StopRefusedError, StoreError
 from model.runs import capability, files
-from model.runs.database import DEFAULT_URL, ENV_FILES, ENV_URL, create_engine, default_files_root, resolve_url
+from model.runs.database import (
+    DEFAULT_URL,
+    ENV_FILES,
+    ENV_URL,
+    create_engine,
+    default_files_root,
+    resolve_url,
+)
 from model.runs.records import RunRecord, record_from_row, record_to_dict
 from model.runs.schema import (
     ACTIVE_STATUSES,
@@ -110,7 +117,9 @@ class RunStore:
                     f"The run database {self.where} stayed locked by another process for over "
                     f"{BUSY_SECONDS:.0f} s while {action}; try again."
                 ) from exc
-            raise StoreError(f"The run database {self.where} could not be used while {action}: {detail}") from exc
+            raise StoreError(
+                f"The run database {self.where} could not be used while {action}: {detail}"
+            ) from exc
 
     @contextlib.contextmanager
     def _write(self, action: str) -> Iterator[sa.Connection]:
@@ -222,8 +231,13 @@ class RunStore:
         if status not in STATUSES or status in ACTIVE_STATUSES:
             raise StoreError(f"A run cannot finish as {status!r}.")
         values: dict[str, Any] = dict(status=status, finished=_now())
-        for name, value in (("seconds", seconds), ("best_epoch", best_epoch), ("stop_reason", stop_reason),
-                            ("error", error), ("progress", progress)):
+        for name, value in (
+            ("seconds", seconds),
+            ("best_epoch", best_epoch),
+            ("stop_reason", stop_reason),
+            ("error", error),
+            ("progress", progress),
+        ):
             if value is not None:
                 values[name] = value
         with self._write("finishing a run") as conn:
@@ -253,7 +267,9 @@ class RunStore:
         created the run may stop it (a run created without an owner may be stopped by anyone)."""
         record = self.get_run(run_id, with_history=False)
         if record.owner_hash is not None and not capability.matches(owner, record.owner_hash):
-            raise StopRefusedError(f"Run {run_id} was started by another session; only that session can stop it.")
+            raise StopRefusedError(
+                f"Run {run_id} was started by another session; only that session can stop it."
+            )
         return self.stop_unchecked(run_id)
 
     def stop_unchecked(self, run_id: int) -> str:
@@ -266,7 +282,9 @@ class RunStore:
                 .values(status="stopped", stop_reason="cancelled", finished=_now(), stop_requested=True)
             )
             conn.execute(
-                runs.update().where(runs.c.id == run_id, runs.c.status == "running").values(stop_requested=True)
+                runs.update()
+                .where(runs.c.id == run_id, runs.c.status == "running")
+                .values(stop_requested=True)
             )
         return self.get_run(run_id, with_history=False).status
 
@@ -289,7 +307,9 @@ class RunStore:
         marked = [
             run_id
             for run_id in ended
-            if self.finish(run_id, "interrupted", error="The process running this run ended before it finished.")
+            if self.finish(
+                run_id, "interrupted", error="The process running this run ended before it finished."
+            )
         ]
         return marked
 
@@ -297,7 +317,11 @@ class RunStore:
         """Remove a run's rows and files (and its price snapshot when no other run uses it).
         A queued run of an owner may be deleted only with that owner's token (as Stop)."""
         record = self.get_run(run_id, with_history=False)
-        if record.active and record.owner_hash is not None and not capability.matches(owner, record.owner_hash):
+        if (
+            record.active
+            and record.owner_hash is not None
+            and not capability.matches(owner, record.owner_hash)
+        ):
             raise StopRefusedError(
                 f"Run {run_id} is {record.status} for another session; only that session can stop or delete it "
                 "(it can be deleted by anyone once it has ended)."
@@ -309,7 +333,9 @@ class RunStore:
             conn.execute(metrics.delete().where(metrics.c.run_id == run_id))
             conn.execute(runs.delete().where(runs.c.id == run_id))
             shared = conn.execute(
-                sa.select(sa.func.count()).select_from(runs).where(runs.c.data_fingerprint == record.data_fingerprint)
+                sa.select(sa.func.count())
+                .select_from(runs)
+                .where(runs.c.data_fingerprint == record.data_fingerprint)
             ).scalar()
         shutil.rmtree(record.files_dir, ignore_errors=True)
         if not shared:
@@ -324,7 +350,9 @@ class RunStore:
                 raise RunNotFoundError(f"There is no run {run_id} in {self.where}.")
             history = []
             if with_history:
-                for e in conn.execute(sa.select(epochs).where(epochs.c.run_id == run_id).order_by(epochs.c.epoch)):
+                for e in conn.execute(
+                    sa.select(epochs).where(epochs.c.run_id == run_id).order_by(epochs.c.epoch)
+                ):
                     entry = {"loss": e.loss}
                     if e.val_loss is not None:
                         entry["val_loss"] = e.val_loss
@@ -383,13 +411,19 @@ class RunStore:
         except OSError as exc:
             raise StoreError(f"Run {run_id} has no stored predictions ({record.status}): {exc}") from exc
         table = pd.DataFrame(
-            [{METRIC_FIELDS[n]: record.metrics[who][n] for n in METRIC_NAMES} for who in ("model", "persistence")
-             if who in record.metrics],
+            [
+                {METRIC_FIELDS[n]: record.metrics[who][n] for n in METRIC_NAMES}
+                for who in ("model", "persistence")
+                if who in record.metrics
+            ],
             index=pd.Index([w for w in ("model", "persistence") if w in record.metrics], name="forecast"),
             columns=list(EVAL_COLUMNS),
         ).astype(float)
         return Evaluation(
-            predictions=predictions, metrics=table, forecast=forecast, target_mode=record.config["target_mode"]
+            predictions=predictions,
+            metrics=table,
+            forecast=forecast,
+            target_mode=record.config["target_mode"],
         )
 
     def load_trained(self, run_id: int):

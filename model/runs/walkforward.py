@@ -23,7 +23,15 @@ from model.engine.config import LstmConfig
 from model.errors import DataError
 from model.evidence.folds import DEFAULT_FOLDS, DEFAULT_SPAN, FOLD_MODES, fold_boundaries, prepare_fold
 from model.evidence.significance import dm_from_differential
-from model.evidence.walkforward import MODEL, Evidence, FoldResult, failed_fold, horizon_of, score_fold, seed_spread
+from model.evidence.walkforward import (
+    MODEL,
+    Evidence,
+    FoldResult,
+    failed_fold,
+    horizon_of,
+    score_fold,
+    seed_spread,
+)
 from model.evidence.walkforward import pool as pool_folds
 from model.runs import evidence_store as es
 from model.runs.records import RunRecord
@@ -57,16 +65,29 @@ def record_fold(store: RunStore, row: es.FoldRow | None, data, evaluation, run) 
     if row is None:
         return
     test = evaluation.split("test")
-    result = score_fold(row.fold, data, test["predicted"].to_numpy(), epochs=len(run.history), seconds=run.seconds)
+    result = score_fold(
+        row.fold, data, test["predicted"].to_numpy(), epochs=len(run.history), seconds=run.seconds
+    )
     es.end_fold(store, row.child_run_id, "finished", record=result.to_dict())
 
 
 # -- the coordinator --------------------------------------------------------------------------------
 
 
-def start_walk_forward(store: RunStore, config: LstmConfig, prices, *, folds: int = DEFAULT_FOLDS,
-                       mode: str = "refit", seeds: int = 1, origin: str = "cli", owner: str | None = None,
-                       span: float = DEFAULT_SPAN, study: str | None = None, trial: int | None = None) -> int:
+def start_walk_forward(
+    store: RunStore,
+    config: LstmConfig,
+    prices,
+    *,
+    folds: int = DEFAULT_FOLDS,
+    mode: str = "refit",
+    seeds: int = 1,
+    origin: str = "cli",
+    owner: str | None = None,
+    span: float = DEFAULT_SPAN,
+    study: str | None = None,
+    trial: int | None = None,
+) -> int:
     """Store a walk-forward run and its queued fold runs; return the parent run's id.
 
     Refuses (DataError) before storing anything when the data cannot hold ``folds`` folds."""
@@ -95,16 +116,25 @@ Submit = Callable[[int], None]
 Wait = Callable[[int], RunRecord]
 
 
-def drive(store: RunStore, parent: int, submit: Submit, wait: Wait,
-          on_fold: Callable[[es.FoldRow, RunRecord], None] | None = None) -> "WalkForward":
+def drive(
+    store: RunStore,
+    parent: int,
+    submit: Submit,
+    wait: Wait,
+    on_fold: Callable[[es.FoldRow, RunRecord], None] | None = None,
+) -> "WalkForward":
     """Train every fold through ``submit``/``wait``, then pool and store the evidence."""
     settings = es.evidence_run(store, parent)
     rows = es.folds_of(store, parent)
     store.start(parent)
     started = time.perf_counter()
     done = threading.Event()
-    threading.Thread(target=_forward_stop, args=(store, parent, rows, done), daemon=True,
-                     name=f"walk-forward-stop-{parent}").start()
+    threading.Thread(
+        target=_forward_stop,
+        args=(store, parent, rows, done),
+        daemon=True,
+        name=f"walk-forward-stop-{parent}",
+    ).start()
 
     ended = 0
 
@@ -113,15 +143,33 @@ def drive(store: RunStore, parent: int, submit: Submit, wait: Wait,
         record = wait(row.child_run_id)
         ended += 1
         elapsed = time.perf_counter() - started
-        store.progress(parent, {  # the parent's progress is its folds (the Train page's bar)
-            "epoch": ended, "epochs": len(rows), "batch": 0, "batches": 0, "loss": None, "elapsed": round(elapsed, 3),
-            "fraction": round(ended / len(rows), 4), "eta": None, "finished": ended == len(rows),
-            "message": f"{ended} of {len(rows)} folds done", "updated": time.time(),
-        })
+        store.progress(
+            parent,
+            {  # the parent's progress is its folds (the Train page's bar)
+                "epoch": ended,
+                "epochs": len(rows),
+                "batch": 0,
+                "batches": 0,
+                "loss": None,
+                "elapsed": round(elapsed, 3),
+                "fraction": round(ended / len(rows), 4),
+                "eta": None,
+                "finished": ended == len(rows),
+                "message": f"{ended} of {len(rows)} folds done",
+                "updated": time.time(),
+            },
+        )
         if record.status not in ("finished", "stopped"):
-            es.end_fold(store, row.child_run_id, "failed", error=record.error or f"The fold's run ended {record.status}.")
+            es.end_fold(
+                store,
+                row.child_run_id,
+                "failed",
+                error=record.error or f"The fold's run ended {record.status}.",
+            )
         elif es.fold_of_child(store, row.child_run_id).status != "finished":
-            es.end_fold(store, row.child_run_id, "failed", error="The fold's run ended without a scored record.")
+            es.end_fold(
+                store, row.child_run_id, "failed", error="The fold's run ended without a scored record."
+            )
         if on_fold is not None:
             on_fold(row, record)
         return record
@@ -151,9 +199,14 @@ def drive(store: RunStore, parent: int, submit: Submit, wait: Wait,
     es.set_summary(store, parent, summary)
     stopped = store.stop_requested(parent)
     status = "stopped" if stopped else ("finished" if result.evidence.folds_scored else "failed")
-    store.finish(parent, status, seconds=summary["seconds"], metric_table=result.metric_table(),
-                 stop_reason="user_stop" if stopped else None,
-                 error=None if result.evidence.folds_scored else "Every fold failed: " + result.first_error())
+    store.finish(
+        parent,
+        status,
+        seconds=summary["seconds"],
+        metric_table=result.metric_table(),
+        stop_reason="user_stop" if stopped else None,
+        error=None if result.evidence.folds_scored else "Every fold failed: " + result.first_error(),
+    )
     return result
 
 
@@ -172,7 +225,9 @@ def _forward_stop(store: RunStore, parent: int, rows, done: threading.Event, pol
             continue  # a busy database: the next poll tries again
 
 
-def run_walk_forward(store: RunStore, config: LstmConfig, prices, *, pool=None, listener=None, **options) -> "WalkForward":
+def run_walk_forward(
+    store: RunStore, config: LstmConfig, prices, *, pool=None, listener=None, **options
+) -> "WalkForward":
     """Store and train a walk-forward run: through ``pool`` (a WorkerPool) when given, else here, one
     fold after another."""
     parent = start_walk_forward(store, config, prices, **options)
@@ -180,7 +235,9 @@ def run_walk_forward(store: RunStore, config: LstmConfig, prices, *, pool=None, 
         return drive(store, parent, pool.submit, pool.wait)
     from model.runs.execute import execute_run
 
-    return drive(store, parent, lambda run_id: None, lambda run_id: execute_run(store, run_id, listener=listener))
+    return drive(
+        store, parent, lambda run_id: None, lambda run_id: execute_run(store, run_id, listener=listener)
+    )
 
 
 # -- reading ------------------------------------------------------------------------------------------
@@ -228,8 +285,13 @@ class WalkForward:
             rmse = [f.rmse.get(who) for f in folds]
             mae = [f.mae.get(who) for f in folds]
             skill = [f.skill.get(who) for f in folds]
-            rows[who] = {"RMSE": _mean(rmse), "MAE": _mean(mae), "MAPE %": np.nan, "Direction %": np.nan,
-                         "Skill": _mean(skill)}
+            rows[who] = {
+                "RMSE": _mean(rmse),
+                "MAE": _mean(mae),
+                "MAPE %": np.nan,
+                "Direction %": np.nan,
+                "Skill": _mean(skill),
+            }
         return pd.DataFrame.from_dict(rows, orient="index")[list(METRIC_COLUMNS)]
 
 
@@ -251,13 +313,24 @@ def _combine_seeds(per_seed: list[list[FoldResult]], horizon: int) -> list[FoldR
         diff = np.mean([np.asarray(f.differential) for f in done], axis=0)
         rmse = dict(base.rmse, **{MODEL: _mean([f.rmse.get(MODEL) for f in done])})
         skill = dict(base.skill, **{MODEL: _mean([f.skill.get(MODEL) for f in done])})
-        combined.append(FoldResult(
-            fold=base.fold, first_date=base.first_date, last_date=base.last_date,
-            epochs=int(round(_mean([f.epochs for f in done]))) if base.epochs is not None else None,
-            seconds=_mean([f.seconds for f in done]), rmse=rmse, mae=base.mae, skill=skill, notes=base.notes,
-            dm_persistence=dm_from_differential(diff, horizon).to_dict(), best_baseline=base.best_baseline,
-            dm_best=base.dm_best if len(done) == 1 else None, residuals=base.residuals, differential=diff.tolist(),
-        ))
+        combined.append(
+            FoldResult(
+                fold=base.fold,
+                first_date=base.first_date,
+                last_date=base.last_date,
+                epochs=int(round(_mean([f.epochs for f in done]))) if base.epochs is not None else None,
+                seconds=_mean([f.seconds for f in done]),
+                rmse=rmse,
+                mae=base.mae,
+                skill=skill,
+                notes=base.notes,
+                dm_persistence=dm_from_differential(diff, horizon).to_dict(),
+                best_baseline=base.best_baseline,
+                dm_best=base.dm_best if len(done) == 1 else None,
+                residuals=base.residuals,
+                differential=diff.tolist(),
+            )
+        )
     return combined
 
 
@@ -280,8 +353,9 @@ def load_walk_forward(store: RunStore, run_id: int) -> WalkForward | None:
         by_seed[row.seed_index].append(result)
     per_seed = tuple(pool_folds(folds, horizon) for folds in by_seed)
     evidence = per_seed[0] if settings.seeds == 1 else pool_folds(_combine_seeds(by_seed, horizon), horizon)
-    return WalkForward(run_id, settings.folds, settings.mode, settings.seeds, config, per_seed, evidence,
-                       settings.summary)
+    return WalkForward(
+        run_id, settings.folds, settings.mode, settings.seeds, config, per_seed, evidence, settings.summary
+    )
 
 
 def fold_residuals(result: WalkForward) -> pd.DataFrame:

@@ -19,11 +19,14 @@ def run_folds(args, prices, config) -> int:
         raise LensError("--out is for a single run; a walk-forward run is stored in the run store (--db).")
     folds = fold_boundaries(len(prices.frame), config, args.folds)  # a clear error before anything starts
     store = open_store(args.db)
-    parent = start_walk_forward(store, config, prices, folds=args.folds, mode=args.fold_mode, seeds=args.seeds,
-                                origin="cli")
+    parent = start_walk_forward(
+        store, config, prices, folds=args.folds, mode=args.fold_mode, seeds=args.seeds, origin="cli"
+    )
     total = args.folds * args.seeds
-    print(f"Walk-forward run {parent} in {store.where}: {args.folds} folds ({args.fold_mode}) x {args.seeds} seed(s), "
-          f"test periods rows {folds[0].test_start}..{folds[-1].test_end - 1}")
+    print(
+        f"Walk-forward run {parent} in {store.where}: {args.folds} folds ({args.fold_mode}) x {args.seeds} seed(s), "
+        f"test periods rows {folds[0].test_start}..{folds[-1].test_end - 1}"
+    )
     done = 0
 
     def on_fold(row, record) -> None:
@@ -34,9 +37,12 @@ def run_folds(args, prices, config) -> int:
 
     started = time.perf_counter()
     workers = args.workers or None
-    with WorkerPool(store.engine.url.render_as_string(hide_password=False), files_root=store.files_root,
-                    workers=workers) as pool:
+    with WorkerPool(
+        store.engine.url.render_as_string(hide_password=False), files_root=store.files_root, workers=workers
+    ) as pool:
         result = drive(store, parent, pool.submit, pool.wait, on_fold=on_fold)
     print(f"\n{walk_forward_report(result)}")
-    print(f"\nStored as run {parent} ({time.perf_counter() - started:.1f} s; python -m model.runs show {parent}).")
+    print(
+        f"\nStored as run {parent} ({time.perf_counter() - started:.1f} s; python -m model.runs show {parent})."
+    )
     return 0 if result.evidence.folds_scored else 1

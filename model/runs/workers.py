@@ -123,7 +123,9 @@ class WorkerPool:
         """Queue a stored run (status queued) for training; runs start in submission order."""
         record = self.store.get_run(run_id, with_history=False)
         if record.status != "queued":
-            raise StoreError(f"Run {run_id} is {record.status}, not queued; only a queued run can be trained.")
+            raise StoreError(
+                f"Run {run_id} is {record.status}, not queued; only a queued run can be trained."
+            )
         with self._lock:
             if self._closing:
                 raise StoreError("The worker pool has shut down.")
@@ -341,7 +343,9 @@ class WorkerPool:
             self._end(w.run_id, "failed", f"The worker process (pid {w.process.pid}) {how} during training.")
         if w.job is not None:
             how = w.process.describe_exit()
-            self._finish_job(w.job, False, f"The worker process (pid {w.process.pid}) {how} during '{w.job.name}'.")
+            self._finish_job(
+                w.job, False, f"The worker process (pid {w.process.pid}) {how} during '{w.job.name}'."
+            )
         if not w.retiring:
             self._replacements.allow()
         if not w.ready and self._replacements.failed_start():
@@ -393,8 +397,9 @@ class WorkerPool:
                         self._reap(w)
 
 
-def train_in_worker(run_id: int, url: str | None = None, *, files_root: str | Path | None = None,
-                    timeout: float | None = None) -> RunRecord:
+def train_in_worker(
+    run_id: int, url: str | None = None, *, files_root: str | Path | None = None, timeout: float | None = None
+) -> RunRecord:
     """Train one stored run in a fresh worker process and block until it ends (scripts, tests)."""
     with WorkerPool(resolve_url(url), files_root=files_root, workers=1, max_runs=1) as pool:
         pool.submit(run_id)

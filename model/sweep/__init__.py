@@ -5,10 +5,28 @@ storage (study), trial worker processes (workers), leaderboards (board). No Stre
 from model.sweep.objective import PRUNERS, SweepError, make_objective, make_pruner
 from model.sweep.space import SearchSpace, Param, parse_spec
 from model.sweep.study import (
-    create_study, list_studies, open_study, request_stop, resolve_storage_url, resume_study, settings_of,
+    create_study,
+    list_studies,
+    open_study,
+    request_stop,
+    resolve_storage_url,
+    resume_study,
+    settings_of,
 )
 
 __all__ = [
-    "PRUNERS", "Param", "SearchSpace", "SweepError", "create_study", "list_studies", "make_objective", "make_pruner",
-    "open_study", "parse_spec", "request_stop", "resolve_storage_url", "resume_study", "settings_of",
+    "PRUNERS",
+    "Param",
+    "SearchSpace",
+    "SweepError",
+    "create_study",
+    "list_studies",
+    "make_objective",
+    "make_pruner",
+    "open_study",
+    "parse_spec",
+    "request_stop",
+    "resolve_storage_url",
+    "resume_study",
+    "settings_of",
 ]

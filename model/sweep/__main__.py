@@ -29,14 +29,21 @@ ALIASES = {"learning_rate": ["--lr"]}
 
 
 def _storage_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--storage", help="Optuna storage: a PostgreSQL URL (postgresql+psycopg://...) or journal:PATH "
-                   "(default: $LENS_DB when it is a server database, else sweeps.journal next to the run store)")
+    p.add_argument(
+        "--storage",
+        help="Optuna storage: a PostgreSQL URL (postgresql+psycopg://...) or journal:PATH "
+        "(default: $LENS_DB when it is a server database, else sweeps.journal next to the run store)",
+    )
     p.add_argument("--db", help="run store URL (default $LENS_DB or sqlite:///runs/lens.db)")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m model.sweep", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    p = argparse.ArgumentParser(
+        prog="python -m model.sweep",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     start = sub.add_parser("start", help="create a study and run its workers on this machine")
@@ -44,28 +51,41 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     start.add_argument("--source", default="sample:GOOG", help="sample:TICKER, yfinance:TICKER or csv:FILE")
     start.add_argument("--start", help="yfinance start date (YYYY-MM-DD)")
     start.add_argument("--end", help="yfinance end date (YYYY-MM-DD)")
-    start.add_argument("--trials", type=int, default=None, help="trial budget (default 20 unless --timeout is given)")
+    start.add_argument(
+        "--trials", type=int, default=None, help="trial budget (default 20 unless --timeout is given)"
+    )
     start.add_argument("--timeout", type=float, metavar="MIN", help="start no trial after this many minutes")
     start.add_argument("--workers", type=int, help="worker processes on this machine (default: one per core)")
     start.add_argument("--pruner", default="median", choices=["median", "halving", "hyperband", "none"])
     start.add_argument("--sampler-seed", type=int, help="seed the sampler (repeatable with one worker)")
-    start.add_argument("--objective", default="holdout", metavar="holdout|folds[:K]",
-                       help="holdout: a trial's best validation loss on one split (default); folds:K: its mean "
-                       "validation loss over K walk-forward folds ending before the holdout (the last test share)")
+    start.add_argument(
+        "--objective",
+        default="holdout",
+        metavar="holdout|folds[:K]",
+        help="holdout: a trial's best validation loss on one split (default); folds:K: its mean "
+        "validation loss over K walk-forward folds ending before the holdout (the last test share)",
+    )
     start.add_argument("--detach", action="store_true", help="run the workers in the background and return")
     _storage_args(start)
-    knobs = start.add_argument_group("search space (fixed value, LOW:HIGH, LOW:HIGH:STEP, LOW:HIGH:log or a,b)")
+    knobs = start.add_argument_group(
+        "search space (fixed value, LOW:HIGH, LOW:HIGH:STEP, LOW:HIGH:log or a,b)"
+    )
     for spec in KNOBS.values():
-        knobs.add_argument(spec.cli_flag, *ALIASES.get(spec.name, []), dest=spec.name, metavar="SPEC",
-                           help=spec.label)
+        knobs.add_argument(
+            spec.cli_flag, *ALIASES.get(spec.name, []), dest=spec.name, metavar="SPEC", help=spec.label
+        )
 
     worker = sub.add_parser("worker", help="join a study as one worker process (any machine)")
     # --name as on start; --study is the older spelling, still accepted.
     worker.add_argument("--name", "--study", dest="name", required=True, help="the study to join")
     worker.add_argument("--threads", type=int, help="TensorFlow threads (default: all cores)")
     worker.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
-    worker.add_argument("--max-trials", type=int, help="trials before the worker exits to be replaced by a fresh "
-                        "process (exit code 75; default: no limit)")
+    worker.add_argument(
+        "--max-trials",
+        type=int,
+        help="trials before the worker exits to be replaced by a fresh "
+        "process (exit code 75; default: no limit)",
+    )
     _storage_args(worker)
 
     run = sub.add_parser("run", help="run this machine's workers for a study until its budget is used")
@@ -75,21 +95,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
     resume = sub.add_parser("resume", help="clear a study's stop flag, add budget and run workers")
     resume.add_argument("name")
-    resume.add_argument("--trials", type=int, metavar="N",
-                        help="run N more trials (on top of those already done, whatever the old budget)")
+    resume.add_argument(
+        "--trials",
+        type=int,
+        metavar="N",
+        help="run N more trials (on top of those already done, whatever the old budget)",
+    )
     resume.add_argument("--timeout", type=float, metavar="MIN", help="minutes from now")
     resume.add_argument("--workers", type=int)
     resume.add_argument("--detach", action="store_true")
     _storage_args(resume)
 
-    for command, text in (("status", "leaderboard"), ("best", "best trial and its settings"), ("stop", "stop a study")):
+    for command, text in (
+        ("status", "leaderboard"),
+        ("best", "best trial and its settings"),
+        ("stop", "stop a study"),
+    ):
         q = sub.add_parser(command, help=text)
         q.add_argument("name")
         _storage_args(q)
     check = sub.add_parser("recheck", help="re-score the top trials on the holdout only: DM p, SPA, MCS")
     check.add_argument("name")
     check.add_argument("--top", type=int, default=5, help="how many of the best trials (default 5)")
-    check.add_argument("--folds", type=int, default=3, help="walk-forward folds inside the holdout (default 3)")
+    check.add_argument(
+        "--folds", type=int, default=3, help="walk-forward folds inside the holdout (default 3)"
+    )
     check.add_argument("--seed", type=int, default=0, help="the bootstrap's seed (SPA, MCS)")
     _storage_args(check)
     listing = sub.add_parser("list", help="all studies")
@@ -116,7 +146,9 @@ def _print_status(name: str, storage: str | None) -> None:
     counts = ", ".join(f"{n} {s}" for s, n in state_counts(trials).items()) or "no trials"
     budget = f"budget {settings.trials} trials" if settings.trials else "no trial limit"
     flag = " · stopped" if stop_requested(study) else ""
-    print(f"Study {name}: {counts} ({budget}{flag}); scored on {settings.objective if settings.objective != 'holdout' else 'the validation period'}")
+    print(
+        f"Study {name}: {counts} ({budget}{flag}); scored on {settings.objective if settings.objective != 'holdout' else 'the validation period'}"
+    )
     print(format_board(leaderboard(trials, names)))
 
 
@@ -142,8 +174,14 @@ def _command(args: argparse.Namespace) -> int:
 
     if args.command == "worker":
         workers.ignore_interrupts()
-        done, recycled = workers.run_worker(args.name, args.storage, db=args.db, threads=args.threads,
-                                            index=args.index, max_trials=args.max_trials)
+        done, recycled = workers.run_worker(
+            args.name,
+            args.storage,
+            db=args.db,
+            threads=args.threads,
+            index=args.index,
+            max_trials=args.max_trials,
+        )
         print(f"worker {workers.worker_tag()}: {done} trials" + (" (recycled)" if recycled else ""))
         return workers.RECYCLED_EXIT if recycled else 0
     if args.command == "start":
@@ -157,9 +195,18 @@ def _command(args: argparse.Namespace) -> int:
             args.source = yfinance_source(parsed.target, args.start, args.end)
         studies.load_source(args.source)  # a bad source is refused here, not in every worker
         trials = args.trials if args.trials is not None or args.timeout is not None else 20
-        study = studies.create_study(args.name, space, args.source, trials=trials, minutes=args.timeout,
-                                     pruner=args.pruner, storage=args.storage, run_db=args.db,
-                                     sampler_seed=args.sampler_seed, objective=args.objective)
+        study = studies.create_study(
+            args.name,
+            space,
+            args.source,
+            trials=trials,
+            minutes=args.timeout,
+            pruner=args.pruner,
+            storage=args.storage,
+            run_db=args.db,
+            sampler_seed=args.sampler_seed,
+            objective=args.objective,
+        )
         print(f"Study {study.study_name}: {space.describe()}")
         return _run(study.study_name, args)
     if args.command == "resume":
@@ -179,11 +226,17 @@ def _command(args: argparse.Namespace) -> int:
             print(f"Study {args.name} has no complete trial yet.")
             return 1
         config = studies.settings_of(study).space.config_from_params(best.params)
-        print(f"Best trial {best.number}: validation loss {best.value:.6f} after {best.epochs} epochs, run {best.run_id}")
+        print(
+            f"Best trial {best.number}: validation loss {best.value:.6f} after {best.epochs} epochs, run {best.run_id}"
+        )
         print(json.dumps(best.params, indent=2))
         from model.sweep.sources import train_command
 
-        knob_flags = [part for k in config.differences() for part in (KNOBS[k].cli_flag, KNOBS[k].format(getattr(config, k)))]
+        knob_flags = [
+            part
+            for k in config.differences()
+            for part in (KNOBS[k].cli_flag, KNOBS[k].format(getattr(config, k)))
+        ]
         print(train_command(studies.settings_of(study).source, knob_flags))
         return 0
     if args.command == "recheck":
@@ -209,7 +262,9 @@ def _command(args: argparse.Namespace) -> int:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created)) if s.created else "?"
             best_text = f"{s.best_value:.5f}" if s.best_value is not None else "-"
             state = "stopped" if s.stopped else ("running" if s.running else "idle")
-            print(f"{s.name:30} {when}  {s.trials:4} trials ({s.complete} complete, budget {s.budget})  best {best_text}  {state}")
+            print(
+                f"{s.name:30} {when}  {s.trials:4} trials ({s.complete} complete, budget {s.budget})  best {best_text}  {state}"
+            )
         return 0
     raise AssertionError(args.command)
 
@@ -219,8 +274,10 @@ def _run(name: str, args: argparse.Namespace) -> int:
 
     if getattr(args, "detach", False):
         pid = workers.launch(name, args.storage, workers=args.workers, db=args.db)
-        print(f"Study {name}: workers running in the background (supervisor pid {pid}); "
-              f"'python -m model.sweep status {name}' shows progress.")
+        print(
+            f"Study {name}: workers running in the background (supervisor pid {pid}); "
+            f"'python -m model.sweep status {name}' shows progress."
+        )
         return 0
     code = workers.supervise(name, args.storage, workers=args.workers, db=args.db)
     _print_status(name, args.storage)

@@ -12,7 +12,13 @@ from typing import Any
 
 import pandas as pd
 
-STATE_NAMES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running", "WAITING": "waiting"}
+STATE_NAMES = {
+    "COMPLETE": "complete",
+    "PRUNED": "pruned",
+    "FAIL": "failed",
+    "RUNNING": "running",
+    "WAITING": "waiting",
+}
 
 
 def trial_state(trial) -> str:
@@ -85,8 +91,9 @@ def best_trial(trials) -> BestTrial | None:
     if not complete:
         return None
     best = min(complete, key=lambda t: (t.value, t.number))
-    return BestTrial(best.number, float(best.value), dict(best.params), best.user_attrs.get("run_id"),
-                     trial_epochs(best))
+    return BestTrial(
+        best.number, float(best.value), dict(best.params), best.user_attrs.get("run_id"), trial_epochs(best)
+    )
 
 
 def state_counts(trials) -> dict[str, int]:
@@ -106,7 +113,13 @@ def format_board(frame: pd.DataFrame, limit: int = 20) -> str:
     shown["run_id"] = shown["run_id"].map(lambda v: "" if v is None or v != v else str(int(v)))
     shown["seconds"] = shown["seconds"].map(lambda v: "" if v is None or v != v else f"{v:.1f}")
     for column in shown.columns:
-        shown[column] = shown[column].map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else (f"{v:.4g}" if isinstance(v, float) else str(v)))
+        shown[column] = shown[column].map(
+            lambda v: (
+                ""
+                if v is None or (isinstance(v, float) and v != v)
+                else (f"{v:.4g}" if isinstance(v, float) else str(v))
+            )
+        )
     text = shown.to_string(index=False)
     if len(frame) > limit:
         text += f"\n... {len(frame) - limit} more"
@@ -130,8 +143,14 @@ class StudyView:
     signature: tuple  # changes whenever a trial starts, reports an epoch or ends (figure cache key)
 
 
-def study_view(study, settings, workers_alive: int, stop_requested: bool, now: float | None = None,
-               processes_alive: int | None = None) -> StudyView:
+def study_view(
+    study,
+    settings,
+    workers_alive: int,
+    stop_requested: bool,
+    now: float | None = None,
+    processes_alive: int | None = None,
+) -> StudyView:
     """``workers_alive``: trial workers seen running; ``processes_alive``: those plus their
     supervisors (a study just started has a supervisor before its workers have started)."""
     trials = study.get_trials(deepcopy=False)
@@ -139,7 +158,16 @@ def study_view(study, settings, workers_alive: int, stop_requested: bool, now: f
     counts = state_counts(trials)
     signature = tuple((t.number, t.state.name, len(t.intermediate_values)) for t in trials)
     return StudyView(
-        name=study.study_name, knob_names=names, board=leaderboard(trials, list(names), now), best=best_trial(trials),
-        counts=counts, budget=settings.trials, deadline=settings.deadline, stop_requested=stop_requested,
-        workers=workers_alive, active=(processes_alive if processes_alive is not None else workers_alive) > 0 or counts.get("running", 0) > 0, signature=signature,
+        name=study.study_name,
+        knob_names=names,
+        board=leaderboard(trials, list(names), now),
+        best=best_trial(trials),
+        counts=counts,
+        budget=settings.trials,
+        deadline=settings.deadline,
+        stop_requested=stop_requested,
+        workers=workers_alive,
+        active=(processes_alive if processes_alive is not None else workers_alive) > 0
+        or counts.get("running", 0) > 0,
+        signature=signature,
     )

@@ -51,8 +51,9 @@ def holdout_start(n_rows: int, config: LstmConfig) -> int:
     return int(round(n_rows * (1.0 - config.test_fraction)))
 
 
-def folds_trial(trial, config: LstmConfig, prices, store, study_name: str, folds: int, *,
-                stop_requested=lambda: False) -> float:
+def folds_trial(
+    trial, config: LstmConfig, prices, store, study_name: str, folds: int, *, stop_requested=lambda: False
+) -> float:
     """Train ``folds`` walk-forward folds of ``config`` before the holdout; report after each fold."""
     import optuna
 
@@ -64,8 +65,16 @@ def folds_trial(trial, config: LstmConfig, prices, store, study_name: str, folds
     frame = prices.frame if hasattr(prices, "frame") else prices
     before = frame.iloc[: holdout_start(len(frame), config)]  # the holdout is never read
     try:
-        parent = start_walk_forward(store, config, before, folds=folds, mode="refit", origin="sweep",
-                                    study=study_name, trial=trial.number)
+        parent = start_walk_forward(
+            store,
+            config,
+            before,
+            folds=folds,
+            mode="refit",
+            origin="sweep",
+            study=study_name,
+            trial=trial.number,
+        )
     except LensError as exc:
         trial.set_user_attr("error", str(exc))
         raise TrialFailed(str(exc)) from None
@@ -103,9 +112,13 @@ def folds_trial(trial, config: LstmConfig, prices, store, study_name: str, folds
             es.end_fold(store, row.child_run_id, "failed", error="Not trained: the trial ended early.")
     result = load_walk_forward(store, parent)
     status = "finished" if outcome is None else ("stopped" if outcome in ("pruned", "stopped") else "failed")
-    store.finish(parent, status, stop_reason=outcome if outcome in ("pruned", "stopped") else None,
-                 metric_table=result.metric_table() if result.evidence.folds_scored else None,
-                 error=outcome if status == "failed" else None)
+    store.finish(
+        parent,
+        status,
+        stop_reason=outcome if outcome in ("pruned", "stopped") else None,
+        metric_table=result.metric_table() if result.evidence.folds_scored else None,
+        error=outcome if status == "failed" else None,
+    )
     trial.set_user_attr("epochs", sum(len(store.get_run(r.child_run_id).history) for r in rows))
     if outcome == "stopped":
         trial.set_user_attr("error", "abandoned: the study was stopped")
@@ -126,7 +139,9 @@ class Recheck:
     study: str
     holdout: tuple[str, str]  # first and last date of the holdout period
     folds: int
-    rows: list[dict] = field(default_factory=list)  # per trial: number, params, val score, holdout skill, DM p
+    rows: list[dict] = field(
+        default_factory=list
+    )  # per trial: number, params, val score, holdout skill, DM p
     spa: dict | None = None
     mcs: dict | None = None
     notes: list[str] = field(default_factory=list)
@@ -150,8 +165,17 @@ def _losses_by_date(result) -> tuple[pd.Series, pd.Series]:
     return pd.concat(model), pd.concat(bench)
 
 
-def recheck(name: str, storage: str | None = None, *, db: str | None = None, top: int = 5,
-            folds: int = RECHECK_FOLDS, pool=None, seed: int = 0, reps: int = 1000) -> Recheck:
+def recheck(
+    name: str,
+    storage: str | None = None,
+    *,
+    db: str | None = None,
+    top: int = 5,
+    folds: int = RECHECK_FOLDS,
+    pool=None,
+    seed: int = 0,
+    reps: int = 1000,
+) -> Recheck:
     """Re-score the ``top`` best complete trials of study ``name`` on the holdout only."""
     from model.evidence.folds import max_folds
     from model.evidence.snooping import model_confidence_set, spa_test
@@ -182,18 +206,35 @@ def recheck(name: str, storage: str | None = None, *, db: str | None = None, top
             if out is None:
                 out = Recheck(name, (str(frame.index[start].date()), str(frame.index[-1].date())), k)
             if k < 1:
-                out.rows.append({"trial": t.number, "validation score": t.value, "error": "holdout too short"})
+                out.rows.append(
+                    {"trial": t.number, "validation score": t.value, "error": "holdout too short"}
+                )
                 continue
-            result = run_walk_forward(store, config, prices, pool=pool, folds=k, span=span, origin="sweep",
-                                      study=name, trial=t.number)
+            result = run_walk_forward(
+                store,
+                config,
+                prices,
+                pool=pool,
+                folds=k,
+                span=span,
+                origin="sweep",
+                study=name,
+                trial=t.number,
+            )
             ev = result.evidence
             skill = ev.ladder().loc["model", "skill"] if ev.folds_scored else None
-            out.rows.append({
-                "trial": t.number, **{p: t.params.get(p) for p in names}, "validation score": t.value,
-                "holdout skill": skill, "folds better": f"{ev.folds_better} of {ev.folds_scored}",
-                "DM p (beats persistence)": ev.pooled.p_better if ev.pooled else None,
-                "verdict": ev.verdict.text, "run": result.run_id,
-            })
+            out.rows.append(
+                {
+                    "trial": t.number,
+                    **{p: t.params.get(p) for p in names},
+                    "validation score": t.value,
+                    "holdout skill": skill,
+                    "folds better": f"{ev.folds_better} of {ev.folds_scored}",
+                    "DM p (beats persistence)": ev.pooled.p_better if ev.pooled else None,
+                    "verdict": ev.verdict.text,
+                    "run": result.run_id,
+                }
+            )
             model, bench = _losses_by_date(result)
             if len(model):
                 by_trial[f"trial {t.number}"] = model
@@ -201,7 +242,9 @@ def recheck(name: str, storage: str | None = None, *, db: str | None = None, top
         if len(by_trial) >= 2 and bench_all is not None:
             losses = pd.DataFrame(by_trial).join(bench_all.rename("persistence"), how="inner").dropna()
             if len(losses) < 20:
-                out.notes.append(f"Only {len(losses)} holdout points are shared by every trial: SPA and MCS skipped.")
+                out.notes.append(
+                    f"Only {len(losses)} holdout points are shared by every trial: SPA and MCS skipped."
+                )
             else:
                 cands = losses.drop(columns="persistence")
                 out.spa = spa_test(losses["persistence"], cands, seed=seed, reps=reps).to_dict()
@@ -216,18 +259,26 @@ def recheck(name: str, storage: str | None = None, *, db: str | None = None, top
 def recheck_report(result: Recheck) -> str:
     from model.evidence.verdict import format_p
 
-    lines = [f"Re-check of study {result.study} on its holdout {result.holdout[0]} .. {result.holdout[1]} "
-             f"({result.folds} walk-forward folds inside it; no trial's objective read it)", ""]
+    lines = [
+        f"Re-check of study {result.study} on its holdout {result.holdout[0]} .. {result.holdout[1]} "
+        f"({result.folds} walk-forward folds inside it; no trial's objective read it)",
+        "",
+    ]
     lines.append(result.table().to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     if result.spa:
         spa = result.spa
         better = ", ".join(spa["better"]) or "none"
-        lines += ["", f"Hansen's SPA (does any of the {spa['candidates']} trials beat persistence, after trying "
-                  f"them all?): {format_p(spa['p_value'])}; better than persistence at 5%: {better}"]
+        lines += [
+            "",
+            f"Hansen's SPA (does any of the {spa['candidates']} trials beat persistence, after trying "
+            f"them all?): {format_p(spa['p_value'])}; better than persistence at 5%: {better}",
+        ]
     if result.mcs:
         mcs = result.mcs
-        lines.append(f"Model Confidence Set ({1 - mcs['size']:.0%}): cannot be told apart from the best: "
-                     + ", ".join(mcs["included"]))
+        lines.append(
+            f"Model Confidence Set ({1 - mcs['size']:.0%}): cannot be told apart from the best: "
+            + ", ".join(mcs["included"])
+        )
     lines += result.notes
     return "\n".join(lines)
 
@@ -246,10 +297,18 @@ def save_recheck(result: Recheck, run_db: str | None = None) -> None:
 
     from model.runs.files import write_atomically
 
-    data = {"study": result.study, "holdout": list(result.holdout), "folds": result.folds,
-            "rows": result.table().to_dict(orient="records"), "spa": result.spa, "mcs": result.mcs,
-            "notes": result.notes}
-    text = json.dumps(data, default=lambda v: None if v != v else float(v) if hasattr(v, "__float__") else str(v))
+    data = {
+        "study": result.study,
+        "holdout": list(result.holdout),
+        "folds": result.folds,
+        "rows": result.table().to_dict(orient="records"),
+        "spa": result.spa,
+        "mcs": result.mcs,
+        "notes": result.notes,
+    }
+    text = json.dumps(
+        data, default=lambda v: None if v != v else float(v) if hasattr(v, "__float__") else str(v)
+    )
     write_atomically(recheck_path(result.study, run_db), lambda tmp: Path(tmp).write_text(text))
 
 
@@ -260,8 +319,15 @@ def load_recheck(name: str, run_db: str | None = None) -> Recheck | None:
     if not path.exists():
         return None
     data = json.loads(path.read_text())
-    return Recheck(data["study"], tuple(data["holdout"]), data["folds"], data["rows"], data["spa"], data["mcs"],
-                   data["notes"])
+    return Recheck(
+        data["study"],
+        tuple(data["holdout"]),
+        data["folds"],
+        data["rows"],
+        data["spa"],
+        data["mcs"],
+        data["notes"],
+    )
 
 
 def launch_recheck(name: str, storage: str, *, top: int = 5, db: str | None = None) -> int:

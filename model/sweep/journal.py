@@ -37,9 +37,11 @@ def _from_optuna_journal(exc: BaseException) -> bool:
 
 def damage_message(path: Path, exc: BaseException) -> str:
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return (f"The sweep journal {path} is damaged and Optuna cannot read it ({type(exc).__name__}: {detail}). "
-            f"Move it aside (for example: mv {path} {path}.damaged); the next sweep starts a new journal, and the "
-            "runs earlier trials trained stay in the run store.")
+    return (
+        f"The sweep journal {path} is damaged and Optuna cannot read it ({type(exc).__name__}: {detail}). "
+        f"Move it aside (for example: mv {path} {path}.damaged); the next sweep starts a new journal, and the "
+        "runs earlier trials trained stay in the run store."
+    )
 
 
 @contextlib.contextmanager

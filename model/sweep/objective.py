@@ -48,7 +48,9 @@ def make_pruner(name: str, *, epochs: int | None = None):
     if name == "halving":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     if name == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs or "auto", reduction_factor=3)
+        return optuna.pruners.HyperbandPruner(
+            min_resource=1, max_resource=epochs or "auto", reduction_factor=3
+        )
     if name == "none":
         return optuna.pruners.NopPruner()
     raise SweepError(f"Unknown pruner {name!r}; choose one of {', '.join(PRUNERS)}.")

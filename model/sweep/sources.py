@@ -25,7 +25,9 @@ class Source:
 def parse_source(text: str) -> Source:
     kind, _, rest = str(text).partition(":")
     if kind not in KINDS:
-        raise SweepError(f"Unknown source {text!r}: use sample:TICKER, yfinance:TICKER[:START:END] or csv:FILE.")
+        raise SweepError(
+            f"Unknown source {text!r}: use sample:TICKER, yfinance:TICKER[:START:END] or csv:FILE."
+        )
     if kind == "yfinance":
         ticker, _, dates = rest.partition(":")
         start, _, end = dates.partition(":")

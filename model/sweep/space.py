@@ -25,7 +25,15 @@ ParamKind = Literal["fixed", "int", "float", "choice"]
 # trials differ only in their knobs.
 # The forecast's horizon and strategy do not change a trial's validation loss (trials do not
 # forecast), so searching them would only repeat trials.
-NOT_SEARCHABLE = ("epochs", "seed", "features", "test_fraction", "val_fraction", "horizon", "forecast_strategy")
+NOT_SEARCHABLE = (
+    "epochs",
+    "seed",
+    "features",
+    "test_fraction",
+    "val_fraction",
+    "horizon",
+    "forecast_strategy",
+)
 # Knobs the Tune page offers to search, in this order (the others stay at the Train page's values).
 SEARCHABLE = tuple(name for name in KNOBS if name not in NOT_SEARCHABLE)
 
@@ -79,14 +87,18 @@ class Param:
         if self.kind not in ("int", "float"):
             raise ConfigError(f"{self.name}: unknown parameter kind {self.kind!r}.")
         if not knob.numeric:
-            raise ConfigError(f"{self.name} is not a number: give choices ({', '.join(knob.options) or 'a,b'}), not a range.")
+            raise ConfigError(
+                f"{self.name} is not a number: give choices ({', '.join(knob.options) or 'a,b'}), not a range."
+            )
         if self.kind == "float" and knob.kind == "int":
             raise ConfigError(f"{self.name} is a whole number: use a whole-number range.")
         lo, hi = self.lo, self.hi
         if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
             raise ConfigError(f"{self.name}: a range needs two finite ends.")
         if lo >= hi:
-            raise ConfigError(f"{self.name}: the range {lo:g}:{hi:g} is empty; the low end must be below the high end.")
+            raise ConfigError(
+                f"{self.name}: the range {lo:g}:{hi:g} is empty; the low end must be below the high end."
+            )
         if not (knob.in_range(lo) and knob.in_range(hi)):
             raise ConfigError(f"{self.name}: the range {lo:g}:{hi:g} must lie {knob.describe_range()}.")
         if self.kind == "int" and not (float(lo).is_integer() and float(hi).is_integer()):
@@ -116,7 +128,9 @@ class Param:
         if self.kind == "choice":
             return trial.suggest_categorical(self.name, list(self.choices))
         if self.kind == "int":
-            return trial.suggest_int(self.name, int(self.lo), int(self.hi), step=int(self.step or 1), log=self.log)
+            return trial.suggest_int(
+                self.name, int(self.lo), int(self.hi), step=int(self.step or 1), log=self.log
+            )
         return trial.suggest_float(self.name, float(self.lo), float(self.hi), step=self.step, log=self.log)
 
     def describe(self) -> str:
@@ -126,8 +140,10 @@ class Param:
             return knob.format(self.value)
         if self.kind == "choice":
             return ",".join(knob.format(c) for c in self.choices)
-        text = f"{knob.format(self.lo) if self.kind == 'float' else int(self.lo)}:" \
-               f"{knob.format(self.hi) if self.kind == 'float' else int(self.hi)}"
+        text = (
+            f"{knob.format(self.lo) if self.kind == 'float' else int(self.lo)}:"
+            f"{knob.format(self.hi) if self.kind == 'float' else int(self.hi)}"
+        )
         if self.log:
             return text + ":log"
         if self.step is not None:
@@ -150,8 +166,14 @@ class Param:
         if isinstance(value, list):
             value = tuple(value)
         return cls(
-            name=data["name"], kind=data["kind"], value=value, lo=data.get("lo"), hi=data.get("hi"),
-            step=data.get("step"), log=bool(data.get("log", False)), choices=tuple(data.get("choices", ())),
+            name=data["name"],
+            kind=data["kind"],
+            value=value,
+            lo=data.get("lo"),
+            hi=data.get("hi"),
+            step=data.get("step"),
+            log=bool(data.get("log", False)),
+            choices=tuple(data.get("choices", ())),
         )
 
 
@@ -197,12 +219,16 @@ def parse_spec(name: str, text: str) -> Param:
                 try:
                     step = float(parts[2])
                 except ValueError:
-                    raise ConfigError(f"{name}: the step {parts[2]!r} is not a number (or write 'log').") from None
+                    raise ConfigError(
+                        f"{name}: the step {parts[2]!r} is not a number (or write 'log')."
+                    ) from None
                 if knob.kind == "int" and step.is_integer():
                     step = int(step)
         return Param(name, "int" if knob.kind == "int" else "float", lo=lo, hi=hi, step=step, log=log).check()
     if ":" in text:
-        raise ConfigError(f"{name} is not a number: give choices like {','.join(knob.options) or 'a,b'}, not a range.")
+        raise ConfigError(
+            f"{name} is not a number: give choices like {','.join(knob.options) or 'a,b'}, not a range."
+        )
     if "," in text and knob.kind != "columns":
         return Param(name, "choice", choices=tuple(value(p.strip()) for p in text.split(","))).check()
     return Param(name, "fixed", value=value(text)).check()
@@ -223,7 +249,9 @@ class SearchSpace:
         for param in self.params:
             param.check()
         if not any(p.searched for p in self.params):
-            raise ConfigError("Nothing to search: give at least one knob a range or choices (for example --rnn-unit 8:128).")
+            raise ConfigError(
+                "Nothing to search: give at least one knob a range or choices (for example --rnn-unit 8:128)."
+            )
         sample = self.base.replace(**{p.name: p.value for p in self.params if not p.searched})
         sample.validate()
         if sample.val_fraction <= 0:

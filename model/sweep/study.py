@@ -97,7 +97,9 @@ def open_storage(url: str):
                     engine_kwargs={"pool_pre_ping": True},
                     heartbeat_interval=HEARTBEAT_SECONDS,
                     grace_period=HEARTBEAT_SECONDS * 3,
-                    heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1),
+                    heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                        max_retry=1
+                    ),
                 )
         except Exception as exc:  # noqa: BLE001 - SQLAlchemy/driver errors become one clear message
             raise SweepError(f"Cannot open the study storage {url!r}: {type(exc).__name__}: {exc}") from exc
@@ -123,17 +125,27 @@ class StudySettings:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "space": self.space.to_dict(), "source": self.source, "run_db": self.run_db, "pruner": self.pruner,
-            "trials": self.trials, "deadline": self.deadline, "sampler_seed": self.sampler_seed,
+            "space": self.space.to_dict(),
+            "source": self.source,
+            "run_db": self.run_db,
+            "pruner": self.pruner,
+            "trials": self.trials,
+            "deadline": self.deadline,
+            "sampler_seed": self.sampler_seed,
             "objective": self.objective,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "StudySettings":
         return cls(
-            space=SearchSpace.from_dict(data["space"]), source=data["source"], run_db=data["run_db"],
-            pruner=data.get("pruner", "median"), trials=data.get("trials"), deadline=data.get("deadline"),
-            sampler_seed=data.get("sampler_seed"), objective=data.get("objective", "holdout"),
+            space=SearchSpace.from_dict(data["space"]),
+            source=data["source"],
+            run_db=data["run_db"],
+            pruner=data.get("pruner", "median"),
+            trials=data.get("trials"),
+            deadline=data.get("deadline"),
+            sampler_seed=data.get("sampler_seed"),
+            objective=data.get("objective", "holdout"),
         )
 
 
@@ -225,14 +237,21 @@ def create_study(
     if store_url.startswith("sqlite:///") and not store_url.startswith("sqlite:////"):
         store_url = "sqlite:///" + str(Path(store_url.removeprefix("sqlite:///")).resolve())
     settings = StudySettings(
-        space=space, source=source, run_db=store_url, pruner=pruner, trials=trials,
-        deadline=None if minutes is None else time.time() + minutes * 60, sampler_seed=sampler_seed,
+        space=space,
+        source=source,
+        run_db=store_url,
+        pruner=pruner,
+        trials=trials,
+        deadline=None if minutes is None else time.time() + minutes * 60,
+        sampler_seed=sampler_seed,
         objective=objective,
     )
     try:
         study = optuna.create_study(storage=open_storage(url), study_name=name, direction="minimize")
     except optuna.exceptions.DuplicatedStudyError:
-        raise SweepError(f"A study named {name!r} already exists; resume it or choose another name.") from None
+        raise SweepError(
+            f"A study named {name!r} already exists; resume it or choose another name."
+        ) from None
     study.set_user_attr(META, settings.to_dict())
     study.set_user_attr(STOP, False)
     study.set_user_attr("created", time.time())
@@ -247,7 +266,9 @@ def open_study(name: str, storage: str | None = None, *, sampler=None, pruner=No
     try:
         study = optuna.load_study(study_name=name, storage=open_storage(url), sampler=sampler, pruner=pruner)
     except KeyError:
-        known = ", ".join(s.study_name for s in optuna.get_all_study_summaries(open_storage(url))) or "none yet"
+        known = (
+            ", ".join(s.study_name for s in optuna.get_all_study_summaries(open_storage(url))) or "none yet"
+        )
         raise SweepError(f"No study named {name!r} in {url} (studies: {known}).") from None
     fail_orphaned_trials(study, open_storage(url))
     return study
@@ -303,7 +324,11 @@ def _fail_run(run_id: int, run_db: str | None) -> None:
     try:
         store = open_store(run_db)
         try:
-            store.fail(int(run_id), "The sweep worker training this trial ended before it finished.", status="interrupted")
+            store.fail(
+                int(run_id),
+                "The sweep worker training this trial ended before it finished.",
+                status="interrupted",
+            )
         finally:
             store.close()
     except LensError:
@@ -319,8 +344,9 @@ def stop_requested(study) -> bool:
     return bool(study.user_attrs.get(STOP))
 
 
-def resume_study(name: str, storage: str | None = None, *, more_trials: int | None = None,
-                 minutes: float | None = None):
+def resume_study(
+    name: str, storage: str | None = None, *, more_trials: int | None = None, minutes: float | None = None
+):
     """Clear the stop flag; ``more_trials`` more trials run from now (the budget becomes the trials
     done so far plus that, whatever it was) and/or the deadline is ``minutes`` from now."""
     study = open_study(name, storage)
@@ -383,13 +409,18 @@ def list_studies(storage: str | None = None) -> list[StudySummary]:
         study = optuna.load_study(study_name=name, storage=store)
         trials = study.get_trials(deepcopy=False)
         complete = [t for t in trials if t.state == TrialState.COMPLETE]
-        summaries.append(StudySummary(
-            name=name, trials=len(trials), complete=len(complete),
-            running=sum(t.state == TrialState.RUNNING for t in trials),
-            best_value=min((t.value for t in complete), default=None),
-            created=study.user_attrs.get("created"), stopped=stop_requested(study),
-            budget=(study.user_attrs.get(META) or {}).get("trials"),
-        ))
+        summaries.append(
+            StudySummary(
+                name=name,
+                trials=len(trials),
+                complete=len(complete),
+                running=sum(t.state == TrialState.RUNNING for t in trials),
+                best_value=min((t.value for t in complete), default=None),
+                created=study.user_attrs.get("created"),
+                stopped=stop_requested(study),
+                budget=(study.user_attrs.get(META) or {}).get("trials"),
+            )
+        )
     return sorted(summaries, key=lambda s: s.created or 0, reverse=True)
 
 

@@ -24,7 +24,13 @@ from pathlib import Path
 
 from model.errors import LensError
 from model.runs.processes import (  # noqa: F401 - limit_threads, threads_per_worker: this module's API too
-    RECYCLED_EXIT, ChildProcess, Recycler, Replacements, limit_threads, module_command, start_module,
+    RECYCLED_EXIT,
+    ChildProcess,
+    Recycler,
+    Replacements,
+    limit_threads,
+    module_command,
+    start_module,
     threads_per_worker,
 )
 
@@ -44,8 +50,15 @@ def worker_tag() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def run_worker(name: str, storage: str | None = None, *, db: str | None = None, threads: int | None = None,
-               index: int = 0, max_trials: int | None = None) -> tuple[int, bool]:
+def run_worker(
+    name: str,
+    storage: str | None = None,
+    *,
+    db: str | None = None,
+    threads: int | None = None,
+    index: int = 0,
+    max_trials: int | None = None,
+) -> tuple[int, bool]:
     """Run trials of study ``name`` until its budget is used or it is stopped, or ``max_trials``
     were run; return how many, and whether it stopped for ``max_trials`` (to be recycled)."""
     import optuna
@@ -53,7 +66,12 @@ def run_worker(name: str, storage: str | None = None, *, db: str | None = None, 
     from model.runs.store import open_store
     from model.sweep.objective import StudyStopped, TrialFailed, make_objective, make_pruner
     from model.sweep.study import (
-        budget_left, load_source, open_study, resolve_storage_url, settings_of, stop_requested,
+        budget_left,
+        load_source,
+        open_study,
+        resolve_storage_url,
+        settings_of,
+        stop_requested,
     )
 
     limit_threads(threads or threads_per_worker(1))
@@ -77,7 +95,10 @@ def run_worker(name: str, storage: str | None = None, *, db: str | None = None, 
     tag = worker_tag()
     study.set_user_attr(f"worker:{tag}", {"started": time.time(), "threads": threads})
     objective = make_objective(
-        name, settings.space, prices, store,
+        name,
+        settings.space,
+        prices,
+        store,
         stop_requested=lambda: stop_requested(study),
         on_trial_start=lambda trial: trial.set_user_attr("worker", tag),
         objective=settings.objective,
@@ -99,10 +120,22 @@ def run_worker(name: str, storage: str | None = None, *, db: str | None = None, 
     return done, recycled
 
 
-def worker_args(name: str, storage: str, *, db: str | None, threads: int, index: int,
-                max_trials: int = DEFAULT_MAX_TRIALS) -> list[str]:
-    args = ["worker", "--study", name, "--storage", storage, "--threads", str(threads), "--index", str(index),
-            "--max-trials", str(max_trials)]
+def worker_args(
+    name: str, storage: str, *, db: str | None, threads: int, index: int, max_trials: int = DEFAULT_MAX_TRIALS
+) -> list[str]:
+    args = [
+        "worker",
+        "--study",
+        name,
+        "--storage",
+        storage,
+        "--threads",
+        str(threads),
+        "--index",
+        str(index),
+        "--max-trials",
+        str(max_trials),
+    ]
     if db:
         args += ["--db", db]
     return args
@@ -118,8 +151,15 @@ def log_path(name: str, label: str, run_db: str | None = None) -> Path:
     return _files_root(run_db) / PRICES_DIR / f"{name}.{label}.log"
 
 
-def supervise(name: str, storage: str | None = None, *, workers: int | None = None, db: str | None = None,
-              on_poll=None, max_trials: int = DEFAULT_MAX_TRIALS) -> int:
+def supervise(
+    name: str,
+    storage: str | None = None,
+    *,
+    workers: int | None = None,
+    db: str | None = None,
+    on_poll=None,
+    max_trials: int = DEFAULT_MAX_TRIALS,
+) -> int:
     """Run ``workers`` worker processes for the study until they end; return 0, or 1 if the
     last workers crashed. A worker that ends after ``max_trials`` is replaced by a fresh one while
     budget is left (not counted as a crash). Ctrl-C stops the study cleanly (workers finish their epoch)."""
@@ -132,7 +172,9 @@ def supervise(name: str, storage: str | None = None, *, workers: int | None = No
 
     def spawn(index: int) -> ChildProcess:
         args = worker_args(name, url, db=db, threads=threads, index=index, max_trials=max_trials)
-        return ChildProcess(start_module("model.sweep", args, threads=threads, log=log_path(name, f"worker-{index}", db)))
+        return ChildProcess(
+            start_module("model.sweep", args, threads=threads, log=log_path(name, f"worker-{index}", db))
+        )
 
     tag = f"supervisor:{worker_tag()}"
     study.set_user_attr(tag, {"started": time.time(), "workers": count})
@@ -170,7 +212,9 @@ def supervise(name: str, storage: str | None = None, *, workers: int | None = No
     return 1 if crashed else 0
 
 
-def launch(name: str, storage: str | None = None, *, workers: int | None = None, db: str | None = None) -> int:
+def launch(
+    name: str, storage: str | None = None, *, workers: int | None = None, db: str | None = None
+) -> int:
     """Start ``supervise`` for the study in a detached process (it outlives the caller); return its pid."""
     from model.sweep.study import open_study, resolve_storage_url
 
@@ -181,7 +225,9 @@ def launch(name: str, storage: str | None = None, *, workers: int | None = None,
     proc = start_module("model.sweep", args, log=log_path(name, "supervisor", db), detach=True)
     # Written now, not when the supervisor has imported Optuna: a page polling right after
     # Start must already see that someone works on the study.
-    open_study(name, url).set_user_attr(f"supervisor:{socket.gethostname()}:{proc.pid}", {"started": time.time()})
+    open_study(name, url).set_user_attr(
+        f"supervisor:{socket.gethostname()}:{proc.pid}", {"started": time.time()}
+    )
     return proc.pid
 
 

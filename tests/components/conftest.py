@@ -18,8 +18,15 @@ REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "app.py")
 TIMEOUT = 60  # seconds: the first run that touches TensorFlow imports it (~4 s, more on a busy CPU)
 
-PAGES = {"data": "views/data.py", "train": "views/train.py", "results": "views/results.py", "shapes": "views/shapes.py",
-         "runs": "views/runs.py", "inside": "views/inside.py", "tune": "views/tune.py"}
+PAGES = {
+    "data": "views/data.py",
+    "train": "views/train.py",
+    "results": "views/results.py",
+    "shapes": "views/shapes.py",
+    "runs": "views/runs.py",
+    "inside": "views/inside.py",
+    "tune": "views/tune.py",
+}
 
 
 def new_app(**query: str) -> AppTest:
@@ -71,7 +78,12 @@ def assert_clean(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
-def price_csv(rows: int = 120, *, seed: int = 0, header: tuple[str, ...] = ("Date", "Open", "High", "Low", "Close", "Volume")) -> bytes:
+def price_csv(
+    rows: int = 120,
+    *,
+    seed: int = 0,
+    header: tuple[str, ...] = ("Date", "Open", "High", "Low", "Close", "Volume"),
+) -> bytes:
     """A small synthetic daily OHLCV CSV (business days from 2020-01-01)."""
     rng = np.random.default_rng(seed)
     close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, rows)))
@@ -103,7 +115,9 @@ def wait_run(run_id: int, timeout: float = 120.0):
     return record
 
 
-def stored_run(frame: pd.DataFrame | None = None, config=None, *, owner: str | None = None, timeout: float = 120.0):
+def stored_run(
+    frame: pd.DataFrame | None = None, config=None, *, owner: str | None = None, timeout: float = 120.0
+):
     """A tiny run trained by the pages' worker pool (as the Train page would), returned when it ended."""
     from components import run_client
     from model.engine.config import LstmConfig

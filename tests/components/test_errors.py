@@ -18,16 +18,19 @@ from model.errors import (
 )
 
 
-@pytest.mark.parametrize("exc, icon", [
-    (SourceUnavailableError("no network"), ":material/wifi_off:"),
-    (StopRefusedError("not yours"), ":material/lock:"),
-    (StoreError("db"), ":material/database:"),
-    (DataError("bad csv"), ":material/table_view:"),
-    (ConfigError("knob"), ":material/tune:"),
-    (LensError("plain"), ":material/error:"),
-    (PermissionError(errno.EACCES, "Permission denied", "/runs/data"), ":material/folder_off:"),
-    (KeyError("x"), errors.UNEXPECTED_ICON),
-])
+@pytest.mark.parametrize(
+    "exc, icon",
+    [
+        (SourceUnavailableError("no network"), ":material/wifi_off:"),
+        (StopRefusedError("not yours"), ":material/lock:"),
+        (StoreError("db"), ":material/database:"),
+        (DataError("bad csv"), ":material/table_view:"),
+        (ConfigError("knob"), ":material/tune:"),
+        (LensError("plain"), ":material/error:"),
+        (PermissionError(errno.EACCES, "Permission denied", "/runs/data"), ":material/folder_off:"),
+        (KeyError("x"), errors.UNEXPECTED_ICON),
+    ],
+)
 def test_the_icon_comes_from_the_type(exc, icon):
     assert errors.problem(exc).icon == icon
 

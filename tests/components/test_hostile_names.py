@@ -21,12 +21,46 @@ HOSTILE_COLUMN = "<b>vol</b> http://e.com"
 # What would become a link or an element if rendered as Markdown or plotly text.
 MARKERS = ("[x](http", "<b>y</b>", "<b>vol</b>", "http://e.com")
 PLOTLY_MARKERS = ("<b>y</b>", "<b>vol</b>", "<a ")  # plotly renders tags (not Markdown, not bare URLs)
-MARKDOWN_KINDS = ("markdown", "caption", "error", "warning", "info", "success", "title", "header", "subheader",
-                  "exception", "toast")
-WIDGET_KINDS = ("button", "selectbox", "multiselect", "radio", "number_input", "text_input", "toggle", "checkbox",
-                "slider", "select_slider", "metric", "download_button", "file_uploader", "date_input", "expander",
-                "tabs", "page_link")
-PAGES = ("views/data.py", "views/train.py", "views/results.py", "views/shapes.py", "views/runs.py", "views/tune.py")
+MARKDOWN_KINDS = (
+    "markdown",
+    "caption",
+    "error",
+    "warning",
+    "info",
+    "success",
+    "title",
+    "header",
+    "subheader",
+    "exception",
+    "toast",
+)
+WIDGET_KINDS = (
+    "button",
+    "selectbox",
+    "multiselect",
+    "radio",
+    "number_input",
+    "text_input",
+    "toggle",
+    "checkbox",
+    "slider",
+    "select_slider",
+    "metric",
+    "download_button",
+    "file_uploader",
+    "date_input",
+    "expander",
+    "tabs",
+    "page_link",
+)
+PAGES = (
+    "views/data.py",
+    "views/train.py",
+    "views/results.py",
+    "views/shapes.py",
+    "views/runs.py",
+    "views/tune.py",
+)
 
 
 def rendered_markup(at: AppTest) -> list[tuple[str, str]]:
@@ -45,7 +79,10 @@ def rendered_markup(at: AppTest) -> list[tuple[str, str]]:
         strings: list[str] = []
         _strings(spec.get("layout", {}), strings)
         for trace in spec.get("data", []):
-            _strings({k: v for k, v in trace.items() if k in ("name", "text", "hovertext", "hovertemplate")}, strings)
+            _strings(
+                {k: v for k, v in trace.items() if k in ("name", "text", "hovertext", "hovertemplate")},
+                strings,
+            )
         found.extend(("plotly", s) for s in strings)
     return found
 
@@ -89,8 +126,14 @@ def test_every_page_shows_hostile_names_literally():
     _check(at, "data", bad)
 
     # A run trained on it (its description quotes the file name), the hostile column its feature and target.
-    config = LstmConfig(rnn_unit=4, layer_num=1, time_step=5, epochs=1, features=("close", hostile_column),
-                        target=hostile_column)
+    config = LstmConfig(
+        rnn_unit=4,
+        layer_num=1,
+        time_step=5,
+        epochs=1,
+        features=("close", hostile_column),
+        target=hostile_column,
+    )
     run_id = run_client.store().create_run(config, prices, "ui")
     run_client.pool().submit(run_id)
     assert wait_run(run_id).status == "finished"

@@ -16,7 +16,10 @@ def test_each_metric_has_its_format_and_missing_values_a_dash():
 
 
 def test_a_table_keeps_the_rows_order_and_the_columns_asked_for():
-    rows = {"LSTM": pd.Series({"RMSE": 2.0, "Skill": -0.5}), "persistence": pd.Series({"RMSE": 1.0, "Skill": 0.0})}
+    rows = {
+        "LSTM": pd.Series({"RMSE": 2.0, "Skill": -0.5}),
+        "persistence": pd.Series({"RMSE": 1.0, "Skill": 0.0}),
+    }
     shown = metrics_text(rows, columns=("RMSE", "Skill"))
     assert list(shown.index) == ["LSTM", "persistence"] and shown.index.name == "forecast"
     assert shown.to_dict("list") == {"RMSE": ["2.00", "1.00"], "Skill": ["-0.500", "+0.000"]}

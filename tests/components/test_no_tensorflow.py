@@ -48,13 +48,22 @@ SCRIPT = textwrap.dedent(
 
 @pytest.mark.slow
 def test_no_page_imports_tensorflow_into_the_server(tmp_path):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", LENS_DB=f"sqlite:///{tmp_path / 'lens.db'}", LENS_WORKERS="1")
+    env = dict(
+        os.environ, TF_CPP_MIN_LOG_LEVEL="2", LENS_DB=f"sqlite:///{tmp_path / 'lens.db'}", LENS_WORKERS="1"
+    )
     proc = subprocess.run(
         [sys.executable, "-c", SCRIPT], cwd=REPO, env=env, capture_output=True, text=True, timeout=240
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert result == {"data_ok": True, "data_tf": False, "train_ok": True, "train_tf": False,
-                      "results_ok": True, "results_tf": False, "leak_ok": True,
-                      "others": {page: [True, False] for page in ("shapes", "inside", "runs", "tune")},
-                      "keras": False}
+    assert result == {
+        "data_ok": True,
+        "data_tf": False,
+        "train_ok": True,
+        "train_tf": False,
+        "results_ok": True,
+        "results_tf": False,
+        "leak_ok": True,
+        "others": {page: [True, False] for page in ("shapes", "inside", "runs", "tune")},
+        "keras": False,
+    }

@@ -123,7 +123,9 @@ def test_too_few_rows_for_time_step_is_refused_before_training(app):
     app.number_input(key="time_step").set_value(60).run()
     assert_clean(app)
     errors = [unescape_literal(e) for e in texts(app, "error")]  # shown literally
-    assert any("Too few rows for time_step 60" in e and "Lower time_step to at most" in e for e in errors), errors
+    assert any("Too few rows for time_step 60" in e and "Lower time_step to at most" in e for e in errors), (
+        errors
+    )
     assert button(app, "Train").disabled
     assert app.session_state.get("run_id") is None
 

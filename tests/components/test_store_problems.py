@@ -11,8 +11,14 @@ from model.runs.store import open_store
 from tests.components.conftest import assert_clean, new_app
 from tests.pg import PostgresServer, PostgresUnavailable
 
-PAGES = {"Data": "views/data.py", "Train": "views/train.py", "Results": "views/results.py",
-         "Shapes": "views/shapes.py", "Runs": "views/runs.py", "Tune": "views/tune.py"}
+PAGES = {
+    "Data": "views/data.py",
+    "Train": "views/train.py",
+    "Results": "views/results.py",
+    "Shapes": "views/shapes.py",
+    "Runs": "views/runs.py",
+    "Tune": "views/tune.py",
+}
 
 
 def _walk(must_say: tuple[str, ...]) -> None:
@@ -66,7 +72,11 @@ def test_a_damaged_sweeps_journal_on_the_tune_page(tmp_path, monkeypatch):
     at.switch_page("views/tune.py").run()
     assert_clean(at)
     errors = [unescape_literal(e.value) for e in at.error]
-    assert len(errors) == 1 and f"The sweep journal {path} is damaged" in errors[0] and "Move it aside" in errors[0]
+    assert (
+        len(errors) == 1
+        and f"The sweep journal {path} is damaged" in errors[0]
+        and "Move it aside" in errors[0]
+    )
 
 
 @pytest.mark.slow
@@ -77,8 +87,9 @@ def test_a_full_disk_is_said_on_the_train_page(tmp_path, monkeypatch):
 
     full = tmp_path / "full"
     full.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(full)],
-                             capture_output=True, check=False)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(full)], capture_output=True, check=False
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
     try:

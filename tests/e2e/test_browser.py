@@ -129,7 +129,9 @@ def test_shapes_step_through(page, app_server):
     assert_clean(page)
 
 
-@pytest.mark.parametrize("path, heading", [("data", "Data"), ("train", "Train"), ("results", "Results"), ("shapes", "Shapes")])
+@pytest.mark.parametrize(
+    "path, heading", [("data", "Data"), ("train", "Train"), ("results", "Results"), ("shapes", "Shapes")]
+)
 def test_every_page_has_its_own_address(page, app_server, path, heading):
     """A shared link to any page opens that page, with the link's knobs applied."""
     h.open_app(page, app_server, f"{path}?rnn_unit=12")

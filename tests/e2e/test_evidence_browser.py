@@ -25,8 +25,13 @@ def test_results_and_runs_show_walk_forward_evidence(browser, tmp_path):
     env = {"LENS_DB": f"sqlite:///{tmp_path / 'lens.db'}", "LENS_WORKERS": "1"}
     store = open_store(env["LENS_DB"])
     with WorkerPool(env["LENS_DB"], workers=1) as pool:
-        result = run_walk_forward(store, LstmConfig(rnn_unit=4, layer_num=1, time_step=5, epochs=1),
-                                  load_sample("GOOG"), pool=pool, folds=3)
+        result = run_walk_forward(
+            store,
+            LstmConfig(rnn_unit=4, layer_num=1, time_step=5, epochs=1),
+            load_sample("GOOG"),
+            pool=pool,
+            folds=3,
+        )
     assert result.evidence.folds_scored == 3
     parent, verdict = result.run_id, result.evidence.verdict.text
     store.close()
@@ -39,7 +44,9 @@ def test_results_and_runs_show_walk_forward_evidence(browser, tmp_path):
         try:
             h.open_app(pg, server.base_url, f"results?run={parent}")
             expect(pg.get_by_text(verdict)).to_be_visible(timeout=TRAIN_TIMEOUT * 1000)
-            expect(pg.get_by_text(re.compile("Diebold-Mariano vs persistence, pooled over 3 folds"))).to_be_visible()
+            expect(
+                pg.get_by_text(re.compile("Diebold-Mariano vs persistence, pooled over 3 folds"))
+            ).to_be_visible()
             expect(pg.locator(h.PLOTLY_CHART).first).to_be_visible(timeout=60_000)
             assert "Skill per fold" in pg.locator(h.PLOTLY_CHART).first.inner_html()
             assert_clean(pg)

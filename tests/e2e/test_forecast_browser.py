@@ -16,7 +16,13 @@ pytestmark = pytest.mark.e2e
 
 def test_results_draw_the_fan_chart_with_coverage(page, app_server):
     h.open_app(page, app_server, "train")
-    for label, value in {"rnn_unit": 4, "layer_num": 1, "time_step": 10, "Epochs": 2, "Forecast horizon": 8}.items():
+    for label, value in {
+        "rnn_unit": 4,
+        "layer_num": 1,
+        "time_step": 10,
+        "Epochs": 2,
+        "Forecast horizon": 8,
+    }.items():
         h.set_number(page, label, value)
     assert_clean(page)
     h.click_button(page, "Train", wait=False)
@@ -29,7 +35,9 @@ def test_results_draw_the_fan_chart_with_coverage(page, app_server):
     assert "Forecast past the data" in text and "Direct" in text and "Recursive" in text
     assert "Coverage on the test period" in text
     chart_titles = page.locator(h.PLOTLY_CHART)
-    expect(chart_titles.filter(has_text="Error against horizon").first).to_be_visible(timeout=CHART_TIMEOUT * 1000)
+    expect(chart_titles.filter(has_text="Error against horizon").first).to_be_visible(
+        timeout=CHART_TIMEOUT * 1000
+    )
     expect(chart_titles.filter(has_text="Coverage against nominal").first).to_be_visible()
     expect(fan.first.get_by_text("LSTM model 95% interval")).to_be_visible()
     assert_clean(page)

@@ -20,8 +20,14 @@ VIEW_SHOTS = {
     "inside-what-if": "What if: the window ending",
 }
 # Pairs clicked back to back without waiting for the first page to finish: the second must win.
-QUICK_CLICKS = [("Tune", "Shapes"), ("Shapes", "Runs"), ("Results", "Inside"), ("Inside", "Train"),
-                ("Train", "Shapes"), ("Runs", "Data")]
+QUICK_CLICKS = [
+    ("Tune", "Shapes"),
+    ("Shapes", "Runs"),
+    ("Results", "Inside"),
+    ("Inside", "Train"),
+    ("Train", "Shapes"),
+    ("Runs", "Data"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +38,9 @@ def stored_run_id(e2e_db_url):
     from model.runs.workers import WorkerPool
 
     store = open_store(e2e_db_url)
-    run_id = store.create_run(LstmConfig(rnn_unit=8, layer_num=2, time_step=10, epochs=3), load_sample("GOOG"), "cli")
+    run_id = store.create_run(
+        LstmConfig(rnn_unit=8, layer_num=2, time_step=10, epochs=3), load_sample("GOOG"), "cli"
+    )
     store.close()
     with WorkerPool(e2e_db_url, workers=1) as pool:
         assert pool.wait_ready(180)
@@ -44,7 +52,9 @@ def stored_run_id(e2e_db_url):
 def test_every_inside_view_draws(page, app_server, stored_run_id):
     h.open_app(page, app_server, f"inside?run={stored_run_id}", timeout=120)
     for title in VIEW_SHOTS.values():
-        expect(page.locator('[data-testid="stPlotlyChart"]').filter(has_text=title).first).to_be_visible(timeout=120_000)
+        expect(page.locator('[data-testid="stPlotlyChart"]').filter(has_text=title).first).to_be_visible(
+            timeout=120_000
+        )
     text = h.main_text(page)
     assert "of what moves the prediction comes from the last day" in text
     assert "The prediction goes from" in text

@@ -21,7 +21,12 @@ def test_results_show_the_verdict_and_the_leak_demo(page, app_server):
     for label, value in {"rnn_unit": 6, "layer_num": 1, "time_step": 10, "Epochs": 3}.items():
         h.set_number(page, label, value)
     expect(page.get_by_text("Active preset: custom").first).to_be_visible()
-    h.wait_rerun(page, lambda: page.get_by_role("radiogroup", name="Predict").get_by_text("Price (tutorial)", exact=True).click())
+    h.wait_rerun(
+        page,
+        lambda: (
+            page.get_by_role("radiogroup", name="Predict").get_by_text("Price (tutorial)", exact=True).click()
+        ),
+    )
     assert_clean(page)
     h.shoot(page, "train-preset")
 

@@ -106,8 +106,10 @@ def test_runs_page_compares_three_runs(browser, run_store, tmp_path):
 
     store = open_store(run_store["LENS_DB"])
     prices = load_sample("GOOG")
-    ids = [store.create_run(LstmConfig(rnn_unit=u, layer_num=1, time_step=5, epochs=e), prices, "cli")
-           for u, e in ((4, 1), (8, 2), (12, 2))]
+    ids = [
+        store.create_run(LstmConfig(rnn_unit=u, layer_num=1, time_step=5, epochs=e), prices, "cli")
+        for u, e in ((4, 1), (8, 2), (12, 2))
+    ]
     with WorkerPool(run_store["LENS_DB"], workers=1) as pool:
         for run_id in ids:
             pool.submit(run_id)
@@ -129,7 +131,9 @@ def test_runs_page_compares_three_runs(browser, run_store, tmp_path):
         charts = pg.locator(h.PLOTLY_CHART)
         expect(charts.nth(3)).to_be_visible(timeout=60_000)
         text = h.main_text(pg)
-        assert "Predicted vs actual, test period" in pg.locator("body").inner_text() or charts.count() >= 4, text
+        assert "Predicted vs actual, test period" in pg.locator("body").inner_text() or charts.count() >= 4, (
+            text
+        )
         assert_clean(pg)
         h.shoot(pg, "runs-compare")
     finally:

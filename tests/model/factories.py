@@ -36,5 +36,7 @@ def randomise(model, seed):
     rng = np.random.default_rng(seed)
     for layer in model.layers:
         if layer.weights:
-            layer.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32") for w in layer.get_weights()])
+            layer.set_weights(
+                [rng.normal(scale=0.5, size=w.shape).astype("float32") for w in layer.get_weights()]
+            )
     return model

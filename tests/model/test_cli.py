@@ -11,8 +11,20 @@ from model.train import main
 def test_cli_trains_prints_metrics_and_writes_outputs(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(
-        ["--source", "sample:IBM", "--rnn-unit", "4", "--layer-num", "1", "--time-step", "5",
-         "--epochs", "1", "--out", str(out)]
+        [
+            "--source",
+            "sample:IBM",
+            "--rnn-unit",
+            "4",
+            "--layer-num",
+            "1",
+            "--time-step",
+            "5",
+            "--epochs",
+            "1",
+            "--out",
+            str(out),
+        ]
     )
     captured = capsys.readouterr()
     assert code == 0, captured.err
@@ -50,8 +62,19 @@ def test_every_knob_has_a_flag_and_the_flags_build_the_config():
     from model.engine.config import KNOBS, config_from_arguments
     from model.train import parse_args
 
-    args = parse_args(["--rnn-unit", "7", "--share-cell", "--features", "close,volume", "--learning-rate", "0.01",
-                       "--target-as", "price"])
+    args = parse_args(
+        [
+            "--rnn-unit",
+            "7",
+            "--share-cell",
+            "--features",
+            "close,volume",
+            "--learning-rate",
+            "0.01",
+            "--target-as",
+            "price",
+        ]
+    )
     config = config_from_arguments(args)
     assert (config.rnn_unit, config.share_cell, config.features) == (7, True, ("close", "volume"))
     assert (config.learning_rate, config.target_as) == (0.01, "price")
@@ -63,8 +86,22 @@ def test_cli_records_its_run_which_model_runs_lists_shows_and_deletes(tmp_path, 
     from model.runs.store import open_store
 
     db = f"sqlite:///{tmp_path / 'lens.db'}"
-    code = main(["--source", "sample:IBM", "--rnn-unit", "4", "--layer-num", "1", "--time-step", "5",
-                 "--epochs", "1", "--db", db])
+    code = main(
+        [
+            "--source",
+            "sample:IBM",
+            "--rnn-unit",
+            "4",
+            "--layer-num",
+            "1",
+            "--time-step",
+            "5",
+            "--epochs",
+            "1",
+            "--db",
+            db,
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     run = open_store(db).list_runs()[0]
@@ -88,17 +125,44 @@ def test_cli_records_its_run_which_model_runs_lists_shows_and_deletes(tmp_path, 
 def test_cli_forecasts_days_ahead_with_bounds_and_writes_forecast_csv(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(
-        ["--source", "sample:IBM", "--rnn-unit", "4", "--layer-num", "1", "--time-step", "5",
-         "--epochs", "1", "--horizon", "10", "--forecast", "--out", str(out)]
+        [
+            "--source",
+            "sample:IBM",
+            "--rnn-unit",
+            "4",
+            "--layer-num",
+            "1",
+            "--time-step",
+            "5",
+            "--epochs",
+            "1",
+            "--horizon",
+            "10",
+            "--forecast",
+            "--out",
+            str(out),
+        ]
     )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "Forecast 10 business days past" in captured.out and "direct" in captured.out
     assert "coverage_80" in captured.out and "coverage_95" in captured.out
     forecast = pd.read_csv(out / "forecast.csv", parse_dates=["date"])
-    assert list(forecast.columns) == ["horizon", "date", "point", "lower_80", "upper_80", "lower_95", "upper_95"]
+    assert list(forecast.columns) == [
+        "horizon",
+        "date",
+        "point",
+        "lower_80",
+        "upper_80",
+        "lower_95",
+        "upper_95",
+    ]
     assert len(forecast) == 10 and forecast["date"].dt.weekday.lt(5).all()
-    assert (forecast["lower_95"] <= forecast["lower_80"]).all() and (forecast["lower_80"] <= forecast["point"]).all()
-    assert (forecast["point"] <= forecast["upper_80"]).all() and (forecast["upper_80"] <= forecast["upper_95"]).all()
+    assert (forecast["lower_95"] <= forecast["lower_80"]).all() and (
+        forecast["lower_80"] <= forecast["point"]
+    ).all()
+    assert (forecast["point"] <= forecast["upper_80"]).all() and (
+        forecast["upper_80"] <= forecast["upper_95"]
+    ).all()
     for line in forecast["date"].dt.strftime("%Y-%m-%d"):
         assert line in captured.out

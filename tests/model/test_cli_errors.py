@@ -23,8 +23,15 @@ TINY = ["--rnn-unit", "4", "--layer-num", "1", "--time-step", "5", "--epochs", "
 
 
 def _cli(args, env, prefix=()):
-    return subprocess.run([*prefix, sys.executable, "-m", "model.train", *args], capture_output=True, text=True, check=False,
-                          timeout=300, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO), **env})
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "model.train", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO), **env},
+    )
 
 
 def _unprivileged() -> list[str]:
@@ -58,7 +65,9 @@ def test_an_unwritable_runs_directory_is_one_clear_line(tmp_path):
     files.chmod(0o555)
     db = tmp_path / "db"
     db.mkdir()
-    result = _cli(TINY, {"LENS_DB": f"sqlite:///{db / 'lens.db'}", "LENS_RUNS_DIR": str(files)}, _unprivileged())
+    result = _cli(
+        TINY, {"LENS_DB": f"sqlite:///{db / 'lens.db'}", "LENS_RUNS_DIR": str(files)}, _unprivileged()
+    )
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert f"error: Permission denied for {files}" in result.stderr and "writable" in result.stderr
@@ -68,8 +77,9 @@ def test_an_unwritable_runs_directory_is_one_clear_line(tmp_path):
 def test_a_full_disk_is_one_clear_line(tmp_path):
     full = tmp_path / "full"
     full.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(full)],
-                             capture_output=True, check=False)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(full)], capture_output=True, check=False
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
     try:

@@ -12,19 +12,47 @@ from model.train import main
 @pytest.mark.slow
 def test_cli_walk_forward_prints_folds_ladder_and_verdict(tmp_path, capsys):
     db = f"sqlite:///{tmp_path / 'lens.db'}"
-    code = main(["--source", "sample:IBM", "--rnn-unit", "4", "--layer-num", "1", "--time-step", "5",
-                 "--epochs", "1", "--folds", "3", "--fold-mode", "warm", "--seeds", "2", "--workers", "2",
-                 "--db", db])
+    code = main(
+        [
+            "--source",
+            "sample:IBM",
+            "--rnn-unit",
+            "4",
+            "--layer-num",
+            "1",
+            "--time-step",
+            "5",
+            "--epochs",
+            "1",
+            "--folds",
+            "3",
+            "--fold-mode",
+            "warm",
+            "--seeds",
+            "2",
+            "--workers",
+            "2",
+            "--db",
+            db,
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     out = captured.out
     assert "Walk-forward: 3 folds (warm), 2 seed(s)" in out
     assert len(re.findall(r"^\s+[123]\s+\d{4}-\d\d-\d\d \.\. \d{4}-\d\d-\d\d", out, re.M)) == 3
-    for label in ("Persistence (last value)", "Drift", "Mean of the last time_step values", "Ridge on the same windows"):
+    for label in (
+        "Persistence (last value)",
+        "Drift",
+        "Mean of the last time_step values",
+        "Ridge on the same windows",
+    ):
         assert label in out
     assert "Diebold-Mariano vs persistence, pooled over 3 folds" in out
     assert "Skill spread: over seeds" in out
-    assert re.search(r"^Verdict: (Beats persistence|No evidence it beats persistence|Worse than persistence)", out, re.M)
+    assert re.search(
+        r"^Verdict: (Beats persistence|No evidence it beats persistence|Worse than persistence)", out, re.M
+    )
     run_id = int(re.search(r"Stored as run (\d+)", out).group(1))
     store = open_store(db, files_root=tmp_path)
     settings = es.evidence_run(store, run_id)
@@ -36,8 +64,18 @@ def test_cli_walk_forward_prints_folds_ladder_and_verdict(tmp_path, capsys):
 
 
 def test_cli_too_few_rows_for_the_folds_says_the_largest_k(tmp_path, capsys):
-    code = main(["--source", "sample:IBM", "--time-step", "20", "--folds", "80", "--db",
-                 f"sqlite:///{tmp_path / 'lens.db'}"])
+    code = main(
+        [
+            "--source",
+            "sample:IBM",
+            "--time-step",
+            "20",
+            "--folds",
+            "80",
+            "--db",
+            f"sqlite:///{tmp_path / 'lens.db'}",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "Too few rows for 80 walk-forward folds" in err and "Use at most" in err

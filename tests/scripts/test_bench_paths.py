@@ -10,7 +10,9 @@ from model.engine.windows import prepare_data
 from scripts.bench_paths import ALL_PATHS, BENCH_ONLY_PATHS, train_variant
 from tests.model.factories import sine_frame
 
-TINY = LstmConfig(rnn_unit=4, layer_num=1, time_step=10, features=("close",), epochs=2, batch_size=16, patience=0)
+TINY = LstmConfig(
+    rnn_unit=4, layer_num=1, time_step=10, features=("close",), epochs=2, batch_size=16, patience=0
+)
 
 
 def test_the_engine_keeps_only_the_paths_it_uses():

@@ -95,7 +95,9 @@ def fresh_normaliser(prices: PriceTable, config: LstmConfig) -> tuple[Normaliser
     frame = prices.frame
     try:
         try:
-            return training_normaliser(frame, config), "normalised with the training period's statistics, as training does"
+            return training_normaliser(
+                frame, config
+            ), "normalised with the training period's statistics, as training does"
         except (DataError, ValueError, FloatingPointError) as exc:
             features = frame.loc[:, list(config.features)].to_numpy(dtype=np.float64)
             target = frame[config.target].to_numpy(dtype=np.float64)
@@ -153,7 +155,9 @@ def windows_for(prices: PriceTable | None, config: LstmConfig, source: Source) -
     frame = prices.frame
     missing = [c for c in config.features if c not in frame.columns]
     if missing:
-        return _random_windows(config, batch, f"Column(s) {', '.join(missing)} are not in the data: random windows instead.")
+        return _random_windows(
+            config, batch, f"Column(s) {', '.join(missing)} are not in the data: random windows instead."
+        )
     n_rows = len(frame)
     if n_rows < t:
         return _random_windows(
@@ -213,7 +217,9 @@ class TraceEntry:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _traced(arch: tuple, weights: tuple, x_hash: str, gate_t: int, _config: LstmConfig, _run_id, _x) -> TracedPass:
+def _traced(
+    arch: tuple, weights: tuple, x_hash: str, gate_t: int, _config: LstmConfig, _run_id, _x
+) -> TracedPass:
     from components import worker_jobs
 
     t0 = time.perf_counter()

@@ -54,7 +54,9 @@ def hidden_state_panel(entry: TraceEntry) -> None:
     trace, windows = entry.trace, entry.windows
     st.subheader("Hidden state h", anchor=False)
     where = (
-        f"the newest window ({windows.dates[0]} → {windows.dates[-1]})" if windows.real else "window 1 (random data)"
+        f"the newest window ({windows.dates[0]} → {windows.dates[-1]})"
+        if windows.real
+        else "window 1 (random data)"
     )
     st.caption(
         f"h of every LSTM layer for {where}, with {entry.source.label}: one row per step of the window "

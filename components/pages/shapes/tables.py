@@ -13,7 +13,9 @@ from model.explain.sources import Step
 
 ROLE_LABEL = {"in": "input", "weight": "weight", "out": "output"}
 TABLE_HEADER = "| | Tensor | Tutorial's shape | With your numbers | Observed in the forward pass |"
-UNROLL_TABLE_HEADER = "| | Tensor at step t | Tutorial's shape | With your numbers | Observed in the forward pass |"
+UNROLL_TABLE_HEADER = (
+    "| | Tensor at step t | Tutorial's shape | With your numbers | Observed in the forward pass |"
+)
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,11 @@ class ShapeRow:
 
 
 def shape_row(
-    role: str, name: str, shapes: list[tuple[int, ...]], values: dict[str, int], times: str = "",
+    role: str,
+    name: str,
+    shapes: list[tuple[int, ...]],
+    values: dict[str, int],
+    times: str = "",
     dims_of: str | None = None,
 ) -> ShapeRow:
     """One row for one tensor, or for ``len(shapes)`` tensors of one kind (``times``: e.g. "layer_num").

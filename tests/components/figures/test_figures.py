@@ -39,7 +39,9 @@ def test_prediction_figure_dashes_the_forecast():
     index = pd.bdate_range("2021-01-01", periods=10)
     actual = pd.Series(np.arange(10.0), index=index)
     forecast = pd.Series([9.0, 10.5], index=[index[-1], index[-1] + pd.Timedelta(days=3)])
-    fig = price_figures.prediction_figure(actual, actual + 1, actual.shift(1).dropna(), forecast, markers={"test": index[5]})
+    fig = price_figures.prediction_figure(
+        actual, actual + 1, actual.shift(1).dropna(), forecast, markers={"test": index[5]}
+    )
     assert fig.layout.title.text == "Predicted vs actual"
     names = [t.name for t in fig.data]
     assert names == ["actual", "persistence baseline", "LSTM prediction", "forecast"]

@@ -50,10 +50,15 @@ def test_coverage_table_has_one_row_per_horizon_and_names_the_levels(forecast):
     table = figures.coverage_table(result.coverage)
     assert list(table.index) == list(range(1, 8))
     assert list(table.columns) == [
-        "LSTM model, 80% interval", "Persistence, 80% interval", "LSTM model, 95% interval",
-        "Persistence, 95% interval", "Test origins",
+        "LSTM model, 80% interval",
+        "Persistence, 80% interval",
+        "LSTM model, 95% interval",
+        "Persistence, 95% interval",
+        "Test origins",
     ]
-    expected = result.coverage.query("forecast == 'model' and level == '80' and horizon == 3")["coverage"].iloc[0]
+    expected = result.coverage.query("forecast == 'model' and level == '80' and horizon == 3")[
+        "coverage"
+    ].iloc[0]
     assert table.loc[3, "LSTM model, 80% interval"] == pytest.approx(expected * 100)
     assert table["LSTM model, 95% interval"].between(0, 100).all()
 

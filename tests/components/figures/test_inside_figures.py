@@ -23,8 +23,14 @@ def test_lag_figure_marks_the_peak():
 
 
 def test_overlay_draws_the_actual_one_day_late_and_moves_for_the_change_target():
-    daily = pd.DataFrame({"date": pd.bdate_range("2020-01-01", periods=5), "actual": [1.0, 2, 3, 4, 5],
-                          "predicted": [1.0, 1, 2, 3, 4], "last_known": [0.0, 1, 2, 3, 4]})
+    daily = pd.DataFrame(
+        {
+            "date": pd.bdate_range("2020-01-01", periods=5),
+            "actual": [1.0, 2, 3, 4, 5],
+            "predicted": [1.0, 1, 2, 3, 4],
+            "last_known": [0.0, 1, 2, 3, 4],
+        }
+    )
     fig = inside_figures.shifted_overlay_figure(daily, "close")
     late = next(t for t in fig.data if t.name == "actual, one day late")
     assert np.isnan(late.y[0]) and list(late.y[1:]) == [1, 2, 3, 4]
@@ -51,9 +57,16 @@ def test_units_figure_highlights_the_active_days():
 
 
 def test_what_if_figure_shows_both_predictions():
-    record = WhatIfRecord("2020-01-10", 10.0, 10.5, np.array([10.1]), np.array([10.4]), True,
-                          np.arange(5.0), np.r_[np.arange(4.0), 4.5])
+    record = WhatIfRecord(
+        "2020-01-10",
+        10.0,
+        10.5,
+        np.array([10.1]),
+        np.array([10.4]),
+        True,
+        np.arange(5.0),
+        np.r_[np.arange(4.0), 4.5],
+    )
     fig = inside_figures.what_if_figure(record)
     assert [t.name for t in fig.data] == ["as it was", "edited", "prediction", "prediction after the edit"]
     assert record.original_move == pytest.approx(0.1) and "followed 60%" in record.sentence()
-

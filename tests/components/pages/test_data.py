@@ -60,7 +60,9 @@ def _german_csv(rows: int = 120) -> bytes:
 
     import pandas as pd
 
-    frame = pd.read_csv(io.BytesIO(price_csv(rows, header=("Tag", "Erster", "Hoch", "Tief", "Schluss", "Umsatz"))))
+    frame = pd.read_csv(
+        io.BytesIO(price_csv(rows, header=("Tag", "Erster", "Hoch", "Tief", "Schluss", "Umsatz")))
+    )
     frame.insert(0, "Nr", range(1, rows + 1))
     return frame.to_csv(index=False).encode()
 
@@ -70,7 +72,15 @@ def test_unknown_layout_offers_column_mapping_that_loads(app):
     before = app.session_state[PRICES]
     assert "german.csv" not in before.source
     assert any(markdown_literal("german.csv") in e for e in texts(app, "error"))  # shown literally
-    assert app.selectbox(key="map_date").options == ["Nr", "Tag", "Erster", "Hoch", "Tief", "Schluss", "Umsatz"]
+    assert app.selectbox(key="map_date").options == [
+        "Nr",
+        "Tag",
+        "Erster",
+        "Hoch",
+        "Tief",
+        "Schluss",
+        "Umsatz",
+    ]
     app.selectbox(key="map_date").set_value("Tag")
     app.selectbox(key="map_close").set_value("Schluss")
     app.selectbox(key="map_open").set_value("Erster")

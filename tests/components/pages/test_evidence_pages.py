@@ -74,7 +74,10 @@ def test_train_folds_then_results_and_runs_show_the_evidence():
     assert_clean(at)
     assert "Skill per fold (above 0: beats persistence)" in chart_titles(at)
     verdicts = [e.value for kind in ("success", "warning", "error") for e in getattr(at, kind)]
-    assert any(v.startswith(("Beats persistence", "No evidence it beats", "Worse than persistence")) for v in verdicts)
+    assert any(
+        v.startswith(("Beats persistence", "No evidence it beats", "Worse than persistence"))
+        for v in verdicts
+    )
     assert any("Diebold-Mariano vs persistence, pooled over 3 folds" in m.value for m in at.markdown)
     folds = at.dataframe[0].value
     assert list(folds["fold"]) == [1, 2, 3] and set(folds["status"]) == {"finished"}
@@ -90,7 +93,12 @@ def test_train_folds_then_results_and_runs_show_the_evidence():
     other.run()
     assert_clean(other)
     assert "Skill over folds, per walk-forward run" in chart_titles(other)
-    spec = next(json.loads(c.proto.spec) for c in other.get("plotly_chart")
-                if "Skill over folds" in json.dumps(json.loads(c.proto.spec).get("layout", {}).get("title", {})))
+    spec = next(
+        json.loads(c.proto.spec)
+        for c in other.get("plotly_chart")
+        if "Skill over folds" in json.dumps(json.loads(c.proto.spec).get("layout", {}).get("title", {}))
+    )
     assert spec["data"][0]["type"] == "box" and len(spec["data"][0]["y"]) == 3 and len(spec["data"]) == 1
-    assert any(t.startswith("Predicted vs actual, test period") for t in chart_titles(other))  # the child's overlay
+    assert any(
+        t.startswith("Predicted vs actual, test period") for t in chart_titles(other)
+    )  # the child's overlay

@@ -34,13 +34,17 @@ def test_every_view_draws_with_its_sentence(record):
     assert_clean(at)
     titles = chart_titles(at)
     assert any("by lag" in t for t in titles), titles
-    assert any("Window ending" in t for t in titles) and any("Average over the test period" in t for t in titles)
+    assert any("Window ending" in t for t in titles) and any(
+        "Average over the test period" in t for t in titles
+    )
     assert any("Hidden state h of every unit" in t for t in titles)
     assert any(t.startswith("What if") for t in titles)
     infos = "\n".join(_infos(at))
     assert "track yesterday's price" in infos or "line up with" in infos  # the lag sentence
     assert "of what moves the prediction comes from the last day" in infos
-    assert re.search(r"Unit L\d u\d+ (strongly|moderately|weakly) (rises|falls)", infos)  # the selected unit, in words
+    assert re.search(
+        r"Unit L\d u\d+ (strongly|moderately|weakly) (rises|falls)", infos
+    )  # the selected unit, in words
     assert "The prediction goes from" in infos
 
 

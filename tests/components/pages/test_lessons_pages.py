@@ -114,7 +114,11 @@ def test_results_say_whether_it_learned_and_show_the_leak_demo_on_request():
     assert any("cannot have them" in m.value for m in at.markdown)
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     leak = [s for s in specs if "honest vs leaked" in (s["layout"].get("title") or {}).get("text", "")]
-    assert [t["name"] for t in leak[0]["data"]] == ["actual", "honest (training statistics)", "leaked (test-period statistics)"]
+    assert [t["name"] for t in leak[0]["data"]] == [
+        "actual",
+        "honest (training statistics)",
+        "leaked (test-period statistics)",
+    ]
     # The stored metrics and the metrics table are the honest ones, with the demo on and off.
     pd.testing.assert_frame_equal(run_store.store().load_evaluation(run_id).metrics, stored)
     assert at.metric[0].label == "Model RMSE"

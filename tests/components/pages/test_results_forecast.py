@@ -6,7 +6,16 @@ import pytest
 
 from components.pages import results_forecast
 from model.engine.config import LstmConfig
-from tests.components.conftest import assert_clean, chart_titles, goto, metric, new_app, plotly_specs, stored_run, texts
+from tests.components.conftest import (
+    assert_clean,
+    chart_titles,
+    goto,
+    metric,
+    new_app,
+    plotly_specs,
+    stored_run,
+    texts,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +44,9 @@ def test_results_shows_fan_errors_and_coverage_of_a_stored_forecast():
 
 
 def test_recursive_with_features_it_cannot_forecast_says_why():
-    config = LstmConfig(rnn_unit=4, layer_num=1, time_step=5, epochs=1, horizon=3, forecast_strategy="recursive")
+    config = LstmConfig(
+        rnn_unit=4, layer_num=1, time_step=5, epochs=1, horizon=3, forecast_strategy="recursive"
+    )
     record = stored_run(config=config)
     at = goto(new_app(run=str(record.id)), "results")
     assert_clean(at)
@@ -55,6 +66,8 @@ def test_train_page_warns_about_forecast_limits_before_training():
     at.number_input(key="horizon").set_value(30).run()
     assert_clean(at)
     warnings = texts(at, "warning")
-    assert any("95% interval needs at least 19 validation residuals" in w and "has 13 rows" in w for w in warnings), warnings
+    assert any(
+        "95% interval needs at least 19 validation residuals" in w and "has 13 rows" in w for w in warnings
+    ), warnings
     # 32 test rows measure every one of the 30 horizons; 80% needs only 4 residuals.
     assert not any("longer than the test period" in w or "80% interval" in w for w in warnings)

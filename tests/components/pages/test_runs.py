@@ -42,7 +42,9 @@ def _evaluation(n, offset=0.0):
     frame = pd.DataFrame({"split": "test", "window": np.arange(n), "step": 1, "date": dates, "origin": dates,
                           "last_known": actual - 1, "actual": actual, "predicted": actual + offset,
                           "baseline": actual - 1})  # fmt: skip
-    return Evaluation(predictions=frame, metrics=pd.DataFrame(), forecast=pd.DataFrame(), target_mode="next_day")
+    return Evaluation(
+        predictions=frame, metrics=pd.DataFrame(), forecast=pd.DataFrame(), target_mode="next_day"
+    )
 
 
 def test_table_shows_knobs_that_differ_and_filters_by_any_knob():
@@ -83,8 +85,10 @@ def test_overlay_has_persistence_and_one_line_per_run_and_stays_bounded():
 
 
 def test_parallel_and_scatter_records():
-    runs = [_record(1, config=LstmConfig(rnn_unit=8), skill=0.1, history=[{"loss": 1, "val_loss": 2}]),
-            _record(2, config=LstmConfig(rnn_unit=16), skill=0.3, history=[{"loss": 1, "val_loss": 1.5}] * 2)]
+    runs = [
+        _record(1, config=LstmConfig(rnn_unit=8), skill=0.1, history=[{"loss": 1, "val_loss": 2}]),
+        _record(2, config=LstmConfig(rnn_unit=16), skill=0.3, history=[{"loss": 1, "val_loss": 1.5}] * 2),
+    ]
     frame = records.knob_metric_frame(runs)
     assert records.varying_knobs(frame) == ["rnn_unit"]
     assert list(frame["skill"]) == [0.1, 0.3]
@@ -123,7 +127,9 @@ def test_runs_page_compares_selected_runs(three_runs):
     at = goto(new_app(), "runs")
     assert_clean(at)
     shown = at.dataframe[0].value
-    assert {a.id, b.id, c.id} <= set(shown["run"]) and list(shown["run"]) == sorted(shown["run"], reverse=True)
+    assert {a.id, b.id, c.id} <= set(shown["run"]) and list(shown["run"]) == sorted(
+        shown["run"], reverse=True
+    )
     _select(at, [a.id, b.id, c.id])
     assert_clean(at)
     titles = chart_titles(at)

@@ -152,8 +152,12 @@ def test_page_renders_with_real_windows_and_fresh_weights(shapes_app):
     assert any(re.fullmatch(r"Forward pass traced in \d+ ms\.", c.value) for c in at.caption)
     # The step diagram and the hidden-state heatmap are drawn.
     specs = plotly_specs(at)
-    heat = [tr for spec in specs for tr in spec["data"]
-            if tr["type"] == "heatmap" and "h = " in tr.get("hovertemplate", "")]  # the hidden-state panels
+    heat = [
+        tr
+        for spec in specs
+        for tr in spec["data"]
+        if tr["type"] == "heatmap" and "h = " in tr.get("hovertemplate", "")
+    ]  # the hidden-state panels
     assert len(heat) == 2  # one panel per layer (layer_num 2)
     assert z_shape(heat[0]["z"]) == (20, 10)  # [time_step, rnn_unit]
     assert "[80, 20, 6]" in diagram_text(at)

@@ -17,7 +17,16 @@ from components import run_client
 from components.pages import results as results_page
 from components.session import state
 from tests.components.conftest import (
-    assert_clean, button, chart_titles, goto, metric, new_app, price_csv, stored_run, texts, wait_run,
+    assert_clean,
+    button,
+    chart_titles,
+    goto,
+    metric,
+    new_app,
+    price_csv,
+    stored_run,
+    texts,
+    wait_run,
 )
 
 pytestmark = pytest.mark.slow
@@ -51,7 +60,9 @@ def test_tiny_training_runs_in_a_worker_and_fills_results(app):
     run_id = _start(app)
     record = wait_run(run_id)
     assert record.status == "finished", record.error
-    assert record.worker_pid != os.getpid() and record.worker_pid in run_client.pool().worker_pids() + [record.worker_pid]
+    assert record.worker_pid != os.getpid() and record.worker_pid in run_client.pool().worker_pids() + [
+        record.worker_pid
+    ]
     assert record.origin == "ui" and record.config["rnn_unit"] == 4
     app.run()  # what the fragment's next tick does: the finished panel
     assert_clean(app)
@@ -148,8 +159,10 @@ def test_a_run_waiting_for_a_worker_says_queued_and_how_many_ahead():
     from model.data import load_sample
 
     runs = run_client.store()
-    waiting = [runs.create_run(LstmConfig(rnn_unit=4, time_step=5, epochs=1), load_sample("GOOG"), owner="x")
-               for _ in range(2)]
+    waiting = [
+        runs.create_run(LstmConfig(rnn_unit=4, time_step=5, epochs=1), load_sample("GOOG"), owner="x")
+        for _ in range(2)
+    ]
     for run_id in waiting:
         pool.submit(run_id)
     try:

@@ -55,7 +55,16 @@ def test_start_a_tiny_study_see_trials_appear_and_stop_it():
     try:
         wait_until(at, lambda a: board(a) is not None and (board(a)["state"] == "complete").sum() >= 1)
         first = board(at)
-        assert {"trial", "state", "rnn_unit", "time_step", "learning_rate", "val_loss", "epochs", "seconds"} <= set(first.columns)
+        assert {
+            "trial",
+            "state",
+            "rnn_unit",
+            "time_step",
+            "learning_rate",
+            "val_loss",
+            "epochs",
+            "seconds",
+        } <= set(first.columns)
         assert any("Best so far" in s.value for s in at.success)
         at.button(key="tune_stop").click().run()
         assert_clean(at)

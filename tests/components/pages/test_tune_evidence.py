@@ -13,14 +13,24 @@ from tests.components.pages.test_tune import wait_until
 
 
 def test_recheck_record_sentences():
-    result = Recheck("s", ("2012-01-02", "2013-03-01"), 3,
-                     [{"trial": 4, "holdout skill": 0.01, "DM p (beats persistence)": 0.2}],
-                     {"p_value": 0.41, "p_lower": 0.3, "p_upper": 0.5, "better": [], "candidates": 5},
-                     {"included": ["trial 4", "persistence"], "excluded": ["trial 1"], "p_values": {}, "size": 0.1})
+    result = Recheck(
+        "s",
+        ("2012-01-02", "2013-03-01"),
+        3,
+        [{"trial": 4, "holdout skill": 0.01, "DM p (beats persistence)": 0.2}],
+        {"p_value": 0.41, "p_lower": 0.3, "p_upper": 0.5, "better": [], "candidates": 5},
+        {"included": ["trial 4", "persistence"], "excluded": ["trial 1"], "p_values": {}, "size": 0.1},
+    )
     shown = tune_evidence.recheck_record(result)
-    assert shown["spa"].startswith("Hansen's SPA: does any of the 5 trials beat persistence") and "p = 0.41" in shown["spa"]
+    assert (
+        shown["spa"].startswith("Hansen's SPA: does any of the 5 trials beat persistence")
+        and "p = 0.41" in shown["spa"]
+    )
     assert "none" in shown["spa"]
-    assert shown["mcs"] == "Model Confidence Set (90%): cannot be told apart from the best: trial 4, persistence."
+    assert (
+        shown["mcs"]
+        == "Model Confidence Set (90%): cannot be told apart from the best: trial 4, persistence."
+    )
     assert isinstance(shown["table"], pd.DataFrame) and list(shown["table"]["trial"]) == [4]
 
 

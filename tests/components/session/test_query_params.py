@@ -8,7 +8,10 @@ from tests.components.conftest import assert_clean, goto, new_app, price_csv, te
 
 
 def test_url_sets_the_knobs():
-    at = goto(new_app(rnn_unit="32", layer_num="3", time_step="30", target_mode="next_window", share_cell="true"), "train")
+    at = goto(
+        new_app(rnn_unit="32", layer_num="3", time_step="30", target_mode="next_window", share_cell="true"),
+        "train",
+    )
     assert_clean(at)
     assert at.number_input(key="rnn_unit").value == 32
     assert at.number_input(key="layer_num").value == 3
@@ -42,7 +45,10 @@ def test_a_link_opened_later_in_the_session_applies(app):
 
 
 def test_bad_url_values_are_clamped_or_ignored_with_a_warning():
-    at = goto(new_app(rnn_unit="99999", layer_num="abc", time_step="-5", learning_rate="nan", features="nope"), "train")
+    at = goto(
+        new_app(rnn_unit="99999", layer_num="abc", time_step="-5", learning_rate="nan", features="nope"),
+        "train",
+    )
     assert_clean(at)
     assert at.number_input(key="rnn_unit").value == 512
     assert at.number_input(key="layer_num").value == 2  # default kept

@@ -224,7 +224,10 @@ def test_missing_file(tmp_path: Path) -> None:
             b"Date,Close\n2024-01-02,1\nfoo,2\n2024-01-04,3\n",
             r"^Could not parse dates in column 'date' \(e\.g\. row 2: 'foo'\)",
         ),
-        (b"Date,Close\n2024-01-02,1\n2024-01-03,abc\n", r"^Column 'close' is not numeric \(e\.g\. row 2: 'abc'\)\.$"),
+        (
+            b"Date,Close\n2024-01-02,1\n2024-01-03,abc\n",
+            r"^Column 'close' is not numeric \(e\.g\. row 2: 'abc'\)\.$",
+        ),
         (
             b"Date,Close\n2024-01-02,12\n2024-01-03,12\n2024-01-04,12\n",
             r"^Column 'close' is constant \(every value is 12\.0\): the normaliser would divide by zero\.$",

@@ -42,15 +42,32 @@ _DATES = st.one_of(
     st.dates().map(lambda d: d.strftime("%d/%m/%Y")),
     st.dates().map(lambda d: d.strftime("%m/%d/%y")),
     st.dates().map(lambda d: d.strftime("%d.%m.%Y")),
-    st.integers(min_value=-10**12, max_value=10**12).map(str),
+    st.integers(min_value=-(10**12), max_value=10**12).map(str),
     st.text(max_size=12),
 )
 _NUMBERS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.floats(min_value=-1e6, max_value=1e6).map(lambda v: f"{v:.3f}"),
-    st.sampled_from(["1e300", "-1e300", "inf", "-inf", "nan", "NaN", "", "-", "n/a", "$1,234.50", "1.234,5",
-                     "0", "-0", "1e-320", "9" * 400]),  # fmt: skip
-    st.integers(min_value=-10**20, max_value=10**20).map(str),
+    st.sampled_from(
+        [
+            "1e300",
+            "-1e300",
+            "inf",
+            "-inf",
+            "nan",
+            "NaN",
+            "",
+            "-",
+            "n/a",
+            "$1,234.50",
+            "1.234,5",
+            "0",
+            "-0",
+            "1e-320",
+            "9" * 400,
+        ]
+    ),  # fmt: skip
+    st.integers(min_value=-(10**20), max_value=10**20).map(str),
     st.text(max_size=8),
 )
 
@@ -62,12 +79,17 @@ def csv_tables(draw: st.DrawFn) -> bytes:
     header = draw(st.lists(st.sampled_from(_NAMES), min_size=width, max_size=width))
     rows = draw(st.integers(min_value=0, max_value=25))
     body = [
-        [draw(_DATES) if i == 0 else draw(_NUMBERS) for i in range(width + draw(st.sampled_from([0, 0, 0, 1, -1])))]
+        [
+            draw(_DATES) if i == 0 else draw(_NUMBERS)
+            for i in range(width + draw(st.sampled_from([0, 0, 0, 1, -1])))
+        ]
         for _ in range(rows)
     ]
     sep = draw(st.sampled_from([",", ";", "\t", "|", " "]))
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=sep, quoting=draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL])))
+    writer = csv.writer(
+        buffer, delimiter=sep, quoting=draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]))
+    )
     if draw(st.booleans()):
         buffer.write(f"sep={sep}\n")
     writer.writerow(header)

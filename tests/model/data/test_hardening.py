@@ -109,7 +109,9 @@ def test_planted_pickle_in_the_cache_is_never_executed(tmp_path: Path) -> None:
 @pytest.mark.parametrize("value", ["1e300", "-1e300", "2e18"])
 def test_huge_values_are_refused_naming_column_and_first_row(value: str) -> None:
     text = f"Date,Close,Volume\n2024-01-02,10,100\n2024-01-03,11,{value}\n2024-01-04,12,{value}\n"
-    with pytest.raises(DataError, match=r"Column 'volume' has 2 values too large.*first at row 2, 2024-01-03"):
+    with pytest.raises(
+        DataError, match=r"Column 'volume' has 2 values too large.*first at row 2, 2024-01-03"
+    ):
         load_csv(text.encode())
 
 
@@ -154,7 +156,9 @@ class _ReportingDownload(FakeDownload):
 
 
 def test_yfinance_cause_is_kept_in_the_message(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SourceUnavailableError, match=r"no rows for 'AAPL'.*DNSError.*Failed to resolve host") as err:
+    with pytest.raises(
+        SourceUnavailableError, match=r"no rows for 'AAPL'.*DNSError.*Failed to resolve host"
+    ) as err:
         load_yfinance("AAPL", download=_ReportingDownload(pd.DataFrame()))
     assert "no network" in str(err.value)
     assert "stray progress output" not in capsys.readouterr().err  # captured, not leaked

@@ -35,7 +35,9 @@ def test_unsorted_rows_are_sorted_and_reported() -> None:
 
 
 def test_gaps_are_forward_filled_with_counts_per_column() -> None:
-    text = "Date,Close,Volume\n2024-01-02,1,10\n2024-01-03,,20\n2024-01-04,3,\n2024-01-05,4,\n2024-01-08,5,50\n"
+    text = (
+        "Date,Close,Volume\n2024-01-02,1,10\n2024-01-03,,20\n2024-01-04,3,\n2024-01-05,4,\n2024-01-08,5,50\n"
+    )
     table = _table(text)
     assert table.frame["close"].tolist() == [1.0, 1.0, 3.0, 4.0, 5.0]
     assert table.frame["volume"].tolist() == [10.0, 20.0, 20.0, 20.0, 50.0]
@@ -61,11 +63,7 @@ def test_a_column_that_starts_late_is_dropped_rather_than_the_history() -> None:
 
 def test_empty_rows_columns_constant_and_text_columns_are_dropped_and_reported() -> None:
     text = (
-        "Date,Close,Empty,Flat,Notes\n"
-        "2024-01-02,1,,7,up\n"
-        ",,,,\n"
-        "2024-01-03,2,,7,down\n"
-        "2024-01-04,3,,7,flat\n"
+        "Date,Close,Empty,Flat,Notes\n2024-01-02,1,,7,up\n,,,,\n2024-01-03,2,,7,down\n2024-01-04,3,,7,flat\n"
     )
     table = _table(text)
     assert table.columns == ["close", "change"]
@@ -87,10 +85,14 @@ def test_clean_file_reports_no_repairs() -> None:
         max_size=60,
     )
 )
-def test_property_any_row_order_and_duplicates_come_out_sorted_and_unique(rows: list[tuple[int, float]]) -> None:
+def test_property_any_row_order_and_duplicates_come_out_sorted_and_unique(
+    rows: list[tuple[int, float]],
+) -> None:
     """Whatever the order and duplicates, each date appears once, in order, with its last value."""
     base = pd.Timestamp("2024-01-01")
-    frame = pd.DataFrame({"date": [base + pd.Timedelta(days=d) for d, _ in rows], "close": [c for _, c in rows]})
+    frame = pd.DataFrame(
+        {"date": [base + pd.Timedelta(days=d) for d, _ in rows], "close": [c for _, c in rows]}
+    )
     expected = {base + pd.Timedelta(days=d): c for d, c in rows}  # later rows overwrite earlier ones
     if len(expected) < 2 or len(set(expected.values())) < 2:
         with pytest.raises(DataError):

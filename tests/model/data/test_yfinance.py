@@ -81,7 +81,9 @@ def test_yfinance_empty_result_names_ticker_and_causes() -> None:
 
 def test_yfinance_exception_becomes_source_unavailable() -> None:
     fake = FakeDownload(ConnectionError("Name or service not known"))
-    with pytest.raises(SourceUnavailableError, match=r"'AAPL'.*ConnectionError: Name or service not known") as err:
+    with pytest.raises(
+        SourceUnavailableError, match=r"'AAPL'.*ConnectionError: Name or service not known"
+    ) as err:
         load_yfinance("AAPL", download=fake)
     assert isinstance(err.value, DataError)
 
@@ -143,7 +145,9 @@ def test_yfinance_corrupt_cache_file_is_refetched(tmp_path: Path) -> None:
     assert len(fake.calls) == 2 and not table.source.endswith("(cached)")
 
 
-def test_yfinance_fake_download_never_writes_the_user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_yfinance_fake_download_never_writes_the_user_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LSTM_LENS_CACHE", str(tmp_path))
     assert yf_module._default_cache_dir() == tmp_path / "yfinance"
     load_yfinance("AAPL", download=FakeDownload(_yf_frame()))

@@ -30,7 +30,9 @@ def test_absurd_hyperparameters_get_a_message_naming_the_knob(changes, name):
 
 
 def test_limits_are_inclusive():
-    LstmConfig(rnn_unit=512, layer_num=8, time_step=365, batch_size=4096, epochs=1000, learning_rate=1.0).validate()
+    LstmConfig(
+        rnn_unit=512, layer_num=8, time_step=365, batch_size=4096, epochs=1000, learning_rate=1.0
+    ).validate()
     LstmConfig(rnn_unit=1, layer_num=1, time_step=2, batch_size=1, epochs=1).validate()
 
 

@@ -17,7 +17,9 @@ def test_rmse_by_step_scores_each_step_ahead_for_model_and_persistence():
             "baseline": [10.0, 10.0, 10.0, 10.0, 0.0],
         }
     )
-    evaluation = Evaluation(predictions=predictions, metrics=pd.DataFrame(), forecast=pd.DataFrame(), target_mode="next_window")
+    evaluation = Evaluation(
+        predictions=predictions, metrics=pd.DataFrame(), forecast=pd.DataFrame(), target_mode="next_window"
+    )
     by_step = evaluation.rmse_by_step()
     assert list(by_step.index) == [1, 2]
     np.testing.assert_allclose(by_step["model"], [1.0, np.sqrt(4.5)])

@@ -54,7 +54,9 @@ def _close(a, b, what):
     with_state=st.booleans(),
     seed=st.integers(0, 10_000),
 )
-def test_layer_forward_and_gradients_equal_keras_lstm(kernel, units, input_size, batch, time_step, scale, with_state, seed):
+def test_layer_forward_and_gradients_equal_keras_lstm(
+    kernel, units, input_size, batch, time_step, scale, with_state, seed
+):
     """Against Keras' LSTM in float64 (the exact answer up to rounding): the fused kernel may be off
     by float32 rounding, and not by much more than Keras' own float32 LSTM is, or than rounding
     the inputs to float32 moves the exact answer. With large weights
@@ -78,12 +80,17 @@ def test_layer_forward_and_gradients_equal_keras_lstm(kernel, units, input_size,
     x = tf.constant(rng.normal(size=(batch, time_step, input_size)).astype("float32") * scale)
     state = [tf.constant(rng.normal(size=(batch, units)).astype("float32")) for _ in range(2)]
     # A loss that weights every output differently, so a swapped gate or step cannot cancel out.
-    mix = [tf.constant(rng.normal(size=s).astype("float32")) for s in
-           ((batch, time_step, units), (batch, units), (batch, units))]
+    mix = [
+        tf.constant(rng.normal(size=s).astype("float32"))
+        for s in ((batch, time_step, units), (batch, units), (batch, units))
+    ]
 
     def run(layer, dtype, nudge=None):
         inputs, states, weights_of_loss = (
-            tf.cast(x, dtype), [tf.cast(s, dtype) for s in state], [tf.cast(m, dtype) for m in mix])
+            tf.cast(x, dtype),
+            [tf.cast(s, dtype) for s in state],
+            [tf.cast(m, dtype) for m in mix],
+        )
         if nudge is not None:
             inputs, states = nudge(inputs), [nudge(s) for s in states]
         kwargs = {"initial_state": states} if with_state else {}
@@ -106,7 +113,9 @@ def test_layer_forward_and_gradients_equal_keras_lstm(kernel, units, input_size,
         return t * (1 + jitter.uniform(-(2.0**-24), 2.0**-24, size=t.shape))
 
     exact.set_weights([nudge(w.astype("float64")) for w in weights])
-    rounding = [float(np.max(np.abs(a - b))) if a.size else 0.0 for a, b in zip(run(exact, tf.float64, nudge), truths)]
+    rounding = [
+        float(np.max(np.abs(a - b))) if a.size else 0.0 for a, b in zip(run(exact, tf.float64, nudge), truths)
+    ]
     for name, got, keras32, truth, sensitivity in zip(
         names, run(fused, tf.float32), run(reference, tf.float32), truths, rounding
     ):
@@ -132,7 +141,9 @@ def test_layer_forward_and_gradients_equal_keras_lstm(kernel, units, input_size,
     time_step=st.integers(2, 10),  # the config's smallest window
     input_size=st.integers(1, 4),
 )
-def test_network_forward_and_gradients_equal_keras_lstm(kernel, rnn_unit, layer_num, share_cell, dropout, batch, time_step, input_size):
+def test_network_forward_and_gradients_equal_keras_lstm(
+    kernel, rnn_unit, layer_num, share_cell, dropout, batch, time_step, input_size
+):
     """The whole network, fused vs Keras' loop, in training mode (dropout on) and inference."""
     import tensorflow as tf
 
@@ -232,8 +243,14 @@ def test_saved_model_loads_in_safe_mode_in_a_fresh_process(tmp_path):
         "print('ok')\n"
     )
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-2000:]
 
 
@@ -244,7 +261,9 @@ def test_keras_config_round_trips_as_the_same_layer(share_cell):
     config = make_config(4, 2, 5, 2, share_cell=share_cell)
     model = build_network(config)
     clone = keras.Model.from_config(model.get_config())
-    assert [type(layer).__name__ for layer in clone.layers] == [type(layer).__name__ for layer in model.layers]
+    assert [type(layer).__name__ for layer in clone.layers] == [
+        type(layer).__name__ for layer in model.layers
+    ]
     layer = lstm_layers(model, config)[0]
     assert layer.get_config() == type(layer).from_config(layer.get_config()).get_config()
     assert isinstance(layer, keras.layers.LSTM)

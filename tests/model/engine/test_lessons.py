@@ -56,7 +56,10 @@ def test_moves_as_big_as_the_actual_ones_but_unrelated_are_worse_and_moves_that_
     assert unrelated.verdict == WORSE and abs(unrelated.move_correlation) < 0.15
     # Moves of 0.5x the actual ones, correlation 0.25: RMSE² = 1 - 2*0.5*0.25 + 0.5² = 1, skill ~ 0 -> about even.
     barely = learning_verdict(
-        constructed(lambda move, rng: 0.5 * (0.25 * move + np.sqrt(1 - 0.25**2) * rng.normal(0, 1, len(move))), n=20000)
+        constructed(
+            lambda move, rng: 0.5 * (0.25 * move + np.sqrt(1 - 0.25**2) * rng.normal(0, 1, len(move))),
+            n=20000,
+        )
     )
     assert barely.move_ratio > NEAR_PERSISTENCE_MOVE_RATIO
     assert barely.verdict == TIE, barely

@@ -7,8 +7,6 @@ from model.engine.network import build_network, count_parameters, lstm_layers
 from tests.model.factories import make_config
 
 
-
-
 @pytest.mark.parametrize(
     "rnn_unit, layer_num, time_step, input_size",
     [(10, 2, 20, 7), (1, 1, 2, 1), (32, 3, 5, 3), (7, 4, 13, 10), (64, 1, 90, 6)],

@@ -138,7 +138,9 @@ def test_cli_preset_sets_the_knobs_and_explicit_flags_override_it():
     args = parse_args(["--preset", "tutorial"])
     config = config_for(args, SAMPLE_COLUMNS)
     assert config == FAITHFUL_PRESET.config(SAMPLE_COLUMNS)
-    args = parse_args(["--preset", "tutorial", "--time-step", "30", "--no-share-cell", "--features", "close,money"])
+    args = parse_args(
+        ["--preset", "tutorial", "--time-step", "30", "--no-share-cell", "--features", "close,money"]
+    )
     config = config_for(args, SAMPLE_COLUMNS)
     assert (config.time_step, config.share_cell, config.rnn_unit) == (30, False, 10)
     assert config.features == ("close", "money")  # asked for explicitly: kept, and refused later as missing

@@ -15,8 +15,15 @@ from tests.model.factories import sine_frame
 
 
 SMALL = LstmConfig(
-    rnn_unit=16, layer_num=1, time_step=25, features=("close", "change"), epochs=40,
-    batch_size=32, learning_rate=0.01, patience=0, seed=3,
+    rnn_unit=16,
+    layer_num=1,
+    time_step=25,
+    features=("close", "change"),
+    epochs=40,
+    batch_size=32,
+    learning_rate=0.01,
+    patience=0,
+    seed=3,
 )
 
 
@@ -270,7 +277,9 @@ def test_native_and_blocklstm_paths_train_alike():
     data = prepare_data(sine_frame(300), config)
     native_run = train_network(data, path="fused")
     block_run = train_network(data, path="fused", kernel="block")
-    assert block_run.provenance["kernel"] == "BlockLSTM" and "asked for" in block_run.provenance["kernel_reason"]
+    assert (
+        block_run.provenance["kernel"] == "BlockLSTM" and "asked for" in block_run.provenance["kernel_reason"]
+    )
     for a, b in zip(native_run.history, block_run.history, strict=True):
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-3)
         assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-3)

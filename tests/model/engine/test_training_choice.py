@@ -11,7 +11,9 @@ from model.engine.stops import describe_stop
 from model.engine.windows import prepare_data
 from tests.model.factories import sine_frame
 
-TINY = LstmConfig(rnn_unit=4, layer_num=1, time_step=10, features=("close",), epochs=1, batch_size=16, patience=0)
+TINY = LstmConfig(
+    rnn_unit=4, layer_num=1, time_step=10, features=("close",), epochs=1, batch_size=16, patience=0
+)
 
 
 @pytest.fixture

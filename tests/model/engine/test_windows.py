@@ -78,7 +78,9 @@ def test_next_day_target_is_the_following_row_at_every_step():
     for windows in (data.train, data.test):
         k = len(windows) // 2
         start = windows.start[k]
-        np.testing.assert_allclose(norm.inverse_target(windows.y[k, :, 0]), close[start + 1 : start + 6], rtol=1e-5)
+        np.testing.assert_allclose(
+            norm.inverse_target(windows.y[k, :, 0]), close[start + 1 : start + 6], rtol=1e-5
+        )
         expected_x = norm.features(frame[list(data.config.features)].to_numpy()[start : start + 5])
         np.testing.assert_allclose(windows.x[k], expected_x, rtol=1e-6)
 
@@ -104,7 +106,11 @@ def test_splits_are_chronological_and_targets_never_cross_into_later_periods(mod
     assert data.train.start.max() < data.val.start.min() < data.test.start.min()
     # Every window is used exactly once.
     assert len(data.train) + len(data.val) + len(data.test) == count_windows(300, 10, mode)
-    assert window_counts(300, config) == {"train": len(data.train), "val": len(data.val), "test": len(data.test)}
+    assert window_counts(300, config) == {
+        "train": len(data.train),
+        "val": len(data.val),
+        "test": len(data.test),
+    }
 
 
 def test_normalisation_uses_training_rows_only():
@@ -118,7 +124,9 @@ def test_normalisation_uses_training_rows_only():
     np.testing.assert_allclose(a.normaliser.target_std, b.normaliser.target_std)
     train_rows = frame.iloc[: a.val_start]
     np.testing.assert_allclose(a.normaliser.target_mean, train_rows["close"].mean())
-    np.testing.assert_allclose(a.normaliser.feature_std, train_rows[list(config.features)].std(ddof=0).to_numpy())
+    np.testing.assert_allclose(
+        a.normaliser.feature_std, train_rows[list(config.features)].std(ddof=0).to_numpy()
+    )
 
 
 def test_normaliser_round_trip_and_dict():

@@ -22,4 +22,6 @@ def synth(seed: int, rows: int = 3000) -> pd.DataFrame:
 def row_frame(rows: int, wiggle: float = 0.3) -> pd.DataFrame:
     """Values close to their row number (plus a wiggle, so moves are not constant)."""
     values = np.arange(rows, dtype=float) + 1.0 + wiggle * np.sin(np.arange(rows))
-    return pd.DataFrame({"close": values, "other": values**1.5}, index=pd.bdate_range("2001-01-01", periods=rows))
+    return pd.DataFrame(
+        {"close": values, "other": values**1.5}, index=pd.bdate_range("2001-01-01", periods=rows)
+    )

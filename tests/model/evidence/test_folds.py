@@ -15,8 +15,13 @@ from tests.model.evidence.helpers import random_walk, row_frame
 
 
 def _config(time_step: int, mode: str, target_as: str = "change") -> LstmConfig:
-    return LstmConfig(features=("close", "other"), target="close", time_step=time_step, target_mode=mode,
-                      target_as=target_as)
+    return LstmConfig(
+        features=("close", "other"),
+        target="close",
+        time_step=time_step,
+        target_mode=mode,
+        target_as=target_as,
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -55,7 +60,7 @@ def test_folds_never_leak(rows, k, time_step, mode, target_as):
         assert len(data.test) == fold.test_rows
         # Changing every row from the test period on changes nothing the fold learns from.
         changed = frame.copy()
-        changed.iloc[fold.test_start:] = changed.iloc[fold.test_start:].to_numpy() * 3.0 + 7.0
+        changed.iloc[fold.test_start :] = changed.iloc[fold.test_start :].to_numpy() * 3.0 + 7.0
         other = prepare_fold(changed, config, fold)
         np.testing.assert_array_equal(data.train.x, other.train.x)
         np.testing.assert_array_equal(data.train.y, other.train.y)
@@ -90,7 +95,7 @@ def test_baselines_unchanged_by_test_rows(mode):
     data = prepare_fold(frame, config, fold)
     changed = frame.copy()
     rng = np.random.default_rng(0)
-    changed.iloc[fold.test_start:, 0] *= rng.uniform(0.5, 1.5, len(changed) - fold.test_start)
+    changed.iloc[fold.test_start :, 0] *= rng.uniform(0.5, 1.5, len(changed) - fold.test_start)
     other = prepare_fold(changed, config, fold)
     ridge, ridge_changed = fit_ridge(data), fit_ridge(other)
     np.testing.assert_array_equal(ridge.coef, ridge_changed.coef)
@@ -116,7 +121,9 @@ def test_ladder_values_by_hand():
     np.testing.assert_allclose(ladder.predictions["persistence"], last)
     np.testing.assert_allclose(ladder.predictions["drift"], last + 1.0)
     np.testing.assert_allclose(ladder.predictions["mean_last"], last - 1.5)
-    np.testing.assert_allclose(ladder.predictions["ridge"], points.actual, atol=0.1)  # a line is linear (up to its penalty)
+    np.testing.assert_allclose(
+        ladder.predictions["ridge"], points.actual, atol=0.1
+    )  # a line is linear (up to its penalty)
 
 
 def test_next_window_says_how_baselines_apply():

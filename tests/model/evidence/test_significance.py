@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model.evidence.significance import diebold_mariano, dm_from_differential, long_run_variance, window_differential
+from model.evidence.significance import (
+    diebold_mariano,
+    dm_from_differential,
+    long_run_variance,
+    window_differential,
+)
 
 
 def independent_dm(d: np.ndarray, h: int) -> tuple[float, float]:
@@ -16,7 +21,9 @@ def independent_dm(d: np.ndarray, h: int) -> tuple[float, float]:
     error of the mean of d, from an OLS of d on a constant."""
     import statsmodels.api as sm
 
-    fit = sm.OLS(d, np.ones((len(d), 1))).fit(cov_type="HAC", cov_kwds={"maxlags": h - 1, "use_correction": False})
+    fit = sm.OLS(d, np.ones((len(d), 1))).fit(
+        cov_type="HAC", cov_kwds={"maxlags": h - 1, "use_correction": False}
+    )
     n = len(d)
     dm = fit.params[0] / fit.bse[0]
     stat = dm * math.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)

@@ -19,7 +19,10 @@ def test_verdict_strings():
     assert beats.kind == BEATS
     assert beats.text == "Beats persistence: 5 of 5 folds better, Diebold-Mariano p = 0.002 (pooled)"
     none = evidence_verdict(2, 5, 0.41, 0.59)
-    assert none.kind == NO_EVIDENCE and none.text == "No evidence it beats persistence: 2 of 5 folds better, p = 0.41"
+    assert (
+        none.kind == NO_EVIDENCE
+        and none.text == "No evidence it beats persistence: 2 of 5 folds better, p = 0.41"
+    )
     worse = evidence_verdict(0, 5, 0.999, 0.004)
     assert worse.kind == WORSE and worse.text.startswith("Worse than persistence: p < 0.01")
     # A pooled p alone is not enough: one lucky fold cannot carry "beats".
@@ -39,8 +42,10 @@ def _ridge_config(**changes) -> LstmConfig:
 
 def test_calibrated_on_random_walks():
     """At the 5% level, "beats" on at most 10% of 40 seeded random walks (no structure to learn)."""
-    kinds = [walk_forward(random_walk(1000, seed), _ridge_config(), ridge_forecaster).verdict.kind
-             for seed in range(40)]
+    kinds = [
+        walk_forward(random_walk(1000, seed), _ridge_config(), ridge_forecaster).verdict.kind
+        for seed in range(40)
+    ]
     assert kinds.count(BEATS) <= 4, kinds
 
 

@@ -33,8 +33,6 @@ from tests.model.factories import make_config
 REPO = Path(__file__).resolve().parents[3]
 
 
-
-
 # ---- independent reference implementation (numpy, float64) ---------------------------------
 
 
@@ -50,7 +48,12 @@ def numpy_lstm(x, kernel, recurrent, bias):
     hs = []
     for t in range(T):
         z = x[:, t] @ kernel + h @ recurrent + bias
-        i, f, g, o = sigmoid(z[:, :u]), sigmoid(z[:, u:2 * u]), np.tanh(z[:, 2 * u:3 * u]), sigmoid(z[:, 3 * u:])
+        i, f, g, o = (
+            sigmoid(z[:, :u]),
+            sigmoid(z[:, u : 2 * u]),
+            np.tanh(z[:, 2 * u : 3 * u]),
+            sigmoid(z[:, 3 * u :]),
+        )
         c = f * c + i * g
         h = o * np.tanh(c)
         hs.append(h)
@@ -109,7 +112,9 @@ def expected_shapes(b, T, d, u, L) -> dict[str, tuple[int, ...]]:
     share_cell=st.booleans(),
 )
 @pytest.mark.slow  # traces many networks
-def test_every_traced_shape_is_the_tutorials_formula(batch, time_step, input_size, rnn_unit, layer_num, share_cell):
+def test_every_traced_shape_is_the_tutorials_formula(
+    batch, time_step, input_size, rnn_unit, layer_num, share_cell
+):
     b, T, d, u, L = batch, time_step, input_size, rnn_unit, layer_num
     config = make_config(u, L, T, d, share_cell)
     x = np.random.default_rng(b * 1000 + T).standard_normal((b, T, d)).astype(np.float32)
@@ -119,7 +124,9 @@ def test_every_traced_shape_is_the_tutorials_formula(batch, time_step, input_siz
     assert trace.shape_map() == expected_shapes(b, T, d, u, L)
     # Each step's input is one of the previous step's outputs.
     for prev, step in zip(trace.steps, trace.steps[1:]):
-        assert [t.name for t in step.inputs] == [t.name for t in prev.outputs if t.name == step.inputs[0].name]
+        assert [t.name for t in step.inputs] == [
+            t.name for t in prev.outputs if t.name == step.inputs[0].name
+        ]
         assert step.inputs[0].shape == next(t.shape for t in prev.outputs if t.name == step.inputs[0].name)
 
     # Parameters: formulas here, observed shapes in the trace, and Keras' own total.
@@ -191,7 +198,9 @@ def test_share_cell_lists_one_set_of_weights_and_says_so():
     trace = trace_shapes(config, batch_size=4)
     assert trace.share_cell
     assert [p.name for p in trace.step(5).params] == [
-        "shared_lstm.kernel", "shared_lstm.recurrent_kernel", "shared_lstm.bias",
+        "shared_lstm.kernel",
+        "shared_lstm.recurrent_kernel",
+        "shared_lstm.bias",
     ]
     assert "ONE set of LSTM weights" in trace.step(5).explanation
     assert any("Shared cell" in n for n in trace.notes)
@@ -310,7 +319,12 @@ def test_step_code_is_the_highlighted_source_lines(share_cell):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{}, {"share_cell": True, "layer_num": 3}, {"layer_num": 3, "dropout": 0.2}, {"rnn_unit": 4, "input_size": 2}],
+    [
+        {},
+        {"share_cell": True, "layer_num": 3},
+        {"layer_num": 3, "dropout": 0.2},
+        {"rnn_unit": 4, "input_size": 2},
+    ],
 )
 def test_keras_source_builds_the_same_network_as_build_network(kwargs):
     import keras

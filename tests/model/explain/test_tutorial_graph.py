@@ -40,7 +40,17 @@ CASES = [
     ({"layer_num": 1, "rnn_unit": 7, "time_step": 5, "input_size": 3}, 4),
     ({"layer_num": 1, "share_cell": True, "rnn_unit": 3, "time_step": 2, "input_size": 1}, 1),
     ({"layer_num": 3, "rnn_unit": 5, "time_step": 9, "input_size": 7}, 6),
-    ({"layer_num": 3, "share_cell": True, "rnn_unit": 16, "time_step": 12, "input_size": 8, "dropout": 0.3}, 3),
+    (
+        {
+            "layer_num": 3,
+            "share_cell": True,
+            "rnn_unit": 16,
+            "time_step": 12,
+            "input_size": 8,
+            "dropout": 0.3,
+        },
+        3,
+    ),
 ]
 
 
@@ -57,8 +67,14 @@ def equivalence():
 
 def formula_shapes(b, T, d, u, L):
     shapes = {
-        "1:X": (b, T, d), "2:input": (b * T, d), "3:input_rnn": (b * T, u), "4:input_rnn": (b, T, u),
-        "5:output_rnn": (b, T, u), "6:output": (b * T, u), "6:pred": (b * T, 1), "7:prediction": (b, T, 1),
+        "1:X": (b, T, d),
+        "2:input": (b * T, d),
+        "3:input_rnn": (b * T, u),
+        "4:input_rnn": (b, T, u),
+        "5:output_rnn": (b, T, u),
+        "6:output": (b * T, u),
+        "6:pred": (b * T, 1),
+        "7:prediction": (b, T, 1),
     }
     for k in range(L):
         shapes[f"5:final_states[{k}].c"] = (b, u)
@@ -84,7 +100,9 @@ def test_tutorial_graph_gives_our_predictions(equivalence):
 def test_tutorial_graph_shapes_are_the_formulas_and_the_trace(equivalence):
     items, results = equivalence
     for (_model, config, x), r in zip(items, results):
-        expected = formula_shapes(x.shape[0], config.time_step, config.input_size, config.rnn_unit, config.layer_num)
+        expected = formula_shapes(
+            x.shape[0], config.time_step, config.input_size, config.rnn_unit, config.layer_num
+        )
         assert r.step_shapes == expected
         assert r.trace_shapes == expected
         assert r.shapes_match and not r.mismatches
@@ -109,8 +127,13 @@ def test_a_wrong_conversion_is_caught():
     no_shift = tutorial_case(model, config, x, forget_bias=0.0)
     wrong_order = tutorial_case(model, config, x)
     wrong_order.cells[0] = (
-        np.concatenate([model.get_layer("lstm_1").cell.kernel.numpy(),
-                        model.get_layer("lstm_1").cell.recurrent_kernel.numpy()], axis=0),
+        np.concatenate(
+            [
+                model.get_layer("lstm_1").cell.kernel.numpy(),
+                model.get_layer("lstm_1").cell.recurrent_kernel.numpy(),
+            ],
+            axis=0,
+        ),
         model.get_layer("lstm_1").cell.bias.numpy(),
     )
     too_few_cells = tutorial_case(model, config, x)

@@ -19,8 +19,6 @@ from model.engine.network import build_network, lstm_layers
 from tests.model.factories import make_config, randomise
 
 
-
-
 def test_unrolled_cell_equals_the_keras_layer_outputs():
     from keras import layers
 

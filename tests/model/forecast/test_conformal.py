@@ -37,7 +37,11 @@ def test_bands_name_the_limit_when_residuals_are_too_few():
     assert math.isnan(bands.quantile(2, 0.95))
     assert not math.isnan(bands.quantile(2, 0.8))
     assert len(bands.messages) == 1
-    assert "95%" in bands.messages[0] and "at least 19" in bands.messages[0] and "gives 10 at horizon 2" in bands.messages[0]
+    assert (
+        "95%" in bands.messages[0]
+        and "at least 19" in bands.messages[0]
+        and "gives 10 at horizon 2" in bands.messages[0]
+    )
 
 
 def test_log_scale_band_is_multiplicative():
@@ -65,8 +69,9 @@ def test_coverage_on_a_simulated_ar1_series_is_near_nominal():
         predicted = 0.7**h * x[:-h]
         actual = x[h:]
         calib, test = slice(0, 2000), slice(2000, None)
-        bands = ConformalBands.fit({h: conformal.residuals(actual[calib], predicted[calib], "absolute")},
-                                   scale="absolute")
+        bands = ConformalBands.fit(
+            {h: conformal.residuals(actual[calib], predicted[calib], "absolute")}, scale="absolute"
+        )
         for level in (0.8, 0.95):
             lower, upper = bands.bounds(h, level, predicted[test])
             assert abs(coverage(actual[test], lower, upper) - level) < 0.03, (h, level)

@@ -55,7 +55,9 @@ def test_recursive_and_direct_agree_at_horizon_one(target_as):
     # And both are the run's own one-day prediction (Results' test-period points).
     test = data.test
     own = data.to_price(run.predict(test.x)[..., 0], test.start)[:, -1]
-    np.testing.assert_allclose(recursive[test.start + data.config.time_step - 1 - origins[0], 0], own, rtol=1e-6)
+    np.testing.assert_allclose(
+        recursive[test.start + data.config.time_step - 1 - origins[0], 0], own, rtol=1e-6
+    )
 
 
 @pytest.mark.slow
@@ -69,7 +71,9 @@ def test_direct_forecast_has_ordered_bands_errors_and_coverage_per_horizon():
     model = result.fan[result.fan["forecast"] == "model"]
     assert list(model["horizon"]) == list(range(1, 7))
     for level in ("80", "95"):
-        assert (model[f"lower_{level}"] <= model["point"]).all() and (model["point"] <= model[f"upper_{level}"]).all()
+        assert (model[f"lower_{level}"] <= model["point"]).all() and (
+            model["point"] <= model[f"upper_{level}"]
+        ).all()
     # The 95% band contains the 80% band; persistence's point is the last price.
     assert (model["lower_95"] <= model["lower_80"]).all() and (model["upper_95"] >= model["upper_80"]).all()
     persistence = result.fan[result.fan["forecast"] == "persistence"]
@@ -115,7 +119,9 @@ def test_coverage_on_a_simulated_ar1_price_series_is_near_nominal(calibration):
     shocks = rng.standard_t(df=5, size=n)
     for i in range(1, n):
         x[i] = phi * x[i - 1] + shocks[i]
-    frame = pd.DataFrame({"close": 100.0 * np.exp(scale * x)}, index=pd.bdate_range("2000-01-03", periods=n, name="date"))
+    frame = pd.DataFrame(
+        {"close": 100.0 * np.exp(scale * x)}, index=pd.bdate_range("2000-01-03", periods=n, name="date")
+    )
     config = LstmConfig(features=("close",), target="close", time_step=5, horizon=4, val_fraction=0.3)
     data = prepare_data(frame, config)
     result = evaluate_forecaster(AR1Forecaster(4, phi, scale), data, calibration=calibration)

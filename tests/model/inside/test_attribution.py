@@ -74,5 +74,5 @@ def test_hidden_states_are_the_layers_last_step_h(network):
     assert states.labels[0] == "L1 u1" and states.labels[-1] == f"L2 u{config.rnn_unit}"
     # the last layer's h at the last step, through the output projection, is the model's last output
     out = model.get_layer("output_projection")
-    last_h = states.h[:, config.rnn_unit:]
+    last_h = states.h[:, config.rnn_unit :]
     assert np.allclose(np.asarray(out(last_h))[:, 0], last_step_predictions(model, x), atol=1e-4)

@@ -29,8 +29,14 @@ def test_the_lag_finder_says_plus_one_for_yesterdays_price_and_zero_for_the_actu
 
 
 def test_daily_series_keeps_the_one_step_ahead_prediction_of_each_day():
-    test = pd.DataFrame({"date": pd.to_datetime(["2020-01-02", "2020-01-03", "2020-01-03"]),
-                         "step": [1, 2, 1], "actual": [1.0, 2.0, 2.0], "predicted": [0.5, 9.0, 1.5]})
+    test = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2020-01-02", "2020-01-03", "2020-01-03"]),
+            "step": [1, 2, 1],
+            "actual": [1.0, 2.0, 2.0],
+            "predicted": [0.5, 9.0, 1.5],
+        }
+    )
     daily = daily_series(test)
     assert list(daily["predicted"]) == [0.5, 1.5]
 

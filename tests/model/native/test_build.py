@@ -44,7 +44,7 @@ def test_an_optional_flag_the_compiler_rejects_is_left_out(monkeypatch):
     monkeypatch.setattr(native, "_compiler_accepts", lambda cxx, flag: flag != "-mno-avx512fp16")
     assert "-mno-avx512fp16" not in native.optimise_flags()
     monkeypatch.setattr(native, "_compiler_accepts", lambda cxx, flag: True)
-    assert native.optimise_flags()[-len(native.OPTIONAL_FLAGS):] == native.OPTIONAL_FLAGS
+    assert native.optimise_flags()[-len(native.OPTIONAL_FLAGS) :] == native.OPTIONAL_FLAGS
 
 
 def test_a_real_compiler_is_asked_about_optional_flags():

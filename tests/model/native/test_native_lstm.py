@@ -37,7 +37,14 @@ def _inputs(rng, batch, time, inputs, units, scale=0.6):
     def t(*shape):
         return tf.constant((scale * rng.normal(size=shape)).astype("float64").astype("float32"))
 
-    return t(batch, time, inputs), t(batch, units), t(batch, units), t(inputs, 4 * units), t(units, 4 * units), t(4 * units)
+    return (
+        t(batch, time, inputs),
+        t(batch, units),
+        t(batch, units),
+        t(inputs, 4 * units),
+        t(units, 4 * units),
+        t(4 * units),
+    )
 
 
 # units 20: above kHoistAbove (16), the kernel's other arrangement of the work.
@@ -54,7 +61,9 @@ def test_gradients_match_finite_differences(batch, time, inputs, units):
 
     def loss(values):
         h, c = native.lstm_sequence(*values)
-        return tf.reduce_sum(tf.cast(h * mix_h, tf.float64)) + tf.reduce_sum(tf.cast(c[:, -1] * mix_c, tf.float64))
+        return tf.reduce_sum(tf.cast(h * mix_h, tf.float64)) + tf.reduce_sum(
+            tf.cast(c[:, -1] * mix_c, tf.float64)
+        )
 
     with tf.GradientTape() as tape:
         tape.watch(args)

@@ -5,8 +5,15 @@ import time
 from model.engine.config import LstmConfig
 
 TINY = LstmConfig(
-    rnn_unit=4, layer_num=1, time_step=5, features=("close", "change"), epochs=2, batch_size=32,
-    learning_rate=0.01, patience=0, seed=1,
+    rnn_unit=4,
+    layer_num=1,
+    time_step=5,
+    features=("close", "change"),
+    epochs=2,
+    batch_size=32,
+    learning_rate=0.01,
+    patience=0,
+    seed=1,
 )
 
 

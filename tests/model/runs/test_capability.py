@@ -42,10 +42,19 @@ def test_the_token_is_in_no_export(store, tmp_path):
     run_id = store.create_run(TINY, sine_frame(), "ui", owner=TOKEN)
     record = json.loads(zipfile.ZipFile(io.BytesIO(store.run_archive(run_id))).read("record.json"))
     assert "owner" not in json.dumps(record) and capability.digest(TOKEN) not in json.dumps(record)
-    shown = subprocess.run([sys.executable, "-m", "model.runs", "--db", str(store.engine.url), "show", str(run_id)],
-                           capture_output=True, text=True, timeout=120, check=False)
+    shown = subprocess.run(
+        [sys.executable, "-m", "model.runs", "--db", str(store.engine.url), "show", str(run_id)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert shown.returncode == 0, shown.stderr
-    assert TOKEN not in shown.stdout and capability.digest(TOKEN) not in shown.stdout and '"owner' not in shown.stdout
+    assert (
+        TOKEN not in shown.stdout
+        and capability.digest(TOKEN) not in shown.stdout
+        and '"owner' not in shown.stdout
+    )
 
 
 def test_stop_and_delete_of_an_active_run_need_the_capability(store):

@@ -43,10 +43,17 @@ def test_two_writer_processes_lose_nothing(backend, tmp_path, request):
     open_store(url, files_root=tmp_path).close()  # both writers then find the schema
     # Two independent interpreters (not multiprocessing, whose spawn re-imports the test
     # process's __main__), started together so their writes interleave.
-    code = "import json, sys; from tests.model.runs.test_concurrency import write_runs; " \
-           "print(json.dumps(write_runs(sys.argv[1], sys.argv[2], int(sys.argv[3]))))"
+    code = (
+        "import json, sys; from tests.model.runs.test_concurrency import write_runs; "
+        "print(json.dumps(write_runs(sys.argv[1], sys.argv[2], int(sys.argv[3]))))"
+    )
     writers = [
-        subprocess.Popen([sys.executable, "-c", code, url, str(tmp_path), str(i)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", code, url, str(tmp_path), str(i)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         for i in (0, 1)
     ]
     outputs = [w.communicate(timeout=300)[0] for w in writers]

@@ -8,7 +8,9 @@ import time
 from model.runs.processes import PROJECT_ROOT, ChildProcess, Recycler, Replacements, start_module, thread_env
 
 
-def test_a_module_started_from_anywhere_runs_from_the_project_root_with_its_thread_budget(tmp_path, monkeypatch):
+def test_a_module_started_from_anywhere_runs_from_the_project_root_with_its_thread_budget(
+    tmp_path, monkeypatch
+):
     monkeypatch.chdir(tmp_path)  # the module must be found whatever the owner's working directory
     out, log = tmp_path / "env.json", tmp_path / "logs" / "probe.log"
     child = ChildProcess(start_module("tests.model.runs.env_probe", [out], threads=3, log=log))

@@ -11,9 +11,12 @@ from tests.pg import BACKENDS
 from tests.model.runs.helpers import TINY
 
 PROVENANCE = {
-    "path": "fused", "kernel": "BlockLSTM",
+    "path": "fused",
+    "kernel": "BlockLSTM",
     "kernel_reason": "fell back to BlockLSTM: native kernel unavailable: not built",
-    "tensorflow": "2.21.0", "threads": {"intra_op": 1, "inter_op": 2, "cpus": 2}, "device": "CPU",
+    "tensorflow": "2.21.0",
+    "threads": {"intra_op": 1, "inter_op": 2, "cpus": 2},
+    "device": "CPU",
 }
 
 
@@ -63,4 +66,6 @@ def test_provenance_in_words():
     assert describe_provenance({**PROVENANCE, "threads": {"intra_op": 0, "inter_op": 0, "cpus": 4}})[2] == (
         "Threads: intra-op default, inter-op default on 4 CPU(s)"
     )
-    assert describe_provenance(None) == ["Not recorded (trained before LSTM Lens stored how runs were trained)."]
+    assert describe_provenance(None) == [
+        "Not recorded (trained before LSTM Lens stored how runs were trained)."
+    ]

@@ -18,8 +18,13 @@ from tests.pg import BACKENDS
 from tests.model.runs.helpers import TINY
 
 METRICS = pd.DataFrame(
-    {"RMSE": [1.5, 2.0], "MAE": [1.0, 1.5], "MAPE %": [1.2, 1.6], "Direction %": [55.0, float("nan")],
-     "Skill": [0.25, 0.0]},
+    {
+        "RMSE": [1.5, 2.0],
+        "MAE": [1.0, 1.5],
+        "MAPE %": [1.2, 1.6],
+        "Direction %": [55.0, float("nan")],
+        "Skill": [0.25, 0.0],
+    },
     index=pd.Index(["model", "persistence"], name="forecast"),
 )
 
@@ -45,7 +50,13 @@ def test_a_run_round_trips_with_epochs_metrics_and_its_price_table(store):
     frame = sine_frame()
     run_id = store.create_run(TINY, frame, "cli", study="s1", trial=3, owner="me", description="sine")
     queued = store.get_run(run_id)
-    assert (queued.status, queued.origin, queued.study, queued.trial, bool(queued.owner_hash)) == ("queued", "cli", "s1", 3, True)
+    assert (queued.status, queued.origin, queued.study, queued.trial, bool(queued.owner_hash)) == (
+        "queued",
+        "cli",
+        "s1",
+        3,
+        True,
+    )
     assert queued.lstm_config == TINY and queued.parameters > 0 and queued.data_description == "sine"
 
     assert store.start(run_id, pid=1234, host="here")
@@ -57,10 +68,18 @@ def test_a_run_round_trips_with_epochs_metrics_and_its_price_table(store):
     assert running.status == "running" and running.worker_pid == 1234 and running.progress["batch"] == 2
     assert running.history == ({"loss": 0.9, "val_loss": 0.95}, {"loss": 0.7})
 
-    assert store.finish(run_id, "finished", seconds=1.5, best_epoch=2, stop_reason="completed", metric_table=METRICS)
+    assert store.finish(
+        run_id, "finished", seconds=1.5, best_epoch=2, stop_reason="completed", metric_table=METRICS
+    )
     assert not store.finish(run_id, "failed", error="late")  # the first ending wins
     done = store.get_run(run_id)
-    assert (done.status, done.epochs_run, done.best_epoch, done.seconds, done.error) == ("finished", 2, 2, 1.5, None)
+    assert (done.status, done.epochs_run, done.best_epoch, done.seconds, done.error) == (
+        "finished",
+        2,
+        2,
+        1.5,
+        None,
+    )
     assert done.metric("rmse") == 1.5 and done.metric("skill") == 0.25
     assert done.metric("direction", "persistence") is None  # NaN stored as NULL
     assert done.finished >= done.started >= done.created

@@ -23,7 +23,11 @@ from tests.model.runs.helpers import TINY
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'lens.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    url = (
+        f"sqlite:///{tmp_path / 'lens.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
     opened = open_store(url, files_root=tmp_path / "files")
     yield opened
     opened.close()
@@ -73,7 +77,9 @@ def test_fold_records_round_trip(store):
     assert len(residuals) == sum(f.fold.test_rows for f in evidence.folds)
     assert list(residuals["fold"].unique()) == [1, 2, 3] and residuals["date"].is_monotonic_increasing
     first = evidence.folds[0]
-    np.testing.assert_allclose(residuals.loc[residuals["fold"] == 1, "persistence"], first.residuals["persistence"])
+    np.testing.assert_allclose(
+        residuals.loc[residuals["fold"] == 1, "persistence"], first.residuals["persistence"]
+    )
 
 
 def test_too_few_rows_store_nothing(store):
@@ -136,8 +142,9 @@ def test_stopping_the_walk_forward_run_stops_its_folds(tmp_path):
     from model.runs.walkforward import drive
 
     store = open_store(f"sqlite:///{tmp_path / 'lens.db'}", files_root=tmp_path)
-    parent = start_walk_forward(store, TINY.replace(epochs=500, patience=0), load_sample("GOOG"), folds=3,
-                                owner="me")
+    parent = start_walk_forward(
+        store, TINY.replace(epochs=500, patience=0), load_sample("GOOG"), folds=3, owner="me"
+    )
     threading.Timer(4.0, lambda: store.request_stop(parent, "me")).start()
     result = drive(store, parent, lambda run_id: None, lambda run_id: execute_run(store, run_id))
     record = store.get_run(parent)

@@ -51,7 +51,9 @@ def test_stop_reaches_the_worker_within_a_second_and_keeps_the_best_weights(pool
     wait_for(lambda: store.get_run(run_id, with_history=False).epochs_run >= 3)
     asked = time.monotonic()
     store.request_stop(run_id, owner="me")
-    record = wait_for(lambda: (r := store.get_run(run_id)).progress and r.progress.get("finished") and r, timeout=30)
+    record = wait_for(
+        lambda: (r := store.get_run(run_id)).progress and r.progress.get("finished") and r, timeout=30
+    )
     reaction = time.monotonic() - asked
     print(f"stop reached the worker in {reaction:.2f} s")
     assert reaction < 2.0  # generous for a loaded 2-core machine; typically a few tenths

@@ -24,8 +24,10 @@ def test_start_and_worker_take_the_same_name_flag_and_worker_keeps_the_old_one()
         ("sample:IBM", ["--source", "sample:IBM"]),
         ("csv:/data/my prices.csv", ["--csv", "/data/my prices.csv"]),
         ("yfinance:AAPL", ["--source", "yfinance:AAPL"]),
-        (yfinance_source("AAPL", "2020-01-02", "2024-06-28"),
-         ["--source", "yfinance:AAPL", "--start", "2020-01-02", "--end", "2024-06-28"]),
+        (
+            yfinance_source("AAPL", "2020-01-02", "2024-06-28"),
+            ["--source", "yfinance:AAPL", "--start", "2020-01-02", "--end", "2024-06-28"],
+        ),
         (yfinance_source("^GSPC", None, "2024-06-28"), ["--source", "yfinance:^GSPC", "--end", "2024-06-28"]),
         ("parquet:/runs/sweep-prices/s.parquet", ["--source", "parquet:/runs/sweep-prices/s.parquet"]),
     ],
@@ -47,20 +49,27 @@ def _study_with_one_trial(tmp_path, source):
 
     storage = f"journal:{tmp_path / 'sweeps.journal'}"
     space = SearchSpace(LstmConfig(), (parse_spec("rnn_unit", "4:8"),)).check()
-    study = studies.create_study("s1", space, source, trials=1, storage=storage,
-                                 run_db=f"sqlite:///{tmp_path / 'lens.db'}")
-    study.add_trial(optuna.trial.create_trial(
-        params={"rnn_unit": 6}, distributions={"rnn_unit": optuna.distributions.IntDistribution(4, 8)},
-        value=0.125, user_attrs={"run_id": 7},
-    ))
+    study = studies.create_study(
+        "s1", space, source, trials=1, storage=storage, run_db=f"sqlite:///{tmp_path / 'lens.db'}"
+    )
+    study.add_trial(
+        optuna.trial.create_trial(
+            params={"rnn_unit": 6},
+            distributions={"rnn_unit": optuna.distributions.IntDistribution(4, 8)},
+            value=0.125,
+            user_attrs={"run_id": 7},
+        )
+    )
     return storage
 
 
 @pytest.mark.parametrize(
     "source, expected",
     [
-        (yfinance_source("MSFT", "2019-01-02", "2023-12-29"),
-         ["--source", "yfinance:MSFT", "--start", "2019-01-02", "--end", "2023-12-29"]),
+        (
+            yfinance_source("MSFT", "2019-01-02", "2023-12-29"),
+            ["--source", "yfinance:MSFT", "--start", "2019-01-02", "--end", "2023-12-29"],
+        ),
         ("csv:{tmp}/prices.csv", ["--csv", "{tmp}/prices.csv"]),
     ],
 )
@@ -71,14 +80,29 @@ def test_best_prints_a_train_command_with_the_studys_source(tmp_path, capsys, so
     command = capsys.readouterr().out.strip().splitlines()[-1]
     words = shlex.split(command)
     assert words[:3] == ["python", "-m", "model.train"]
-    assert words[3:3 + len(expected)] == [part.format(tmp=tmp_path) for part in expected]
+    assert words[3 : 3 + len(expected)] == [part.format(tmp=tmp_path) for part in expected]
     assert words[words.index("--rnn-unit") + 1] == "6"
     train_parse_args(words[3:])  # the line parses as model.train's arguments
 
 
 def test_start_refuses_dates_for_a_source_without_them(tmp_path, capsys):
-    code = main(["start", "--name", "s2", "--source", "sample:IBM", "--start", "2020-01-01", "--rnn-unit", "4:8",
-                 "--storage", f"journal:{tmp_path / 'j'}", "--db", f"sqlite:///{tmp_path / 'lens.db'}"])
+    code = main(
+        [
+            "start",
+            "--name",
+            "s2",
+            "--source",
+            "sample:IBM",
+            "--start",
+            "2020-01-01",
+            "--rnn-unit",
+            "4:8",
+            "--storage",
+            f"journal:{tmp_path / 'j'}",
+            "--db",
+            f"sqlite:///{tmp_path / 'lens.db'}",
+        ]
+    )
     assert code != 0 and "--start and --end are for a yfinance" in capsys.readouterr().err
 
 

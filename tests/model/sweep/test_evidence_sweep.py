@@ -71,9 +71,37 @@ def test_folds_objective_is_pruned_after_a_fold(tmp_path):
 def test_recheck_through_the_cli_on_a_tiny_study(tmp_path, capsys):
     db = f"sqlite:///{tmp_path / 'lens.db'}"
     storage = f"journal:{tmp_path / 'sweeps.journal'}"
-    code = main(["start", "--name", "tiny", "--source", "sample:IBM", "--rnn-unit", "2:6", "--layer-num", "1",
-                 "--time-step", "5", "--epochs", "1", "--trials", "2", "--workers", "1", "--pruner", "none",
-                 "--objective", "folds:2", "--sampler-seed", "1", "--storage", storage, "--db", db])
+    code = main(
+        [
+            "start",
+            "--name",
+            "tiny",
+            "--source",
+            "sample:IBM",
+            "--rnn-unit",
+            "2:6",
+            "--layer-num",
+            "1",
+            "--time-step",
+            "5",
+            "--epochs",
+            "1",
+            "--trials",
+            "2",
+            "--workers",
+            "1",
+            "--pruner",
+            "none",
+            "--objective",
+            "folds:2",
+            "--sampler-seed",
+            "1",
+            "--storage",
+            storage,
+            "--db",
+            db,
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert "scored on folds:2" in capsys.readouterr().out
     assert main(["recheck", "tiny", "--top", "2", "--folds", "2", "--storage", storage, "--db", db]) == 0

@@ -23,8 +23,15 @@ DAMAGE = {
 
 
 def _sweep(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "model.sweep", *args], capture_output=True, text=True, timeout=120,
-                          cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "model.sweep", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=False,
+    )
 
 
 def _damaged(tmp_path: Path, line: bytes) -> Path:
@@ -54,7 +61,9 @@ def test_a_damaged_journal_is_one_clear_line(tmp_path, kind):
 
 def test_resume_runs_n_more_trials_whatever_the_old_budget(tmp_path):
     storage = f"journal:{tmp_path / 'sweeps.journal'}"
-    study = studies.create_study("s1", SPACE, "sample:IBM", trials=30, storage=storage, run_db="sqlite:///unused.db")
+    study = studies.create_study(
+        "s1", SPACE, "sample:IBM", trials=30, storage=storage, run_db="sqlite:///unused.db"
+    )
     for value in range(9):
         study.tell(study.ask(), float(value))
     studies.request_stop("s1", storage)

@@ -19,7 +19,9 @@ def test_a_worker_recycled_after_each_trial_still_finishes_the_study(tmp_path):
     sine_frame().to_csv(csv)
     storage, db = f"journal:{tmp_path / 'sweeps.journal'}", f"sqlite:///{tmp_path / 'lens.db'}"
     args = parse_args(["start", "--name", "recycled", "--source", f"csv:{csv}", *TINY_SPACE, "--epochs", "1"])
-    studies.create_study("recycled", space_from_arguments(args), f"csv:{csv}", trials=3, storage=storage, run_db=db)
+    studies.create_study(
+        "recycled", space_from_arguments(args), f"csv:{csv}", trials=3, storage=storage, run_db=db
+    )
 
     assert supervise("recycled", storage, workers=1, db=db, max_trials=1) == 0
     study = studies.open_study("recycled", storage)

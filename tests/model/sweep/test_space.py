@@ -12,7 +12,9 @@ from model.sweep.space import Param, SearchSpace, choices, int_range, parse_spec
 def test_specs_parse_into_fixed_ranges_log_ranges_and_choices():
     assert parse_spec("rnn_unit", "8:128") == Param("rnn_unit", "int", lo=8, hi=128)
     assert parse_spec("time_step", "10:60:5") == Param("time_step", "int", lo=10, hi=60, step=5)
-    assert parse_spec("learning_rate", "1e-4:1e-2:log") == Param("learning_rate", "float", lo=1e-4, hi=1e-2, log=True)
+    assert parse_spec("learning_rate", "1e-4:1e-2:log") == Param(
+        "learning_rate", "float", lo=1e-4, hi=1e-2, log=True
+    )
     assert parse_spec("target_as", "price,change").choices == ("price", "change")
     assert parse_spec("share_cell", "true,false").choices == (True, False)
     assert parse_spec("batch_size", "32") == Param("batch_size", "fixed", value=32)
@@ -53,11 +55,16 @@ def test_a_space_needs_something_to_search_and_a_validation_period():
 
 
 def test_a_trial_gets_a_valid_config_inside_the_ranges_and_the_space_round_trips():
-    space = SearchSpace(LstmConfig(epochs=3), (
-        int_range("rnn_unit", 4, 16), parse_spec("time_step", "10:60:5"),
-        parse_spec("learning_rate", "1e-4:1e-2:log"), choices("target_as", ["price", "change"]),
-        parse_spec("batch_size", "32"),
-    )).check()
+    space = SearchSpace(
+        LstmConfig(epochs=3),
+        (
+            int_range("rnn_unit", 4, 16),
+            parse_spec("time_step", "10:60:5"),
+            parse_spec("learning_rate", "1e-4:1e-2:log"),
+            choices("target_as", ["price", "change"]),
+            parse_spec("batch_size", "32"),
+        ),
+    ).check()
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=3))
     for _ in range(20):
         config = space.config_for(study.ask())

@@ -19,8 +19,22 @@ from tests.model.runs.helpers import wait_for
 pytestmark = [pytest.mark.process, pytest.mark.slow]  # sweep worker processes, a PostgreSQL cluster
 
 # A tiny network on 300 rows of a noisy sine: one epoch takes well under a second.
-TINY_SPACE = ["--rnn-unit", "2:6", "--layer-num", "1", "--time-step", "5:8", "--features", "close,change",
-              "--batch-size", "32", "--patience", "0", "--learning-rate", "1e-3:3e-2:log"]
+TINY_SPACE = [
+    "--rnn-unit",
+    "2:6",
+    "--layer-num",
+    "1",
+    "--time-step",
+    "5:8",
+    "--features",
+    "close,change",
+    "--batch-size",
+    "32",
+    "--patience",
+    "0",
+    "--learning-rate",
+    "1e-3:3e-2:log",
+]
 
 
 @pytest.fixture
@@ -31,8 +45,27 @@ def prices_csv(tmp_path):
 
 
 def run_study(prices_csv, storage, db, *, name, trials, workers, epochs=1, extra=()):
-    return main(["start", "--name", name, "--source", f"csv:{prices_csv}", *TINY_SPACE, "--epochs", str(epochs),
-                 "--trials", str(trials), "--workers", str(workers), "--storage", storage, "--db", db, *extra])
+    return main(
+        [
+            "start",
+            "--name",
+            name,
+            "--source",
+            f"csv:{prices_csv}",
+            *TINY_SPACE,
+            "--epochs",
+            str(epochs),
+            "--trials",
+            str(trials),
+            "--workers",
+            str(workers),
+            "--storage",
+            storage,
+            "--db",
+            db,
+            *extra,
+        ]
+    )
 
 
 def check_finished_study(name, storage, db, trials):
@@ -81,17 +114,41 @@ def test_the_same_study_on_a_real_postgresql_server(prices_csv, postgres_url):
 
 def test_a_worker_killed_mid_trial_leaves_the_trial_failed_and_the_study_continues(prices_csv, tmp_path):
     storage, db = f"journal:{tmp_path / 'sweeps.journal'}", f"sqlite:///{tmp_path / 'lens.db'}"
-    command = [sys.executable, "-m", "model.sweep", "start", "--name", "kill", "--source", f"csv:{prices_csv}",
-               *TINY_SPACE, "--epochs", "6", "--trials", "2", "--workers", "1", "--pruner", "none",
-               "--storage", storage, "--db", db]
+    command = [
+        sys.executable,
+        "-m",
+        "model.sweep",
+        "start",
+        "--name",
+        "kill",
+        "--source",
+        f"csv:{prices_csv}",
+        *TINY_SPACE,
+        "--epochs",
+        "6",
+        "--trials",
+        "2",
+        "--workers",
+        "1",
+        "--pruner",
+        "none",
+        "--storage",
+        storage,
+        "--db",
+        db,
+    ]
     supervisor = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
+
         def first_trial_training():
             if not (tmp_path / "sweeps.journal").exists():
                 return None
             study = optuna.load_study(study_name="kill", storage=studies.open_storage(storage))
-            running = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.RUNNING
-                       and t.intermediate_values and "worker" in t.user_attrs]
+            running = [
+                t
+                for t in study.get_trials(deepcopy=False)
+                if t.state == TrialState.RUNNING and t.intermediate_values and "worker" in t.user_attrs
+            ]
             return running[0] if running else None
 
         victim = wait_for(first_trial_training, timeout=180.0, poll=0.2)
@@ -119,8 +176,16 @@ def test_median_pruning_stops_a_hopeless_trial_early(tmp_path):
     from model.sweep.objective import make_objective, make_pruner
     from model.sweep.space import SearchSpace, choices
 
-    base = LstmConfig(rnn_unit=4, layer_num=1, time_step=5, features=("close", "change"), epochs=4,
-                      batch_size=16, patience=0, seed=1)
+    base = LstmConfig(
+        rnn_unit=4,
+        layer_num=1,
+        time_step=5,
+        features=("close", "change"),
+        epochs=4,
+        batch_size=16,
+        patience=0,
+        seed=1,
+    )
     space = SearchSpace(base, (choices("learning_rate", [0.02, 1e-5]),)).check()
     store = open_store(f"sqlite:///{tmp_path / 'lens.db'}")
     study = optuna.create_study(pruner=make_pruner("median"))
@@ -134,6 +199,11 @@ def test_median_pruning_stops_a_hopeless_trial_early(tmp_path):
     hopeless = study.trials[4]
     assert max(hopeless.intermediate_values) == 1  # cut after epoch 1 of 4
     run = store.get_run(hopeless.user_attrs["run_id"])
-    assert (run.status, run.stop_reason, run.epochs_run, run.origin) == ("stopped", "pruned", 1, "sweep")  # no batch of epoch 2
+    assert (run.status, run.stop_reason, run.epochs_run, run.origin) == (
+        "stopped",
+        "pruned",
+        1,
+        "sweep",
+    )  # no batch of epoch 2
     assert run.metric("rmse") is not None  # a pruned trial is still a complete, openable run
     store.close()

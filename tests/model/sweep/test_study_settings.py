@@ -21,7 +21,9 @@ def storage(tmp_path):
 SPACE = SearchSpace(LstmConfig(epochs=2), (int_range("rnn_unit", 4, 8),))
 
 
-def test_default_storage_is_a_journal_next_to_the_run_store_and_lens_db_can_name_a_server(tmp_path, monkeypatch):
+def test_default_storage_is_a_journal_next_to_the_run_store_and_lens_db_can_name_a_server(
+    tmp_path, monkeypatch
+):
     monkeypatch.setenv("LENS_DB", f"sqlite:///{tmp_path / 'store' / 'lens.db'}")
     assert studies.resolve_storage_url() == f"journal:{tmp_path / 'store' / 'sweeps.journal'}"
     monkeypatch.setenv("LENS_DB", "postgresql+psycopg://u@host/db")
@@ -30,7 +32,9 @@ def test_default_storage_is_a_journal_next_to_the_run_store_and_lens_db_can_name
 
 
 def test_budget_stop_and_resume(storage):
-    study = studies.create_study("s1", SPACE, "sample:IBM", trials=2, storage=storage, run_db="sqlite:///unused.db")
+    study = studies.create_study(
+        "s1", SPACE, "sample:IBM", trials=2, storage=storage, run_db="sqlite:///unused.db"
+    )
     assert studies.budget_left(study)
     for value in (0.5, 0.4):
         trial = study.ask()
@@ -56,8 +60,12 @@ def test_budget_stop_and_resume(storage):
 
 @pytest.mark.process
 def test_a_running_trial_whose_worker_process_is_gone_is_failed_when_the_study_is_opened(storage):
-    study = studies.create_study("orphans", SPACE, "sample:IBM", storage=storage, run_db="sqlite:///unused.db")
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    study = studies.create_study(
+        "orphans", SPACE, "sample:IBM", storage=storage, run_db="sqlite:///unused.db"
+    )
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     dead_pid = int(gone.stdout)
     orphan, alive = study.ask(), study.ask()
     orphan.set_user_attr("worker", f"{studies.socket.gethostname()}:{dead_pid}")
