@@ -108,7 +108,3 @@ def fingerprint(*parts: Any) -> str:
         digest.update(b"|")
     return digest.hexdigest()
 
-
-def weights_fingerprint(model) -> str:
-    """A content hash of every weight of ``model`` (changes when training changes any weight)."""
-    return fingerprint(*(np.asarray(w.numpy() if hasattr(w, "numpy") else w) for w in model.weights))
