@@ -187,7 +187,7 @@ def bench_training() -> None:
             )
         else:
             print(f"  PyTorch reference: skipped ({reference.get('skipped') or reference.get('error')})")
-        from model.engine.training import KERNEL_NAMES, choose_training
+        from model.engine.choice import KERNEL_NAMES, choose_training
 
         choice = choose_training(config)
         chosen = choice.path

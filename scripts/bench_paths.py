@@ -9,7 +9,8 @@ choices buys (scripts/bench.py times them beside the engine's own paths).
 
 from __future__ import annotations
 
-from model.engine.training import TRAINING_PATHS, TrainedRun, fit_loop, run_training, set_fused, train_network
+from model.engine.choice import TRAINING_PATHS
+from model.engine.training import TrainedRun, fit_loop, run_training, set_fused, train_network
 
 BENCH_ONLY_PATHS = ("block", "fused_fit", "xla")
 ALL_PATHS = (*TRAINING_PATHS, *BENCH_ONLY_PATHS)

@@ -107,4 +107,3 @@ def fingerprint(*parts: Any) -> str:
             digest.update(repr(part).encode())
         digest.update(b"|")
     return digest.hexdigest()
-

@@ -55,7 +55,7 @@ runs = sa.Table(
     sa.Column("worker_pid", sa.Integer),
     sa.Column("worker_host", sa.String(255)),
     sa.Column("files_dir", sa.Text),
-    # How the run was trained (model.engine.training.training_provenance); NULL before schema 2.
+    # How the run was trained (model.engine.choice.training_provenance); NULL before schema 3.
     sa.Column("provenance", sa.JSON),
     sa.Index("ix_runs_status", "status"),
     sa.Index("ix_runs_created", "created"),

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from model.engine import training
+from model.engine import choice as choosing
 from model.engine.config import LstmConfig
 from model.engine.fused_lstm import FusedLSTM
 from model.engine.windows import prepare_data
@@ -16,8 +16,8 @@ TINY = LstmConfig(
 
 
 def test_the_engine_keeps_only_the_paths_it_uses():
-    assert set(training.TRAINING_PATHS) == {"fused", "plain"}
-    assert not set(BENCH_ONLY_PATHS) & set(training.TRAINING_PATHS)
+    assert set(choosing.TRAINING_PATHS) == {"fused", "plain"}
+    assert not set(BENCH_ONLY_PATHS) & set(choosing.TRAINING_PATHS)
     with pytest.raises(ValueError, match="path must be one of"):
         train_variant(prepare_data(sine_frame(120), TINY), "gpu")
 

@@ -249,7 +249,7 @@ def test_a_stop_raised_as_an_epoch_ends_trains_no_batch_of_the_next_epoch():
 @pytest.mark.parametrize("kernel", ["native", "block"])
 def test_the_engine_path_follows_the_measured_crossover(kernel, monkeypatch):
     from model.engine import fused_lstm
-    from model.engine.training import FUSED_MAX_UNITS, choose_path
+    from model.engine.choice import FUSED_MAX_UNITS, choose_path
 
     monkeypatch.setattr(fused_lstm, "best_fused_kernel", lambda: kernel)
     limit = FUSED_MAX_UNITS[kernel]

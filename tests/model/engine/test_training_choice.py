@@ -5,7 +5,7 @@ There is no GPU on the test machine: the device list TensorFlow reports is simul
 
 import pytest
 
-from model.engine import fused_lstm, training
+from model.engine import choice as choosing, fused_lstm, training
 from model.engine.config import LstmConfig
 from model.engine.stops import describe_stop
 from model.engine.windows import prepare_data
@@ -18,17 +18,17 @@ TINY = LstmConfig(
 
 @pytest.fixture
 def a_gpu(monkeypatch):
-    monkeypatch.setattr(training, "gpu_devices", lambda: ["/physical_device:GPU:0"])
+    monkeypatch.setattr(choosing, "gpu_devices", lambda: ["/physical_device:GPU:0"])
 
 
 @pytest.fixture
 def no_gpu(monkeypatch):
-    monkeypatch.setattr(training, "gpu_devices", lambda: [])
+    monkeypatch.setattr(choosing, "gpu_devices", lambda: [])
 
 
 def test_a_gpu_means_keras_lstm_on_cudnn_at_every_size(a_gpu):
     for units in (4, 48, 256):
-        choice = training.choose_training(TINY.replace(rnn_unit=units))
+        choice = choosing.choose_training(TINY.replace(rnn_unit=units))
         assert (choice.path, choice.kernel, choice.device) == ("plain", "cudnn", "/physical_device:GPU:0")
         assert "GPU" in choice.reason and "cuDNN" in choice.reason
 
@@ -46,17 +46,17 @@ def test_a_gpu_run_says_so_in_its_provenance(a_gpu):
 
 def test_without_a_gpu_the_fused_path_and_why_not_native(no_gpu, monkeypatch):
     monkeypatch.setattr(fused_lstm, "best_fused_kernel", lambda: "block")
-    small = training.choose_training(TINY)
+    small = choosing.choose_training(TINY)
     assert (small.path, small.kernel, small.device) == ("fused", "block", "CPU")
     assert small.reason.startswith("fell back to BlockLSTM: native kernel")
-    large = training.choose_training(TINY.replace(rnn_unit=training.FUSED_MAX_UNITS["block"] + 1))
+    large = choosing.choose_training(TINY.replace(rnn_unit=choosing.FUSED_MAX_UNITS["block"] + 1))
     assert (large.path, large.kernel) == ("plain", "loop")
     assert "above BlockLSTM's limit" in large.reason
 
 
 def test_the_native_kernel_is_chosen_and_named_when_built(no_gpu, monkeypatch):
     monkeypatch.setattr(fused_lstm, "best_fused_kernel", lambda: "native")
-    choice = training.choose_training(TINY.replace(rnn_unit=256))
+    choice = choosing.choose_training(TINY.replace(rnn_unit=256))
     assert (choice.path, choice.kernel, choice.fused_kernel) == ("fused", "native", None)
 
 
@@ -67,14 +67,14 @@ def test_provenance_names_tensorflow_threads_and_device(no_gpu):
     prov = run.provenance
     assert prov["tensorflow"] == tf.__version__
     assert set(prov["threads"]) == {"intra_op", "inter_op", "cpus"} and prov["device"] == "CPU"
-    assert prov["path"] in training.TRAINING_PATHS and prov["kernel"] in training.KERNEL_NAMES.values()
+    assert prov["path"] in choosing.TRAINING_PATHS and prov["kernel"] in choosing.KERNEL_NAMES.values()
 
 
 def test_unknown_paths_and_kernels_are_refused():
     with pytest.raises(ValueError, match="path must be one of"):
-        training.choose_training(TINY, path="xla")
+        choosing.choose_training(TINY, path="xla")
     with pytest.raises(ValueError, match="kernel must be one of"):
-        training.choose_training(TINY, kernel="cuda")
+        choosing.choose_training(TINY, kernel="cuda")
 
 
 def test_one_sentence_for_every_way_a_training_ends():
