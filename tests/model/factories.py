@@ -40,3 +40,18 @@ def randomise(model, seed):
                 [rng.normal(scale=0.5, size=w.shape).astype("float32") for w in layer.get_weights()]
             )
     return model
+
+
+# The smallest training the command line runs on a bundled sample (one epoch of a 4-unit network).
+TINY_IBM_ARGS = [
+    "--source",
+    "sample:IBM",
+    "--rnn-unit",
+    "4",
+    "--layer-num",
+    "1",
+    "--time-step",
+    "5",
+    "--epochs",
+    "1",
+]

@@ -6,26 +6,12 @@ import pandas as pd
 
 from model.engine.saving import load_run
 from model.train import main
+from tests.model.factories import TINY_IBM_ARGS
 
 
 def test_cli_trains_prints_metrics_and_writes_outputs(tmp_path, capsys):
     out = tmp_path / "out"
-    code = main(
-        [
-            "--source",
-            "sample:IBM",
-            "--rnn-unit",
-            "4",
-            "--layer-num",
-            "1",
-            "--time-step",
-            "5",
-            "--epochs",
-            "1",
-            "--out",
-            str(out),
-        ]
-    )
+    code = main([*TINY_IBM_ARGS, "--out", str(out)])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "persistence" in captured.out and "RMSE" in captured.out
@@ -86,22 +72,7 @@ def test_cli_records_its_run_which_model_runs_lists_shows_and_deletes(tmp_path, 
     from model.runs.store import open_store
 
     db = f"sqlite:///{tmp_path / 'lens.db'}"
-    code = main(
-        [
-            "--source",
-            "sample:IBM",
-            "--rnn-unit",
-            "4",
-            "--layer-num",
-            "1",
-            "--time-step",
-            "5",
-            "--epochs",
-            "1",
-            "--db",
-            db,
-        ]
-    )
+    code = main([*TINY_IBM_ARGS, "--db", db])
     out = capsys.readouterr().out
     assert code == 0
     run = open_store(db).list_runs()[0]
@@ -124,25 +95,7 @@ def test_cli_records_its_run_which_model_runs_lists_shows_and_deletes(tmp_path, 
 
 def test_cli_forecasts_days_ahead_with_bounds_and_writes_forecast_csv(tmp_path, capsys):
     out = tmp_path / "out"
-    code = main(
-        [
-            "--source",
-            "sample:IBM",
-            "--rnn-unit",
-            "4",
-            "--layer-num",
-            "1",
-            "--time-step",
-            "5",
-            "--epochs",
-            "1",
-            "--horizon",
-            "10",
-            "--forecast",
-            "--out",
-            str(out),
-        ]
-    )
+    code = main([*TINY_IBM_ARGS, "--horizon", "10", "--forecast", "--out", str(out)])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "Forecast 10 business days past" in captured.out and "direct" in captured.out

@@ -7,34 +7,14 @@ import pytest
 from model.runs import evidence_store as es
 from model.runs.store import open_store
 from model.train import main
+from tests.model.factories import TINY_IBM_ARGS
 
 
 @pytest.mark.slow
 def test_cli_walk_forward_prints_folds_ladder_and_verdict(tmp_path, capsys):
     db = f"sqlite:///{tmp_path / 'lens.db'}"
     code = main(
-        [
-            "--source",
-            "sample:IBM",
-            "--rnn-unit",
-            "4",
-            "--layer-num",
-            "1",
-            "--time-step",
-            "5",
-            "--epochs",
-            "1",
-            "--folds",
-            "3",
-            "--fold-mode",
-            "warm",
-            "--seeds",
-            "2",
-            "--workers",
-            "2",
-            "--db",
-            db,
-        ]
+        [*TINY_IBM_ARGS, "--folds", "3", "--fold-mode", "warm", "--seeds", "2", "--workers", "2", "--db", db]
     )
     captured = capsys.readouterr()
     assert code == 0, captured.err
