@@ -43,6 +43,18 @@ PERIOD_LABEL_POSITION: dict[str, str] = {"train": "top left", "val": "bottom lef
 CHART_HEIGHT = 420
 SMALL_HEIGHT = 320
 
+# Both axes look alike: light grid, ticks outside, room for their titles.
+AXIS = dict(
+    showgrid=True,
+    gridcolor=GRID,
+    zeroline=False,
+    linecolor=GRID,
+    ticks="outside",
+    tickcolor=GRID,
+    automargin=True,
+    title=dict(standoff=8),
+)
+
 TEMPLATE = go.layout.Template(
     layout=go.Layout(
         font=dict(family=FONT_FAMILY, size=13, color=TEXT),
@@ -56,26 +68,8 @@ TEMPLATE = go.layout.Template(
             orientation="h", x=1.0, xanchor="right", y=1.02, yanchor="bottom", bgcolor="rgba(0,0,0,0)"
         ),
         margin=dict(l=64, r=16, t=64, b=40),
-        xaxis=dict(
-            showgrid=True,
-            gridcolor=GRID,
-            zeroline=False,
-            linecolor=GRID,
-            ticks="outside",
-            tickcolor=GRID,
-            automargin=True,
-            title=dict(standoff=8),
-        ),
-        yaxis=dict(
-            showgrid=True,
-            gridcolor=GRID,
-            zeroline=False,
-            linecolor=GRID,
-            ticks="outside",
-            tickcolor=GRID,
-            automargin=True,
-            title=dict(standoff=8),
-        ),
+        xaxis=AXIS,
+        yaxis=AXIS,
     )
 )
 
