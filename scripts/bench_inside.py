@@ -200,11 +200,14 @@ def main(argv: list[str] | None = None) -> dict:
                           f"the server: {'YES' if pages['tensorflow_in_server'] else 'no'}  (target < "
                           f"{RSS_TARGET_MB:.0f} MB, no TensorFlow: {v})")  # fmt: skip
                 if args.starts > 0:
-                    print(f"(e) server start -> chart drawn, medians of {args.starts}")
-                    print("  the app's Data page:")
-                    app = bench_start(browser, args.starts)
-                    print("  a bare Streamlit page with one plotly candlestick of the same size:")
-                    bare = bench_start(browser, args.starts, app="scripts/bench_bare_candlestick.py")
+                    print(f"(e) server start -> chart drawn, medians of {args.starts}, the two alternating")
+                    # Alternating, so a load change on a shared machine hits both sides alike.
+                    app, bare = [], []
+                    for _ in range(args.starts):
+                        print("  the app's Data page:")
+                        app += bench_start(browser, 1)
+                        print("  a bare Streamlit page with one plotly candlestick of the same size:")
+                        bare += bench_start(browser, 1, app="scripts/bench_bare_candlestick.py")
                     ratio = statistics.median(app) / statistics.median(bare)
                     v = "ok" if ratio <= START_RATIO_TARGET else "OVER TARGET"
                     print(f"  app {statistics.median(app):.2f} s vs bare {statistics.median(bare):.2f} s: "
