@@ -71,10 +71,10 @@ class WorkerPool:
 
     ``workers`` defaults to one per core, ``threads`` (TensorFlow's intra-op threads per worker)
     to all cores: the usual case is ONE run training while the other workers wait, and the
-    native LSTM kernel splits each batch over the intra-op threads (tutorial size, 2 cores:
-    39-41k windows/s with 2 threads vs 29-30k with 1). Two runs at once then share the cores
-    (measured 25k each, vs 26-29k each with 1 thread per worker): a small loss in the rarer case. Use as a context manager or call ``close()``; an owner that
-    exits without closing still shuts the pool down (atexit).
+    native LSTM kernel splits each batch over the intra-op threads, so one run is faster with
+    every core; two runs at once then share the cores, a small loss in the rarer case (the
+    README's Speed section has the figures). Use as a context manager or call ``close()``; an
+    owner that exits without closing still shuts the pool down (atexit).
     """
 
     def __init__(
