@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -130,16 +129,14 @@ def test_too_few_rows_for_time_step_is_refused_before_training(app):
     assert app.session_state.get("run_id") is None
 
 
-def test_knob_change_rerun_is_fast(app):
-    """The target is < 300 ms from a knob change to the next rendered state; AppTest adds overhead."""
+def test_each_knob_change_redraws_the_network_summary(app):
+    """Every rnn_unit change reruns the page with the new network (its speed: make bench's knob repaint)."""
     goto(app, "train")
-    timings = []
-    for value in (11, 12, 13, 14, 15):
-        start = time.perf_counter()
+    for value in (11, 12, 13):
         app.number_input(key="rnn_unit").set_value(value).run()
-        timings.append(time.perf_counter() - start)
-    assert_clean(app)
-    assert sorted(timings)[len(timings) // 2] < 0.3, timings
+        assert_clean(app)
+        expected = count_parameters(LstmConfig.from_dict({**LstmConfig().to_dict(), "rnn_unit": value}))
+        assert metric(app, "Parameters") == f"{expected['total']:,}"
 
 
 def test_no_features_is_refused_with_a_message(app):

@@ -119,7 +119,8 @@ def test_refit_folds_train_in_parallel_in_the_worker_pool(tmp_path):
 
     url = f"sqlite:///{tmp_path / 'lens.db'}"
     store = open_store(url, files_root=tmp_path / "files")
-    with WorkerPool(url, files_root=tmp_path / "files", workers=2, threads=1) as pool:
+    # Every worker trains here (none kept for quick jobs), as on a machine with cores to spare.
+    with WorkerPool(url, files_root=tmp_path / "files", workers=2, threads=1, job_workers=0) as pool:
         result = run_walk_forward(store, TINY, load_sample("GOOG"), pool=pool, folds=4, seeds=2)
     assert result.evidence.folds_scored == 4 and len(result.per_seed) == 2
     children = [store.get_run(r.child_run_id) for r in es.folds_of(store, result.run_id)]
