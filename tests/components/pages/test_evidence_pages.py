@@ -79,8 +79,13 @@ def test_train_folds_then_results_and_runs_show_the_evidence():
         for v in verdicts
     )
     assert any("Diebold-Mariano vs persistence, pooled over 3 folds" in m.value for m in at.markdown)
+    assert any(
+        m.value.startswith("Diebold-Mariano vs the best other baseline") and "pooled" in m.value
+        for m in at.markdown
+    )
     folds = at.dataframe[0].value
     assert list(folds["fold"]) == [1, 2, 3] and set(folds["status"]) == {"finished"}
+    assert folds["DM p vs it (better)"].between(0, 1).all() and folds["best other baseline"].all()
 
     other = goto(new_app(), "runs")
     assert_clean(other)
