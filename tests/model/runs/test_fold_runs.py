@@ -16,7 +16,7 @@ from tests.model.runs.helpers import TINY
 CONFIG = LstmConfig(features=("close",), time_step=10, epochs=1)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.process)])
 def store(request, tmp_path):
     url = (
         f"sqlite:///{tmp_path / 'lens.db'}"
