@@ -12,7 +12,7 @@ from typing import Iterable, Sequence
 
 import sqlalchemy as sa
 
-from model.errors import StoreError
+from model.errors import StopRefusedError, StoreError
 from model.runs import capability
 from model.runs.schema import evidence_folds, evidence_runs
 from model.runs.store import RunStore
@@ -106,18 +106,21 @@ def delete_run(
             f"Run {run_id} is {index.parent_text(run_id)}, a walk-forward run: delete run {place.parent}, "
             "which deletes its fold runs with it."
         )
-    parent = store.get_run(run_id, with_history=False)
     wanted = index.children.get(run_id, [])
+    if not wanted:  # an ordinary run: the store's own checks and messages
+        store.delete_run(run_id, owner)
+        return [run_id]
+    parent = store.get_run(run_id, with_history=False)
     by_id = {r.id: r for r in store.list_runs(ids=wanted)}
     children = [by_id[i] for i in wanted if i in by_id]  # (seed, fold) order; already gone: skipped
     refusals = [(r.id, why) for r in (parent, *children) if (why := _refusal(r, owner))]
     if refusals:
         listed = "; ".join(f"run {i} is {why}" for i, why in refusals)
-        raise StoreError(
+        refused = StoreError if any(why == "still running" for _, why in refusals) else StopRefusedError
+        raise refused(
             f"Run {run_id} and its {len(children)} fold runs were not deleted: {listed}. "
-            "Stop the walk-forward run first (its folds stop with it)."
-            if children
-            else f"Run {run_id} was not deleted: {listed}."
+            "Stop the walk-forward run first (its folds stop with it); a run queued by another session "
+            "can be deleted by that session, or by anyone once it has ended."
         )
     deleted = []
     for child in children:

@@ -130,3 +130,17 @@ def test_cli_lists_fold_runs_only_with_folds_and_deletes_a_parent_with_them(sqli
     assert runs_cli.main(["--db", url, "delete", str(parent)]) == 0
     assert capsys.readouterr().out.strip() == f"Deleted run {parent} and its 3 fold runs."
     assert _ids(store) == {ordinary}
+
+
+def test_a_walk_forward_run_queued_by_another_session_needs_its_token(sqlite_store):
+    from model.errors import StopRefusedError
+    from model.runs import capability
+
+    store, token = sqlite_store, capability.new_token()
+    parent = start_walk_forward(store, CONFIG, synth(2), folds=2, seeds=1, owner=token)
+    children = [r.child_run_id for r in es.folds_of(store, parent)]
+    with pytest.raises(StopRefusedError, match="queued for another session"):
+        fold_runs.delete_run(store, parent)
+    assert _ids(store) == {parent, *children}
+    assert fold_runs.delete_run(store, parent, token) == [*children, parent]
+    assert _ids(store) == set()
