@@ -37,6 +37,7 @@ class EvidenceRecord:
     spread: dict
     progress: tuple[int, int]  # folds ended, folds in all (over seeds)
     notes: list[str] = field(default_factory=list)
+    dm_best_text: str = ""  # the pooled test against the best other baseline ('' when not available)
     labels: dict[str, str] = field(default_factory=lambda: {"model": MODEL_LABEL, **BASELINE_LABELS})
 
 
@@ -58,6 +59,16 @@ def evidence_record(result, status: str, ended: int, total: int) -> EvidenceReco
             f"that the model is better, {format_p(pooled.p_worse)} that it is worse."
         )
     table = ev.table().rename(columns={"RMSE model": f"RMSE {MODEL_LABEL}"})
+    dm_best_text = ""
+    if ev.pooled_best is not None and ev.best_baseline is not None:
+        best = ev.pooled_best
+        dm_best_text = (
+            f"Diebold-Mariano vs the best other baseline, {BASELINE_LABELS[ev.best_baseline].lower()} "
+            f"(lowest mean RMSE over the folds), pooled ({best.n} forecasts): statistic {best.statistic:+.2f}, "
+            f"one-sided {format_p(best.p_better)} that the model is better, {format_p(best.p_worse)} that it is worse."
+        )
+    elif pooled is not None:
+        dm_best_text = "No other baseline applies on every scored fold, or the folds were stored without it."
     notes = sorted({text for f in ev.folds for text in f.notes.values()})
     return EvidenceRecord(
         run_id=result.run_id,
@@ -75,6 +86,7 @@ def evidence_record(result, status: str, ended: int, total: int) -> EvidenceReco
         spread=result.spread(),
         progress=(ended, total),
         notes=notes,
+        dm_best_text=dm_best_text,
     )
 
 
@@ -127,6 +139,8 @@ def render(record) -> bool:
     st.subheader("Verdict", anchor=False)
     _show_verdict(rec)
     st.markdown(rec.dm_text)
+    if rec.dm_best_text:
+        st.markdown(rec.dm_best_text)
     if rec.seeds > 1:
         s = rec.spread
         widgets.metric_row([

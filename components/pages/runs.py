@@ -15,6 +15,7 @@ from components.pages import results_evidence, runs_records as records
 from components.session import knobs, state
 from model.engine.config import KNOBS
 from model.errors import LensError
+from model.runs import fold_runs
 
 TABLE = "runs_table"  # widget key of the table (its selection)
 CONFIRM_DELETE = "runs_confirm_delete"  # run ids waiting for the user's confirmation
@@ -27,6 +28,7 @@ SCATTER_KNOB, SCATTER_METRIC, PARALLEL_COLOUR = (
     "runs_scatter_metric",
     "runs_parallel_colour",
 )
+SHOW_FOLDS = "runs_show_folds"  # toggle: list the fold runs of walk-forward runs too
 MAX_COMPARED = 12  # runs drawn in the comparison (their evaluations are read from disk)
 
 
@@ -66,6 +68,10 @@ def _ask_delete(run_ids: list[int]) -> None:
 
 def _delete(run_ids: list[int]) -> None:
     errors = []
+    try:  # a selected walk-forward run takes its selected fold runs along
+        run_ids = fold_runs.delete_order(run_ids, fold_runs.fold_index(run_client.store()))
+    except LensError as exc:
+        errors.append(str(exc))
     for run_id in run_ids:
         try:
             state.delete_run(run_id)
@@ -75,7 +81,7 @@ def _delete(run_ids: list[int]) -> None:
     st.session_state[ERROR] = " ".join(errors) or None
 
 
-def _actions(table, selected: list[int]) -> None:
+def _actions(table, selected: list[int], index: fold_runs.FoldIndex | None = None) -> None:
     left, middle, right, far = st.columns(4)
     left.download_button("Download table (CSV)", data=records.table_csv(table), file_name="lstm-lens-runs.csv",
                          mime="text/csv", on_click="ignore", width="stretch")  # fmt: skip
@@ -98,11 +104,45 @@ def _actions(table, selected: list[int]) -> None:
     if pending:
         names = ", ".join(str(i) for i in pending)
         st.warning(
-            f"Delete run(s) {names} with their files? This cannot be undone.", icon=":material/delete:"
+            f"Delete run(s) {names} with their files? This cannot be undone."
+            + _fold_note(pending, index or fold_runs.FoldIndex()),
+            icon=":material/delete:",
         )
         yes, no, _ = st.columns([1, 1, 4])
         yes.button("Yes, delete", type="primary", on_click=_delete, args=(pending,))
         no.button("Cancel", on_click=_ask_delete, args=([],))
+
+
+def _fold_note(run_ids: list[int], index: fold_runs.FoldIndex) -> str:
+    """What deleting these runs does to walk-forward runs (parents take their folds; a fold alone is refused)."""
+    notes = []
+    for run_id in run_ids:
+        if run_id in index.children:
+            notes.append(
+                f"Run {run_id} is a walk-forward run: its {len(index.children[run_id])} fold runs are deleted with it."
+            )
+        elif index.is_fold(run_id) and index.places[run_id].parent not in run_ids:
+            notes.append(
+                f"Run {run_id} is a fold run: it is deleted only with walk-forward run {index.places[run_id].parent}."
+            )
+    return "".join(" " + n for n in notes)
+
+
+def _fold_runs(listed: list, index: fold_runs.FoldIndex) -> list:
+    """The runs the table lists: fold runs hidden behind their walk-forward run unless the toggle is on."""
+    count = sum(index.is_fold(r.id) for r in listed)
+    if not count:
+        return listed
+    show = st.toggle(
+        "Show fold runs", key=SHOW_FOLDS, help="Each walk-forward run trains one run per seed and fold."
+    )
+    shown, hidden = fold_runs.visible_runs(listed, index, folds=show)
+    if hidden:
+        st.caption(
+            f"{hidden} fold runs hidden; show them with the toggle. A walk-forward run's row says how many "
+            "folds it has; open it for its evidence on Results."
+        )
+    return shown
 
 
 def _compare(selected: list[int]) -> None:
@@ -162,6 +202,7 @@ def render() -> None:
     _opened_message()
     try:
         listed = run_client.store().list_runs()
+        index = fold_runs.fold_index(run_client.store())
     except LensError as exc:
         widgets.show_error(exc)
         return
@@ -169,7 +210,8 @@ def render() -> None:
         st.info("No runs yet: every training (Train page, `python -m model.train`, sweeps) is stored here.")
         st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
         return
-    table = records.runs_table(listed)
+    listed = _fold_runs(listed, index)
+    table = records.with_walk_forward(records.runs_table(listed), index.parent_text)
     knob_table = records.knob_values(listed)
     shown = records.filter_runs(table, knob_table, _filters(table, knob_table))
     st.caption(f"{len(shown):,} of {len(table):,} runs, newest first. Select rows to compare them.")
@@ -189,6 +231,6 @@ def render() -> None:
     )
     rows = list(event.selection.rows) if event is not None else []
     selected = [int(shown.iloc[i]["run"]) for i in rows if i < len(shown)]
-    _actions(shown, selected)
+    _actions(shown, selected, index)
     if len(selected) >= 2:
         _compare(selected)

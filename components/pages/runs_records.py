@@ -7,7 +7,7 @@ and returns a small table or record; ``components.figures.runs`` draws them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -121,6 +121,17 @@ def filter_runs(table: pd.DataFrame, knobs: pd.DataFrame, wanted: RunFilter) -> 
 
 def table_csv(table: pd.DataFrame) -> bytes:
     return table.to_csv(index=False).encode()
+
+
+def with_walk_forward(table: pd.DataFrame, describe: Callable[[int], str]) -> pd.DataFrame:
+    """The table with a "walk-forward" column after "data" ('5 folds' on a walk-forward run, 'fold
+    2/5 of run 10' on a fold run, empty otherwise); unchanged when no listed run has a text."""
+    texts = [describe(int(run_id)) for run_id in table["run"]]
+    if not any(texts):
+        return table
+    out = table.copy()
+    out.insert(list(out.columns).index("data") + 1, "walk-forward", texts)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -42,6 +42,8 @@ START_RANGE = {
     "dropout": (0.0, 0.3),
     "patience": (3, 10),
 }
+_PICK = "tune_pick"  # the "Study" select
+_PICK_SYNCED = "_tune_pick_synced"  # the study link the select last matched ("" = none)
 _FIGURES = "_tune_figures"  # (study, signature, pair) -> figures: redrawn only when a trial moves
 
 
@@ -403,6 +405,7 @@ def _pick_study() -> None:
     except LensError:
         names = []
     if not names:
+        st.session_state.pop(_PICK_SYNCED, None)
         return
     current = st.query_params.get(QUERY)
     if current and current not in names:
@@ -410,14 +413,19 @@ def _pick_study() -> None:
         del st.query_params[QUERY]
         current = None
     options = ["(new study)", *names]
-    picked = st.selectbox(
-        "Study", options, index=options.index(current) if current in options else 0, key="tune_pick"
-    )
+    # The link is the truth: when it changed since the select last matched it (Start, a link from
+    # another page), the select follows it; only a change the user makes to the select moves the link.
+    if _PICK not in st.session_state or st.session_state.get(_PICK_SYNCED, "") != (current or ""):
+        st.session_state[_PICK] = current or "(new study)"
+        st.session_state[_PICK_SYNCED] = current or ""
+    picked = st.selectbox("Study", options, key=_PICK)
     if picked != "(new study)" and picked != current:
         st.query_params[QUERY] = picked
+        st.session_state[_PICK_SYNCED] = picked
         st.rerun()
     if picked == "(new study)" and current:
         del st.query_params[QUERY]
+        st.session_state[_PICK_SYNCED] = ""
         st.rerun()
 
 

@@ -15,7 +15,7 @@ import streamlit as st
 from components import run_client
 from model.engine.config import LstmConfig
 from model.data import PriceTable, load_sample
-from model.runs import capability
+from model.runs import capability, fold_runs
 from model.errors import LensError, RunNotFoundError, StopRefusedError, StoreError
 
 # ---------------------------------------------------------------------------------------------
@@ -142,7 +142,8 @@ def stop_run(run_id: int) -> str | None:
     return None
 
 
-def delete_run(run_id: int) -> None:
-    """Delete a stored run with this session's capability (a queued run of another session is refused)."""
+def delete_run(run_id: int) -> list[int]:
+    """Delete a stored run with this session's capability (a queued run of another session is refused);
+    a walk-forward run goes with its fold runs, a fold run alone is refused. Returns the deleted ids."""
     runs = run_client.store()
-    runs.delete_run(run_id, token_for(runs.get_run(run_id, with_history=False)))
+    return fold_runs.delete_run(runs, run_id, token_for(runs.get_run(run_id, with_history=False)))

@@ -1,4 +1,5 @@
-"""Plain-text report of walk-forward evidence: the fold table, the ladder, the spreads, the verdict."""
+"""Plain-text report of walk-forward evidence: the fold table, the ladder, the Diebold-Mariano tests
+(vs persistence and vs the best other baseline, per fold and pooled), the spreads, the verdict."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ def _num(value, fmt: str = "{:.4f}") -> str:
 def fold_lines(evidence) -> list[str]:
     names = ("model", *BASELINES)
     head = f"{'fold':>4}  {'test period':<24} {'epochs':>6}  " + "  ".join(f"{n:>11}" for n in names)
-    lines = [head + f"  {'skill':>8}  {'DM p':>8}"]
+    # DM p: one-sided, the model better; first against persistence, then against the fold's best other baseline.
+    lines = [head + f"  {'skill':>8}  {'DM p':>8}  {'best other':>10}  {'its DM p':>8}"]
     for f in evidence.folds:
         period = (
             f"{f.first_date} .. {f.last_date}"
@@ -27,9 +29,11 @@ def fold_lines(evidence) -> list[str]:
             continue
         rmse = "  ".join(f"{_num(f.rmse.get(n)):>11}" for n in names)
         p = (f.dm_persistence or {}).get("p_better")
+        p_best = (f.dm_best or {}).get("p_better")
         lines.append(
             f"{f.fold.index + 1:>4}  {period:<24} {_num(f.epochs, '{}'):>6}  {rmse}  "
-            f"{_num(f.skill.get('model'), '{:+.4f}'):>8}  {_num(p, '{:.3f}'):>8}"
+            f"{_num(f.skill.get('model'), '{:+.4f}'):>8}  {_num(p, '{:.3f}'):>8}  "
+            f"{f.best_baseline or '-':>10}  {_num(p_best, '{:.3f}'):>8}"
         )
     return lines
 
@@ -65,6 +69,13 @@ def walk_forward_report(result) -> str:
             f"horizon {ev.pooled.horizon}): statistic {ev.pooled.statistic:+.3f}, "
             f"better {format_p(ev.pooled.p_better)}, worse {format_p(ev.pooled.p_worse)}",
         ]
+    if ev.pooled_best is not None:
+        best = ev.pooled_best
+        out.append(
+            f"Diebold-Mariano vs the best other baseline ({ev.best_baseline}, lowest mean RMSE over the folds), "
+            f"pooled ({best.n} forecasts): statistic {best.statistic:+.3f}, "
+            f"better {format_p(best.p_better)}, worse {format_p(best.p_worse)}"
+        )
     spread = result.spread()
     if result.seeds > 1:
         out.append(

@@ -48,6 +48,9 @@ class FoldResult:
     # persistence: what a conformal interval calibrates from.
     residuals: dict[str, list] = field(default_factory=dict)
     differential: list[float] = field(default_factory=list)  # per-window loss differential vs persistence
+    # Per-window loss differential vs each other baseline that applies (model loss minus its loss):
+    # what the pooled test against the best other baseline concatenates. Absent in older records.
+    differentials: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:
@@ -100,11 +103,8 @@ def score_fold(
     diff = window_differential(model_sq, errors["persistence"] ** 2, points.window)
     others = [n for n in BASELINES if n != "persistence" and rmse.get(n) is not None]
     best = min(others, key=lambda n: rmse[n]) if others else None
-    dm_best = None
-    if best is not None:
-        dm_best = dm_from_differential(
-            window_differential(model_sq, errors[best] ** 2, points.window), h
-        ).to_dict()
+    differentials = {n: window_differential(model_sq, errors[n] ** 2, points.window) for n in others}
+    dm_best = None if best is None else dm_from_differential(differentials[best], h).to_dict()
     dates = data.dates[points.row]
     return FoldResult(
         fold=fold,
@@ -127,6 +127,7 @@ def score_fold(
             "persistence": errors["persistence"].tolist(),
         },
         differential=diff.tolist(),
+        differentials={n: d.tolist() for n, d in differentials.items()},
     )
 
 
@@ -145,6 +146,10 @@ class Evidence:
     folds_failed: int
     verdict: Verdict
     mean_rmse: dict[str, float | None]
+    # The other baseline with the lowest mean RMSE over the scored folds, and the DM test of the
+    # model against it on the concatenated differentials (None when no fold record holds them).
+    best_baseline: str | None = None
+    pooled_best: DMResult | None = None
 
     @property
     def incomplete(self) -> bool:
@@ -167,6 +172,8 @@ class Evidence:
                 row[f"RMSE {name}"] = f.rmse.get(name)
             row["skill"] = f.skill.get(MODEL)
             row["DM p (better)"] = (f.dm_persistence or {}).get("p_better")
+            row["best other baseline"] = f.best_baseline or ""
+            row["DM p vs it (better)"] = (f.dm_best or {}).get("p_better")
             row["error"] = f.error or ""
             rows.append(row)
         return pd.DataFrame(rows)
@@ -204,7 +211,28 @@ def pool(folds: list[FoldResult], horizon: int, alpha: float = ALPHA) -> Evidenc
         folds_failed=failed,
         alpha=alpha,
     )
-    return Evidence(tuple(folds), pooled, better, len(scored), failed, verdict, mean_rmse)
+    best, pooled_best = pooled_vs_best(scored, mean_rmse, horizon)
+    return Evidence(tuple(folds), pooled, better, len(scored), failed, verdict, mean_rmse, best, pooled_best)
+
+
+def pooled_vs_best(
+    scored: list[FoldResult], mean_rmse: dict[str, float | None], horizon: int
+) -> tuple[str | None, DMResult | None]:
+    """The other baseline with the lowest mean RMSE over the scored folds among those every fold
+    scored, and the DM test of the model against it on the folds' concatenated differentials: one
+    benchmark for all folds, as the pooled test against persistence."""
+    means = {
+        n: value
+        for n in BASELINES
+        if n != "persistence"
+        and (value := mean_rmse.get(n)) is not None
+        and all(n in f.differentials for f in scored)
+    }
+    if not scored or not means:
+        return None, None
+    best = min(means, key=means.__getitem__)
+    diff = np.concatenate([np.asarray(f.differentials[best], dtype=np.float64) for f in scored])
+    return best, dm_from_differential(diff, horizon)
 
 
 Forecaster = Callable[[PreparedData], np.ndarray]  # fold data -> price predictions at its test points

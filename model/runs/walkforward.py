@@ -267,6 +267,8 @@ class WalkForward:
         return {
             "verdict": self.evidence.verdict.to_dict(),
             "pooled_dm": pooled.to_dict() if pooled else None,
+            "best_baseline": self.evidence.best_baseline,
+            "pooled_dm_best": self.evidence.pooled_best.to_dict() if self.evidence.pooled_best else None,
             "folds_better": self.evidence.folds_better,
             "folds_scored": self.evidence.folds_scored,
             "folds_failed": self.evidence.folds_failed,
@@ -311,6 +313,12 @@ def _combine_seeds(per_seed: list[list[FoldResult]], horizon: int) -> list[FoldR
             continue
         base = done[0]
         diff = np.mean([np.asarray(f.differential) for f in done], axis=0)
+        differentials = {
+            name: np.mean([np.asarray(f.differentials[name]) for f in done], axis=0)
+            for name in base.differentials
+            if all(name in f.differentials for f in done)
+        }
+        best = base.best_baseline
         rmse = dict(base.rmse, **{MODEL: _mean([f.rmse.get(MODEL) for f in done])})
         skill = dict(base.skill, **{MODEL: _mean([f.skill.get(MODEL) for f in done])})
         combined.append(
@@ -326,9 +334,14 @@ def _combine_seeds(per_seed: list[list[FoldResult]], horizon: int) -> list[FoldR
                 notes=base.notes,
                 dm_persistence=dm_from_differential(diff, horizon).to_dict(),
                 best_baseline=base.best_baseline,
-                dm_best=base.dm_best if len(done) == 1 else None,
+                dm_best=(
+                    dm_from_differential(differentials[best], horizon).to_dict()
+                    if best in differentials
+                    else (base.dm_best if len(done) == 1 else None)
+                ),
                 residuals=base.residuals,
                 differential=diff.tolist(),
+                differentials={name: d.tolist() for name, d in differentials.items()},
             )
         )
     return combined

@@ -16,7 +16,7 @@ from components.session import state, walkforward as train_evidence
 from model.engine.config import LstmConfig
 from model.evidence.walkforward import ridge_forecaster, walk_forward
 from model.runs.walkforward import WalkForward
-from tests.components.conftest import assert_clean, button, chart_titles, goto, new_app
+from tests.components.conftest import assert_clean, button, chart_titles, goto, new_app, texts
 from tests.model.evidence.helpers import synth
 
 
@@ -79,11 +79,19 @@ def test_train_folds_then_results_and_runs_show_the_evidence():
         for v in verdicts
     )
     assert any("Diebold-Mariano vs persistence, pooled over 3 folds" in m.value for m in at.markdown)
+    assert any(
+        m.value.startswith("Diebold-Mariano vs the best other baseline") and "pooled" in m.value
+        for m in at.markdown
+    )
     folds = at.dataframe[0].value
     assert list(folds["fold"]) == [1, 2, 3] and set(folds["status"]) == {"finished"}
+    assert folds["DM p vs it (better)"].between(0, 1).all() and folds["best other baseline"].all()
 
     other = goto(new_app(), "runs")
     assert_clean(other)
+    assert parent in set(other.dataframe[0].value["run"])
+    assert any(c.startswith("3 fold runs hidden") for c in texts(other, "caption"))
+    other.toggle(key=runs_page.SHOW_FOLDS).set_value(True).run()  # fold runs are hidden by default
     shown = other.dataframe[0].value
     from model.runs import evidence_store as es
 
