@@ -64,7 +64,7 @@ def store_fold_paths(run, data, fold_row, folder: Path, flag, listener=None) -> 
     from model.forecast.folds import compute_fold_paths
 
     try:
-        result = compute_fold_paths(run, data, fold_row.fold, stop=flag, listener=listener)
+        result = compute_fold_paths(run, data, fold_row.fold.index, stop=flag, listener=listener)
     except LensError as exc:
         forecasts.write_failure(str(exc), folder)
         return
