@@ -233,6 +233,12 @@ def pool_folds(
     )
     messages = [m for f in folds for m in f.messages]
     messages = list(dict.fromkeys(messages))  # each once, in order
+    if requested == "direct" and all(f.strategy == "recursive" for f in folds):
+        messages.insert(
+            0,
+            "The walk-forward folds forecast recursively (each fold's own model fed its own predictions): "
+            "the features derive from the target, so no second network is trained per fold.",
+        )
     messages.extend(bands["model"].messages)
     first_short = [
         level_name(level)
