@@ -73,6 +73,7 @@ def test_train_page_warns_about_forecast_limits_before_training():
     assert not any("longer than the test period" in w or "80% interval" in w for w in warnings)
 
 
+@pytest.mark.process
 def test_results_shows_the_forecast_of_a_walk_forward_run():
     from components import run_client
     from model.data import load_sample
