@@ -107,6 +107,13 @@ def store_walk_forward_forecast(store, parent: int) -> None:
         if missing:
             note = "Folds left out of the intervals and coverage: " + "; ".join(missing) + "."
             result = _with_message(result, note)
+        seeds = es.evidence_run(store, parent).seeds
+        if seeds > 1:  # the same days' residuals from several seeds are not independent draws
+            result = _with_message(
+                result,
+                f"The forecast, its intervals and coverage come from the first seed's folds; the other {seeds - 1} "
+                "seed(s) give evidence only.",
+            )
         forecasts.write_forecast(result, folder)
     except LensError as exc:
         _write_failure(str(exc), folder)

@@ -85,3 +85,64 @@ def test_a_walk_forward_run_without_fold_paths_says_why(store):
     stored, failure = forecasts.load_forecast(store, parent)
     assert stored is None
     assert failure.startswith("No fold has a multi-day forecast (fold 1: Horizon 5 leaves too little;")
+
+
+@pytest.mark.slow
+def test_a_fold_whose_features_need_the_direct_strategy_trains_it():
+    from model.engine.training import train_network
+    from model.evidence.folds import fold_boundaries, prepare_fold
+    from model.forecast.folds import compute_fold_paths
+
+    prices = load_sample("GOOG")
+    config = TINY.replace(features=("close", "open"), horizon=3, epochs=1)
+    fold = fold_boundaries(len(prices.frame), config, 3)[1]
+    data = prepare_fold(prices.frame, config, fold)
+    result = compute_fold_paths(train_network(data), data, fold.index)
+    assert result.strategy == "direct" and "open do(es) not derive from the target" in result.messages[0]
+    assert result.last_date == f"{prices.frame.index[fold.test_end - 1]:%Y-%m-%d}"
+    test = result.paths[result.paths["part"] == "test"]
+    assert test.groupby("horizon").size().tolist() == [fold.test_rows - h + 1 for h in (1, 2, 3)]
+    assert np.isfinite(test["model"]).all() and (test["model"] > 0).all()
+
+
+def test_the_forecast_pools_the_first_seeds_folds_and_leaves_out_failed_ones(store):
+    from model.evidence.folds import prepare_fold
+    from model.forecast.folds import FoldPaths
+    from model.runs.walkforward import start_walk_forward
+    from tests.model.forecast.test_folds import DriftForecaster
+
+    prices = load_sample("GOOG")
+    config = TINY.replace(horizon=3)
+    parent = start_walk_forward(store, config, prices, folds=4, seeds=2)
+    rows = es.folds_of(store, parent)
+    written = []
+    for row in rows:
+        folder = store.get_run(row.child_run_id).files_dir
+        if row.seed_index == 0 and row.fold.index == 1:
+            forecasts.write_failure("Stopped while the fold's direct network trained: no paths.", folder)
+            es.end_fold(store, row.child_run_id, "finished", record=None)
+            continue
+        data = prepare_fold(prices.frame, config, row.fold)
+        drift = 0.001 * (1 + row.seed_index)  # the seeds' paths differ
+        paths = FoldPaths(
+            row.fold.index,
+            fold_paths(DriftForecaster(3, drift), data),
+            "recursive",
+            f"{data.dates[-1]:%Y-%m-%d}",
+            float(data.target[-1]),
+        )
+        fold_forecasts.write_fold_paths(paths, folder)
+        es.end_fold(store, row.child_run_id, "finished", record=None)
+        if row.seed_index == 0:
+            written.append(paths)
+    fold_forecasts.store_walk_forward_forecast(store, parent)
+    stored, failure = forecasts.load_forecast(store, parent)
+    assert failure is None, failure
+    expected = pool_folds(written, horizon=3, requested=config.forecast_strategy)
+    pd.testing.assert_frame_equal(stored.coverage, expected.coverage, check_dtype=False)
+    pd.testing.assert_frame_equal(stored.fan, expected.fan, check_dtype=False)
+    assert stored.source.startswith("test periods of 3 walk-forward folds")
+    assert any(
+        m.startswith("Folds left out of the intervals and coverage: fold 2: Stopped") for m in stored.messages
+    )
+    assert any("first seed's folds; the other 1 seed(s)" in m for m in stored.messages)
