@@ -273,3 +273,30 @@ def _legend_below(fig: go.Figure) -> None:
     fig.update_layout(
         legend=dict(orientation="h", x=0, xanchor="left", y=-0.25, yanchor="top"), margin=dict(b=110)
     )
+
+
+def fold_coverage_table(by_fold: pd.DataFrame) -> pd.DataFrame:
+    """One row per test fold (its dates): coverage (%) of each interval, mean over horizons, model and
+    persistence, and how many residuals calibrated its bands at horizon 1."""
+    if by_fold is None or by_fold.empty:
+        return pd.DataFrame()
+    frame = by_fold.assign(percent=by_fold["coverage"] * 100)
+    wide = frame.pivot_table(index="fold", columns=["level", "forecast"], values="percent", aggfunc="mean")
+    columns = {}
+    for level in sorted(frame["level"].unique(), key=float):
+        for name in ("model", "persistence"):
+            if (level, name) in wide.columns:
+                columns[f"{FORECAST_LABEL[name]}, {level}% interval"] = wide[(level, name)]
+    table = pd.DataFrame(columns)
+    first = frame[(frame["forecast"] == "model") & (frame["horizon"] == 1)].groupby("fold").first()
+    table.insert(
+        0,
+        "Test period",
+        [
+            f"{pd.Timestamp(a):%Y-%m-%d} – {pd.Timestamp(b):%Y-%m-%d}"
+            for a, b in zip(first["first_date"], first["last_date"])
+        ],
+    )
+    table["Calibrated on (h1)"] = first["calibration"]
+    table.index.name = "Fold"
+    return table

@@ -111,9 +111,31 @@ def render(record, data) -> None:
         + (EXPANDING_TEXT if forecast.calibration == "expanding" else "")
         + (FOLDS_TEXT if folds else "")
     )
+    if folds:
+        _fold_coverage(record)
     with st.expander("Forecast table"):
         # The table's own toolbar downloads it as CSV; the run's ZIP holds it as Parquet (horizon/).
         st.dataframe(forecast.table("model"), hide_index=True, width="stretch")
+
+
+def _fold_coverage(record) -> None:
+    """Coverage of each test fold on its own: whether the bands fail in one period or throughout."""
+    from model.runs.fold_forecasts import read_fold_coverage
+
+    try:
+        by_fold = read_fold_coverage(run_client.store().get_run(record.id, with_history=False).files_dir)
+    except Exception as exc:  # noqa: BLE001 - a damaged table: a message, the rest of the section stands
+        widgets.show_error(exc)
+        return
+    table = forecast_figures.fold_coverage_table(by_fold)
+    if table.empty:
+        return
+    with st.expander("Coverage per test fold", expanded=False):
+        st.caption(
+            "Mean over horizons of the share of each fold's test prices inside its bands; fold 1's bands come "
+            "from its validation period, every later fold's from the test periods of the folds before it."
+        )
+        st.dataframe(table.round(1), width="stretch")
 
 
 def render_walk_forward(record) -> None:

@@ -142,6 +142,62 @@ def fold_calibrations(folds: list[FoldPaths], horizon: int, forecaster: str, sca
     return out
 
 
+def folds_scale(folds: list[FoldPaths]) -> str:
+    """The residuals' scale over every fold: log when every price and point forecast is positive."""
+    everything = pd.concat([f.paths for f in folds], ignore_index=True)
+    known = everything[everything["part"] != "future"]
+    return conformal.choose_scale(known["actual"], everything["model"], everything["persistence"])
+
+
+FOLD_COVERAGE_COLUMNS = (
+    "fold",
+    "first_date",
+    "last_date",
+    "horizon",
+    "forecast",
+    "level",
+    "nominal",
+    "coverage",
+    "tested",
+    "calibration",
+)
+
+
+def coverage_by_fold(
+    folds: list[FoldPaths], *, horizon: int, levels: tuple[float, ...] = DEFAULT_LEVELS
+) -> pd.DataFrame:
+    """Coverage of each fold's test period on its own (FOLD_COVERAGE_COLUMNS; fold 1-based), by the
+    same bands ``pool_folds`` measures with: where coverage fails, and whether in one fold only."""
+    folds = sorted(folds, key=lambda f: f.fold)
+    scale = folds_scale(folds)
+    rows = []
+    for name in FORECASTERS:
+        calibrations = fold_calibrations(folds, horizon, name, scale)
+        for i, fold in enumerate(folds):
+            for h in range(1, horizon + 1):
+                test = _part(fold.paths, "test", h)
+                truth, points = test["actual"].to_numpy(), test[name].to_numpy()
+                for level in levels:
+                    lower, upper = conformal.band(
+                        points, conformal_quantile(calibrations[i][h], level), scale
+                    )
+                    rows.append(
+                        {
+                            "fold": fold.fold + 1,
+                            "first_date": test["date"].min(),
+                            "last_date": test["date"].max(),
+                            "horizon": h,
+                            "forecast": name,
+                            "level": level_name(level),
+                            "nominal": float(level),
+                            "coverage": coverage(truth, lower, upper) if len(truth) else float("nan"),
+                            "tested": int(len(truth)),
+                            "calibration": int(np.isfinite(calibrations[i][h]).sum()),
+                        }
+                    )
+    return pd.DataFrame(rows, columns=list(FOLD_COVERAGE_COLUMNS))
+
+
 def _residual_counts(counts: pd.Series) -> str:
     low, high = int(counts.min()), int(counts.max())
     return f"{high:,}" if low == high else f"{low:,}-{high:,}"
@@ -172,9 +228,7 @@ def pool_folds(
             "it cannot forecast past the data."
         )
     last_price = last.last_price
-    everything = pd.concat([f.paths for f in folds], ignore_index=True)
-    known = everything[everything["part"] != "future"]
-    scale = conformal.choose_scale(known["actual"], everything["model"], everything["persistence"])
+    scale = folds_scale(folds)
 
     rows, errors = [], []
     final_residuals: dict[str, dict[int, np.ndarray]] = {name: {} for name in FORECASTERS}

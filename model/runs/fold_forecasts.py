@@ -19,6 +19,7 @@ from model.runs import files, forecasts
 
 PATHS_FILE = "fold_paths.parquet"
 FOLD_META_FILE = "fold.json"
+FOLD_COVERAGE_FILE = "fold_coverage.parquet"  # the parent's: coverage of each test fold on its own
 
 
 def write_fold_paths(result, folder: Path) -> None:
@@ -58,6 +59,17 @@ def read_fold_paths(folder: Path):
         raise StoreError(f"The fold's forecast paths are damaged ({where}): {exc}") from exc
 
 
+def read_fold_coverage(folder: Path) -> pd.DataFrame | None:
+    """A walk-forward run's coverage per test fold (model.forecast.folds.FOLD_COVERAGE_COLUMNS), or None."""
+    path = Path(folder) / forecasts.HORIZON_DIR / FOLD_COVERAGE_FILE
+    if not path.exists():
+        return None
+    try:
+        return files.read_frame(path)
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"The run's coverage per fold is damaged ({path}): {exc}") from exc
+
+
 def store_fold_paths(run, data, fold_row, folder: Path, flag, listener=None) -> None:
     """In the worker, after a fold trained: its horizon paths, or the reason there are none (never
     fails the fold's run)."""
@@ -80,7 +92,7 @@ def store_fold_paths(run, data, fold_row, folder: Path, flag, listener=None) -> 
 def store_walk_forward_forecast(store, parent: int) -> None:
     """Pool the first seed's fold paths into the walk-forward run's forecast and store it (or why
     there is none) in the parent run's files dir. Never raises: the evidence is kept either way."""
-    from model.forecast.folds import pool_folds
+    from model.forecast.folds import coverage_by_fold, pool_folds
     from model.runs import evidence_store as es
 
     folder = store.get_run(parent, with_history=False).files_dir
@@ -114,6 +126,11 @@ def store_walk_forward_forecast(store, parent: int) -> None:
                 f"The forecast, its intervals and coverage come from the first seed's folds; the other {seeds - 1} "
                 "seed(s) give evidence only.",
             )
+        # The per-fold table first: a reader that finds the forecast (its JSON is written last) finds it too.
+        files.write_frame(
+            coverage_by_fold(found, horizon=config.horizon),
+            Path(folder) / forecasts.HORIZON_DIR / FOLD_COVERAGE_FILE,
+        )
         forecasts.write_forecast(result, folder)
     except LensError as exc:
         _write_failure(str(exc), folder)

@@ -103,3 +103,7 @@ def test_results_shows_the_forecast_of_a_walk_forward_run():
     assert coverage["LSTM model, 95% interval"].between(0, 100).all()
     assert any("folds forecast recursively" in w for w in texts(at, "warning"))
     assert metric(at, "Coverage 95%").endswith("%")
+    by_fold = [df.value for df in at.dataframe if "Calibrated on (h1)" in df.value.columns][0]
+    assert list(by_fold.index) == [1, 2, 3]
+    assert by_fold["LSTM model, 80% interval"].between(0, 100).all()
+    assert by_fold["Test period"].str.match(r"\d{4}-\d\d-\d\d – \d{4}-\d\d-\d\d").all()

@@ -185,3 +185,24 @@ def test_a_last_fold_short_of_the_data_cannot_forecast_past_it():
         pool_folds(folds[:2], horizon=3, requested="recursive", last_date=f"{frame.index[-1]:%Y-%m-%d}")
     with pytest.raises(HorizonError, match="No fold"):
         pool_folds([], horizon=3, requested="recursive")
+
+
+def test_coverage_by_fold_adds_up_to_the_pooled_coverage():
+    from model.forecast.folds import coverage_by_fold
+
+    frame = random_walk_frame(2000)
+    config = config_of(horizon=3)
+    folds = all_fold_paths(frame, config, lambda: DriftForecaster(3, drift=0.002), k=4)
+    pooled = pool_folds(folds, horizon=3, requested="recursive").coverage
+    by_fold = coverage_by_fold(folds, horizon=3)
+    assert sorted(by_fold["fold"].unique()) == [1, 2, 3, 4] and len(by_fold) == 4 * 3 * 2 * 2
+    inside = (by_fold["coverage"] * by_fold["tested"]).groupby(
+        [by_fold["horizon"], by_fold["forecast"], by_fold["level"]]
+    ).sum() / by_fold.groupby(["horizon", "forecast", "level"])["tested"].sum()
+    expected = pooled.set_index(["horizon", "forecast", "level"])["coverage"]
+    np.testing.assert_allclose(inside.loc[expected.index].to_numpy(), expected.to_numpy())
+    # Fold 1 is calibrated on its validation period, fold k on the k - 1 test periods before it.
+    first = by_fold[(by_fold["fold"] == 2) & (by_fold["horizon"] == 1) & (by_fold["forecast"] == "model")]
+    assert (first["calibration"] == folds[0].paths.query("part == 'test' and horizon == 1").shape[0]).all()
+    assert (by_fold["first_date"] <= by_fold["last_date"]).all()
+    assert by_fold.groupby("fold")["first_date"].min().is_monotonic_increasing

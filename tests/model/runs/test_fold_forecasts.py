@@ -146,3 +146,5 @@ def test_the_forecast_pools_the_first_seeds_folds_and_leaves_out_failed_ones(sto
         m.startswith("Folds left out of the intervals and coverage: fold 2: Stopped") for m in stored.messages
     )
     assert any("first seed's folds; the other 1 seed(s)" in m for m in stored.messages)
+    by_fold = fold_forecasts.read_fold_coverage(store.get_run(parent).files_dir)
+    assert sorted(by_fold["fold"].unique()) == [1, 3, 4]  # fold 2 has no paths
