@@ -64,7 +64,8 @@ def print_coverage(cov, indent: str = "    ") -> None:
 
 
 def fold_forecast(prices, config):
-    """(HorizonForecast pooled over FOLDS refit folds, seconds): what a walk-forward run stores."""
+    """(HorizonForecast pooled over FOLDS refit folds, the folds' paths, seconds): what a walk-forward
+    run stores."""
     from model.engine.training import train_network
     from model.evidence.folds import fold_boundaries, prepare_fold
     from model.forecast.folds import compute_fold_paths, pool_folds
@@ -78,13 +79,14 @@ def fold_forecast(prices, config):
     result = pool_folds(
         paths, horizon=config.horizon, requested=config.forecast_strategy, last_date=last_date
     )
-    return result, time.perf_counter() - started
+    return result, paths, time.perf_counter() - started
 
 
 def folds_section(summary: list) -> None:
     from model.data import load_sample
     from model.engine.presets import get_preset
     from model.forecast.coverage import worst_gap
+    from model.forecast.folds import coverage_by_fold
 
     print(
         f"\nForecast over the test folds: {FOLDS} refit folds (walk-forward), Sound preset, horizons 1-{HORIZON}; "
@@ -97,7 +99,7 @@ def folds_section(summary: list) -> None:
             ("Sound features", sound),
             ("close + change", sound.replace(features=("close", "change"))),
         ):
-            result, seconds = fold_forecast(prices, config)
+            result, paths, seconds = fold_forecast(prices, config)
             print(
                 f"\n{ticker} {label} ({result.strategy}), {seconds:.1f} s for {FOLDS} folds; {result.source}"
             )
@@ -110,6 +112,22 @@ def folds_section(summary: list) -> None:
                 + "".join(f"{errors['skill'].get(h, np.nan):<7.3f}" for h in SHOWN_HORIZONS)
             )
             summary.append((ticker, result.strategy, f"{FOLDS} test folds", worst_gap(result.coverage)))
+            by_fold = coverage_by_fold(paths, horizon=HORIZON)
+            model = by_fold[by_fold["forecast"] == "model"]
+            print(
+                "    model coverage % per fold (mean over horizons, and at h30), calibration residuals at h1"
+            )
+            for fold, part in model.groupby("fold"):
+                cells = []
+                for level in ("80", "95"):
+                    at = part[part["level"] == level].set_index("horizon")["coverage"] * 100
+                    cells.append(f"{level}%: {at.mean():5.1f} (h30 {at.get(HORIZON, np.nan):5.1f})")
+                first = part[part["horizon"] == 1].iloc[0]
+                print(
+                    f"      fold {fold} {first['first_date']:%Y-%m-%d}..{first['last_date']:%Y-%m-%d}  "
+                    + "   ".join(cells)
+                    + f"   calibrated on {int(first['calibration'])}"
+                )
 
 
 def main(argv: list[str] | None = None) -> None:
