@@ -89,13 +89,19 @@ def store_fold_paths(run, data, fold_row, folder: Path, flag, listener=None) -> 
     write_fold_paths(result, folder)
 
 
-def store_walk_forward_forecast(store, parent: int) -> None:
+def store_walk_forward_forecast(store, parent: int, *, stopped: bool = False) -> None:
     """Pool the first seed's fold paths into the walk-forward run's forecast and store it (or why
     there is none) in the parent run's files dir. Never raises: the evidence is kept either way."""
     from model.forecast.folds import coverage_by_fold, pool_folds
     from model.runs import evidence_store as es
 
-    folder = store.get_run(parent, with_history=False).files_dir
+    try:
+        folder = store.get_run(parent, with_history=False).files_dir
+    except StoreError:
+        return  # the store is gone: the run is marked interrupted later, without a forecast
+    if stopped:
+        _write_failure("The walk-forward run was stopped before its folds ended: no forecast.", folder)
+        return
     try:
         record = store.get_run(parent, with_history=False)
         config = record.lstm_config

@@ -148,3 +148,14 @@ def test_the_forecast_pools_the_first_seeds_folds_and_leaves_out_failed_ones(sto
     assert any("first seed's folds; the other 1 seed(s)" in m for m in stored.messages)
     by_fold = fold_forecasts.read_fold_coverage(store.get_run(parent).files_dir)
     assert sorted(by_fold["fold"].unique()) == [1, 3, 4]  # fold 2 has no paths
+
+
+def test_a_stopped_walk_forward_run_says_why_it_has_no_forecast(store):
+    from model.runs.walkforward import start_walk_forward
+
+    parent = start_walk_forward(store, TINY.replace(horizon=3), load_sample("GOOG"), folds=3)
+    fold_forecasts.store_walk_forward_forecast(store, parent, stopped=True)
+    assert forecasts.load_forecast(store, parent) == (
+        None,
+        "The walk-forward run was stopped before its folds ended: no forecast.",
+    )
