@@ -233,7 +233,8 @@ def _print_horizon_forecast(store, run_id: int):
     cover = forecast.coverage[forecast.coverage["forecast"] == "model"]
     wide = cover.pivot(index="horizon", columns="level", values="coverage") * 100
     errors = forecast.errors.set_index("horizon")
-    print("\nTest period, per horizon: RMSE (model, persistence), skill and coverage % of each interval:")
+    where = "Test folds" if forecast.calibration == "folds" else "Test period"
+    print(f"\n{where}, per horizon: RMSE (model, persistence), skill and coverage % of each interval:")
     summary = errors[["model_rmse", "persistence_rmse", "skill"]].join(wide.add_prefix("coverage_"))
     print(summary.to_string(float_format=lambda v: f"{v:9.3f}"))
     return table

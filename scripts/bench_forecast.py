@@ -9,8 +9,13 @@ For SYNTH and GOOG (bundled samples), at the Sound preset with horizon 30:
   percentage points), and the mean coverage.
 - the time to forecast 30 business days past the data with its bands, once the model is in memory
   (target < 0.5 s): the median of 20 calls after one warm-up.
+- **over the test folds** (walk-forward, 5 refit folds, ``model.forecast.folds``): each fold trained
+  and its horizon paths computed as a walk-forward run's fold runs do (recursive where it applies,
+  else direct), pooled as the run's forecast: coverage of fold i's test period by bands calibrated
+  on the folds before it only (the first fold: its validation period), beside the single split's.
 
-Prints numbers; asserts nothing. Run ``python -m scripts.bench_forecast``; ``make bench`` calls ``main()``.
+Prints numbers; asserts nothing. Run ``python -m scripts.bench_forecast [--only folds|split]``;
+``make bench`` calls ``main()``.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ HORIZON = 30
 TICKERS = ("SYNTH", "GOOG")
 SHOWN_HORIZONS = (1, 2, 5, 10, 20, 30)
 REPEATS = 20
+FOLDS = 5
 
 
 def forecast_seconds(forecaster, data, bands_of) -> float:
@@ -43,7 +49,103 @@ def forecast_seconds(forecaster, data, bands_of) -> float:
     return float(np.median(times))
 
 
-def main() -> None:
+def print_coverage(cov, indent: str = "    ") -> None:
+    print(f"{indent}coverage %        " + "".join(f"h{h:<6d}" for h in SHOWN_HORIZONS) + " mean   worst gap")
+    for who in ("model", "persistence"):
+        for level in ("80", "95"):
+            part = cov[(cov["forecast"] == who) & (cov["level"] == level)]
+            part = part.set_index("horizon")["coverage"] * 100
+            gap = float((part - float(level)).abs().max())
+            print(
+                f"{indent}{who:<11s} {level}%   "
+                + "".join(f"{part.get(h, np.nan):<7.1f}" for h in SHOWN_HORIZONS)
+                + f" {part.mean():<6.1f} {gap:5.1f} pts"
+            )
+
+
+def fold_forecast(prices, config):
+    """(HorizonForecast pooled over FOLDS refit folds, the folds' paths, seconds): what a walk-forward
+    run stores."""
+    from model.engine.training import train_network
+    from model.evidence.folds import fold_boundaries, prepare_fold
+    from model.forecast.folds import compute_fold_paths, pool_folds
+
+    started = time.perf_counter()
+    paths = []
+    for fold in fold_boundaries(len(prices.frame), config, FOLDS):
+        data = prepare_fold(prices.frame, config, fold)
+        paths.append(compute_fold_paths(train_network(data), data, fold.index))
+    last_date = f"{prices.frame.index[-1]:%Y-%m-%d}"
+    result = pool_folds(
+        paths, horizon=config.horizon, requested=config.forecast_strategy, last_date=last_date
+    )
+    return result, paths, time.perf_counter() - started
+
+
+def folds_section(summary: list) -> None:
+    from model.data import load_sample
+    from model.engine.presets import get_preset
+    from model.forecast.coverage import worst_gap
+    from model.forecast.folds import coverage_by_fold
+
+    print(
+        f"\nForecast over the test folds: {FOLDS} refit folds (walk-forward), Sound preset, horizons 1-{HORIZON}; "
+        "fold i's test period covered by bands calibrated on folds < i (fold 1: its validation period)"
+    )
+    for ticker in TICKERS:
+        prices = load_sample(ticker)
+        sound = get_preset("sound").config(prices.columns).replace(horizon=HORIZON)
+        for label, config in (
+            ("Sound features", sound),
+            ("close + change", sound.replace(features=("close", "change"))),
+        ):
+            result, paths, seconds = fold_forecast(prices, config)
+            print(
+                f"\n{ticker} {label} ({result.strategy}), {seconds:.1f} s for {FOLDS} folds; {result.source}"
+            )
+            for message in result.messages:
+                print(f"    note: {message}")
+            print_coverage(result.coverage)
+            errors = result.errors.set_index("horizon")
+            print(
+                "    skill             "
+                + "".join(f"{errors['skill'].get(h, np.nan):<7.3f}" for h in SHOWN_HORIZONS)
+            )
+            summary.append((ticker, result.strategy, f"{FOLDS} test folds", worst_gap(result.coverage)))
+            by_fold = coverage_by_fold(paths, horizon=HORIZON)
+            model = by_fold[by_fold["forecast"] == "model"]
+            print(
+                "    model coverage % per fold (mean over horizons, and at h30), calibration residuals at h1"
+            )
+            for fold, part in model.groupby("fold"):
+                cells = []
+                for level in ("80", "95"):
+                    at = part[part["level"] == level].set_index("horizon")["coverage"] * 100
+                    cells.append(f"{level}%: {at.mean():5.1f} (h30 {at.get(HORIZON, np.nan):5.1f})")
+                first = part[part["horizon"] == 1].iloc[0]
+                print(
+                    f"      fold {fold} {first['first_date']:%Y-%m-%d}..{first['last_date']:%Y-%m-%d}  "
+                    + "   ".join(cells)
+                    + f"   calibrated on {int(first['calibration'])}"
+                )
+
+
+def main(argv: list[str] | None = None) -> None:
+    import sys
+
+    argv = sys.argv[1:] if argv is None else argv
+    only = argv[argv.index("--only") + 1] if "--only" in argv else None
+    summary: list = []
+    if only != "folds":
+        split_section(summary)
+    if only != "split":
+        folds_section(summary)
+    print("\nWorst |coverage - nominal| of the model, horizons 1-30, 80% and 95% (points; target 5)")
+    for ticker, strategy, where, gap in summary:
+        print(f"  {ticker:<6s} {strategy:<10s} {where:<28s} {gap:5.1f}")
+
+
+def split_section(summary: list) -> None:
     from model.data import load_sample
     from model.engine.presets import get_preset
     from model.engine.training import train_network
@@ -97,6 +199,7 @@ def main() -> None:
                             + f" {part.mean():<6.1f} {gap:5.1f} pts"
                         )
                 print(f"    worst gap, model, all horizons and levels: {worst_gap(cov):.1f} points")
+                summary.append((ticker, forecaster.strategy, f"test period, {calibration}", worst_gap(cov)))
             errors = result.errors.set_index("horizon")
             print(
                 "  skill            "

@@ -168,12 +168,14 @@ def fan_figure(record: FanRecord, show_persistence: bool = True) -> go.Figure:
     return fig
 
 
-def horizon_errors_figure(errors: pd.DataFrame) -> go.Figure:
-    """Test RMSE of the model and persistence per horizon day, and the skill per horizon below."""
+def horizon_errors_figure(errors: pd.DataFrame, period: str = "test period") -> go.Figure:
+    """Test RMSE of the model and persistence per horizon day, and the skill per horizon below.
+
+    ``period``: where they were measured ("test folds" for a walk-forward run)."""
     if errors.empty or errors["tested"].sum() == 0:
         return empty_figure("Error against horizon", "No test-period origins to measure errors on.")
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.65, 0.35], vertical_spacing=0.08)
-    base_layout(fig, "Error against horizon (test period)", CHART_HEIGHT)
+    base_layout(fig, f"Error against horizon ({period})", CHART_HEIGHT)
     x = errors["horizon"]
     fig.add_trace(
         go.Scatter(
@@ -242,11 +244,11 @@ def coverage_summary(coverage: pd.DataFrame, forecast: str = "model") -> dict[st
     return {level: float(group["coverage"].mean() * 100) for level, group in part.groupby("level")}
 
 
-def coverage_small_figure(coverage: pd.DataFrame) -> go.Figure:
+def coverage_small_figure(coverage: pd.DataFrame, period: str = "test period") -> go.Figure:
     """Measured coverage per horizon beside each nominal level (model solid, persistence dotted)."""
     if coverage.dropna(subset=["coverage"]).empty:
         return empty_figure("Coverage", "No coverage measured.")
-    fig = base_layout(go.Figure(), "Coverage against nominal (test period)", SMALL_HEIGHT)
+    fig = base_layout(go.Figure(), f"Coverage against nominal ({period})", SMALL_HEIGHT)
     for level, group in coverage.groupby("level"):
         for name, part in group.groupby("forecast"):
             color = COLORS["model"] if name == "model" else COLORS["baseline"]
@@ -271,3 +273,30 @@ def _legend_below(fig: go.Figure) -> None:
     fig.update_layout(
         legend=dict(orientation="h", x=0, xanchor="left", y=-0.25, yanchor="top"), margin=dict(b=110)
     )
+
+
+def fold_coverage_table(by_fold: pd.DataFrame) -> pd.DataFrame:
+    """One row per test fold (its dates): coverage (%) of each interval, mean over horizons, model and
+    persistence, and how many residuals calibrated its bands at horizon 1."""
+    if by_fold is None or by_fold.empty:
+        return pd.DataFrame()
+    frame = by_fold.assign(percent=by_fold["coverage"] * 100)
+    wide = frame.pivot_table(index="fold", columns=["level", "forecast"], values="percent", aggfunc="mean")
+    columns = {}
+    for level in sorted(frame["level"].unique(), key=float):
+        for name in ("model", "persistence"):
+            if (level, name) in wide.columns:
+                columns[f"{FORECAST_LABEL[name]}, {level}% interval"] = wide[(level, name)]
+    table = pd.DataFrame(columns)
+    first = frame[(frame["forecast"] == "model") & (frame["horizon"] == 1)].groupby("fold").first()
+    table.insert(
+        0,
+        "Test period",
+        [
+            f"{pd.Timestamp(a):%Y-%m-%d} – {pd.Timestamp(b):%Y-%m-%d}"
+            for a, b in zip(first["first_date"], first["last_date"])
+        ],
+    )
+    table["Calibrated on (h1)"] = first["calibration"]
+    table.index.name = "Fold"
+    return table

@@ -196,6 +196,7 @@ def render() -> None:
     st.title("Results")
     record = state.current_run(with_history=True)
     if results_evidence.render(record):  # a walk-forward run: its folds, ladder, DM test and verdict
+        results_forecast.render_walk_forward(record)  # and its forecast, calibrated on the folds
         return
     if not run_client.has_result(record):
         if record is not None and record.active:

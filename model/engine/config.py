@@ -414,6 +414,7 @@ def add_knob_arguments(parser: Any, defaults: LstmConfig | None = None) -> None:
     for spec in KNOBS.values():
         default = getattr(defaults, spec.name)
         text = spec.help.split(". ")[0].rstrip(".") + f" (default {spec.format(default)})"
+        text = text.replace("%", "%%")  # argparse formats help with %: "80% and 95%" broke --help
         if spec.kind == "bool":
             # --share-cell / --no-share-cell: a preset may turn it on, a flag must be able to turn it off.
             group.add_argument(

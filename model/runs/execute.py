@@ -96,7 +96,7 @@ def execute_run(
     from model.engine.evaluation import evaluate
     from model.engine.saving import save_run
     from model.engine.training import train_network
-    from model.runs import walkforward
+    from model.runs import fold_forecasts, walkforward
 
     if not store.start(run_id, pid=os.getpid(), host=socket.gethostname()):
         return store.get_run(run_id)
@@ -138,6 +138,10 @@ def execute_run(
         )  # before the run ends: drive() waits on it
         if forecast and fold is None and not flag.is_set():  # folds are scored, not forecast
             _store_forecast(run, data, folder, flag, _forecast_listener(store, run_id, progress_seconds))
+        elif forecast and fold is not None and not flag.is_set():  # a fold's out-of-sample horizon paths
+            fold_forecasts.store_fold_paths(
+                run, data, fold, folder, flag, _forecast_listener(store, run_id, progress_seconds)
+            )
         reason = "pruned" if flag.pruned else run.stopped_reason
         store.finish(
             run_id,

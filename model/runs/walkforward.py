@@ -198,6 +198,9 @@ def drive(
     summary["seconds"] = time.perf_counter() - started
     es.set_summary(store, parent, summary)
     stopped = store.stop_requested(parent)
+    from model.runs.fold_forecasts import store_walk_forward_forecast
+
+    store_walk_forward_forecast(store, parent, stopped=stopped)  # from the folds' paths (no TensorFlow)
     status = "stopped" if stopped else ("finished" if result.evidence.folds_scored else "failed")
     store.finish(
         parent,

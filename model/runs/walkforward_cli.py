@@ -42,6 +42,10 @@ def run_folds(args, prices, config) -> int:
     ) as pool:
         result = drive(store, parent, pool.submit, pool.wait, on_fold=on_fold)
     print(f"\n{walk_forward_report(result)}")
+    if getattr(args, "forecast", False):  # the forecast calibrated on the folds (model.runs.fold_forecasts)
+        from model.train import _print_horizon_forecast
+
+        _print_horizon_forecast(store, parent)
     print(
         f"\nStored as run {parent} ({time.perf_counter() - started:.1f} s; python -m model.runs show {parent})."
     )

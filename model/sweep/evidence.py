@@ -91,7 +91,7 @@ def folds_trial(
         return False
 
     for row in rows:
-        record = execute_run(store, row.child_run_id, stop=abandon, on_epoch=on_epoch)
+        record = execute_run(store, row.child_run_id, stop=abandon, on_epoch=on_epoch, forecast=False)
         if abandon.is_set() or record.stop_reason == "user_stop":
             outcome = "stopped"
             break

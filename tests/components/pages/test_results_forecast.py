@@ -71,3 +71,39 @@ def test_train_page_warns_about_forecast_limits_before_training():
     ), warnings
     # 32 test rows measure every one of the 30 horizons; 80% needs only 4 residuals.
     assert not any("longer than the test period" in w or "80% interval" in w for w in warnings)
+
+
+@pytest.mark.process
+def test_results_shows_the_forecast_of_a_walk_forward_run():
+    from components import run_client
+    from model.data import load_sample
+    from model.runs.walkforward import run_walk_forward
+
+    config = LstmConfig(
+        rnn_unit=4, layer_num=1, time_step=5, epochs=1, horizon=4, features=("close", "change")
+    )
+    result = run_walk_forward(
+        run_client.store(), config, load_sample("GOOG"), pool=run_client.pool(), folds=3
+    )
+    at = goto(new_app(run=str(result.run_id)), "results")
+    assert_clean(at)
+    titles = chart_titles(at)
+    assert "Skill per fold (above 0: beats persistence)" in titles  # the evidence is still there
+    assert any(t.startswith("Forecast 4 business days past") and "(recursive)" in t for t in titles), titles
+    assert "Error against horizon (test folds)" in titles
+    assert "Coverage against nominal (test folds)" in titles
+    captions = texts(at, "caption")
+    assert any(
+        c.startswith("Intervals calibrated on the test periods of 3 walk-forward folds, ")
+        and c.endswith("residuals per horizon.")
+        for c in captions
+    ), captions
+    coverage = [df.value for df in at.dataframe if "Test origins" in df.value.columns][0]
+    assert list(coverage.index) == [1, 2, 3, 4]
+    assert coverage["LSTM model, 95% interval"].between(0, 100).all()
+    assert any("folds forecast recursively" in w for w in texts(at, "warning"))
+    assert metric(at, "Coverage 95%").endswith("%")
+    by_fold = [df.value for df in at.dataframe if "Calibrated on (h1)" in df.value.columns][0]
+    assert list(by_fold.index) == [1, 2, 3]
+    assert by_fold["LSTM model, 80% interval"].between(0, 100).all()
+    assert by_fold["Test period"].str.match(r"\d{4}-\d\d-\d\d – \d{4}-\d\d-\d\d").all()
