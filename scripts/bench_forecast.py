@@ -10,7 +10,7 @@ For SYNTH and GOOG (bundled samples), at the Sound preset with horizon 30:
 - the time to forecast 30 business days past the data with its bands, once the model is in memory
   (target < 0.5 s): the median of 20 calls after one warm-up.
 - **over the test folds** (walk-forward, 5 refit folds, ``model.forecast.folds``): each fold trained
-  and its horizon paths computed as a walk-forward run's fold runs do (recursive where it applies,
+  and its horizon paths computed as a walk-forward run's fold runs do (the run's strategy; recursive where asked and it applies,
   else direct), pooled as the run's forecast: coverage of fold i's test period by bands calibrated
   on the folds before it only (the first fold: its validation period), beside the single split's.
 

@@ -44,8 +44,12 @@ CALIBRATION = "folds"  # HorizonForecast.calibration of a walk-forward run's for
 
 
 def fold_strategy(config) -> tuple[str, str | None]:
-    """(strategy, why) for a fold's paths: recursive where it applies (the fold's own model, nothing
-    more to train), else direct (a second network per fold)."""
+    """(strategy, why) for a fold's paths: the run's ``forecast_strategy``, as a single-split run
+    uses it, so the fold-calibrated bands describe the forecaster the fan comes from. Recursive
+    where it was asked for and applies; otherwise direct (a second network per fold), with the
+    reason when recursive was asked for but cannot apply."""
+    if config.forecast_strategy != "recursive":
+        return "direct", None
     problem = recursive_problem(config)
     return ("recursive", None) if problem is None else ("direct", problem)
 
@@ -287,12 +291,6 @@ def pool_folds(
     )
     messages = [m for f in folds for m in f.messages]
     messages = list(dict.fromkeys(messages))  # each once, in order
-    if requested == "direct" and all(f.strategy == "recursive" for f in folds):
-        messages.insert(
-            0,
-            "The walk-forward folds forecast recursively (each fold's own model fed its own predictions): "
-            "the features derive from the target, so no second network is trained per fold.",
-        )
     messages.extend(bands["model"].messages)
     first_short = [
         level_name(level)

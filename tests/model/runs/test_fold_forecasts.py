@@ -37,15 +37,15 @@ def test_a_walk_forward_forecast_round_trips_through_the_store(store):
     from model.evidence.folds import prepare_fold
 
     prices = load_sample("GOOG")
-    config = TINY.replace(horizon=5, forecast_strategy="direct")
+    config = TINY.replace(horizon=5, forecast_strategy="recursive")
     result = run_walk_forward(store, config, prices, folds=3)
     parent = result.run_id
     assert result.evidence.folds_scored == 3
     stored, failure = forecasts.load_forecast(store, parent)
     assert failure is None and stored is not None, failure
     assert stored.calibration == CALIBRATION and stored.horizon == 5
-    # close + change derive from the target: the folds forecast recursively (nothing more to train).
-    assert stored.strategy == "recursive" and stored.requested == "direct"
+    # close + change derive from the target: the folds forecast recursively, as asked (nothing more to train).
+    assert stored.strategy == "recursive" and stored.requested == "recursive"
     assert stored.source.startswith("test periods of 3 walk-forward folds, ")
     frame = store.load_prices(parent)
     assert stored.last_date == f"{frame.index[-1]:%Y-%m-%d}"
@@ -57,7 +57,7 @@ def test_a_walk_forward_forecast_round_trips_through_the_store(store):
     rows = es.folds_of(store, parent)
     paths = [fold_forecasts.read_fold_paths(store.get_run(r.child_run_id).files_dir) for r in rows]
     assert [p.fold for p in paths] == [0, 1, 2]
-    again = pool_folds(paths, horizon=5, requested="direct", last_date=stored.last_date)
+    again = pool_folds(paths, horizon=5, requested="recursive", last_date=stored.last_date)
     assert_same(stored, again)
     # The fan is the last fold's saved model, reloaded, fed its own predictions from the last row.
     last = rows[-1]
@@ -94,7 +94,7 @@ def test_a_fold_whose_features_need_the_direct_strategy_trains_it():
     from model.forecast.folds import compute_fold_paths
 
     prices = load_sample("GOOG")
-    config = TINY.replace(features=("close", "open"), horizon=3, epochs=1)
+    config = TINY.replace(features=("close", "open"), horizon=3, epochs=1, forecast_strategy="recursive")
     fold = fold_boundaries(len(prices.frame), config, 3)[1]
     data = prepare_fold(prices.frame, config, fold)
     result = compute_fold_paths(train_network(data), data, fold.index)
