@@ -60,7 +60,7 @@ check: $(TEST_STAMP) $(NATIVE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m "$(FAST_TESTS)"
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 -m "$(FAST_TESTS)"
 
 # torch is for the benchmark's PyTorch reference only (CPU wheel).
 $(BENCH_STAMP): requirements-bench.txt $(TEST_STAMP)
