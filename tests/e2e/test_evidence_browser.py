@@ -53,6 +53,9 @@ def test_results_and_runs_show_walk_forward_evidence(browser, tmp_path):
             h.shoot(pg, "evidence-results")
 
             h.open_app(pg, server.base_url, "runs")
+            # Fold runs are hidden behind their walk-forward run until the toggle shows them.
+            expect(pg.get_by_text(re.compile(r"3 fold runs hidden"))).to_be_visible(timeout=60_000)
+            h.wait_rerun(pg, lambda: pg.get_by_text("Show fold runs", exact=True).click())
             grid = pg.locator('[data-testid="stDataFrame"]').first
             expect(grid).to_be_visible(timeout=60_000)
             h.wait_settled(pg)

@@ -15,6 +15,7 @@ def test_cli_walk_forward_prints_the_fold_calibrated_forecast(tmp_path, capsys):
     db = f"sqlite:///{tmp_path / 'lens.db'}"
     args = ["--source", "sample:IBM", "--rnn-unit", "4", "--layer-num", "1", "--time-step", "5"]
     args += ["--epochs", "1", "--features", "close,change", "--folds", "3", "--horizon", "4"]
+    args += ["--forecast-strategy", "recursive"]
     code = main([*args, "--forecast", "--workers", "1", "--db", db])
     captured = capsys.readouterr()
     assert code == 0, captured.err
