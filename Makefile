@@ -50,7 +50,7 @@ compiler:
 	@sh scripts/ensure_compiler.sh
 
 test: $(TEST_STAMP) chromium postgres compiler $(NATIVE_STAMP)
-	$(BIN)/python -m pytest --durations=15
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
 # The fast loop: ruff's lint and format check, mypy over model/, and every test that starts no
 # process, server, browser or PostgreSQL cluster and trains for seconds at most (pyproject.toml's

@@ -1,6 +1,5 @@
 """The forecast is stored with the run (Parquet) and reopens identically."""
 
-import pandas as pd
 import pytest
 
 from model.forecast.horizon import forecast_horizon
@@ -8,7 +7,7 @@ from model.runs import forecasts
 from model.runs.execute import execute_run
 from model.runs.store import open_store
 from tests.model.factories import sine_frame
-from tests.model.runs.helpers import TINY
+from tests.model.runs.helpers import TINY, assert_same_forecast
 
 
 @pytest.fixture
@@ -16,13 +15,6 @@ def store(tmp_path):
     opened = open_store(f"sqlite:///{tmp_path / 'lens.db'}", files_root=tmp_path / "files")
     yield opened
     opened.close()
-
-
-def assert_same(a, b):
-    assert a.meta() == b.meta()
-    pd.testing.assert_frame_equal(a.fan, b.fan, check_dtype=False)
-    pd.testing.assert_frame_equal(a.errors, b.errors, check_dtype=False)
-    pd.testing.assert_frame_equal(a.coverage, b.coverage, check_dtype=False)
 
 
 @pytest.mark.slow
@@ -37,10 +29,10 @@ def test_a_run_forecast_round_trips_through_the_store(store):
     assert stored.fan["date"].dt.weekday.lt(5).all()
     # The saved model, reloaded, forecasts exactly what was stored.
     run, data, _ = store.load_trained(run_id)
-    assert_same(stored, forecast_horizon(run, data))
+    assert_same_forecast(stored, forecast_horizon(run, data))
     # Written again and read back: the same record.
     forecasts.write_forecast(stored, store.files_root / "again")
-    assert_same(stored, forecasts.read_forecast(store.files_root / "again"))
+    assert_same_forecast(stored, forecasts.read_forecast(store.files_root / "again"))
 
 
 @pytest.mark.slow

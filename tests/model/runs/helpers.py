@@ -1,6 +1,8 @@
-"""A tiny config and a polling helper shared by the run store, worker and sweep tests."""
+"""A tiny config and helpers shared by the run store, worker, forecast and sweep tests."""
 
 import time
+
+import pandas as pd
 
 from model.engine.config import LstmConfig
 
@@ -26,3 +28,11 @@ def wait_for(predicate, timeout=60.0, poll=0.05):
             return value
         time.sleep(poll)
     raise AssertionError("condition not reached in time")
+
+
+def assert_same_forecast(a, b):
+    """Two stored forecasts (model.runs.forecasts) hold the same meta data and tables."""
+    assert a.meta() == b.meta()
+    pd.testing.assert_frame_equal(a.fan, b.fan, check_dtype=False)
+    pd.testing.assert_frame_equal(a.errors, b.errors, check_dtype=False)
+    pd.testing.assert_frame_equal(a.coverage, b.coverage, check_dtype=False)

@@ -14,7 +14,7 @@ from model.runs import evidence_store as es
 from model.runs import fold_forecasts, forecasts
 from model.runs.store import open_store
 from model.runs.walkforward import run_walk_forward
-from tests.model.runs.helpers import TINY
+from tests.model.runs.helpers import TINY, assert_same_forecast
 
 
 @pytest.fixture
@@ -22,13 +22,6 @@ def store(tmp_path):
     opened = open_store(f"sqlite:///{tmp_path / 'lens.db'}", files_root=tmp_path / "files")
     yield opened
     opened.close()
-
-
-def assert_same(a, b):
-    assert a.meta() == b.meta()
-    pd.testing.assert_frame_equal(a.fan, b.fan, check_dtype=False)
-    pd.testing.assert_frame_equal(a.errors, b.errors, check_dtype=False)
-    pd.testing.assert_frame_equal(a.coverage, b.coverage, check_dtype=False)
 
 
 @pytest.mark.slow
@@ -58,7 +51,7 @@ def test_a_walk_forward_forecast_round_trips_through_the_store(store):
     paths = [fold_forecasts.read_fold_paths(store.get_run(r.child_run_id).files_dir) for r in rows]
     assert [p.fold for p in paths] == [0, 1, 2]
     again = pool_folds(paths, horizon=5, requested="recursive", last_date=stored.last_date)
-    assert_same(stored, again)
+    assert_same_forecast(stored, again)
     # The fan is the last fold's saved model, reloaded, fed its own predictions from the last row.
     last = rows[-1]
     run = load_run(store.get_run(last.child_run_id).files_dir)
@@ -69,7 +62,7 @@ def test_a_walk_forward_forecast_round_trips_through_the_store(store):
     np.testing.assert_allclose(fan["point"], future["model"], rtol=1e-5)
     # Written again and read back: the same record.
     forecasts.write_forecast(stored, store.files_root / "again")
-    assert_same(stored, forecasts.read_forecast(store.files_root / "again"))
+    assert_same_forecast(stored, forecasts.read_forecast(store.files_root / "again"))
 
 
 def test_a_walk_forward_run_without_fold_paths_says_why(store):
