@@ -11,6 +11,7 @@ deleted run whose id SQLite hands out again is a different key.
 
 from __future__ import annotations
 
+from model.runs import run_files
 import os
 import time
 from typing import Any
@@ -57,7 +58,7 @@ def run_key(record: RunRecord) -> tuple[int, str]:
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _evaluation(url: str, key: tuple[int, str]):
-    return _store(url).load_evaluation(key[0])
+    return run_files.load_evaluation(_store(url), key[0])
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

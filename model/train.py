@@ -10,6 +10,7 @@ python -m model.train --folds 5 --fold-mode refit --seeds 3   # walk-forward evi
 
 from __future__ import annotations
 
+from model.runs import run_files
 import argparse
 import os
 import sys
@@ -190,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     record = execute_run(store, run_id, listener=ProgressBar())
     if record.status not in ("finished", "stopped"):
         raise LensError(record.error or f"Run {run_id} ended {record.status}.")
-    evaluation = store.load_evaluation(run_id)
+    evaluation = run_files.load_evaluation(store, run_id)
     print(f"\nTest metrics in price units ({time.perf_counter() - started:.1f} s):")
     print(evaluation.metrics.to_string(float_format=lambda v: f"{v:10.4f}"))
     print("\nForecast past the last date:")

@@ -7,6 +7,7 @@ page never loads the model or TensorFlow, it only selects rows and draws them.
 
 from __future__ import annotations
 
+from model.runs import run_files
 from dataclasses import dataclass
 
 import numpy as np
@@ -164,7 +165,7 @@ def _residuals(evaluation, data) -> None:
 
 def _archive_getter(run_id: int):
     """A zero-argument callable for st.download_button: the zip is built on the click, not before."""
-    return lambda: run_client.store().run_archive(run_id)
+    return lambda: run_files.run_archive(run_client.store(), run_id)
 
 
 def _downloads(evaluation, record) -> None:

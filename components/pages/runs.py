@@ -6,6 +6,7 @@ The records come from ``components.pages.runs_records`` (pure) and the figures f
 
 from __future__ import annotations
 
+from model.runs import run_files
 import streamlit as st
 
 from components import run_client, widgets
@@ -96,7 +97,7 @@ def _actions(table, selected: list[int], index: fold_runs.FoldIndex | None = Non
         width="stretch",
         help="Make it the current run: Results and Shapes show it, Train gets its knobs.",
     )
-    right.download_button(f"Download run {first} (ZIP)", data=lambda: run_client.store().run_archive(first),
+    right.download_button(f"Download run {first} (ZIP)", data=lambda: run_files.run_archive(run_client.store(), first),
                           file_name=f"lstm-lens-run-{first}.zip", mime="application/zip", on_click="ignore",
                           width="stretch")  # fmt: skip
     far.button(f"Delete {len(selected)} run(s)", on_click=_ask_delete, args=(selected,), width="stretch")

@@ -12,6 +12,7 @@ whose id is reused is not mistaken for the old one.
 
 from __future__ import annotations
 
+from model.runs import run_files
 import collections
 import os
 import time
@@ -46,7 +47,7 @@ class JobContext:
         """(TrainedRun, PreparedData, Evaluation) of a stored run, loaded once per worker."""
         key = self.run_key(run_id)
         if key not in self._runs:
-            self._runs[key] = self.store.load_trained(key[0])
+            self._runs[key] = run_files.load_trained(self.store, key[0])
             while len(self._runs) > CACHED_RUNS:
                 self._runs.popitem(last=False)
                 self._memo.clear()

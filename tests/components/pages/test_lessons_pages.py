@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from model.runs import run_files
 import json
 
 import pandas as pd
@@ -91,7 +92,7 @@ def test_results_say_whether_it_learned_and_show_the_leak_demo_on_request():
     at.run()
     goto(at, "results")
     assert_clean(at)
-    stored = run_store.store().load_evaluation(run_id).metrics.copy()
+    stored = run_files.load_evaluation(run_store.store(), run_id).metrics.copy()
 
     assert "Did it learn anything?" in [s.value for s in at.subheader]
     said = texts(at, "success") + texts(at, "info") + texts(at, "warning")
@@ -120,9 +121,9 @@ def test_results_say_whether_it_learned_and_show_the_leak_demo_on_request():
         "leaked (test-period statistics)",
     ]
     # The stored metrics and the metrics table are the honest ones, with the demo on and off.
-    pd.testing.assert_frame_equal(run_store.store().load_evaluation(run_id).metrics, stored)
+    pd.testing.assert_frame_equal(run_files.load_evaluation(run_store.store(), run_id).metrics, stored)
     assert at.metric[0].label == "Model RMSE"
     main_table = at.table[0].value
     assert main_table.iloc[0]["RMSE"] == shown.loc[results_lessons.HONEST_LABEL, "RMSE"]
     at.toggle(key=results_lessons.LEAK_TOGGLE).set_value(False).run()
-    pd.testing.assert_frame_equal(run_store.store().load_evaluation(run_id).metrics, stored)
+    pd.testing.assert_frame_equal(run_files.load_evaluation(run_store.store(), run_id).metrics, stored)

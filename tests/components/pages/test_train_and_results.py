@@ -6,6 +6,7 @@ stored run (the worker pool writes it) and run the app again, as the fragment's 
 
 from __future__ import annotations
 
+from model.runs import run_files
 import json
 import os
 import time
@@ -226,17 +227,16 @@ def test_a_failed_run_shows_its_message_and_other_runs_are_kept(app):
 def test_results_reads_a_stored_run_without_the_model(monkeypatch):
     """Results draws from load_evaluation: loading the model (TensorFlow) is never needed."""
     record = stored_run()
-    from model.runs import store as store_module
 
     def no_model(*args, **kwargs):
         raise AssertionError("Results must not load the model")
 
-    monkeypatch.setattr(store_module.RunStore, "load_trained", no_model)
+    monkeypatch.setattr(run_files, "load_trained", no_model)
     at = goto(new_app(run=str(record.id)), "results")
     assert_clean(at)
     assert metric(at, "Model RMSE") == f"{record.metric('rmse'):,.2f}"
     assert metric(at, "Skill") == f"{record.metric('skill'):,.3f}"
-    archive = run_client.store().run_archive(record.id)
+    archive = run_files.run_archive(run_client.store(), record.id)
     assert archive[:2] == b"PK"
 
 

@@ -1,5 +1,6 @@
 """The forecast is stored with the run (Parquet) and reopens identically."""
 
+from model.runs import run_files
 import pytest
 
 from model.forecast.horizon import forecast_horizon
@@ -28,7 +29,7 @@ def test_a_run_forecast_round_trips_through_the_store(store):
     assert stored.strategy == "recursive" and stored.horizon == 5
     assert stored.fan["date"].dt.weekday.lt(5).all()
     # The saved model, reloaded, forecasts exactly what was stored.
-    run, data, _ = store.load_trained(run_id)
+    run, data, _ = run_files.load_trained(store, run_id)
     assert_same_forecast(stored, forecast_horizon(run, data))
     # Written again and read back: the same record.
     forecasts.write_forecast(stored, store.files_root / "again")

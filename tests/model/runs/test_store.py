@@ -1,5 +1,6 @@
 """The run store on SQLite and on a real PostgreSQL server: rows, files, stops, schema, errors."""
 
+from model.runs import run_files
 import contextlib
 import sqlite3
 import subprocess
@@ -179,7 +180,7 @@ def test_archive_holds_files_prices_and_record(store):
     run_id = store.create_run(TINY, sine_frame(), "ui")
     store.run_dir(run_id).mkdir(parents=True)
     (store.run_dir(run_id) / "forecast.parquet").write_bytes(b"data")
-    with zipfile.ZipFile(io.BytesIO(store.run_archive(run_id))) as archive:
+    with zipfile.ZipFile(io.BytesIO(run_files.run_archive(store, run_id))) as archive:
         assert set(archive.namelist()) == {"forecast.parquet", "prices.parquet", "record.json"}
         assert json.loads(archive.read("record.json"))["id"] == run_id
 

@@ -1,5 +1,6 @@
 """Real worker processes train stored runs; stops, crashes and the queue behave as promised."""
 
+from model.runs import run_files
 import os
 import signal
 import time
@@ -38,7 +39,7 @@ def test_a_worker_trains_a_run_that_reloads_with_identical_predictions(pool):
     assert record.epochs_run == 2 and len(record.history) == 2 and record.progress["finished"]
     assert record.metric("rmse") > 0 and record.metric("rmse", "persistence") > 0
 
-    run, data, stored = store.load_trained(run_id)
+    run, data, stored = run_files.load_trained(store, run_id)
     again = evaluate(run, data)
     np.testing.assert_allclose(again.predictions["predicted"], stored.predictions["predicted"], rtol=1e-6)
     np.testing.assert_allclose(again.metrics.to_numpy(float), stored.metrics.to_numpy(float), rtol=1e-6)
@@ -62,7 +63,7 @@ def test_stop_reaches_the_worker_within_a_second_and_keeps_the_best_weights(pool
     assert 3 <= record.epochs_run < LONG.epochs
 
     # The stored model carries the best epoch's weights: its validation loss is that epoch's.
-    run, data, _ = store.load_trained(run_id)
+    run, data, _ = run_files.load_trained(store, run_id)
     val_loss = float(np.mean((run.predict(data.val.x) - data.val.y) ** 2))
     best = min(h["val_loss"] for h in record.history)
     assert record.history[record.best_epoch - 1]["val_loss"] == best
