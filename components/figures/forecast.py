@@ -177,28 +177,17 @@ def horizon_errors_figure(errors: pd.DataFrame, period: str = "test period") -> 
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.65, 0.35], vertical_spacing=0.08)
     base_layout(fig, f"Error against horizon ({period})", CHART_HEIGHT)
     x = errors["horizon"]
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=errors["model_rmse"],
-            name="Model RMSE",
-            mode="lines+markers",
-            line=dict(color=COLORS["model"]),
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=errors["persistence_rmse"],
-            name="Persistence RMSE",
-            mode="lines+markers",
-            line=dict(color=COLORS["baseline"]),
-        ),
-        row=1,
-        col=1,
-    )
+    for column, name, colour in (
+        ("model_rmse", "Model RMSE", "model"),
+        ("persistence_rmse", "Persistence RMSE", "baseline"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=errors[column], name=name, mode="lines+markers", line=dict(color=COLORS[colour])
+            ),
+            row=1,
+            col=1,
+        )
     skill = errors["skill"]
     fig.add_trace(
         go.Bar(
