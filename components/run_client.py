@@ -11,7 +11,6 @@ deleted run whose id SQLite hands out again is a different key.
 
 from __future__ import annotations
 
-from model.runs import run_files
 import os
 import time
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import streamlit as st
 
 from model.engine.stops import describe_stop
-from model.runs import RunRecord, RunStore, open_store
+from model.runs import RunRecord, RunStore, open_store, run_files
 from model.runs.store import resolve_url
 
 # Worker processes of the pool (default: one per core); tests and small machines may lower it.

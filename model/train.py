@@ -10,7 +10,6 @@ python -m model.train --folds 5 --fold-mode refit --seeds 3   # walk-forward evi
 
 from __future__ import annotations
 
-from model.runs import run_files
 import argparse
 import os
 import sys
@@ -18,8 +17,9 @@ import time
 from pathlib import Path
 
 from model.engine.config import KNOBS, LstmConfig, add_knob_arguments, config_from_arguments
-from model.errors import LensError, reports_errors
 from model.engine.presets import DEFAULT_PRESET, PRESETS, get_preset
+from model.errors import LensError, reports_errors
+from model.runs import run_files
 
 OUTPUT_NAMES = ("predictions.csv", "forecast.csv", "run")
 
@@ -170,9 +170,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  warning: {warning}")
 
     from model.engine.network import count_parameters
+    from model.engine.windows import prepare_data
     from model.runs.execute import execute_run
     from model.runs.store import open_store
-    from model.engine.windows import prepare_data
 
     if args.folds is not None:
         from model.runs.walkforward_cli import run_folds

@@ -51,7 +51,8 @@ def make_space(fixed: dict, searched: dict):
 
 def run_study(folder: Path, name: str, setup: dict, *, workers: int, pruner: str) -> dict:
     """Create a study in ``folder``, run it with ``workers`` processes; return its figures."""
-    from model.sweep import board, study as studies
+    from model.sweep import board
+    from model.sweep import study as studies
     from model.sweep.workers import supervise
 
     storage, db = f"journal:{folder / 'sweeps.journal'}", f"sqlite:///{folder / 'lens.db'}"

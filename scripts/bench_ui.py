@@ -16,11 +16,11 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 import math
 import statistics
 import sys
 import time
+from pathlib import Path
 
 from tests.e2e import harness as h
 

@@ -87,8 +87,8 @@ def train_reference(config, data) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from scripts.bench import CONFIGS, synthetic_prices
     from model.engine.windows import prepare_data
+    from scripts.bench import CONFIGS, synthetic_prices
 
     argv = sys.argv[1:] if argv is None else argv
     config = CONFIGS[argv[0] if argv else "tutorial"]

@@ -9,7 +9,6 @@ import pytest
 
 from tests.pg import PostgresServer, PostgresUnavailable
 
-
 # Tests that start a PostgreSQL cluster carry the `process` marker without each saying so.
 _PROCESS_FIXTURES = {"postgres_server", "postgres_url"}
 

@@ -13,10 +13,18 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from components.figures.style import (
-    CHART_HEIGHT, COLORS, MUTED, PERIOD_FILL, PERIOD_LABEL, PERIOD_LABEL_POSITION, SMALL_HEIGHT,
-    add_layout_items, base_layout, empty_figure, period_band,
+    CHART_HEIGHT,
+    COLORS,
+    MUTED,
+    PERIOD_FILL,
+    PERIOD_LABEL,
+    PERIOD_LABEL_POSITION,
+    SMALL_HEIGHT,
+    add_layout_items,
+    base_layout,
+    empty_figure,
+    period_band,
 )  # fmt: skip
-
 
 # Whatever the data size, a figure carries at most this many candles or line points: a browser
 # draws a few thousand SVG elements instantly and freezes on hundreds of thousands.

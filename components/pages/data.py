@@ -7,23 +7,34 @@ shows its message and keeps the table the user already had. This page never impo
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from components import errors, widgets
+from components.figures import prices as price_figures
+from components.figures import style
 from components.literal import markdown_literal
-from components.figures import prices as price_figures, style
 from components.session import knobs, memory, state
 from model.data import (
-    SAMPLE_TICKERS, SYNTHETIC_DESCRIPTION, SYNTHETIC_TICKER, YF_INTERVALS, PriceTable, guess_column, guess_date_column, load_csv, load_sample, load_yfinance, sniff,
+    SAMPLE_TICKERS,
+    SYNTHETIC_DESCRIPTION,
+    SYNTHETIC_TICKER,
+    YF_INTERVALS,
+    PriceTable,
+    guess_column,
+    guess_date_column,
+    load_csv,
+    load_sample,
+    load_yfinance,
+    sniff,
 )  # fmt: skip
 from model.engine.config import LIMITS, LstmConfig
-from model.errors import LensError
 from model.engine.windows import MIN_TEST_WINDOWS, MIN_TRAIN_WINDOWS, max_time_step, window_counts
+from model.errors import LensError
 
 SOURCES = ("Bundled sample", "Yahoo Finance", "CSV upload")
 INTERVAL_LABELS = {"1d": "Daily", "1wk": "Weekly"}

@@ -13,7 +13,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components import run_client, widgets, worker_jobs
-from components.figures import inside as inside_figures, style
+from components.figures import inside as inside_figures
+from components.figures import style
 from components.session import state
 from model.errors import LensError
 from model.inside.attribution import DEFAULT_STEPS, attribution_view

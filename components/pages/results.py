@@ -7,7 +7,6 @@ page never loads the model or TensorFlow, it only selects rows and draws them.
 
 from __future__ import annotations
 
-from model.runs import run_files
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,13 +14,16 @@ import pandas as pd
 import streamlit as st
 
 from components import errors, provenance_view, run_client, widgets
+from components.figures import prices as price_figures
+from components.figures import style
+from components.figures import training as training_figures
 from components.literal import markdown_literal, plotly_literal
 from components.metrics_text import metrics_text
-from components.figures import prices as price_figures, style, training as training_figures
 from components.pages import results_evidence, results_forecast, results_lessons
 from components.session import state
 from model.engine.config import LstmConfig
 from model.engine.windows import split_rows
+from model.runs import run_files
 
 SHOW_TRAIN = "results_show_train"  # widget key: include the training period in the chart
 WINDOW = "results_window"  # widget key: the test window shown in next-window mode

@@ -13,7 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from components import run_client, widgets
-from components.figures import evidence as evidence_figures, style
+from components.figures import evidence as evidence_figures
+from components.figures import style
 from model.evidence.baselines import BASELINE_LABELS, BASELINES
 from model.evidence.verdict import BEATS, WORSE, format_p, single_split_verdict
 

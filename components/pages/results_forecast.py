@@ -9,7 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components import run_client, widgets
-from components.figures import forecast as forecast_figures, style
+from components.figures import forecast as forecast_figures
+from components.figures import style
 from model.forecast.conformal import min_residuals
 from model.forecast.folds import CALIBRATION as FOLDS
 from model.runs import forecasts

@@ -11,8 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from components import errors, widgets
+from components.figures import lessons as lesson_figures
+from components.figures import style
 from components.literal import plotly_literal
-from components.figures import lessons as lesson_figures, style
 from components.metrics_text import metrics_text
 from model.engine.lessons import BEATS, REPEATS, TIE, LeakDemo, verdict_of
 

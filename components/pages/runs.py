@@ -6,17 +6,18 @@ The records come from ``components.pages.runs_records`` (pure) and the figures f
 
 from __future__ import annotations
 
-from model.runs import run_files
 import streamlit as st
 
 from components import run_client, widgets
+from components.figures import runs as run_figures
+from components.figures import style
 from components.literal import markdown_literal
-from components.figures import runs as run_figures, style
-from components.pages import results_evidence, runs_records as records
+from components.pages import results_evidence
+from components.pages import runs_records as records
 from components.session import knobs, state
 from model.engine.config import KNOBS
 from model.errors import LensError
-from model.runs import fold_runs
+from model.runs import fold_runs, run_files
 
 TABLE = "runs_table"  # widget key of the table (its selection)
 CONFIRM_DELETE = "runs_confirm_delete"  # run ids waiting for the user's confirmation

@@ -12,15 +12,17 @@ from __future__ import annotations
 import streamlit as st
 
 from components import errors, run_client, widgets
+from components.figures import prices as price_figures
+from components.figures import style
+from components.figures import training as training_figures
 from components.literal import markdown_literal
-from components.figures import prices as price_figures, style, training as training_figures
 from components.session import knobs, state, walkforward
-from model.engine.config import LstmConfig
 from model.data import PriceTable
-from model.errors import LensError
+from model.engine.config import LstmConfig
 from model.engine.network import count_parameters
 from model.engine.presets import CUSTOM, PRESETS, differences_from_tutorial
 from model.engine.windows import check_trainable, split_rows, window_counts
+from model.errors import LensError
 from model.forecast.horizon import forecast_limits
 
 POLL_SECONDS = 0.5

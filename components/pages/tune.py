@@ -15,13 +15,16 @@ import os
 import streamlit as st
 
 from components import widgets
-from components.figures import style, sweeps as sweep_figures
+from components.figures import style
+from components.figures import sweeps as sweep_figures
 from components.literal import markdown_literal
 from components.pages import tune_evidence
 from components.session import knobs, links
 from model.engine.config import KNOBS, LstmConfig
 from model.errors import LensError
-from model.sweep import board as boards, study as studies, workers
+from model.sweep import board as boards
+from model.sweep import study as studies
+from model.sweep import workers
 from model.sweep.objective import PRUNER_LABELS, PRUNERS
 from model.sweep.space import SEARCHABLE, Param, SearchSpace
 

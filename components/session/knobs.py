@@ -15,8 +15,8 @@ from typing import Any
 
 import streamlit as st
 
-from model.engine.config import DEFAULT_FEATURES, KNOBS, NETWORK_KNOBS, LstmConfig
 from components.session import memory
+from model.engine.config import DEFAULT_FEATURES, KNOBS, NETWORK_KNOBS, LstmConfig
 
 URL_WARNINGS = "url_warnings"  # problems found in the link's hyperparameters, shown until a knob changes
 

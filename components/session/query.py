@@ -19,8 +19,8 @@ import streamlit as st
 
 from components.session import knobs, links, state
 from model.engine.config import KNOBS
-from model.errors import ConfigError
 from model.engine.presets import CUSTOM, DEFAULT_PRESET
+from model.errors import ConfigError
 
 _WRITTEN = "_query_written"  # {name: text} as this session last wrote them
 PRESET_PARAM = "preset"  # ?preset=tutorial: applied first, so knob values in the link override it

@@ -13,10 +13,10 @@ from __future__ import annotations
 import streamlit as st
 
 from components import run_client
-from model.engine.config import LstmConfig
 from model.data import PriceTable, load_sample
-from model.runs import capability, fold_runs
+from model.engine.config import LstmConfig
 from model.errors import LensError, RunNotFoundError, StopRefusedError, StoreError
+from model.runs import capability, fold_runs
 
 # ---------------------------------------------------------------------------------------------
 # Session-state keys (other pages and tests rely on these names)

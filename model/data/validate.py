@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.data.names import IDENTIFIER_NAMES, DATE_NAMES, canonical_names, normalise_name
+from model.data.names import DATE_NAMES, IDENTIFIER_NAMES, canonical_names, normalise_name
 from model.data.table import DATE_DTYPE, PRICE_COLUMNS, PriceTable, plural
 from model.data.table_steps import TABLE_STEPS, Notes
 from model.errors import DataError

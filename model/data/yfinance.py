@@ -16,8 +16,8 @@ from typing import Any, TypeAlias
 
 import pandas as pd
 
-from model.data.validate import validate_prices
 from model.data.table import PriceTable
+from model.data.validate import validate_prices
 from model.errors import DataError, SourceUnavailableError
 
 __all__ = ["YF_INTERVALS", "load_yfinance"]

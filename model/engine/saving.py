@@ -8,9 +8,9 @@ import zipfile
 from pathlib import Path
 
 from model.engine.config import LstmConfig
-from model.errors import DataError
 from model.engine.training import TrainedRun
 from model.engine.windows import Normaliser
+from model.errors import DataError
 
 MODEL_FILE = "model.keras"
 RUN_FILE = "run.json"

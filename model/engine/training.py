@@ -32,8 +32,8 @@ import numpy as np
 
 from model.engine.choice import TRAINING_PATHS, choose_training, training_provenance
 from model.engine.config import LstmConfig
-from model.errors import TrainingError
 from model.engine.windows import Normaliser, PreparedData
+from model.errors import TrainingError
 
 
 class StopFlag(Protocol):

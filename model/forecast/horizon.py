@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from model.engine.config import LstmConfig
-from model.errors import LensError
 from model.engine.windows import MIN_TRAIN_WINDOWS, PreparedData, WindowSet, make_windows
+from model.errors import LensError
 from model.forecast import conformal
 from model.forecast.conformal import DEFAULT_LEVELS, ConformalBands, level_name
 from model.forecast.coverage import coverage_frame, coverage_rows

@@ -12,13 +12,13 @@ whose id is reused is not mistaken for the old one.
 
 from __future__ import annotations
 
-from model.runs import run_files
 import collections
 import os
 import time
 from typing import Any, Callable
 
 from model.errors import LensError
+from model.runs import run_files
 
 CACHED_RUNS = 2
 

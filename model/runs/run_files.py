@@ -20,7 +20,8 @@ from model.runs.store import METRIC_FIELDS, RunStore
 
 def load_evaluation(store: RunStore, run_id: int):
     """The stored test predictions, metrics and forecast (no TensorFlow, no scoring)."""
-    from model.engine.evaluation import METRIC_COLUMNS as EVAL_COLUMNS, Evaluation
+    from model.engine.evaluation import METRIC_COLUMNS as EVAL_COLUMNS
+    from model.engine.evaluation import Evaluation
 
     record = store.get_run(run_id, with_history=False)
     try:

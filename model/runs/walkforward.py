@@ -37,7 +37,6 @@ from model.runs import evidence_store as es
 from model.runs.records import RunRecord
 from model.runs.store import RunStore
 
-
 # -- inside the worker (called from model.runs.execute.execute_run) ---------------------------------
 
 

@@ -29,9 +29,8 @@ def serve(conn: Connection, url: str, files_root: str, threads: int, max_runs: i
     import keras
 
     from model.runs.execute import execute_run
-    from model.runs.store import open_store
-
     from model.runs.jobs import JobContext, run_job, warm_up
+    from model.runs.store import open_store
 
     store = open_store(url, files_root=files_root)
     context = JobContext(store)

@@ -3,7 +3,7 @@ trained by the engine's one path and scored on the validation period (objective)
 storage (study), trial worker processes (workers), leaderboards (board). No Streamlit here."""
 
 from model.sweep.objective import PRUNERS, SweepError, make_objective, make_pruner
-from model.sweep.space import SearchSpace, Param, parse_spec
+from model.sweep.space import Param, SearchSpace, parse_spec
 from model.sweep.study import (
     create_study,
     list_studies,

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from model.errors import LensError
-from model.sweep.objective import PRUNERS, SweepError
 from model.runs.database import ENV_URL
+from model.sweep.objective import PRUNERS, SweepError
 from model.sweep.space import SearchSpace
 
 JOURNAL_FILE = "sweeps.journal"

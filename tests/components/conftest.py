@@ -120,8 +120,8 @@ def stored_run(
 ):
     """A tiny run trained by the pages' worker pool (as the Train page would), returned when it ended."""
     from components import run_client
-    from model.engine.config import LstmConfig
     from model.data import load_sample
+    from model.engine.config import LstmConfig
 
     prices = load_sample("GOOG") if frame is None else frame
     config = config or LstmConfig(rnn_unit=4, layer_num=1, time_step=5, epochs=1)

@@ -9,8 +9,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e import harness as h
 from scripts.bench_data import date_close_csv
+from tests.e2e import harness as h
 
 pytestmark = pytest.mark.e2e
 

@@ -99,8 +99,8 @@ def test_reload_reattaches_restart_keeps_runs_and_a_killed_server_leaves_interru
 
 def test_runs_page_compares_three_runs(browser, run_store, tmp_path):
 
-    from model.engine.config import LstmConfig
     from model.data import load_sample
+    from model.engine.config import LstmConfig
     from model.runs import open_store
     from model.runs.workers import WorkerPool
 

@@ -83,7 +83,6 @@ def equivalence_panel(entry) -> None:
     )
     if st.button(EQUIVALENCE_BUTTON, icon=":material/verified:"):
         from components import worker_jobs
-
         from model.errors import LensError
 
         with st.spinner("Running the tutorial's TF1 graph in a separate process…", show_time=True):

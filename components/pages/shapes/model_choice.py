@@ -17,11 +17,11 @@ import numpy as np
 import streamlit as st
 
 from components.session import memory, state
-from model.engine.config import LstmConfig
 from model.data import PriceTable
+from model.engine.config import LstmConfig
+from model.engine.windows import Normaliser, make_windows, training_normaliser
 from model.errors import DataError, LensError
 from model.explain.cache import architecture_key, fingerprint, same_network
-from model.engine.windows import Normaliser, make_windows, training_normaliser
 
 # The entry the page shows (what the user sees, for the panels and the tests; not a cache).
 SHOWN_TRACE = "shape_shown_trace"

@@ -16,7 +16,8 @@ import pandas as pd
 import streamlit as st
 
 from components import errors, widgets
-from components.figures import shapes as shape_figures, style
+from components.figures import shapes as shape_figures
+from components.figures import style
 from components.pages.shapes.code import code_side_by_side
 from components.pages.shapes.equivalence import equivalence_panel
 from components.pages.shapes.model_choice import TraceEntry, get_trace

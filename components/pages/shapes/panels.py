@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.figures import shapes as shape_figures, style
+from components.figures import shapes as shape_figures
+from components.figures import style
 from components.pages.shapes.model_choice import GATE_T_WIDGET, TraceEntry, clamp_step, gate_time
-from components.session import memory
 from components.pages.shapes.tables import (
-    gate_markdown,
     UNROLL_TABLE_HEADER,
+    gate_markdown,
     rows_markdown,
     share_cell_note,
     unroll_markdown,
     unroll_shape_rows,
 )
+from components.session import memory
 from model.explain.shapes import fmt_shape
 
 GATE_LAYER_WIDGET = "shape_gate_layer_select"  # depth (0-based) opened up in the gate panel

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from components.figures import prices as price_figures, style, training as training_figures
+from components.figures import prices as price_figures
+from components.figures import style
+from components.figures import training as training_figures
 
 
 def _frame(columns=("open", "high", "low", "close", "volume"), rows=30) -> pd.DataFrame:

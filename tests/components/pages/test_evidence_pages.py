@@ -11,8 +11,10 @@ import pytest
 
 from components import run_client
 from components.figures import evidence as evidence_figures
-from components.pages import results_evidence, runs as runs_page
-from components.session import state, walkforward as train_evidence
+from components.pages import results_evidence
+from components.pages import runs as runs_page
+from components.session import state
+from components.session import walkforward as train_evidence
 from model.engine.config import LstmConfig
 from model.evidence.walkforward import ridge_forecaster, walk_forward
 from model.runs.walkforward import WalkForward

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from model.runs import run_files
 import json
 
 import pandas as pd
 import pytest
 
-from components.literal import unescape_literal
-from components.pages import results_lessons, train as train_page
 from components import run_client as run_store
+from components.literal import unescape_literal
+from components.pages import results_lessons
+from components.pages import train as train_page
 from components.session import state
 from model.engine.presets import PRESETS
+from model.runs import run_files
 from tests.components.conftest import assert_clean, button, chart_titles, goto, new_app, texts, wait_run
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,8 @@ import pytest
 
 from components import run_client
 from components.figures import runs as run_figures
-from components.pages import runs as runs_page, runs_records as records
+from components.pages import runs as runs_page
+from components.pages import runs_records as records
 from components.session import knobs, state
 from model.engine.config import LstmConfig
 from model.engine.evaluation import Evaluation

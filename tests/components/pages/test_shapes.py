@@ -16,11 +16,12 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from components.figures import diagram, shapes as shape_figures
+from components.figures import diagram
+from components.figures import shapes as shape_figures
 from components.pages.shapes import code, equivalence, model_choice, panels, steps
 from components.session import state
-from model.engine.config import LstmConfig
 from model.data import load_csv
+from model.engine.config import LstmConfig
 from model.explain import shapes as explain_shapes
 from model.explain.tutorial_graph import EquivalenceResult
 from tests.components.conftest import (

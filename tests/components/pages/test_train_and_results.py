@@ -6,17 +6,17 @@ stored run (the worker pool writes it) and run the app again, as the fragment's 
 
 from __future__ import annotations
 
-from model.runs import run_files
 import json
 import os
 import time
 
 import pytest
 
-from components.literal import unescape_literal
 from components import run_client
+from components.literal import unescape_literal
 from components.pages import results as results_page
 from components.session import state
+from model.runs import run_files
 from tests.components.conftest import (
     assert_clean,
     button,
@@ -156,8 +156,8 @@ def test_a_run_waiting_for_a_worker_says_queued_and_how_many_ahead():
     at = _train_page(new_app(), {**TINY, "epochs": 1000, "patience": 0})
     first = _start(at)
     assert _wait_first_epoch(first).status == "running"  # the only worker is busy
-    from model.engine.config import LstmConfig
     from model.data import load_sample
+    from model.engine.config import LstmConfig
 
     runs = run_client.store()
     waiting = [
@@ -206,8 +206,8 @@ def test_next_window_mode_has_a_window_slider_and_dashed_forecast():
 def test_a_failed_run_shows_its_message_and_other_runs_are_kept(app):
     """A run that fails in its worker (e.g. a NaN loss) shows the stored message; nothing else is lost."""
     good = stored_run()
-    from model.engine.config import LstmConfig
     from model.data import load_sample
+    from model.engine.config import LstmConfig
 
     runs = run_client.store()
     failed = runs.create_run(LstmConfig(rnn_unit=4, time_step=5, epochs=1), load_sample("GOOG"))

@@ -10,12 +10,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from model.data import load_csv
 from model.errors import DataError
 from tests.model.data.helpers import DATE_CLOSE_CSV, TUTORIAL_CSV, YAHOO_CSV
 from tests.model.data.helpers import assert_clean as _assert_clean
 from tests.model.data.helpers import table_of as _table
-from model.data import load_csv
-
 
 # ---------------------------------------------------------------------------------------------
 # CSV layouts that must load

@@ -15,11 +15,10 @@ import pytest
 
 import model.data.yfinance as yf_module
 from model.data import MAX_ABS_VALUE, load_csv, load_yfinance
-from model.errors import DataError, SourceUnavailableError
 from model.engine.evaluation import mape_undefined_reason, score
+from model.errors import DataError, SourceUnavailableError
 from scripts.bench_data import date_close_csv
 from tests.model.data.test_yfinance import FakeDownload, _yf_frame
-
 
 # 1. A 1,000,000-row file loads and its figures stay bounded -----------------------------------
 

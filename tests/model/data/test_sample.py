@@ -10,11 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from model.errors import DataError
-from tests.model.data.helpers import assert_clean as _assert_clean
 import model.data.sample as sample_module
 from model.data import SAMPLE_TICKERS, SYNTHETIC_TICKER, load_sample
-
+from model.errors import DataError
+from tests.model.data.helpers import assert_clean as _assert_clean
 
 # ---------------------------------------------------------------------------------------------
 # Bundled sample

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from model.data import add_change_column, validate_prices
 from model.errors import DataError
 from tests.model.data.helpers import YAHOO_CSV
 from tests.model.data.helpers import assert_clean as _assert_clean
 from tests.model.data.helpers import table_of as _table
-from model.data import add_change_column, validate_prices
-
 
 # ---------------------------------------------------------------------------------------------
 # Safe repairs: applied and reported

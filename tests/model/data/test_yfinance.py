@@ -10,11 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.errors import DataError, SourceUnavailableError
-from tests.model.data.helpers import assert_clean as _assert_clean
 import model.data.yfinance as yf_module
 from model.data import load_yfinance
-
+from model.errors import DataError, SourceUnavailableError
+from tests.model.data.helpers import assert_clean as _assert_clean
 
 # ---------------------------------------------------------------------------------------------
 # yfinance (with a fake download; never the network)

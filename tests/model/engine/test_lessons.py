@@ -75,8 +75,8 @@ def test_skill_matches_the_evaluation_metrics_definition():
 
 @pytest.fixture(scope="module")
 def trained():
-    from model.engine.config import LstmConfig
     from model.data import load_sample
+    from model.engine.config import LstmConfig
     from model.engine.evaluation import evaluate
     from model.engine.training import train_network
     from model.engine.windows import prepare_data
@@ -131,8 +131,8 @@ def test_the_default_preset_beats_persistence_on_the_synthetic_sample():
     Measured at 40 epochs: skill +0.49 (scripts/choose_sound_preset.py); 20 epochs are enough for
     the margin asserted here, far above the SKILL_MARGIN that counts as a win.
     """
-    from model.engine.config import LstmConfig
     from model.data import load_sample
+    from model.engine.config import LstmConfig
     from model.engine.evaluation import evaluate
     from model.engine.lessons import verdict_of
     from model.engine.presets import DEFAULT_PRESET, get_preset

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from model.engine.config import KNOBS, LstmConfig
-from model.errors import ConfigError
 from model.engine.network import build_network, count_parameters
 from model.engine.presets import (
     CUSTOM,
@@ -19,6 +18,7 @@ from model.engine.presets import (
     get_preset,
     preset_of,
 )
+from model.errors import ConfigError
 
 SAMPLE_COLUMNS = ["open", "high", "low", "close", "volume", "change"]
 

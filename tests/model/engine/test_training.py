@@ -6,13 +6,12 @@ import numpy as np
 import pytest
 
 from model.engine.config import LIMITS, LstmConfig
-from model.errors import TrainingError
 from model.engine.evaluation import evaluate, score
 from model.engine.saving import load_run, run_archive, save_run
 from model.engine.training import Progress, train_network
 from model.engine.windows import prepare_data
+from model.errors import TrainingError
 from tests.model.factories import sine_frame
-
 
 SMALL = LstmConfig(
     rnn_unit=16,

@@ -5,7 +5,8 @@ There is no GPU on the test machine: the device list TensorFlow reports is simul
 
 import pytest
 
-from model.engine import choice as choosing, fused_lstm, training
+from model.engine import choice as choosing
+from model.engine import fused_lstm, training
 from model.engine.config import LstmConfig
 from model.engine.stops import describe_stop
 from model.engine.windows import prepare_data

@@ -7,7 +7,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.engine.config import LstmConfig
-from model.errors import ConfigError, DataError
 from model.engine.windows import (
     Normaliser,
     count_windows,
@@ -17,6 +16,7 @@ from model.engine.windows import (
     window_counts,
     window_targets,
 )
+from model.errors import ConfigError, DataError
 
 
 def price_frame(n: int, seed: int = 0) -> pd.DataFrame:

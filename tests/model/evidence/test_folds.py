@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.engine.config import LstmConfig
+from model.errors import DataError
 from model.evidence.baselines import baseline_ladder, fit_ridge, scored_points
 from model.evidence.folds import MIN_FOLD_ROWS, fold_boundaries, max_folds, prepare_fold
-from model.errors import DataError
 from tests.model.evidence.helpers import random_walk, row_frame
 
 

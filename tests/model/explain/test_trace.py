@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from model.engine.config import LstmConfig
-from model.errors import ConfigError
 from model.engine.network import build_network, lstm_layers
+from model.errors import ConfigError
 from model.explain import (
     KERAS_STEP_LINES,
     TUTORIAL_STEP_LINES,
@@ -27,7 +27,6 @@ from model.explain import (
     trace_shapes,
     tutorial_source,
 )
-
 from tests.model.factories import make_config
 
 REPO = Path(__file__).resolve().parents[3]

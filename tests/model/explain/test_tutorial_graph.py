@@ -25,7 +25,6 @@ from model.explain.tutorial_graph import (
     run_tutorial_graph,
     tutorial_case,
 )
-
 from tests.model.factories import make_config, randomise
 
 pytestmark = [pytest.mark.process]  # the TF1 graph runs in a subprocess

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from model.engine.network import build_network, lstm_layers
 from model.explain import Step, trace_shapes, tutorial_source
 from model.explain.cells import unroll_layer
 from model.explain.sources import (
@@ -14,8 +15,6 @@ from model.explain.sources import (
     keras_step_lines,
     tutorial_step_lines,
 )
-from model.engine.network import build_network, lstm_layers
-
 from tests.model.factories import make_config, randomise
 
 

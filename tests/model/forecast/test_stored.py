@@ -1,10 +1,9 @@
 """The forecast is stored with the run (Parquet) and reopens identically."""
 
-from model.runs import run_files
 import pytest
 
 from model.forecast.horizon import forecast_horizon
-from model.runs import forecasts
+from model.runs import forecasts, run_files
 from model.runs.execute import execute_run
 from model.runs.store import open_store
 from tests.model.factories import sine_frame

@@ -1,6 +1,5 @@
 """The Stop capability: stored hashed, never exported, compared in constant time, needed to delete."""
 
-from model.runs import run_files
 import io
 import json
 import sqlite3
@@ -12,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from model.errors import StopRefusedError
-from model.runs import capability, schema
+from model.runs import capability, run_files, schema
 from model.runs.store import open_store
 from tests.model.factories import sine_frame
 from tests.model.runs.helpers import TINY

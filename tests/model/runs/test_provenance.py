@@ -7,8 +7,8 @@ from model.runs import schema
 from model.runs.provenance import describe_provenance, record_provenance
 from model.runs.store import open_store
 from tests.model.factories import sine_frame
-from tests.pg import BACKENDS
 from tests.model.runs.helpers import TINY
+from tests.pg import BACKENDS
 
 PROVENANCE = {
     "path": "fused",

@@ -1,6 +1,5 @@
 """The run store on SQLite and on a real PostgreSQL server: rows, files, stops, schema, errors."""
 
-from model.runs import run_files
 import contextlib
 import sqlite3
 import subprocess
@@ -11,12 +10,12 @@ import pytest
 import sqlalchemy as sa
 
 from model.errors import RunNotFoundError, StopRefusedError, StoreError
-from model.runs import files, schema
+from model.runs import files, run_files, schema
 from model.runs import store as store_module
 from model.runs.store import open_store
 from tests.model.factories import sine_frame
-from tests.pg import BACKENDS
 from tests.model.runs.helpers import TINY
+from tests.pg import BACKENDS
 
 METRICS = pd.DataFrame(
     {

@@ -1,6 +1,5 @@
 """Real worker processes train stored runs; stops, crashes and the queue behave as promised."""
 
-from model.runs import run_files
 import os
 import signal
 import time
@@ -9,6 +8,7 @@ import numpy as np
 import pytest
 
 from model.engine.evaluation import evaluate
+from model.runs import run_files
 from model.runs.execute import execute_run
 from model.runs.store import open_store
 from model.runs.workers import WorkerPool

@@ -171,8 +171,8 @@ def test_a_worker_killed_mid_trial_leaves_the_trial_failed_and_the_study_continu
 def test_median_pruning_stops_a_hopeless_trial_early(tmp_path):
     """Four trials with a good learning rate, then one with a learning rate too small to learn anything
     in four epochs: its validation loss is above the median of the others' at epoch 1, so it is pruned there."""
-    from model.engine.config import LstmConfig
     from model.data import PriceTable
+    from model.engine.config import LstmConfig
     from model.sweep.objective import make_objective, make_pruner
     from model.sweep.space import SearchSpace, choices
 

@@ -8,7 +8,8 @@ import pytest
 from optuna.trial import TrialState
 
 from model.engine.config import LstmConfig
-from model.sweep import board, study as studies
+from model.sweep import board
+from model.sweep import study as studies
 from model.sweep.objective import SweepError
 from model.sweep.space import SearchSpace, int_range
 
