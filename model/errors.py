@@ -42,6 +42,10 @@ class TrainingError(LensError):
     kind = "training"
 
 
+class SweepError(LensError):
+    """A sweep could not be created, opened or run (the message says why and what to do)."""
+
+
 class StoreError(LensError):
     """The run store could not be reached, is locked, or holds a schema this version cannot use."""
 

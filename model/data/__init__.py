@@ -3,7 +3,8 @@
 One home per concern: ``table`` (PriceTable), ``names`` (header vocabulary), ``validate``
 (from a loader's frame to a date-indexed table), ``table_steps`` (the named repair steps on that
 table), ``csv`` (one ``sniff`` and the CSV loader), ``sample`` (bundled samples, including the
-synthetic ``SYNTH``) and ``yfinance`` (download and day cache).
+synthetic ``SYNTH``), ``yfinance`` (download and day cache) and ``sources`` (a source as one line of
+text, ``sample:GOOG``, parsed and loaded once for the sweep and the command line).
 """
 
 from model.data.csv import CsvLayout, guess_date_column, load_csv, sniff
@@ -15,6 +16,7 @@ from model.data.sample import (
     load_sample,
     synthetic_prices,
 )
+from model.data.sources import SOURCE_KINDS, Source, load_source, parse_source, yfinance_source
 from model.data.table import PRICE_COLUMNS, PriceTable, add_change_column
 from model.data.validate import MAX_ABS_VALUE, validate_prices
 from model.data.yfinance import YF_INTERVALS, load_yfinance
@@ -23,18 +25,23 @@ __all__ = [
     "MAX_ABS_VALUE",
     "PRICE_COLUMNS",
     "SAMPLE_TICKERS",
+    "SOURCE_KINDS",
     "SYNTHETIC_DESCRIPTION",
     "SYNTHETIC_TICKER",
     "YF_INTERVALS",
     "CsvLayout",
     "PriceTable",
+    "Source",
     "add_change_column",
     "guess_column",
     "guess_date_column",
     "load_csv",
     "load_sample",
+    "load_source",
     "load_yfinance",
+    "parse_source",
     "sniff",
     "synthetic_prices",
     "validate_prices",
+    "yfinance_source",
 ]

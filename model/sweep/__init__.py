@@ -2,7 +2,8 @@
 trained by the engine's one path and scored on the validation period (objective), studies in Optuna
 storage (study), trial worker processes (workers), leaderboards (board). No Streamlit here."""
 
-from model.sweep.objective import PRUNERS, SweepError, make_objective, make_pruner
+from model.errors import SweepError
+from model.sweep.objective import PRUNERS, make_objective, make_pruner
 from model.sweep.space import Param, SearchSpace, parse_spec
 from model.sweep.study import (
     create_study,

@@ -21,8 +21,7 @@ import sys
 import time
 
 from model.engine.config import KNOBS
-from model.errors import reports_errors
-from model.sweep.objective import SweepError
+from model.errors import SweepError, reports_errors
 
 # Short aliases for the flags people type most.
 ALIASES = {"learning_rate": ["--lr"]}
@@ -185,15 +184,17 @@ def _command(args: argparse.Namespace) -> int:
         print(f"worker {workers.worker_tag()}: {done} trials" + (" (recycled)" if recycled else ""))
         return workers.RECYCLED_EXIT if recycled else 0
     if args.command == "start":
+        from model.data.sources import load_source
+
         space = space_from_arguments(args)
         if args.start or args.end:
-            from model.sweep.sources import parse_source, yfinance_source
+            from model.data.sources import parse_source, yfinance_source
 
             parsed = parse_source(args.source)
             if parsed.kind != "yfinance":
                 raise SweepError("--start and --end are for a yfinance:TICKER source.")
             args.source = yfinance_source(parsed.target, args.start, args.end)
-        studies.load_source(args.source)  # a bad source is refused here, not in every worker
+        load_source(args.source)  # a bad source is refused here, not in every worker
         trials = args.trials if args.trials is not None or args.timeout is not None else 20
         study = studies.create_study(
             args.name,
@@ -243,7 +244,7 @@ def _command(args: argparse.Namespace) -> int:
         from model.sweep.evidence import recheck, recheck_report
 
         if args.top < 1 or args.folds < 1:
-            raise studies.SweepError("--top and --folds must be at least 1.")
+            raise SweepError("--top and --folds must be at least 1.")
         from model.sweep.evidence import save_recheck
 
         result = recheck(args.name, args.storage, db=args.db, top=args.top, folds=args.folds, seed=args.seed)

@@ -1,9 +1,5 @@
-"""Sweeps judged on evidence: the ``folds[:K]`` objective and the holdout re-check.
-
-``folds:K`` scores a trial by its mean validation loss over K walk-forward folds that all end
-before a final holdout period (the last ``test_fraction`` of the rows, the same for every trial):
-the trial's price table is cut at the holdout's first row before anything is trained, so no
-objective ever reads it. The running mean is reported to the pruner after each fold.
+"""Sweeps judged on evidence: the holdout re-check (the ``folds:K`` objective that keeps the
+holdout unread is in ``model.sweep.objective``).
 
 ``recheck`` re-scores the study's top trials on that holdout only (walk-forward folds inside
 it, each training on everything before its fold), with a pooled Diebold-Mariano p against
@@ -13,122 +9,18 @@ and the Model Confidence Set (which trials cannot be told apart from the best).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from model.engine.config import LstmConfig
-from model.errors import LensError
+from model.data.sources import load_source
+from model.errors import SweepError
+from model.sweep.objective import holdout_start
+from model.sweep.paths import log_path, recheck_path
 
-OBJECTIVES = ("holdout", "folds")
-DEFAULT_OBJECTIVE_FOLDS = 3
 RECHECK_FOLDS = 3
-
-
-def parse_objective(text: str | None) -> tuple[str, int]:
-    """``holdout`` -> ("holdout", 0); ``folds`` / ``folds:K`` -> ("folds", K)."""
-    from model.sweep.objective import SweepError
-
-    kind, _, k = (text or "holdout").strip().partition(":")
-    if kind == "holdout" and not k:
-        return "holdout", 0
-    if kind == "folds":
-        try:
-            folds = int(k) if k else DEFAULT_OBJECTIVE_FOLDS
-        except ValueError:
-            folds = 0
-        if 2 <= folds <= 20:
-            return "folds", folds
-        raise SweepError(f"--objective folds:K needs K between 2 and 20, not {k!r}.")
-    raise SweepError(f"Unknown objective {text!r}: use holdout, folds or folds:K.")
-
-
-def holdout_start(n_rows: int, config: LstmConfig) -> int:
-    """First row of the final holdout period (the single split's test period)."""
-    return int(round(n_rows * (1.0 - config.test_fraction)))
-
-
-def folds_trial(
-    trial, config: LstmConfig, prices, store, study_name: str, folds: int, *, stop_requested=lambda: False
-) -> float:
-    """Train ``folds`` walk-forward folds of ``config`` before the holdout; report after each fold."""
-    import optuna
-
-    from model.runs import evidence_store as es
-    from model.runs.execute import execute_run
-    from model.runs.walkforward import load_walk_forward, start_walk_forward
-    from model.sweep.objective import StudyStopped, TrialFailed, best_validation_loss
-
-    frame = prices.frame if hasattr(prices, "frame") else prices
-    before = frame.iloc[: holdout_start(len(frame), config)]  # the holdout is never read
-    try:
-        parent = start_walk_forward(
-            store,
-            config,
-            before,
-            folds=folds,
-            mode="refit",
-            origin="sweep",
-            study=study_name,
-            trial=trial.number,
-        )
-    except LensError as exc:
-        trial.set_user_attr("error", str(exc))
-        raise TrialFailed(str(exc)) from None
-    trial.set_user_attr("run_id", parent)
-    store.start(parent)
-    rows = es.folds_of(store, parent)
-    losses: list[float] = []
-    abandon = threading.Event()
-    outcome = None
-
-    def on_epoch(epoch, logs) -> bool:
-        if stop_requested():
-            abandon.set()
-        return False
-
-    for row in rows:
-        record = execute_run(store, row.child_run_id, stop=abandon, on_epoch=on_epoch, forecast=False)
-        if abandon.is_set() or record.stop_reason == "user_stop":
-            outcome = "stopped"
-            break
-        score = best_validation_loss(record.history) if record.status == "finished" else None
-        if score is None:
-            es.end_fold(store, row.child_run_id, "failed", error=record.error or "no validation loss")
-            outcome = record.error or "the fold reported no validation loss"
-            break
-        losses.append(score)
-        trial.report(float(np.mean(losses)), row.fold.index)
-        trial.set_user_attr("fold_losses", losses)
-        if len(losses) < len(rows) and trial.should_prune():
-            outcome = "pruned"
-            break
-    for row in rows:
-        if store.get_run(row.child_run_id, with_history=False).status == "queued":
-            store.fail(row.child_run_id, "Not trained: the trial ended early.", status="stopped")
-            es.end_fold(store, row.child_run_id, "failed", error="Not trained: the trial ended early.")
-    result = load_walk_forward(store, parent)
-    status = "finished" if outcome is None else ("stopped" if outcome in ("pruned", "stopped") else "failed")
-    store.finish(
-        parent,
-        status,
-        stop_reason=outcome if outcome in ("pruned", "stopped") else None,
-        metric_table=result.metric_table() if result.evidence.folds_scored else None,
-        error=outcome if status == "failed" else None,
-    )
-    trial.set_user_attr("epochs", sum(len(store.get_run(r.child_run_id).history) for r in rows))
-    if outcome == "stopped":
-        trial.set_user_attr("error", "abandoned: the study was stopped")
-        raise StudyStopped("the study was stopped")
-    if outcome == "pruned":
-        raise optuna.TrialPruned(f"pruned after fold {len(losses)}")
-    if outcome is not None:
-        trial.set_user_attr("error", outcome)
-        raise TrialFailed(outcome)
-    return float(np.mean(losses))
 
 
 # -- the re-check --------------------------------------------------------------------------------------
@@ -181,8 +73,7 @@ def recheck(
     from model.evidence.snooping import model_confidence_set, spa_test
     from model.runs.store import open_store
     from model.runs.walkforward import run_walk_forward
-    from model.sweep.objective import SweepError
-    from model.sweep.study import load_source, open_study, settings_of
+    from model.sweep.study import open_study, settings_of
 
     study = open_study(name, storage)
     settings = settings_of(study)
@@ -286,12 +177,6 @@ def recheck_report(result: Recheck) -> str:
 # -- the re-check's stored result (the Tune page launches ``recheck`` in a process and reads it) ------------
 
 
-def recheck_path(name: str, run_db: str | None = None):
-    from model.sweep.study import PRICES_DIR, _files_root
-
-    return _files_root(run_db) / PRICES_DIR / f"{name}.recheck.json"
-
-
 def save_recheck(result: Recheck, run_db: str | None = None) -> None:
     import json
 
@@ -333,7 +218,6 @@ def load_recheck(name: str, run_db: str | None = None) -> Recheck | None:
 def launch_recheck(name: str, storage: str, *, top: int = 5, db: str | None = None) -> int:
     """Run ``python -m model.sweep recheck`` in a detached process (the Tune page's button); its pid."""
     from model.runs.processes import start_module
-    from model.sweep.workers import log_path
 
     recheck_path(name, db).unlink(missing_ok=True)
     args = ["recheck", name, "--top", str(top), "--storage", storage]

@@ -13,17 +13,11 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from model.sweep.objective import SweepError
+from model.errors import SweepError
+from model.sweep.storage import forget_storage, journal_path
 
 DAMAGE = (UnicodeDecodeError, json.JSONDecodeError, AssertionError)
 _OPTUNA_JOURNAL = "optuna/storages/journal"
-
-
-def journal_path(url: str) -> Path | None:
-    """The journal file of a storage URL (None for a database URL)."""
-    from model.sweep.study import is_journal
-
-    return Path(url.removeprefix("journal:")).expanduser() if is_journal(url) else None
 
 
 def _from_optuna_journal(exc: BaseException) -> bool:
@@ -53,7 +47,5 @@ def reading(url: str) -> Iterator[None]:
     except DAMAGE as exc:
         if path is None or not _from_optuna_journal(exc):
             raise
-        from model.sweep import study
-
-        study._storages.pop(url, None)  # the half-replayed storage is no use to anyone
+        forget_storage(url)  # the half-replayed storage is no use to anyone
         raise SweepError(damage_message(path, exc)) from exc

@@ -14,7 +14,10 @@ import math
 import threading
 from typing import Any, Callable
 
-from model.errors import LensError
+import numpy as np
+
+from model.engine.config import LstmConfig
+from model.errors import LensError, SweepError
 
 PRUNERS = ("median", "halving", "hyperband", "none")
 PRUNER_LABELS = {
@@ -24,9 +27,8 @@ PRUNER_LABELS = {
     "none": "No pruning",
 }
 
-
-class SweepError(LensError):
-    """A sweep could not be created, opened or run (the message says why and what to do)."""
+OBJECTIVES = ("holdout", "folds")
+DEFAULT_OBJECTIVE_FOLDS = 3
 
 
 class TrialFailed(Exception):
@@ -35,6 +37,22 @@ class TrialFailed(Exception):
 
 class StudyStopped(Exception):
     """The study was stopped while this trial trained; the trial is abandoned (recorded as failed)."""
+
+
+def parse_objective(text: str | None) -> tuple[str, int]:
+    """``holdout`` -> ("holdout", 0); ``folds`` / ``folds:K`` -> ("folds", K)."""
+    kind, _, k = (text or "holdout").strip().partition(":")
+    if kind == "holdout" and not k:
+        return "holdout", 0
+    if kind == "folds":
+        try:
+            folds = int(k) if k else DEFAULT_OBJECTIVE_FOLDS
+        except ValueError:
+            folds = 0
+        if 2 <= folds <= 20:
+            return "folds", folds
+        raise SweepError(f"--objective folds:K needs K between 2 and 20, not {k!r}.")
+    raise SweepError(f"Unknown objective {text!r}: use holdout, folds or folds:K.")
 
 
 def make_pruner(name: str, *, epochs: int | None = None):
@@ -82,7 +100,6 @@ def make_objective(
     import optuna
 
     from model.runs.execute import execute_run
-    from model.sweep.evidence import parse_objective
 
     kind, folds = parse_objective(objective)
 
@@ -91,8 +108,6 @@ def make_objective(
             on_trial_start(trial)
         config = space.config_for(trial)
         if kind == "folds":
-            from model.sweep.evidence import folds_trial
-
             return folds_trial(trial, config, prices, store, study_name, folds, stop_requested=stop_requested)
         run_id = store.create_run(config, prices, origin="sweep", study=study_name, trial=trial.number)
         trial.set_user_attr("run_id", run_id)
@@ -136,3 +151,90 @@ def make_objective(
         return score
 
     return score_trial
+
+
+# -- the folds:K objective: the mean validation loss over K walk-forward folds before the holdout --
+
+
+def holdout_start(n_rows: int, config: LstmConfig) -> int:
+    """First row of the final holdout period (the single split's test period)."""
+    return int(round(n_rows * (1.0 - config.test_fraction)))
+
+
+def folds_trial(
+    trial, config: LstmConfig, prices, store, study_name: str, folds: int, *, stop_requested=lambda: False
+) -> float:
+    """Train ``folds`` walk-forward folds of ``config`` before the holdout; report after each fold."""
+    import optuna
+
+    from model.runs import evidence_store as es
+    from model.runs.execute import execute_run
+    from model.runs.walkforward import load_walk_forward, start_walk_forward
+
+    frame = prices.frame if hasattr(prices, "frame") else prices
+    before = frame.iloc[: holdout_start(len(frame), config)]  # the holdout is never read
+    try:
+        parent = start_walk_forward(
+            store,
+            config,
+            before,
+            folds=folds,
+            mode="refit",
+            origin="sweep",
+            study=study_name,
+            trial=trial.number,
+        )
+    except LensError as exc:
+        trial.set_user_attr("error", str(exc))
+        raise TrialFailed(str(exc)) from None
+    trial.set_user_attr("run_id", parent)
+    store.start(parent)
+    rows = es.folds_of(store, parent)
+    losses: list[float] = []
+    abandon = threading.Event()
+    outcome = None
+
+    def on_epoch(epoch, logs) -> bool:
+        if stop_requested():
+            abandon.set()
+        return False
+
+    for row in rows:
+        record = execute_run(store, row.child_run_id, stop=abandon, on_epoch=on_epoch, forecast=False)
+        if abandon.is_set() or record.stop_reason == "user_stop":
+            outcome = "stopped"
+            break
+        score = best_validation_loss(record.history) if record.status == "finished" else None
+        if score is None:
+            es.end_fold(store, row.child_run_id, "failed", error=record.error or "no validation loss")
+            outcome = record.error or "the fold reported no validation loss"
+            break
+        losses.append(score)
+        trial.report(float(np.mean(losses)), row.fold.index)
+        trial.set_user_attr("fold_losses", losses)
+        if len(losses) < len(rows) and trial.should_prune():
+            outcome = "pruned"
+            break
+    for row in rows:
+        if store.get_run(row.child_run_id, with_history=False).status == "queued":
+            store.fail(row.child_run_id, "Not trained: the trial ended early.", status="stopped")
+            es.end_fold(store, row.child_run_id, "failed", error="Not trained: the trial ended early.")
+    result = load_walk_forward(store, parent)
+    status = "finished" if outcome is None else ("stopped" if outcome in ("pruned", "stopped") else "failed")
+    store.finish(
+        parent,
+        status,
+        stop_reason=outcome if outcome in ("pruned", "stopped") else None,
+        metric_table=result.metric_table() if result.evidence.folds_scored else None,
+        error=outcome if status == "failed" else None,
+    )
+    trial.set_user_attr("epochs", sum(len(store.get_run(r.child_run_id).history) for r in rows))
+    if outcome == "stopped":
+        trial.set_user_attr("error", "abandoned: the study was stopped")
+        raise StudyStopped("the study was stopped")
+    if outcome == "pruned":
+        raise optuna.TrialPruned(f"pruned after fold {len(losses)}")
+    if outcome is not None:
+        trial.set_user_attr("error", outcome)
+        raise TrialFailed(outcome)
+    return float(np.mean(losses))

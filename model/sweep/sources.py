@@ -1,45 +1,12 @@
-"""A study's data source as text, and the ``model.train`` flags that load the same prices.
-
-Forms: ``sample:TICKER``, ``yfinance:TICKER`` or ``yfinance:TICKER:START:END`` (dates
-YYYY-MM-DD, either may be empty), ``csv:PATH``, ``parquet:PATH`` (the table the Tune page kept).
-"""
+"""The ``model.train`` flags that load the same prices as a study's source text (the forms are
+parsed by ``model.data.sources``: ``sample:TICKER``, ``yfinance:TICKER[:START:END]``, ``csv:PATH``,
+``parquet:PATH``)."""
 
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 
-from model.sweep.objective import SweepError
-
-KINDS = ("sample", "yfinance", "csv", "parquet")
-
-
-@dataclass(frozen=True)
-class Source:
-    kind: str  # one of KINDS
-    target: str  # ticker or path
-    start: str | None = None  # yfinance only
-    end: str | None = None
-
-
-def parse_source(text: str) -> Source:
-    kind, _, rest = str(text).partition(":")
-    if kind not in KINDS:
-        raise SweepError(
-            f"Unknown source {text!r}: use sample:TICKER, yfinance:TICKER[:START:END] or csv:FILE."
-        )
-    if kind == "yfinance":
-        ticker, _, dates = rest.partition(":")
-        start, _, end = dates.partition(":")
-        return Source(kind, ticker, start or None, end or None)
-    return Source(kind, rest)
-
-
-def yfinance_source(ticker: str, start: str | None = None, end: str | None = None) -> str:
-    """The source text of a yfinance ticker over [start, end] (either open)."""
-    if not start and not end:
-        return f"yfinance:{ticker}"
-    return f"yfinance:{ticker}:{start or ''}:{end or ''}"
+from model.data.sources import parse_source
 
 
 def train_flags(text: str) -> list[str]:

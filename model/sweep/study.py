@@ -1,12 +1,9 @@
 """Studies: create, open, resume, stop and list them, in Optuna storage.
 
-Storage: by default Optuna's ``JournalStorage`` on ``sweeps.journal`` next to the run store
-(Optuna recommends the journal file for several processes on one machine; SQLite is not
-recommended for parallel optimisation). ``--storage URL`` (or ``LENS_DB`` when it names a server
-database) uses ``RDBStorage`` with a heartbeat: a worker that dies stops beating, its trial is
-failed and retried (``RetryHeartbeatStaleTrialCallback``) by the next worker that asks for one,
-and workers on other machines join the same study. The journal has no heartbeat, so a trial left
-RUNNING by a worker of this host that is gone is failed whenever the study is opened.
+Storage (``model.sweep.storage``): the journal file next to the run store by default, or a
+database with a heartbeat, which workers on other machines can join. The journal has no
+heartbeat, so a trial left RUNNING by a worker of this host that is gone is failed whenever the
+study is opened.
 
 A study's own settings live in its user attributes: ``lens`` (search space, data source, run
 store, pruner, trial budget and deadline) and ``stop`` (the flag workers read between epochs and
@@ -15,7 +12,6 @@ between trials). Workers tag each trial with ``worker`` ("host:pid") and ``run_i
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import time
@@ -23,88 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.errors import LensError
-from model.runs.database import ENV_URL
-from model.sweep.objective import PRUNERS, SweepError
+from model.data.sources import load_source  # noqa: F401 - model.train imports it from here until it moves to model/cli
+from model.errors import LensError, SweepError
+from model.sweep.objective import PRUNERS, parse_objective
+from model.sweep.paths import prices_path, run_store_url
 from model.sweep.space import SearchSpace
+from model.sweep.storage import open_storage, resolve_storage_url
 
-JOURNAL_FILE = "sweeps.journal"
-PRICES_DIR = "sweeps"
-HEARTBEAT_SECONDS = 5
 META = "lens"
 STOP = "stop"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-
-_storages: dict[str, Any] = {}
-
-
-# -- storage -----------------------------------------------------------------------------------
-
-
-def run_store_url(run_db: str | None = None) -> str:
-    from model.runs.database import resolve_url
-
-    return resolve_url(run_db)
-
-
-def _files_root(run_db: str | None) -> Path:
-    """The run store's files folder (the journal and the studies' price snapshots go there too),
-    chosen exactly as the run store chooses it."""
-    from sqlalchemy import make_url
-
-    from model.runs.database import default_files_root
-
-    return default_files_root(make_url(run_store_url(run_db))).resolve()
-
-
-def resolve_storage_url(storage: str | None = None, run_db: str | None = None) -> str:
-    """``storage`` as given; else ``LENS_DB`` if it names a server database; else the journal file."""
-    if storage:
-        return storage
-    env = run_db or os.environ.get(ENV_URL)
-    if env and not env.startswith("sqlite"):
-        return env
-    return "journal:" + str(_files_root(run_db) / JOURNAL_FILE)
-
-
-def is_journal(url: str) -> bool:
-    return url.startswith("journal:") or url.endswith(".journal")
-
-
-def open_storage(url: str):
-    """The Optuna storage at ``url`` (cached per process: the journal replays incrementally)."""
-    if url in _storages:
-        return _storages[url]
-    import optuna
-    import optuna.storages.journal
-
-    storage: optuna.storages.BaseStorage
-    if is_journal(url):
-        path = Path(url.removeprefix("journal:")).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        backend = optuna.storages.journal.JournalFileBackend(str(path))
-        storage = optuna.storages.JournalStorage(backend)
-    else:
-        import warnings
-
-        try:
-            # The heartbeat and its retry callback are marked experimental in Optuna 5; we pin
-            # optuna==5.0.0, so the notice only adds noise to every worker's log.
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                storage = optuna.storages.RDBStorage(
-                    url,
-                    engine_kwargs={"pool_pre_ping": True},
-                    heartbeat_interval=HEARTBEAT_SECONDS,
-                    grace_period=HEARTBEAT_SECONDS * 3,
-                    heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
-                        max_retry=1
-                    ),
-                )
-        except Exception as exc:  # noqa: BLE001 - SQLAlchemy/driver errors become one clear message
-            raise SweepError(f"Cannot open the study storage {url!r}: {type(exc).__name__}: {exc}") from exc
-    _storages[url] = storage
-    return storage
 
 
 # -- studies -----------------------------------------------------------------------------------
@@ -166,33 +90,9 @@ def save_prices(prices, name: str, run_db: str | None = None) -> str:
     next to the run store; returns the source text (``parquet:PATH``) workers load it from."""
     from model.runs.files import write_atomically
 
-    path = _files_root(run_db) / PRICES_DIR / f"{name}.parquet"
+    path = prices_path(name, run_db)
     write_atomically(path, lambda tmp: prices.frame.to_parquet(tmp, engine="pyarrow"))
     return f"parquet:{path}"
-
-
-def load_source(source: str):
-    """The PriceTable a study trains on: ``sample:GOOG``, ``yfinance:AAPL``, ``csv:PATH``, ``parquet:PATH``."""
-    from model import data
-
-    kind, _, rest = str(source).partition(":")
-    if kind == "sample":
-        return data.load_sample(rest or "GOOG")
-    if kind == "yfinance":
-        from model.sweep.sources import parse_source
-
-        parsed = parse_source(source)
-        return data.load_yfinance(parsed.target, start=parsed.start, end=parsed.end)
-    if kind == "csv":
-        return data.load_csv(Path(rest))
-    if kind == "parquet":
-        import pandas as pd
-
-        path = Path(rest)
-        if not path.exists():
-            raise SweepError(f"The study's price table {path} is missing (it is kept next to the run store).")
-        return data.PriceTable(pd.read_parquet(path, engine="pyarrow"), source=path.stem)
-    raise SweepError(f"Unknown source {source!r}: use sample:TICKER, yfinance:TICKER or csv:FILE.")
 
 
 def settings_of(study) -> StudySettings:
@@ -228,8 +128,6 @@ def create_study(
         raise SweepError(f"trials must be at least 1, got {trials}.")
     if minutes is not None and minutes <= 0:
         raise SweepError(f"minutes must be above 0, got {minutes:g}.")
-    from model.sweep.evidence import parse_objective
-
     kind, folds = parse_objective(objective)
     objective = kind if kind == "holdout" else f"folds:{folds}"
     url = resolve_storage_url(storage, run_db)

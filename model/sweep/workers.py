@@ -20,7 +20,6 @@ import os
 import signal
 import socket
 import time
-from pathlib import Path
 
 from model.errors import LensError
 from model.runs.processes import (  # noqa: F401 - limit_threads, threads_per_worker: this module's API too
@@ -29,10 +28,10 @@ from model.runs.processes import (  # noqa: F401 - limit_threads, threads_per_wo
     Recycler,
     Replacements,
     limit_threads,
-    module_command,
     start_module,
     threads_per_worker,
 )
+from model.sweep.paths import log_path
 
 # A worker that keeps crashing (out of memory, say) is replaced at most this many times per worker slot.
 MAX_REPLACEMENTS_PER_WORKER = 2
@@ -63,11 +62,11 @@ def run_worker(
     were run; return how many, and whether it stopped for ``max_trials`` (to be recycled)."""
     import optuna
 
+    from model.data.sources import load_source
     from model.runs.store import open_store
-    from model.sweep.objective import StudyStopped, TrialFailed, make_objective, make_pruner
+    from model.sweep.objective import StudyStopped, TrialFailed, make_objective, make_pruner, parse_objective
     from model.sweep.study import (
         budget_left,
-        load_source,
         open_study,
         resolve_storage_url,
         settings_of,
@@ -85,8 +84,6 @@ def run_worker(
     # constant_liar: a worker's sampler treats the other workers' running trials as bad results,
     # so parallel workers do not all try the same corner of the space.
     sampler = optuna.samplers.TPESampler(seed=seed, constant_liar=True, n_startup_trials=5)
-    from model.sweep.evidence import parse_objective
-
     kind, folds = parse_objective(settings.objective)
     steps = folds if kind == "folds" else epochs  # what a trial reports after: epochs, or folds
     study = open_study(name, url, sampler=sampler, pruner=make_pruner(settings.pruner, epochs=steps))
@@ -139,16 +136,6 @@ def worker_args(
     if db:
         args += ["--db", db]
     return args
-
-
-def worker_command(name: str, storage: str, *, db: str | None, threads: int, index: int) -> list[str]:
-    return module_command("model.sweep", worker_args(name, storage, db=db, threads=threads, index=index))
-
-
-def log_path(name: str, label: str, run_db: str | None = None) -> Path:
-    from model.sweep.study import PRICES_DIR, _files_root
-
-    return _files_root(run_db) / PRICES_DIR / f"{name}.{label}.log"
 
 
 def supervise(

@@ -5,10 +5,11 @@ import shlex
 import optuna
 import pytest
 
+from model.data.sources import parse_source, yfinance_source
+from model.errors import DataError
 from model.sweep import study as studies
 from model.sweep.__main__ import main, parse_args
-from model.sweep.objective import SweepError
-from model.sweep.sources import parse_source, train_flags, yfinance_source
+from model.sweep.sources import train_flags
 from model.train import parse_args as train_parse_args
 
 
@@ -39,7 +40,7 @@ def test_every_source_becomes_model_train_flags(source, flags):
 
 
 def test_an_unknown_source_is_refused():
-    with pytest.raises(SweepError, match="Unknown source"):
+    with pytest.raises(DataError, match="Unknown source"):
         parse_source("ftp:prices")
 
 

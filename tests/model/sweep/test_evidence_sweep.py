@@ -8,11 +8,11 @@ import pytest
 from optuna.trial import TrialState
 
 from model.data.sample import load_sample
+from model.errors import SweepError
 from model.runs import evidence_store as es
 from model.runs.store import open_store
 from model.sweep.__main__ import main
-from model.sweep.evidence import holdout_start, parse_objective
-from model.sweep.objective import SweepError, make_objective
+from model.sweep.objective import holdout_start, make_objective, parse_objective
 from model.sweep.space import SearchSpace, parse_spec
 from tests.model.runs.helpers import TINY
 

@@ -12,6 +12,7 @@ import pytest
 from model.engine.config import LstmConfig
 from model.sweep import study as studies
 from model.sweep.space import SearchSpace, int_range
+from model.sweep.storage import forget_storage
 
 REPO = Path(__file__).resolve().parents[3]
 SPACE = SearchSpace(LstmConfig(epochs=2), (int_range("rnn_unit", 4, 8),))
@@ -38,7 +39,7 @@ def _damaged(tmp_path: Path, line: bytes) -> Path:
     path = tmp_path / "sweeps.journal"
     storage = f"journal:{path}"
     studies.create_study("s1", SPACE, "sample:IBM", trials=3, storage=storage, run_db="sqlite:///unused.db")
-    studies._storages.pop(storage, None)
+    forget_storage(storage)  # the next open replays the file written below
     first, *rest = path.read_bytes().splitlines(keepends=True)
     path.write_bytes(first + line + b"".join(rest))  # damage in the middle: later lines still follow
     return path

@@ -1,5 +1,7 @@
 """Study bookkeeping without training: storage choice, budget, stop and resume, orphaned trials, leaderboard."""
 
+import os
+import socket
 import subprocess
 import sys
 
@@ -8,9 +10,9 @@ import pytest
 from optuna.trial import TrialState
 
 from model.engine.config import LstmConfig
+from model.errors import SweepError
 from model.sweep import board
 from model.sweep import study as studies
-from model.sweep.objective import SweepError
 from model.sweep.space import SearchSpace, int_range
 
 
@@ -69,8 +71,8 @@ def test_a_running_trial_whose_worker_process_is_gone_is_failed_when_the_study_i
     )
     dead_pid = int(gone.stdout)
     orphan, alive = study.ask(), study.ask()
-    orphan.set_user_attr("worker", f"{studies.socket.gethostname()}:{dead_pid}")
-    alive.set_user_attr("worker", f"{studies.socket.gethostname()}:{studies.os.getpid()}")
+    orphan.set_user_attr("worker", f"{socket.gethostname()}:{dead_pid}")
+    alive.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
     reopened = studies.open_study("orphans", storage)
     states = {t.number: t.state for t in reopened.trials}
     assert states == {orphan.number: TrialState.FAIL, alive.number: TrialState.RUNNING}
