@@ -52,13 +52,15 @@ compiler:
 test: $(TEST_STAMP) chromium postgres compiler $(NATIVE_STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
-# The fast loop: ruff's lint and format check, mypy over model/, and every test that starts no
+# The fast loop: ruff's lint and format check, the import contracts (.importlinter: the layers,
+# no cycle, no streamlit in model/), mypy over model/, and every test that starts no
 # process, server, browser or PostgreSQL cluster and trains for seconds at most (pyproject.toml's
 # markers). Needs no Debian package; without the native kernel built its tests use BlockLSTM.
 FAST_TESTS := not slow and not e2e and not process
 check: $(TEST_STAMP) $(NATIVE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 -m "$(FAST_TESTS)"
 

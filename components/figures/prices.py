@@ -107,7 +107,8 @@ def decimate(data: pd.Series | pd.DataFrame, max_points: int = MAX_LINE_POINTS) 
     return data.iloc[np.array(sorted(keep))]
 
 
-def _points_note(shown: int, total: int) -> str:
+def points_note(shown: int, total: int) -> str:
+    """The title's note when a long series is drawn decimated (empty when every point is drawn)."""
     return (
         ""
         if shown >= total
@@ -214,7 +215,7 @@ def split_figure(
     """The target over time with the train / validation / test periods as background bands."""
     total = len(series)
     series = decimate(series)
-    fig = base_layout(go.Figure(), title + _points_note(len(series), total), SMALL_HEIGHT)
+    fig = base_layout(go.Figure(), title + points_note(len(series), total), SMALL_HEIGHT)
     fig.add_trace(
         go.Scatter(x=series.index, y=series.to_numpy(), name=str(series.name or "target"), mode="lines",
                    line=dict(color=COLORS["actual"], width=1.2))
@@ -258,7 +259,7 @@ def prediction_figure(
     actual = decimate(actual)
     baseline = decimate(baseline) if baseline is not None else None
     predicted = decimate(predicted) if predicted is not None else None
-    fig = base_layout(go.Figure(), title + _points_note(len(actual), total))
+    fig = base_layout(go.Figure(), title + points_note(len(actual), total))
     fig.add_trace(
         go.Scatter(x=actual.index, y=actual.to_numpy(), name="actual", mode="lines",
                    line=dict(color=COLORS["actual"], width=1.6))
@@ -313,7 +314,7 @@ def residual_figure(
         return empty_figure(title, "No test predictions to show.")
     total = len(residuals)
     residuals = decimate(residuals)
-    fig = base_layout(go.Figure(), title + _points_note(len(residuals), total), SMALL_HEIGHT)
+    fig = base_layout(go.Figure(), title + points_note(len(residuals), total), SMALL_HEIGHT)
     for i, (column, color) in enumerate(_forecaster_colors(residuals.columns)):
         fig.add_trace(
             go.Scatter(x=residuals.index, y=residuals[column].to_numpy(), name=str(column), mode="lines",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from components.figures.prices import _points_note, decimate
+from components.figures.prices import decimate, points_note
 from components.figures.style import COLORS, SMALL_HEIGHT, base_layout, empty_figure
 from components.literal import plotly_literal
 
@@ -21,7 +21,7 @@ def overlay_figure(overlay, title: str = "Predicted vs actual, test period") -> 
         return empty_figure(title, "Select runs with stored predictions on the same data.")
     total = len(overlay.actual)
     actual = decimate(overlay.actual)
-    fig = base_layout(go.Figure(), title + _points_note(len(actual), total))
+    fig = base_layout(go.Figure(), title + points_note(len(actual), total))
     fig.add_trace(
         go.Scatter(
             x=actual.index,

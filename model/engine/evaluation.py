@@ -62,7 +62,8 @@ def business_days_after(last: pd.Timestamp, count: int, dates: pd.DatetimeIndex)
     return pd.DatetimeIndex([last + step * (k + 1) for k in range(count)])
 
 
-def _frame_for(run: TrainedRun, data: PreparedData, windows: WindowSet, split: str) -> pd.DataFrame:
+def split_frame(run: TrainedRun, data: PreparedData, windows: WindowSet, split: str) -> pd.DataFrame:
+    """One row per predicted step of ``windows`` (split, date, actual, predicted, baseline), in price units."""
     config = data.config
     t = config.time_step
     if len(windows) == 0:
@@ -154,9 +155,9 @@ def metrics_table(frame: pd.DataFrame) -> pd.DataFrame:
 def evaluate(run: TrainedRun, data: PreparedData) -> Evaluation:
     """Predict every split in price units, score the test split and forecast past the last date."""
     frames = [
-        _frame_for(run, data, data.train, "train"),
-        _frame_for(run, data, data.val, "val"),
-        _frame_for(run, data, data.test, "test"),
+        split_frame(run, data, data.train, "train"),
+        split_frame(run, data, data.val, "val"),
+        split_frame(run, data, data.test, "test"),
     ]
     predictions = pd.concat([f for f in frames if len(f)], ignore_index=True)
     metrics = metrics_table(predictions[predictions["split"] == "test"])

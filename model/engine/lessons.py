@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from model.engine.evaluation import Evaluation, _frame_for, metrics_table
+from model.engine.evaluation import Evaluation, metrics_table, split_frame
 from model.engine.training import TrainedRun
 from model.engine.windows import (
     Normaliser,
@@ -170,7 +170,7 @@ def leak_demo(run: TrainedRun, data: PreparedData, honest: Evaluation) -> LeakDe
     leaked_data = dataclasses.replace(
         data, normaliser=leaked, test=WindowSet(np.ascontiguousarray(x), data.test.y, data.test.start)
     )
-    frame = _frame_for(run, leaked_data, leaked_data.test, "test")
+    frame = split_frame(run, leaked_data, leaked_data.test, "test")
     honest_test = honest.split("test").reset_index(drop=True)
     predictions = pd.DataFrame(
         {

@@ -198,7 +198,8 @@ def split_masks(n_rows: int, config: LstmConfig, time_step: int | None = None):
     return starts, in_train, ~in_train & ~in_test, in_test
 
 
-def _columns(frame: pd.DataFrame, config: LstmConfig) -> tuple[np.ndarray, np.ndarray]:
+def feature_and_target_arrays(frame: pd.DataFrame, config: LstmConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The config's feature columns and target column as float arrays (``DataError`` on gaps)."""
     features = frame.loc[:, list(config.features)].to_numpy(dtype=np.float64)
     target = frame[config.target].to_numpy(dtype=np.float64)
     if not np.isfinite(features).all() or not np.isfinite(target).all():
@@ -208,7 +209,7 @@ def _columns(frame: pd.DataFrame, config: LstmConfig) -> tuple[np.ndarray, np.nd
 
 def training_normaliser(frame: pd.DataFrame, config: LstmConfig) -> Normaliser:
     """Statistics of the training rows (price target), the same rows ``prepare_data`` fits on."""
-    features, target = _columns(frame, config)
+    features, target = feature_and_target_arrays(frame, config)
     val_start, _ = split_rows(len(target), config)
     return Normaliser.fit(features[:val_start], target[:val_start], config.features)
 
@@ -237,7 +238,7 @@ def check_trainable(frame: pd.DataFrame, config: LstmConfig) -> None:
 def prepare_data(frame: pd.DataFrame, config: LstmConfig) -> PreparedData:
     """Split, normalise (train statistics only) and window a validated price table."""
     check_trainable(frame, config)
-    features, target = _columns(frame, config)
+    features, target = feature_and_target_arrays(frame, config)
     n_rows, t = len(target), config.time_step
     val_start, test_start = split_rows(n_rows, config)
     starts, in_train, in_val, in_test = split_masks(n_rows, config)

@@ -21,9 +21,9 @@ from model.engine.windows import (
     Normaliser,
     PreparedData,
     WindowSet,
-    _columns,
     check_columns,
     count_windows,
+    feature_and_target_arrays,
     make_windows,
     target_anchors,
     window_targets,
@@ -126,7 +126,7 @@ def prepare_fold(frame: pd.DataFrame, config: LstmConfig, fold: Fold) -> Prepare
     config.validate()
     check_columns(frame, config)
     frame = frame.iloc[: fold.test_end]
-    features, target = _columns(frame, config)
+    features, target = feature_and_target_arrays(frame, config)
     n_rows, t = len(target), config.time_step
     starts = np.arange(count_windows(n_rows, t, config.target_mode))
     last_target_row = starts + reach(config)

@@ -46,7 +46,9 @@ class Attributions:
         return np.abs(total - delta) / np.maximum(np.abs(delta), 1e-12)
 
 
-def _gradient_function(model):
+def gradient_function(model):
+    """The compiled gradient of ``model``'s prediction with respect to its input window (built once
+    per model; the worker memoises it per run)."""
     import tensorflow as tf
 
     @tf.function(reduce_retracing=True)
@@ -75,7 +77,7 @@ def integrated_gradients(
     steps = int(min(max(steps, 1), MAX_STEPS))
     x = np.ascontiguousarray(x, dtype=np.float32)
     n = len(x)
-    gradient = gradient or _gradient_function(model)
+    gradient = gradient or gradient_function(model)
     alphas = ((np.arange(steps) + 0.5) / steps).astype(np.float32)
     mean_grads = np.empty_like(x)
     per_call = max(1, CHUNK // steps)

@@ -155,11 +155,11 @@ def _test_dates(data) -> list[str]:
 @job("inside_attributions")
 def inside_attributions(context: JobContext, run_id: int, steps: int = 32, limit: int | None = None) -> dict:
     """Integrated gradients of every test window (the last ``limit`` when given)."""
-    from model.inside.attribution import _gradient_function, integrated_gradients
+    from model.inside.attribution import gradient_function, integrated_gradients
 
     run, data, _ = context.trained(run_id)
     x = data.test.x if limit is None else data.test.x[-int(limit) :]
-    gradient = context.memo(("gradient", *context.run_key(run_id)), lambda: _gradient_function(run.model))
+    gradient = context.memo(("gradient", *context.run_key(run_id)), lambda: gradient_function(run.model))
     t0 = time.perf_counter()
     record = integrated_gradients(
         run.model, x, steps=steps, scale=run.normaliser.target_std, gradient=gradient
