@@ -8,7 +8,10 @@ contract with the browser tests.
 import streamlit as st
 
 from components import errors, run_client, widgets, worker_jobs
+from components.logs import configure_server_logging
 from components.session import query
+
+configure_server_logging()  # <runs>/logs/server.log; once per process, not per rerun
 
 st.set_page_config(
     page_title="LSTM Lens",

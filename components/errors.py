@@ -13,6 +13,7 @@ BaseExceptions, which pass through untouched.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -29,6 +30,8 @@ from model.errors import (
     TrainingError,
     describe_os_error,
 )  # fmt: skip
+
+log = logging.getLogger(__name__)
 
 # The most specific type first: the first match picks the icon.
 ICONS: tuple[tuple[type[BaseException], str], ...] = (
@@ -101,6 +104,7 @@ def boundary(
     try:
         yield outcome
     except Exception as exc:  # noqa: BLE001 - the boundary: every error is shown, none escapes
+        log.exception("Caught at the page's boundary (%s)", doing or "the page")
         outcome.error = exc
         if not show_it:
             return

@@ -7,6 +7,7 @@ verdict is one draw. No TensorFlow: the folds' records were scored by the worker
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -17,6 +18,8 @@ from components.figures import evidence as evidence_figures
 from components.figures import style
 from model.evidence.baselines import BASELINE_LABELS, BASELINES
 from model.evidence.verdict import BEATS, WORSE, format_p, single_split_verdict
+
+log = logging.getLogger(__name__)
 
 MODEL_LABEL = "LSTM model"
 
@@ -121,6 +124,7 @@ def render(record) -> bool:
     try:
         rec = load_record(record)
     except Exception as exc:  # noqa: BLE001 - a damaged record: a message, never a traceback
+        log.exception("A damaged walk-forward record")
         widgets.show_error(exc, kept="The run's record is still on the Runs page.")
         return True
     if rec is None:

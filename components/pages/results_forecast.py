@@ -6,6 +6,8 @@ come from ``components.figures.forecast``. ``render`` is the one call the Result
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from components import run_client, widgets
@@ -14,6 +16,8 @@ from components.figures import style
 from model.forecast.conformal import min_residuals
 from model.forecast.folds import CALIBRATION as FOLDS
 from model.runs import forecasts
+
+log = logging.getLogger(__name__)
 
 SHOW_PERSISTENCE = "results_forecast_persistence"  # widget key: draw persistence's fan too
 
@@ -59,6 +63,7 @@ def render(record, data) -> None:
     try:
         forecast, failure = stored_forecast(record)
     except Exception as exc:  # noqa: BLE001 - damaged forecast files: a message, never a traceback
+        log.exception("Damaged forecast files")
         widgets.show_error(exc, kept="The run's predictions and metrics above are unaffected.")
         return
     if forecast is None:
@@ -126,6 +131,7 @@ def _fold_coverage(record) -> None:
     try:
         by_fold = read_fold_coverage(run_client.store().get_run(record.id, with_history=False).files_dir)
     except Exception as exc:  # noqa: BLE001 - a damaged table: a message, the rest of the section stands
+        log.exception("A damaged fold-coverage table")
         widgets.show_error(exc)
         return
     table = forecast_figures.fold_coverage_table(by_fold)
@@ -155,6 +161,7 @@ def render_walk_forward(record) -> None:
             dates=pd.DatetimeIndex(frame.index), target=frame[target].to_numpy(dtype=np.float64)
         )
     except Exception as exc:  # noqa: BLE001 - a missing price table: a message, never a traceback
+        log.exception("The walk-forward run's price table is missing")
         st.subheader("Forecast past the data", anchor=False)
         widgets.show_error(exc, kept="The walk-forward evidence above is unaffected.")
         return

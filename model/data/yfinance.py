@@ -20,6 +20,8 @@ from model.data.table import PriceTable
 from model.data.validate import validate_prices
 from model.errors import DataError, SourceUnavailableError
 
+log = logging.getLogger(__name__)
+
 __all__ = ["YF_INTERVALS", "load_yfinance"]
 
 YF_INTERVALS: tuple[str, ...] = ("1d", "1wk")
@@ -86,6 +88,7 @@ def read_cache(path: Path) -> tuple[pd.DataFrame | None, str | None]:
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - any unreadable cache file only costs a fresh download
+        log.exception("Ignored an unreadable yfinance cache file %s", path)
         return (
             None,
             f"Ignored an unreadable cache file ({path.name}: {type(exc).__name__}); downloaded afresh.",
@@ -228,6 +231,7 @@ def _download(
         try:
             raw = download(**kwargs)
         except Exception as exc:  # noqa: BLE001 - any failure here means "source unavailable"
+            log.exception("yfinance download of %s failed", symbol)
             raw = exc
     cause = _reported_cause(reports, symbol)
     if isinstance(raw, Exception):

@@ -6,6 +6,7 @@ and the run store can plug in a trained LSTM (model.runs.walkforward).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
@@ -18,6 +19,8 @@ from model.evidence.baselines import BASELINES, baseline_ladder, fit_ridge, mode
 from model.evidence.folds import DEFAULT_FOLDS, DEFAULT_SPAN, Fold, fold_boundaries, prepare_fold
 from model.evidence.significance import DMResult, dm_from_differential, window_differential
 from model.evidence.verdict import ALPHA, Verdict, evidence_verdict
+
+log = logging.getLogger(__name__)
 
 MODEL = "model"
 
@@ -258,6 +261,7 @@ def walk_forward(
             data = prepare_fold(frame, config, fold)
             results.append(score_fold(fold, data, forecaster(data)))
         except Exception as exc:  # noqa: BLE001 - the fold fails with its message; the rest still report
+            log.exception("Fold %s failed", fold.index)
             results.append(failed_fold(fold, f"{type(exc).__name__}: {exc}"))
     return pool(results, horizon_of(config), alpha)
 

@@ -21,6 +21,7 @@ Importing this module does not import TensorFlow.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -35,6 +36,8 @@ import numpy as np
 from model.engine.config import LstmConfig
 from model.explain.shapes import fmt_shape
 from model.explain.sources import TUTORIAL_STEP_LOCALS, tutorial_source, tutorial_step_lines
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "EQUIVALENCE_ATOL",
@@ -272,6 +275,7 @@ def run_tutorial_graph(
                 result = json.loads(str(data["meta"]))
                 outputs = {k: data[k] for k in data.files if k != "meta"}
     except Exception as exc:  # noqa: BLE001 - never raise; say what happened
+        log.exception("Running the tutorial's TF1 graph failed")
         return _failed(
             cases,
             f"Running the tutorial's TF1 graph failed: {type(exc).__name__}: {exc}",
@@ -334,6 +338,7 @@ def check_equivalence_many(
             item["keras_pred"] = np.asarray(model(x, training=False), dtype=np.float32)
             item["case"] = tutorial_case(model, config, x)
         except Exception as exc:  # noqa: BLE001
+            log.exception("Could not prepare a tutorial-graph comparison")
             item["error"] = f"Could not prepare the comparison: {type(exc).__name__}: {exc}"
         prepared.append(item)
 
@@ -406,6 +411,7 @@ def check_equivalence(
     try:
         return check_equivalence_many([(model, config, x)], timeout=timeout, python=python, atol=atol)[0]
     except Exception as exc:  # noqa: BLE001 - belt and braces: never raise
+        log.exception("The tutorial-graph equivalence check failed")
         return EquivalenceResult(
             False, float("inf"), None, None, {}, False, f"{type(exc).__name__}: {exc}", 0.0
         )

@@ -21,11 +21,14 @@ as the tutorial returns it). The exit status is 0 when OUT.npz was written.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import sys
 import time
 import traceback
+
+log = logging.getLogger(__name__)
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -174,6 +177,7 @@ def main(argv: list[str]) -> int:
             payload = {k: data[k] for k in data.files}
         cases = json.loads(str(payload["meta"]))
     except Exception as exc:  # noqa: BLE001 - reported to the parent in words
+        log.exception("Could not read the input file %s", in_path)
         print(f"could not read the input file {in_path}: {exc}", file=sys.stderr)
         return 3
 
@@ -185,6 +189,7 @@ def main(argv: list[str]) -> int:
         tf.compat.v1.nn.rnn_cell.BasicLSTMCell  # noqa: B018 - raises when TF1 cells are unavailable
         tf.compat.v1.nn.rnn_cell.MultiRNNCell  # noqa: B018
     except Exception as exc:  # noqa: BLE001
+        log.exception("TensorFlow's TF1 cells are not available")
         result["error"] = (
             "TensorFlow's TF1 cells (tf.compat.v1.nn.rnn_cell.BasicLSTMCell) are not available in the "
             f"Python at {sys.executable}: {type(exc).__name__}: {str(exc).rstrip('.')}. They need the tf-keras package "
@@ -197,6 +202,7 @@ def main(argv: list[str]) -> int:
             try:
                 case_meta, case_arrays = _run_case(tf, np, meta, arrays)
             except Exception as exc:  # noqa: BLE001
+                log.exception("A tutorial-graph case failed")
                 tb = traceback.format_exc(limit=3)
                 case_meta = {
                     "step_shapes": {},

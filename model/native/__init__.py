@@ -19,6 +19,7 @@ so machines sharing a checkout keep theirs. Without a compiler, or if loading fa
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import platform
 import shutil
@@ -27,6 +28,8 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 SOURCE = Path(__file__).with_name("lens_lstm.cc")
 BUILD_DIR = Path(__file__).with_name("build")
@@ -233,6 +236,7 @@ def load():
             _register_gradient(library)
             _library, _reason = library, f"loaded {path.name}"
         except Exception as error:  # noqa: BLE001 - any load failure means: use BlockLSTM
+            log.exception("The native LSTM kernel failed to load; training uses BlockLSTM")
             _reason = f"failed to load: {error}"
         return _library
 

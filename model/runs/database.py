@@ -15,7 +15,15 @@ from sqlalchemy import event
 
 from model.errors import StoreError
 
-__all__ = ["DEFAULT_URL", "ENV_FILES", "ENV_URL", "create_engine", "default_files_root", "resolve_url"]
+__all__ = [
+    "DEFAULT_URL",
+    "ENV_FILES",
+    "ENV_URL",
+    "create_engine",
+    "default_files_root",
+    "resolve_url",
+    "runs_directory",
+]
 
 DEFAULT_URL = "sqlite:///runs/lens.db"
 ENV_URL = "LENS_DB"
@@ -76,3 +84,15 @@ def default_files_root(url: sa.URL) -> Path:
         return Path(os.environ[ENV_FILES])
     sqlite_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
     return Path(url.database).parent if sqlite_file else Path("runs")
+
+
+def runs_directory(url: str | None = None) -> Path:
+    """The runs directory (the store's files, the sweeps' files, ``logs/``) of the database ``url``
+    (else ``LENS_DB``, else the default), chosen as the run store chooses it. StoreError when the
+    URL is none."""
+    text = resolve_url(url)
+    try:
+        parsed = sa.make_url(text)
+    except sa.exc.ArgumentError as exc:
+        raise StoreError(f"{text!r} is not a database URL (example: sqlite:///runs/lens.db).") from exc
+    return default_files_root(parsed).resolve()

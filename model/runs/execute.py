@@ -7,6 +7,7 @@ needs into the store, so a page only reads.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -17,6 +18,8 @@ from model.errors import LensError, StoreError, describe_os_error
 from model.runs import files
 from model.runs.provenance import record_provenance
 from model.runs.store import RunRecord, RunStore
+
+log = logging.getLogger(__name__)
 
 # Progress is written at most this often while a run trains (and at every epoch's end).
 PROGRESS_SECONDS = 0.5
@@ -156,6 +159,7 @@ def execute_run(
     except OSError as exc:  # the runs directory not writable, a full disk: which file and what to do
         _fail(store, run_id, describe_os_error(exc))
     except Exception as exc:  # noqa: BLE001 - stored as the run's error instead of lost in a worker
+        log.exception("Training run %s failed", run_id)
         _fail(store, run_id, f"Training failed: {type(exc).__name__}: {exc}")
     return store.get_run(run_id)
 
@@ -191,6 +195,7 @@ def _store_forecast(run, data, folder, flag, listener=None) -> None:
         forecasts.write_failure(str(exc), folder)
         return
     except Exception as exc:  # noqa: BLE001 - the trained run is kept; only its forecast is missing
+        log.exception("The forecast of a run failed (the trained run is kept)")
         forecasts.write_failure(f"The forecast failed: {type(exc).__name__}: {exc}", folder)
         return
     if flag.is_set():

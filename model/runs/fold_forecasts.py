@@ -10,12 +10,15 @@ files ``model.runs.forecasts`` reads, so the Results page shows it like any run'
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pandas as pd
 
 from model.errors import LensError, StoreError
 from model.runs import files, forecasts
+
+log = logging.getLogger(__name__)
 
 PATHS_FILE = "fold_paths.parquet"
 FOLD_META_FILE = "fold.json"
@@ -81,6 +84,7 @@ def store_fold_paths(run, data, fold_row, folder: Path, flag, listener=None) -> 
         forecasts.write_failure(str(exc), folder)
         return
     except Exception as exc:  # noqa: BLE001 - the fold's scores are kept; only its paths are missing
+        log.exception("A fold's forecast failed (its scores are kept)")
         forecasts.write_failure(f"The fold's forecast failed: {type(exc).__name__}: {exc}", folder)
         return
     if flag is not None and flag.is_set():
@@ -141,6 +145,7 @@ def store_walk_forward_forecast(store, parent: int, *, stopped: bool = False) ->
     except LensError as exc:
         _write_failure(str(exc), folder)
     except Exception as exc:  # noqa: BLE001 - the walk-forward run's evidence stands without a forecast
+        log.exception("The walk-forward forecast failed (the evidence stands)")
         _write_failure(f"The walk-forward forecast failed: {type(exc).__name__}: {exc}", folder)
 
 

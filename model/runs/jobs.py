@@ -13,12 +13,15 @@ whose id is reused is not mistaken for the old one.
 from __future__ import annotations
 
 import collections
+import logging
 import os
 import time
 from typing import Any, Callable
 
 from model.errors import LensError
 from model.runs import run_files
+
+log = logging.getLogger(__name__)
 
 CACHED_RUNS = 2
 
@@ -72,6 +75,7 @@ def run_job(context: JobContext, name: str, args: tuple, kwargs: dict) -> tuple[
     except LensError as exc:
         return False, str(exc)
     except Exception as exc:  # noqa: BLE001 - the owner shows a message, the worker keeps serving
+        log.exception("Job %s failed", name)
         return False, f"{name} failed: {type(exc).__name__}: {exc}"
 
 

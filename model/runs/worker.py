@@ -11,6 +11,7 @@ goes away, or after MAX_RUNS runs, so its memory stays bounded.
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import signal
 import sys
@@ -18,6 +19,8 @@ from multiprocessing.connection import Connection
 
 from model.errors import StoreError
 from model.runs.processes import Recycler, limit_threads
+
+log = logging.getLogger(__name__)
 
 
 def serve(conn: Connection, url: str, files_root: str, threads: int, max_runs: int) -> None:
@@ -53,6 +56,7 @@ def serve(conn: Connection, url: str, files_root: str, threads: int, max_runs: i
             except (OSError, EOFError):
                 break
             except Exception as exc:  # noqa: BLE001 - a result that cannot be pickled
+                log.exception("The result of job %s cannot be sent back", name)
                 conn.send(("result", job_id, False, f"The result of '{name}' cannot be sent back: {exc}"))
             continue
         try:

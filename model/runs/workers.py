@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import logging
 import os
 import socket
 import threading
@@ -33,6 +34,8 @@ from typing import Any
 from model.errors import LensError, StoreError
 from model.runs.processes import ChildProcess, Replacements, start_module
 from model.runs.store import RunRecord, open_store, resolve_url
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_RUNS = 20
 MAX_FAILED_STARTS = 3
@@ -288,6 +291,7 @@ class WorkerPool:
                     self._jobs.appendleft(job)  # the worker died; the next loop reaps it
                     continue
                 except Exception as exc:  # noqa: BLE001 - arguments that cannot be pickled
+                    log.exception("A job's arguments cannot be sent to a worker")
                     self._finish_job(job, False, f"The job's arguments cannot be sent: {exc}")
                     continue
                 w.job = job

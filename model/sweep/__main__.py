@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 
 from model.engine.config import KNOBS
 from model.errors import SweepError, reports_errors
+
+log = logging.getLogger("model.sweep")
 
 # Short aliases for the flags people type most.
 ALIASES = {"learning_rate": ["--lr"]}
@@ -34,6 +37,17 @@ def _storage_args(p: argparse.ArgumentParser) -> None:
         "(default: $LENS_DB when it is a server database, else sweeps.journal next to the run store)",
     )
     p.add_argument("--db", help="run store URL (default $LENS_DB or sqlite:///runs/lens.db)")
+    _verbose_arg(p, default=argparse.SUPPRESS)  # after the command too: ``status NAME -v``
+
+
+def _verbose_arg(p: argparse.ArgumentParser, *, default) -> None:
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default,
+        help="say more: INFO lines on the console, DEBUG in the log file (<runs>/logs/)",
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -43,6 +57,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split("\n\n", 1)[1],
     )
+    _verbose_arg(p, default=False)
     sub = p.add_subparsers(dest="command", required=True)
 
     start = sub.add_parser("start", help="create a study and run its workers on this machine")
@@ -156,9 +171,20 @@ def main(argv: list[str] | None = None) -> int:
     return _dispatch(parse_args(argv))
 
 
+# Processes that run trials or supervise them log as the sweep; the others as a command line.
+SWEEP_ROLES = {"worker": "sweep", "run": "sweep", "start": "sweep", "resume": "sweep"}
+
+
 def _dispatch(args: argparse.Namespace) -> int:
+    from model import logs
+    from model.runs.database import runs_directory
     from model.sweep import journal
     from model.sweep import study as studies
+
+    logs.configure(
+        SWEEP_ROLES.get(args.command, "cli"), files_root=runs_directory(args.db), verbose=args.verbose
+    )
+    log.info("python -m model.sweep %s", args.command)
 
     # One storage URL for the whole command (the default journal sits next to --db's run store).
     args.storage = studies.resolve_storage_url(args.storage, args.db)

@@ -19,11 +19,9 @@ def run_store_url(run_db: str | None = None) -> str:
 
 def files_root(run_db: str | None = None) -> Path:
     """The run store's files folder (the journal and the studies' files go there too)."""
-    from sqlalchemy import make_url
+    from model.runs.database import runs_directory
 
-    from model.runs.database import default_files_root
-
-    return default_files_root(make_url(run_store_url(run_db))).resolve()
+    return runs_directory(run_db)
 
 
 def journal_file(run_db: str | None = None) -> Path:

@@ -9,6 +9,7 @@ retried (``RetryHeartbeatStaleTrialCallback``) by the next worker that asks for 
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 from model.errors import SweepError
 from model.runs.database import ENV_URL
 from model.sweep.paths import journal_file
+
+log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 5
 
@@ -73,6 +76,7 @@ def open_storage(url: str):
                     ),
                 )
         except Exception as exc:  # noqa: BLE001 - SQLAlchemy/driver errors become one clear message
+            log.exception("Cannot open the study storage %s", url)
             raise SweepError(f"Cannot open the study storage {url!r}: {type(exc).__name__}: {exc}") from exc
     _storages[url] = storage
     return storage

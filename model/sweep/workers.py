@@ -63,6 +63,7 @@ def run_worker(
     import optuna
 
     from model.data.sources import load_source
+    from model.logs import import_tensorflow
     from model.runs.store import open_store
     from model.sweep.objective import StudyStopped, TrialFailed, make_objective, make_pruner, parse_objective
     from model.sweep.study import (
@@ -73,6 +74,7 @@ def run_worker(
         stop_requested,
     )
 
+    import_tensorflow()  # its start-up chatter into the log file, before limit_threads imports it
     limit_threads(threads or threads_per_worker(1))
     import keras
 

@@ -116,3 +116,25 @@ def test_model_train_loads_a_studys_kept_price_table(tmp_path):
     loaded = load_prices(train_parse_args(train_flags(source)))
     assert len(loaded.frame) == len(prices.frame)
     assert list(loaded.frame.columns) == list(prices.frame.columns)
+
+
+def test_verbose_is_taken_before_or_after_the_command():
+    assert parse_args(["-v", "list"]).verbose
+    assert parse_args(["list", "-v"]).verbose
+    assert parse_args(["status", "s1", "--verbose"]).verbose
+    assert not parse_args(["list"]).verbose
+
+
+def test_a_command_logs_to_the_runs_directory(tmp_path, capsys):
+    import logging
+
+    root = logging.getLogger()
+    before = list(root.handlers)
+    try:
+        code = main(["list", "--db", f"sqlite:///{tmp_path / 'lens.db'}"])
+    finally:
+        for handler in [h for h in root.handlers if h not in before]:
+            handler.close()
+            root.removeHandler(handler)
+    assert code == 0 and "No studies yet." in capsys.readouterr().out
+    assert "python -m model.sweep list" in (tmp_path / "logs" / "cli.log").read_text()
