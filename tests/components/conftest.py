@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -12,7 +13,15 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from streamlit.components.v2 import manifest_scanner  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
+
+# Every AppTest scans every installed package for Streamlit components before its first run
+# (streamlit/streamlit#15488; about 0.25-0.5 s each, some 250 test apps). Streamlit 1.67 offers no
+# switch for it, so the scan is memoised for the test process: the installed packages do not
+# change during a test run. test_component_scan.py fails when Streamlit stops calling it this way.
+SCAN_COMPONENT_MANIFESTS = manifest_scanner.scan_component_manifests
+manifest_scanner.scan_component_manifests = functools.cache(SCAN_COMPONENT_MANIFESTS)
 
 REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "app.py")
@@ -37,13 +46,9 @@ def new_app(**query: str) -> AppTest:
 
 
 def goto(at: AppTest, page: str) -> AppTest:
-    """Open a page by its name (data/train/results/shapes) and run it.
-
-    switch_page() resolves st.navigation pages from the previous run, so a fresh AppTest runs
-    once first (Data, the default page; every run stores "prices", which tells them apart).
-    """
-    if "prices" not in at.session_state:
-        at.run()
+    """Open a page by its name (data/train/results/shapes) and run it: one run, also for a fresh
+    AppTest. Before its first run AppTest finds a page by its file name, and every page's
+    ``url_path`` in app.py is its file's name (test_every_page_opens_on_the_first_run)."""
     at.switch_page(PAGES[page]).run()
     return at
 

@@ -38,6 +38,7 @@ def test_the_token_is_stored_hashed_and_checked(store):
     assert not capability.matches(record.owner_hash, record.owner_hash)  # the hash itself is no key
 
 
+@pytest.mark.process  # the command line in a subprocess
 def test_the_token_is_in_no_export(store, tmp_path):
     run_id = store.create_run(TINY, sine_frame(), "ui", owner=TOKEN)
     record = json.loads(zipfile.ZipFile(io.BytesIO(run_files.run_archive(store, run_id))).read("record.json"))

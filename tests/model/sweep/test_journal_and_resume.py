@@ -77,6 +77,7 @@ def test_resume_runs_n_more_trials_whatever_the_old_budget(tmp_path):
     assert not studies.budget_left(study)  # 2 more, not 2 + the 21 left of the old budget
 
 
+@pytest.mark.process  # python -m model.sweep in a subprocess
 def test_resume_help_says_n_more_trials():
     result = _sweep("resume", "--help")
     assert result.returncode == 0 and "N more trials" in " ".join(result.stdout.split())
