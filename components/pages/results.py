@@ -1,8 +1,9 @@
 """Results: the trained model against the actual prices and the persistence baseline, in price units.
 
 Shows the session's current run (the one trained here, opened on Runs, or ``?run=ID``).
-Everything shown was stored by the worker that trained it (``RunStore.load_evaluation``): this
-page never loads the model or TensorFlow, it only selects rows and draws them.
+Everything shown was stored by the worker that trained it (read back by
+``model.runs.run_files.load_evaluation``): this page never loads the model or TensorFlow, it only
+selects rows and draws them.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-import numpy as np
 import pandas as pd
 
 from model.engine.config import KNOBS, LstmConfig
@@ -250,7 +249,3 @@ def knob_metric_frame(records: Sequence) -> pd.DataFrame:
 def varying_knobs(frame: pd.DataFrame) -> list[str]:
     """Numeric knobs that take more than one value among these runs (the others add nothing to a plot)."""
     return [k for k in NUMERIC_KNOBS if k in frame and frame[k].nunique(dropna=True) > 1]
-
-
-def metric_values(values: pd.Series) -> np.ndarray:
-    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)

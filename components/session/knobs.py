@@ -36,11 +36,6 @@ def get_knob(name: str) -> Any:
     return st.session_state.setdefault(value_key(name), KNOBS[name].default)
 
 
-def set_knob(name: str, value: Any) -> None:
-    """Set a knob's value (parsed and clamped to its limits); its widget picks it up on its next draw."""
-    st.session_state[value_key(name)] = KNOBS[name].parse(value, clamp=True)
-
-
 def data_columns() -> list[str]:
     from components.session.state import get_prices
 

@@ -20,10 +20,6 @@ class WhatIfEdit:
     trend_pct: float = 0.0
     trend_days: int = 5
 
-    @property
-    def is_identity(self) -> bool:
-        return self.shift_pct == 0 and self.trend_pct == 0
-
 
 def edit_window(raw: np.ndarray, features: tuple[str, ...], edit: WhatIfEdit) -> np.ndarray:
     """A copy of raw feature rows [t, f] with ``edit`` applied (volume-like columns untouched)."""

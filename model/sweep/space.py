@@ -185,10 +185,6 @@ def int_range(name: str, lo: int, hi: int, step: int | None = None, *, log: bool
     return Param(name, "int", lo=lo, hi=hi, step=step, log=log).check()
 
 
-def float_range(name: str, lo: float, hi: float, step: float | None = None, *, log: bool = False) -> Param:
-    return Param(name, "float", lo=float(lo), hi=float(hi), step=step, log=log).check()
-
-
 def choices(name: str, values) -> Param:
     return Param(name, "choice", choices=tuple(values)).check()
 
