@@ -13,6 +13,7 @@ whose id is reused is not mistaken for the old one.
 from __future__ import annotations
 
 import collections
+import importlib
 import logging
 import os
 import time
@@ -96,13 +97,6 @@ def warm_up(context: JobContext) -> None:
 
 @job("ping")
 def _ping(context: JobContext) -> int:
-    return os.getpid()
-
-
-@job("sleep")
-def _sleep(context: JobContext, seconds: float) -> int:
-    """For tests: a job that takes a while (to kill its worker meanwhile, or to time out)."""
-    time.sleep(float(seconds))
     return os.getpid()
 
 
@@ -200,3 +194,9 @@ def inside_what_if(
 
     run, data, _ = context.trained(run_id)
     return what_if(run, data, window_index, WhatIfEdit(float(shift_pct), float(trend_pct), int(trend_days)))
+
+
+# Jobs a test suite adds (LENS_EXTRA_JOBS=module[,module], e.g. a job that sleeps): imported with
+# the registry, so a worker process knows them too; none in production.
+for _extra in filter(None, os.environ.get("LENS_EXTRA_JOBS", "").split(",")):
+    importlib.import_module(_extra.strip())
