@@ -13,7 +13,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 # Known until the command lines move to model/cli (the orchestration work): the run layer prints
 # the horizon forecast with the command line's private helper. Remove the line when it is gone.
-KNOWN = {"model/runs/walkforward_cli.py imports model.train._print_horizon_forecast"}
+KNOWN = {
+    "model/runs/walkforward_cli.py imports model.train._print_horizon_forecast",
+    # Until fold_runs.py calls the store's public ``reading`` (the orchestration work moves it).
+    "model/runs/fold_runs.py uses store._read",
+}
+# Private by name only: documented API of the libraries we use (SQLAlchemy's Row._mapping).
+LIBRARY_API = {"_mapping", "_asdict", "_replace", "_fields"}
 PROJECT_PACKAGES = ("model", "components", "views", "scripts")
 
 
@@ -58,11 +64,14 @@ def private_uses(source: str, this: str, where: str) -> list[str]:
                     local = alias.asname or alias.name.split(".")[0]
                     imported_modules[local] = alias.name if alias.asname else local
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and is_private(node.attr):
+        if isinstance(node, ast.Attribute) and is_private(node.attr) and node.attr not in LIBRARY_API:
             base = node.value
             if isinstance(base, ast.Name) and base.id in imported_modules:
                 found.append(f"{where}:{node.lineno} uses {imported_modules[base.id]}.{node.attr}")
-    return found
+            elif isinstance(base, ast.Name) and base.id not in ("self", "cls"):
+                # another object's private attribute (``store._write``): its class's business only
+                found.append(f"{where}:{node.lineno} uses {base.id}.{node.attr}")
+    return sorted(found, key=lambda use: int(use.split(":")[1].split()[0]))
 
 
 def test_no_module_uses_another_modules_private_names():
@@ -83,9 +92,13 @@ def test_the_check_sees_a_private_import_and_a_private_attribute_but_not_its_own
         "from model.sample import _own\n"
         "study._cache.clear()\n"
         "study.__name__\n"
+        "store._write('x')\n"
+        "self._own\n"
+        "row._mapping\n"
     )
     uses = private_uses(source, "model.sample", "model/sample.py")
     assert uses == [
         "model/sample.py:1 imports model.sweep.storage._storages",
         "model/sample.py:4 uses model.sweep.study._cache",
+        "model/sample.py:6 uses store._write",
     ]

@@ -50,7 +50,7 @@ def _json_safe(value):
 
 
 def add_evidence_run(store: RunStore, run_id: int, *, folds: int, mode: str, seeds: int, span: float) -> None:
-    with store._write("recording a walk-forward run") as conn:
+    with store.writing("recording a walk-forward run") as conn:
         conn.execute(
             evidence_runs.insert().values(run_id=run_id, folds=folds, mode=mode, seeds=seeds, span=span)
         )
@@ -59,7 +59,7 @@ def add_evidence_run(store: RunStore, run_id: int, *, folds: int, mode: str, see
 def add_fold(
     store: RunStore, run_id: int, seed_index: int, fold: Fold, child_run_id: int, warm_from: int | None = None
 ) -> None:
-    with store._write("recording a fold") as conn:
+    with store.writing("recording a fold") as conn:
         conn.execute(
             evidence_folds.insert().values(
                 run_id=run_id,
@@ -76,7 +76,7 @@ def add_fold(
 
 
 def set_warm_from(store: RunStore, child_run_id: int, warm_from: int) -> None:
-    with store._write("recording a warm start") as conn:
+    with store.writing("recording a warm start") as conn:
         conn.execute(
             evidence_folds.update()
             .where(evidence_folds.c.child_run_id == child_run_id)
@@ -87,7 +87,7 @@ def set_warm_from(store: RunStore, child_run_id: int, warm_from: int) -> None:
 def end_fold(
     store: RunStore, child_run_id: int, status: str, *, record: dict | None = None, error: str | None = None
 ) -> None:
-    with store._write("recording a fold's result") as conn:
+    with store.writing("recording a fold's result") as conn:
         conn.execute(
             evidence_folds.update()
             .where(evidence_folds.c.child_run_id == child_run_id)
@@ -96,7 +96,7 @@ def end_fold(
 
 
 def set_summary(store: RunStore, run_id: int, summary: dict) -> None:
-    with store._write("recording a walk-forward summary") as conn:
+    with store.writing("recording a walk-forward summary") as conn:
         conn.execute(
             evidence_runs.update().where(evidence_runs.c.run_id == run_id).values(summary=_json_safe(summary))
         )
@@ -111,7 +111,7 @@ def _fold_row(row) -> FoldRow:
 
 def fold_of_child(store: RunStore, child_run_id: int) -> FoldRow | None:
     """The fold a run trains, or None for an ordinary run."""
-    with store._read("reading a fold") as conn:
+    with store.reading("reading a fold") as conn:
         row = conn.execute(
             sa.select(evidence_folds).where(evidence_folds.c.child_run_id == child_run_id)
         ).first()
@@ -119,7 +119,7 @@ def fold_of_child(store: RunStore, child_run_id: int) -> FoldRow | None:
 
 
 def folds_of(store: RunStore, run_id: int) -> list[FoldRow]:
-    with store._read("reading folds") as conn:
+    with store.reading("reading folds") as conn:
         rows = conn.execute(
             sa.select(evidence_folds)
             .where(evidence_folds.c.run_id == run_id)
@@ -130,7 +130,7 @@ def folds_of(store: RunStore, run_id: int) -> list[FoldRow]:
 
 def evidence_run(store: RunStore, run_id: int) -> EvidenceRow | None:
     """The walk-forward settings and summary of a run, or None when it is not a walk-forward run."""
-    with store._read("reading a walk-forward run") as conn:
+    with store.reading("reading a walk-forward run") as conn:
         row = conn.execute(sa.select(evidence_runs).where(evidence_runs.c.run_id == run_id)).first()
     return (
         None
@@ -140,11 +140,11 @@ def evidence_run(store: RunStore, run_id: int) -> EvidenceRow | None:
 
 
 def evidence_run_ids(store: RunStore) -> set[int]:
-    with store._read("listing walk-forward runs") as conn:
+    with store.reading("listing walk-forward runs") as conn:
         return set(conn.execute(sa.select(evidence_runs.c.run_id)).scalars())
 
 
 def fold_child_ids(store: RunStore) -> set[int]:
     """Runs that are folds of a walk-forward run (lists may hide them behind their parent)."""
-    with store._read("listing fold runs") as conn:
+    with store.reading("listing fold runs") as conn:
         return set(conn.execute(sa.select(evidence_folds.c.child_run_id)).scalars())

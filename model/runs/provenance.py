@@ -15,7 +15,7 @@ from model.runs.store import RunStore
 
 def record_provenance(store: RunStore, run_id: int, provenance: dict[str, Any]) -> None:
     """Store ``provenance`` (JSON-ready) on run ``run_id``."""
-    with store._write("recording how a run was trained") as conn:
+    with store.writing("recording how a run was trained") as conn:
         conn.execute(runs.update().where(runs.c.id == run_id).values(provenance=dict(provenance)))
 
 

@@ -118,14 +118,21 @@ class RunStore:
             ) from exc
 
     @contextlib.contextmanager
-    def _write(self, action: str) -> Iterator[sa.Connection]:
+    def writing(self, action: str) -> Iterator[sa.Connection]:
+        """One write transaction (SQLite: ``BEGIN IMMEDIATE``, so writers queue instead of failing);
+        a database error becomes a StoreError saying what was being done (``action``, e.g.
+        "recording a fold"). The modules that keep their own tables beside the runs use it too."""
         with self._guard(action), self._write_engine.begin() as conn:
             yield conn
 
     @contextlib.contextmanager
-    def _read(self, action: str) -> Iterator[sa.Connection]:
+    def reading(self, action: str) -> Iterator[sa.Connection]:
+        """A read-only connection, errors as in ``writing``."""
         with self._guard(action), self.engine.connect() as conn:
             yield conn
+
+    # Until model/runs/fold_runs.py (the orchestration work) calls ``reading``.
+    _read = reading
 
     def close(self) -> None:
         self.engine.dispose()
@@ -177,7 +184,7 @@ class RunStore:
             worker_pid=os.getpid(),
             worker_host=socket.gethostname(),
         )
-        with self._write("creating a run") as conn:
+        with self.writing("creating a run") as conn:
             run_id = conn.execute(runs.insert().values(**values)).inserted_primary_key[0]
             conn.execute(runs.update().where(runs.c.id == run_id).values(files_dir=str(run_id)))
         return int(run_id)
@@ -185,7 +192,7 @@ class RunStore:
     def start(self, run_id: int, pid: int | None = None, host: str | None = None) -> bool:
         """queued -> running, recording the worker. False if the run is no longer queued
         (stopped before it started, deleted, or taken by another worker)."""
-        with self._write("starting a run") as conn:
+        with self.writing("starting a run") as conn:
             result = conn.execute(
                 runs.update()
                 .where(runs.c.id == run_id, runs.c.status == "queued")
@@ -200,13 +207,13 @@ class RunStore:
 
     def progress(self, run_id: int, progress: dict[str, Any]) -> None:
         """The latest progress of a running run (the caller throttles how often)."""
-        with self._write("writing progress") as conn:
+        with self.writing("writing progress") as conn:
             conn.execute(
                 runs.update().where(runs.c.id == run_id, runs.c.status == "running").values(progress=progress)
             )
 
     def add_epoch(self, run_id: int, epoch: int, loss: float | None, val_loss: float | None = None) -> None:
-        with self._write("writing an epoch") as conn:
+        with self.writing("writing an epoch") as conn:
             conn.execute(epochs.insert().values(run_id=run_id, epoch=epoch, loss=loss, val_loss=val_loss))
             conn.execute(runs.update().where(runs.c.id == run_id).values(epochs_run=epoch))
 
@@ -236,7 +243,7 @@ class RunStore:
         ):
             if value is not None:
                 values[name] = value
-        with self._write("finishing a run") as conn:
+        with self.writing("finishing a run") as conn:
             result = conn.execute(
                 runs.update().where(runs.c.id == run_id, runs.c.status.in_(ACTIVE_STATUSES)).values(**values)
             )
@@ -271,7 +278,7 @@ class RunStore:
     def stop_unchecked(self, run_id: int) -> str:
         """``request_stop`` without the capability check: for the engine's own coordinators,
         which pass on a stop already granted (a walk-forward run's Stop stops its fold runs)."""
-        with self._write("requesting a stop") as conn:
+        with self.writing("requesting a stop") as conn:
             conn.execute(
                 runs.update()
                 .where(runs.c.id == run_id, runs.c.status == "queued")
@@ -285,7 +292,7 @@ class RunStore:
         return self.get_run(run_id, with_history=False).status
 
     def stop_requested(self, run_id: int) -> bool:
-        with self._read("reading the stop flag") as conn:
+        with self.reading("reading the stop flag") as conn:
             value = conn.execute(sa.select(runs.c.stop_requested).where(runs.c.id == run_id)).scalar()
         return bool(value) if value is not None else True  # a deleted run should stop too
 
@@ -293,7 +300,7 @@ class RunStore:
         """Runs queued or running on this host whose process has ended become ``interrupted``
         (call at start-up). Returns their ids."""
         host = host or socket.gethostname()
-        with self._read("looking for interrupted runs") as conn:
+        with self.reading("looking for interrupted runs") as conn:
             rows = conn.execute(
                 sa.select(runs.c.id, runs.c.worker_pid).where(
                     runs.c.status.in_(ACTIVE_STATUSES), runs.c.worker_host == host
@@ -324,7 +331,7 @@ class RunStore:
             )
         if record.status == "running":
             raise StoreError(f"Run {run_id} is still running; stop it before deleting it.")
-        with self._write("deleting a run") as conn:
+        with self.writing("deleting a run") as conn:
             conn.execute(epochs.delete().where(epochs.c.run_id == run_id))
             conn.execute(metrics.delete().where(metrics.c.run_id == run_id))
             conn.execute(runs.delete().where(runs.c.id == run_id))
@@ -340,7 +347,7 @@ class RunStore:
     # -- reading ----------------------------------------------------------------------------------
 
     def get_run(self, run_id: int, *, with_history: bool = True) -> RunRecord:
-        with self._read("reading a run") as conn:
+        with self.reading("reading a run") as conn:
             row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).first()
             if row is None:
                 raise RunNotFoundError(f"There is no run {run_id} in {self.where}.")
@@ -379,7 +386,7 @@ class RunStore:
             query = query.where(runs.c.id.in_([int(i) for i in ids]))
         if limit is not None:
             query = query.limit(limit)
-        with self._read("listing runs") as conn:
+        with self.reading("listing runs") as conn:
             rows = conn.execute(query).all()
             by_run: dict[int, list] = {}
             if rows:
@@ -419,7 +426,7 @@ def open_store(url: str | None = None, *, files_root: str | Path | None = None) 
         files_root = default_files_root(engine.url)
     store = RunStore(engine, Path(files_root))
     try:
-        with store._write("opening the store") as conn:
+        with store.writing("opening the store") as conn:
             if engine.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
             ensure_schema(conn, store.where)
