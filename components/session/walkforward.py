@@ -57,7 +57,7 @@ def start(prices, config, choice: dict) -> int:
     """Start a single-split run (folds 0) or a walk-forward run; it becomes the current run."""
     if not choice.get("folds"):
         return state.start_run(prices, config)
-    from model.runs.walkforward import drive, start_walk_forward
+    from model.orchestration.walkforward import drive, start_walk_forward
 
     if state.run_in_progress():
         raise LensError("A training run is already in progress: stop it first.")

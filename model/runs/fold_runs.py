@@ -1,7 +1,7 @@
 """Fold runs belong to their walk-forward run: lists hide them behind it, the parent says how many
 folds it has, and deleting the parent deletes its fold runs (a fold run alone is refused).
 
-A walk-forward run stores one child run per (seed, fold) (model/runs/walkforward.py); those children
+A walk-forward run stores one child run per (seed, fold) (model/orchestration/walkforward.py); those children
 are ordinary runs in the ``runs`` table, tied to their parent only by ``evidence_folds``.
 """
 

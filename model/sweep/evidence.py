@@ -57,9 +57,9 @@ def folds_trial(
     """Train ``folds`` walk-forward folds of ``config`` before the holdout; report after each fold."""
     import optuna
 
+    from model.orchestration.walkforward import load_walk_forward, start_walk_forward
     from model.runs import evidence_store as es
     from model.runs.execute import execute_run
-    from model.runs.walkforward import load_walk_forward, start_walk_forward
     from model.sweep.objective import StudyStopped, TrialFailed, best_validation_loss
 
     frame = prices.frame if hasattr(prices, "frame") else prices
@@ -179,8 +179,8 @@ def recheck(
     """Re-score the ``top`` best complete trials of study ``name`` on the holdout only."""
     from model.evidence.folds import max_folds
     from model.evidence.snooping import model_confidence_set, spa_test
+    from model.orchestration.walkforward import run_walk_forward
     from model.runs.store import open_store
-    from model.runs.walkforward import run_walk_forward
     from model.sweep.objective import SweepError
     from model.sweep.study import load_source, open_study, settings_of
 
