@@ -10,6 +10,7 @@ in it ends the parent failed with its message.
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import streamlit as st
@@ -59,7 +60,7 @@ def start(prices, config, choice: dict) -> int:
     """Start a single-split run (folds 0) or a walk-forward run; it becomes the current run."""
     if not choice.get("folds"):
         return state.start_run(prices, config)
-    from model.orchestration.walkforward import drive, fail_walk_forward, start_walk_forward
+    from model.orchestration.walkforward import fail_walk_forward, start_walk_forward
 
     if state.run_in_progress():
         raise LensError("A training run is already in progress: stop it first.")
@@ -85,11 +86,18 @@ def start(prices, config, choice: dict) -> int:
             raise LensError(f"The walk-forward run could not be submitted: {exc}") from exc
     else:  # the older pool: a coordinator thread (model.orchestration.walkforward.drive)
         threading.Thread(
-            target=drive,
-            args=(store, parent, pool.submit, pool.wait),
-            daemon=True,
-            name=f"walk-forward-{parent}",
+            target=_drive, args=(store, parent, pool), daemon=True, name=f"walk-forward-{parent}"
         ).start()
     state.set_current_run(parent)
     st.session_state[state.TRAIN_ERROR] = None
     return parent
+
+
+def _drive(store, parent: int, pool) -> None:
+    """The coordinator thread of the older pool: its error is the parent's (drive stored it), logged here."""
+    from model.orchestration.walkforward import drive
+
+    try:
+        drive(store, parent, pool.submit, pool.wait)
+    except Exception:  # noqa: BLE001 - stored on the parent run already; the thread just ends
+        logging.getLogger(__name__).exception("walk-forward run %s", parent)

@@ -113,7 +113,7 @@ def fold_progress(store: RunStore, parent: int) -> dict:
         "fold": fold,
         "fold_epochs": epochs,
         "message": (
-            f"{done} of {total} folds done ({epochs} epochs)"
+            f"{done} of {total} folds done"
             if done == total
             else f"fold {fold} of {total} ({done} done, {epochs} epochs so far)"
         ),
@@ -188,10 +188,10 @@ def drive(
     submit: Submit,
     wait: Wait,
     on_fold: Callable[[es.FoldRow, RunRecord], None] | None = None,
-) -> WalkForward | None:
+) -> WalkForward:
     """Train every fold through ``submit``/``wait``, then pool and store the evidence.
 
-    Any error on the way ends the parent failed with its message and returns None."""
+    Any error on the way ends the parent failed with its message, then is raised."""
     done = threading.Event()
     try:
         settings = es.evidence_run(store, parent)
@@ -232,9 +232,9 @@ def drive(
                     previous[s] = row.child_run_id if record.status in ENDED_WELL else None
         done.set()
         return finish_walk_forward(store, parent, time.perf_counter() - started)
-    except Exception as exc:  # noqa: BLE001 - the parent ends failed with it instead of "running" for ever
-        fail_walk_forward(store, parent, exc)
-        return None
+    except Exception as exc:
+        fail_walk_forward(store, parent, exc)  # the parent ends failed with it, not "running" for ever
+        raise
     finally:
         done.set()
 
@@ -254,7 +254,7 @@ def forward_stop(store: RunStore, parent: int, rows, done: threading.Event, poll
 
 def run_walk_forward(
     store: RunStore, config: LstmConfig, prices, *, pool=None, listener=None, **options
-) -> WalkForward | None:
+) -> WalkForward:
     """Store and train a walk-forward run: through ``pool`` (a WorkerPool) when given, else here, one
     fold after another."""
     parent = start_walk_forward(store, config, prices, **options)

@@ -60,7 +60,8 @@ def _locked(*args, **kwargs):
 def test_a_store_error_in_the_coordinator_thread_fails_the_parent(store, monkeypatch):
     parent = _failed_folds(store)
     monkeypatch.setattr(es, "set_summary", _locked)
-    assert drive(store, parent, lambda run_id: None, lambda run_id: store.get_run(run_id)) is None
+    with pytest.raises(StoreError, match="stayed locked"):  # the caller learns it too
+        drive(store, parent, lambda run_id: None, lambda run_id: store.get_run(run_id))
     record = store.get_run(parent)
     assert record.status == "failed"
     assert record.error == f"The walk-forward coordination failed: {LOCKED}"
@@ -72,7 +73,8 @@ def test_drive_settles_failed_folds_and_reports_their_progress(store):
     record = store.get_run(parent)
     assert record.status == "failed" and "Every fold failed: Training failed: no memory" in record.error
     assert result.evidence.folds_failed == 3
-    assert record.progress["folds_done"] == 3 and record.progress["message"] == "3 of 3 folds done (0 epochs)"
+    assert record.progress["folds_done"] == 3 and record.progress["message"] == "3 of 3 folds done"
+    assert record.progress["fold_epochs"] == 0 == record.epochs_run  # failed before any epoch
 
 
 @pytest.mark.process
@@ -135,7 +137,8 @@ def test_a_server_restart_mid_walk_forward_resumes_and_the_parent_finishes(store
         store.get_run(rows[1].child_run_id)  # and its interrupted run is gone
     children = [store.get_run(r.child_run_id) for r in after]
     assert record.epochs_run == sum(c.epochs_run for c in children) == 3 * TINY.epochs
-    assert record.progress["message"] == f"3 of 3 folds done ({3 * TINY.epochs} epochs)"
+    assert record.progress["message"] == "3 of 3 folds done"
+    assert record.progress["fold_epochs"] == record.epochs_run and record.progress["folds"] == 3
     assert es.evidence_run(store, parent).summary["folds_scored"] == 3
     assert graph.resume_walk_forwards(store, client) == []  # an ended run is not resumed again
 
