@@ -201,3 +201,21 @@ def test_a_three_fold_run_on_a_real_scheduler_trains_folds_on_both_workers(store
     assert len({c.worker_pid for c in children}) == 2  # both worker processes trained folds
     assert os.getpid() not in {c.worker_pid for c in children}  # none trained here
     assert record.epochs_run == sum(c.epochs_run for c in children) > 0
+
+
+@pytest.mark.slow
+@pytest.mark.process
+def test_stopping_the_walk_forward_run_stops_its_fold_tasks(store, client):
+    long = TINY.replace(epochs=500, patience=0)
+    parent = start_walk_forward(store, long, load_sample("GOOG"), folds=3, owner="me")
+    rows = es.folds_of(store, parent)
+    future = graph.submit_walk_forward(client, store, parent)
+    wait_for(lambda: store.get_run(rows[0].child_run_id).epochs_run >= 1, timeout=300, poll=0.2)
+    store.request_stop(parent, "me")  # the parent's Stop, as the Train page asks it
+    future.result(timeout=300)
+    record = store.get_run(parent)
+    assert record.status == "stopped" and record.stop_reason == "user_stop"
+    children = [store.get_run(r.child_run_id) for r in rows]
+    assert all(c.status == "stopped" for c in children)
+    assert children[0].epochs_run < 500  # stopped mid-training
+    assert [c.stop_reason for c in children[1:]] == ["cancelled", "cancelled"]  # never started
