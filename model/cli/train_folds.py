@@ -40,11 +40,13 @@ def run_folds(args, prices, config) -> int:
     with WorkerPool(
         store.engine.url.render_as_string(hide_password=False), files_root=store.files_root, workers=workers
     ) as pool:
-        result = drive(store, parent, pool.submit, pool.wait, on_fold=on_fold)
-    if result is None:  # the coordination failed: the parent run says why
-        raise LensError(
-            store.get_run(parent, with_history=False).error or f"Walk-forward run {parent} failed."
-        )
+        client = getattr(pool, "client", None)  # a Dask pool: the folds train as a graph
+        if client is not None:
+            from model.orchestration.graph import run_graph
+
+            result = run_graph(client, store, parent, on_fold=on_fold)
+        else:
+            result = drive(store, parent, pool.submit, pool.wait, on_fold=on_fold)
     print(f"\n{walk_forward_report(result)}")
     if getattr(args, "forecast", False):  # the forecast calibrated on the folds (model.orchestration)
         from model.cli.reports import print_horizon_forecast

@@ -35,10 +35,12 @@ from typing import Any
 from model.errors import StoreError
 from model.orchestration.walkforward import (
     ENDED_WELL,
+    WalkForward,
     fail_walk_forward,
     finish_walk_forward,
     fold_progress,
     forward_stop,
+    load_walk_forward,
     settle_fold,
 )
 from model.runs import evidence_store as es
@@ -187,6 +189,33 @@ def submit_walk_forward(client, store: RunStore, parent: int, *, resources: dict
     distributed.fire_and_forget(final)
     final.add_done_callback(lambda future: _report_failure(store, parent, future))
     return final
+
+
+def run_graph(client, store: RunStore, parent: int, *, on_fold=None, poll: float = 0.5) -> WalkForward:
+    """Submit the walk-forward run as a graph and wait for its end (the command line's way):
+    ``on_fold(row, record)`` is called as each fold ends. Raises StoreError with the parent's error
+    when the coordination failed."""
+    future = submit_walk_forward(client, store, parent)
+    reported: set[int] = set()
+
+    def report() -> None:
+        for row in es.folds_of(store, parent):
+            if row.status == "queued" or row.child_run_id in reported:
+                continue
+            record = store.get_run(row.child_run_id, with_history=False)
+            if not record.active:  # scored a moment before its run ends: report the ended run
+                reported.add(row.child_run_id)
+                if on_fold is not None:
+                    on_fold(row, record)
+
+    while not future.done():
+        report()
+        time.sleep(poll)
+    report()
+    outcome = future.result()
+    if "error" in outcome:
+        raise StoreError(store.get_run(parent, with_history=False).error or outcome["error"])
+    return load_walk_forward(store, parent)
 
 
 def _report_failure(store: RunStore, parent: int, future) -> None:

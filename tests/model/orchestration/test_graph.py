@@ -105,6 +105,22 @@ def test_an_erred_graph_fails_the_parent_from_the_client(store, client, monkeypa
     assert record.error == "The walk-forward coordination failed: RuntimeError: the scheduler lost the task"
 
 
+@pytest.mark.process
+def test_run_graph_reports_each_fold_and_raises_the_coordinations_error(store, client, monkeypatch):
+    parent = _failed_folds(store)
+    seen = []
+    result = graph.run_graph(
+        client, store, parent, on_fold=lambda row, record: seen.append(record.status), poll=0.05
+    )
+    assert seen == ["failed"] * 3 and result.evidence.folds_failed == 3
+    assert store.get_run(parent).status == "failed"
+
+    again = _failed_folds(store)
+    monkeypatch.setattr(es, "set_summary", _locked)
+    with pytest.raises(StoreError, match=f"^The walk-forward coordination failed: {LOCKED}$"):
+        graph.run_graph(client, store, again)
+
+
 def _dead_pid() -> int:
     done = subprocess.Popen(["true"])
     done.wait()
