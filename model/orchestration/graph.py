@@ -125,7 +125,10 @@ def train_fold(
         log.exception("walk-forward run %s, seed %s, fold %s", parent, seed_index + 1, fold + 1)
         if child is not None:
             try:
-                es.end_fold(worker_store(url, files_root), child, "failed", error=message)
+                store = worker_store(url, files_root)
+                scored = es.fold_of_child(store, child)
+                if scored is None or scored.status != "finished":  # a scored fold keeps its score
+                    es.end_fold(store, child, "failed", error=message)
             except Exception:  # noqa: BLE001 - the store is gone: pooling reports it
                 log.exception("recording the failed fold of run %s", parent)
         return {"child": child, "status": "failed", "error": message}

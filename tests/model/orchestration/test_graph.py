@@ -90,6 +90,20 @@ def test_a_store_error_in_the_pooling_task_fails_the_parent(store, client, monke
 
 
 @pytest.mark.process
+def test_a_store_error_in_a_fold_task_fails_that_fold_and_the_parent_still_ends(store, client, monkeypatch):
+    parent = _failed_folds(store)
+    monkeypatch.setattr(graph, "settle_fold", _locked)
+    graph.submit_walk_forward(client, store, parent).result(timeout=60)
+    rows = es.folds_of(store, parent)
+    assert [r.status for r in rows] == ["failed"] * 3
+    assert all(r.error == f"The fold could not be trained: StoreError: {LOCKED}" for r in rows)
+    record = store.get_run(parent)
+    assert record.status == "failed" and record.error.startswith(
+        "Every fold failed: The fold could not be trained"
+    )
+
+
+@pytest.mark.process
 def test_an_erred_graph_fails_the_parent_from_the_client(store, client, monkeypatch):
     parent = _failed_folds(store)
 
