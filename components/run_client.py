@@ -11,6 +11,7 @@ deleted run whose id SQLite hands out again is a different key.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import streamlit as st
 
 from model.engine.stops import describe_stop
+from model.errors import StoreError
 from model.runs import RunRecord, RunStore, open_store, run_files
 from model.runs.store import resolve_url
 
@@ -48,7 +50,25 @@ def store() -> RunStore:
 
 def pool():
     """The worker pool for this server process; its workers start (and import TensorFlow) in the background."""
-    return _pool(resolve_url())
+    made = _pool(resolve_url())
+    _resumed(resolve_url())
+    return made
+
+
+@st.cache_resource(show_spinner=False)
+def _resumed(url: str) -> list[int]:
+    """Once per server process: walk-forward runs whose Dask graph was running are submitted again
+    (model.orchestration.graph.resume_walk_forwards); nothing to do without a Dask pool."""
+    client = getattr(_pool(url), "client", None)
+    if client is None:
+        return []
+    from model.orchestration.graph import resume_walk_forwards
+
+    try:
+        return resume_walk_forwards(_store(url), client)
+    except StoreError:
+        logging.getLogger(__name__).exception("resuming walk-forward runs")
+        return []
 
 
 def run_key(record: RunRecord) -> tuple[int, str]:

@@ -45,7 +45,7 @@ def synth(seed: int, rows: int = 3000):
 
 
 def timing(store, url, files, config, prices) -> None:
-    from model.runs.walkforward import run_walk_forward
+    from model.orchestration.walkforward import run_walk_forward
     from model.runs.workers import WorkerPool
 
     print("\n1. Walk-forward wall time, Sound preset on GOOG, 5 folds (pool warm before timing)")
@@ -72,7 +72,7 @@ def timing(store, url, files, config, prices) -> None:
 def calibration(store, url, files, config, walks: int, synth_seeds: int, rows: int) -> None:
     from model.evidence.verdict import BEATS
     from model.evidence.walkforward import ridge_forecaster, walk_forward
-    from model.runs.walkforward import drive, start_walk_forward
+    from model.orchestration.walkforward import drive, start_walk_forward
     from model.runs.workers import WorkerPool
 
     close = config.replace(features=("close",), target="close")
@@ -110,7 +110,7 @@ def calibration(store, url, files, config, walks: int, synth_seeds: int, rows: i
 def samples(store, url, files, config) -> None:
     from model.data.sample import SAMPLE_TICKERS, load_sample
     from model.engine.presets import get_preset
-    from model.runs.walkforward import run_walk_forward
+    from model.orchestration.walkforward import run_walk_forward
     from model.runs.workers import WorkerPool
 
     print("\n3. Per sample, Sound preset, 5 refit folds")

@@ -1,6 +1,6 @@
 """Results and Runs for walk-forward runs: per-fold skill bars, the ladder, the DM result, the verdict.
 
-``evidence_record`` turns a stored walk-forward run (model.runs.walkforward.WalkForward) into a
+``evidence_record`` turns a stored walk-forward run (model.orchestration.reading.WalkForward) into a
 small pure record; ``render`` draws it. Ordinary (single-split) runs get one line saying their
 verdict is one draw. No TensorFlow: the folds' records were scored by the workers.
 """
@@ -96,8 +96,8 @@ def evidence_record(result, status: str, ended: int, total: int) -> EvidenceReco
 
 def load_record(record) -> EvidenceRecord | None:
     """The evidence of a walk-forward run (None for any other run)."""
+    from model.orchestration.walkforward import load_walk_forward
     from model.runs import evidence_store as es
-    from model.runs.walkforward import load_walk_forward
 
     store = run_client.store()
     result = load_walk_forward(store, record.id)
@@ -173,7 +173,7 @@ def render(record) -> bool:
 
 def fold_distributions(store, records) -> dict[str, list[float]]:
     """Skill per scored fold of each walk-forward run among ``records`` (label -> values)."""
-    from model.runs.walkforward import load_walk_forward
+    from model.orchestration.walkforward import load_walk_forward
 
     out = {}
     for record in records:

@@ -1,13 +1,16 @@
-"""The Train page's walk-forward options and its start: folds train in the server's worker pool.
+"""The Train page's walk-forward options and its start: folds train on the server's workers.
 
-The parent run's coordinator (``model.runs.walkforward.drive``) runs in a daemon thread of the
-server: it only submits fold runs to the pool, waits on the store and pools numbers (no
-TensorFlow, no training in the server). A server that stops meanwhile leaves the parent
-interrupted, as any run whose process is gone.
+With a Dask pool (``run_client.pool().client``) the walk-forward run is submitted as a graph
+(``model.orchestration.graph``: a task per fold, a pooling task): nothing coordinates from the
+server, and a server that restarts resumes it (``run_client.pool()``). With the older worker pool,
+the coordinator (``model.orchestration.walkforward.drive``) runs in a daemon thread of the server
+(it only submits fold runs, waits on the store and pools numbers: no TensorFlow here); any error
+in it ends the parent failed with its message.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import streamlit as st
@@ -57,7 +60,7 @@ def start(prices, config, choice: dict) -> int:
     """Start a single-split run (folds 0) or a walk-forward run; it becomes the current run."""
     if not choice.get("folds"):
         return state.start_run(prices, config)
-    from model.runs.walkforward import drive, start_walk_forward
+    from model.orchestration.walkforward import fail_walk_forward, start_walk_forward
 
     if state.run_in_progress():
         raise LensError("A training run is already in progress: stop it first.")
@@ -72,9 +75,29 @@ def start(prices, config, choice: dict) -> int:
         origin="ui",
         owner=state.owner_token(create=True),
     )
-    threading.Thread(
-        target=drive, args=(store, parent, pool.submit, pool.wait), daemon=True, name=f"walk-forward-{parent}"
-    ).start()
+    client = getattr(pool, "client", None)
+    if client is not None:
+        from model.orchestration.graph import submit_walk_forward
+
+        try:
+            submit_walk_forward(client, store, parent)
+        except Exception as exc:  # noqa: BLE001 - the parent must not stay queued for ever
+            fail_walk_forward(store, parent, exc)
+            raise LensError(f"The walk-forward run could not be submitted: {exc}") from exc
+    else:  # the older pool: a coordinator thread (model.orchestration.walkforward.drive)
+        threading.Thread(
+            target=_drive, args=(store, parent, pool), daemon=True, name=f"walk-forward-{parent}"
+        ).start()
     state.set_current_run(parent)
     st.session_state[state.TRAIN_ERROR] = None
     return parent
+
+
+def _drive(store, parent: int, pool) -> None:
+    """The coordinator thread of the older pool: its error is the parent's (drive stored it), logged here."""
+    from model.orchestration.walkforward import drive
+
+    try:
+        drive(store, parent, pool.submit, pool.wait)
+    except Exception:  # noqa: BLE001 - stored on the parent run already; the thread just ends
+        logging.getLogger(__name__).exception("walk-forward run %s", parent)

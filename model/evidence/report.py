@@ -52,7 +52,7 @@ def ladder_lines(evidence) -> list[str]:
 
 
 def walk_forward_report(result) -> str:
-    """``result``: a model.runs.walkforward.WalkForward."""
+    """``result``: a model.orchestration.reading.WalkForward."""
     ev = result.evidence
     out = [f"Walk-forward: {result.folds} folds ({result.mode}), {result.seeds} seed(s)", ""]
     if result.seeds > 1:

@@ -1,7 +1,7 @@
 """Score folds (model and ladder on the same test points), pool them, and give the verdict.
 
 Pure numpy/pandas: the forecaster is a function, so the tests can use ridge as a stand-in model
-and the run store can plug in a trained LSTM (model.runs.walkforward).
+and the run store can plug in a trained LSTM (model.orchestration.walkforward).
 """
 
 from __future__ import annotations

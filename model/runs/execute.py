@@ -99,7 +99,7 @@ def execute_run(
     from model.engine.evaluation import evaluate
     from model.engine.saving import save_run
     from model.engine.training import train_network
-    from model.runs import fold_forecasts, walkforward
+    from model.runs import fold_forecasts, folds
 
     if not store.start(run_id, pid=os.getpid(), host=socket.gethostname()):
         return store.get_run(run_id)
@@ -127,18 +127,18 @@ def execute_run(
     try:
         record = store.get_run(run_id, with_history=False)
         config = LstmConfig.from_dict(record.config).validate()
-        # A walk-forward fold's run trains on its fold's rows (model.runs.walkforward); others as usual.
-        data, fold = walkforward.fold_data(store, run_id, store.load_prices(run_id), config)
-        run = train_network(data, listener=listen, stop=flag, model=walkforward.warm_model(store, fold))
+        # A walk-forward fold's run trains on its fold's rows (model.runs.folds); others as usual.
+        data, fold = folds.fold_data(store, run_id, store.load_prices(run_id), config)
+        run = train_network(data, listener=listen, stop=flag, model=folds.warm_model(store, fold))
         record_provenance(store, run_id, run.provenance)
         evaluation = evaluate(run, data)
         folder = record.files_dir
         save_run(run, folder)
         files.write_frame(evaluation.predictions, folder / files.PREDICTIONS_FILE)
         files.write_frame(evaluation.forecast, folder / files.FORECAST_FILE)
-        walkforward.record_fold(
+        folds.record_fold(
             store, fold, data, evaluation, run
-        )  # before the run ends: drive() waits on it
+        )  # before the run ends: the coordinator waits on it
         if forecast and fold is None and not flag.is_set():  # folds are scored, not forecast
             _store_forecast(run, data, folder, flag, _forecast_listener(store, run_id, progress_seconds))
         elif forecast and fold is not None and not flag.is_set():  # a fold's out-of-sample horizon paths

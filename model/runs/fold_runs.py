@@ -1,7 +1,7 @@
 """Fold runs belong to their walk-forward run: lists hide them behind it, the parent says how many
 folds it has, and deleting the parent deletes its fold runs (a fold run alone is refused).
 
-A walk-forward run stores one child run per (seed, fold) (model/runs/walkforward.py); those children
+A walk-forward run stores one child run per (seed, fold) (model/orchestration/walkforward.py); those children
 are ordinary runs in the ``runs`` table, tied to their parent only by ``evidence_folds``.
 """
 
@@ -63,7 +63,7 @@ def fold_index(store: RunStore) -> FoldIndex:
         .join(evidence_runs, evidence_runs.c.run_id == evidence_folds.c.run_id)
         .order_by(evidence_folds.c.run_id, evidence_folds.c.seed_index, evidence_folds.c.fold)
     )
-    with store._read("listing fold runs") as conn:
+    with store.reading("listing fold runs") as conn:
         rows = conn.execute(query).all()
         shapes = {r.run_id: (r.folds, r.seeds) for r in conn.execute(sa.select(evidence_runs))}
     places: dict[int, FoldPlace] = {}

@@ -79,7 +79,7 @@ metrics = sa.Table(
     *(sa.Column(name, sa.Float) for name in METRIC_NAMES),
 )
 
-# Walk-forward evidence (model.runs.walkforward): a parent run's settings and summary, and one row
+# Walk-forward evidence (model.orchestration.walkforward): a parent run's settings and summary, and one row
 # per (seed, fold) naming the child run that trained it and holding its scored record.
 evidence_runs = sa.Table(
     "evidence_runs",

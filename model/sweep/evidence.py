@@ -71,8 +71,8 @@ def recheck(
     """Re-score the ``top`` best complete trials of study ``name`` on the holdout only."""
     from model.evidence.folds import max_folds
     from model.evidence.snooping import model_confidence_set, spa_test
+    from model.orchestration.walkforward import run_walk_forward
     from model.runs.store import open_store
-    from model.runs.walkforward import run_walk_forward
     from model.sweep.study import open_study, settings_of
 
     study = open_study(name, storage)

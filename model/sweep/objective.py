@@ -167,9 +167,9 @@ def folds_trial(
     """Train ``folds`` walk-forward folds of ``config`` before the holdout; report after each fold."""
     import optuna
 
+    from model.orchestration.walkforward import load_walk_forward, start_walk_forward
     from model.runs import evidence_store as es
     from model.runs.execute import execute_run
-    from model.runs.walkforward import load_walk_forward, start_walk_forward
 
     frame = prices.frame if hasattr(prices, "frame") else prices
     before = frame.iloc[: holdout_start(len(frame), config)]  # the holdout is never read

@@ -18,8 +18,8 @@ pytestmark = pytest.mark.e2e
 def test_results_and_runs_show_walk_forward_evidence(browser, tmp_path):
     from model.data import load_sample
     from model.engine.config import LstmConfig
+    from model.orchestration.walkforward import run_walk_forward
     from model.runs import open_store
-    from model.runs.walkforward import run_walk_forward
     from model.runs.workers import WorkerPool
 
     env = {"LENS_DB": f"sqlite:///{tmp_path / 'lens.db'}", "LENS_WORKERS": "1"}

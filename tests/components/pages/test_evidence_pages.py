@@ -17,7 +17,7 @@ from components.session import state
 from components.session import walkforward as train_evidence
 from model.engine.config import LstmConfig
 from model.evidence.walkforward import ridge_forecaster, walk_forward
-from model.runs.walkforward import WalkForward
+from model.orchestration.walkforward import WalkForward
 from tests.components.conftest import assert_clean, button, chart_titles, goto, new_app, texts
 from tests.model.evidence.helpers import synth
 

@@ -77,7 +77,7 @@ def test_train_page_warns_about_forecast_limits_before_training():
 def test_results_shows_the_forecast_of_a_walk_forward_run():
     from components import run_client
     from model.data import load_sample
-    from model.runs.walkforward import run_walk_forward
+    from model.orchestration.walkforward import run_walk_forward
 
     config = LstmConfig(
         rnn_unit=4,

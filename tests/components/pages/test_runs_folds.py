@@ -11,9 +11,9 @@ from components.pages import runs_records as records
 from components.session import state
 from model.data import load_sample
 from model.engine.config import LstmConfig
+from model.orchestration.walkforward import start_walk_forward
 from model.runs import evidence_store as es
 from model.runs import fold_runs
-from model.runs.walkforward import start_walk_forward
 from tests.components.conftest import assert_clean, button, goto, new_app, texts
 from tests.components.pages.test_runs import _select
 

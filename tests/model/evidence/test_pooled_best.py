@@ -16,7 +16,7 @@ from model.evidence.baselines import baseline_ladder, scored_points
 from model.evidence.folds import fold_boundaries, prepare_fold
 from model.evidence.report import walk_forward_report
 from model.evidence.walkforward import FoldResult, horizon_of, pool, ridge_forecaster, walk_forward
-from model.runs.walkforward import WalkForward, _combine_seeds
+from model.orchestration.reading import WalkForward, _combine_seeds
 from tests.model.evidence.helpers import synth
 from tests.model.evidence.test_significance import independent_dm
 

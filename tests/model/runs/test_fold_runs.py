@@ -7,11 +7,11 @@ import pytest
 
 from model.engine.config import LstmConfig
 from model.errors import StoreError
+from model.orchestration.walkforward import start_walk_forward
 from model.runs import __main__ as runs_cli
 from model.runs import evidence_store as es
 from model.runs import fold_runs
 from model.runs.store import open_store
-from model.runs.walkforward import start_walk_forward
 from tests.model.evidence.helpers import synth
 from tests.model.runs.helpers import TINY
 

@@ -11,8 +11,8 @@ from model.errors import LensError
 def run_folds(args, prices, config) -> int:
     from model.evidence.folds import fold_boundaries
     from model.evidence.report import walk_forward_report
+    from model.orchestration.walkforward import drive, start_walk_forward
     from model.runs.store import open_store
-    from model.runs.walkforward import drive, start_walk_forward
     from model.runs.workers import WorkerPool
 
     if args.out is not None:
@@ -40,12 +40,18 @@ def run_folds(args, prices, config) -> int:
     with WorkerPool(
         store.engine.url.render_as_string(hide_password=False), files_root=store.files_root, workers=workers
     ) as pool:
-        result = drive(store, parent, pool.submit, pool.wait, on_fold=on_fold)
-    print(f"\n{walk_forward_report(result)}")
-    if getattr(args, "forecast", False):  # the forecast calibrated on the folds (model.runs.fold_forecasts)
-        from model.train import _print_horizon_forecast
+        client = getattr(pool, "client", None)  # a Dask pool: the folds train as a graph
+        if client is not None:
+            from model.orchestration.graph import run_graph
 
-        _print_horizon_forecast(store, parent)
+            result = run_graph(client, store, parent, on_fold=on_fold)
+        else:
+            result = drive(store, parent, pool.submit, pool.wait, on_fold=on_fold)
+    print(f"\n{walk_forward_report(result)}")
+    if getattr(args, "forecast", False):  # the forecast calibrated on the folds (model.orchestration)
+        from model.cli.reports import print_horizon_forecast
+
+        print_horizon_forecast(store, parent)
     print(
         f"\nStored as run {parent} ({time.perf_counter() - started:.1f} s; python -m model.runs show {parent})."
     )

@@ -13,10 +13,15 @@ from model.data.sample import load_sample
 from model.engine.config import LstmConfig
 from model.errors import DataError
 from model.evidence.walkforward import FoldResult, ridge_forecaster, walk_forward
+from model.orchestration.walkforward import (
+    fold_residuals,
+    load_walk_forward,
+    run_walk_forward,
+    start_walk_forward,
+)
 from model.runs import evidence_store as es
 from model.runs import schema
 from model.runs.store import open_store
-from model.runs.walkforward import fold_residuals, load_walk_forward, run_walk_forward, start_walk_forward
 from tests.model.evidence.helpers import synth
 from tests.model.runs.helpers import TINY
 
@@ -95,8 +100,8 @@ def test_walk_forward_in_process_with_a_failing_fold(store):
     parent = start_walk_forward(store, TINY, prices, folds=3, mode="warm", seeds=1)
     rows = es.folds_of(store, parent)
     store.fail(rows[1].child_run_id, "Training failed: the fold blew up")  # the worker never gets it
+    from model.orchestration.walkforward import drive
     from model.runs.execute import execute_run
-    from model.runs.walkforward import drive
 
     result = drive(store, parent, lambda run_id: None, lambda run_id: execute_run(store, run_id))
     assert result.evidence.folds_scored == 2 and result.evidence.folds_failed == 1
@@ -139,8 +144,8 @@ def test_refit_folds_train_in_parallel_in_the_worker_pool(tmp_path):
 def test_stopping_the_walk_forward_run_stops_its_folds(tmp_path):
     import threading
 
+    from model.orchestration.walkforward import drive
     from model.runs.execute import execute_run
-    from model.runs.walkforward import drive
 
     store = open_store(f"sqlite:///{tmp_path / 'lens.db'}", files_root=tmp_path)
     parent = start_walk_forward(

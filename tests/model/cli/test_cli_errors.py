@@ -18,7 +18,7 @@ import pytest
 from model.train import main
 from tests.components.conftest import price_csv
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 TINY = ["--rnn-unit", "4", "--layer-num", "1", "--time-step", "5", "--epochs", "1"]
 
 

@@ -10,10 +10,11 @@ import pytest
 from model.data.sample import load_sample
 from model.forecast.folds import CALIBRATION, fold_paths, pool_folds
 from model.forecast.horizon import RecursiveForecaster
+from model.orchestration import forecast_pooling
+from model.orchestration.walkforward import run_walk_forward
 from model.runs import evidence_store as es
 from model.runs import fold_forecasts, forecasts
 from model.runs.store import open_store
-from model.runs.walkforward import run_walk_forward
 from tests.model.runs.helpers import TINY, assert_same_forecast
 
 
@@ -66,7 +67,7 @@ def test_a_walk_forward_forecast_round_trips_through_the_store(store):
 
 
 def test_a_walk_forward_run_without_fold_paths_says_why(store):
-    from model.runs.walkforward import start_walk_forward
+    from model.orchestration.walkforward import start_walk_forward
 
     prices = load_sample("GOOG")
     parent = start_walk_forward(store, TINY.replace(horizon=5), prices, folds=3)
@@ -74,7 +75,7 @@ def test_a_walk_forward_run_without_fold_paths_says_why(store):
     for row in rows:
         forecasts.write_failure("Horizon 5 leaves too little", store.get_run(row.child_run_id).files_dir)
         es.end_fold(store, row.child_run_id, "finished", record=None)
-    fold_forecasts.store_walk_forward_forecast(store, parent)
+    forecast_pooling.store_walk_forward_forecast(store, parent)
     stored, failure = forecasts.load_forecast(store, parent)
     assert stored is None
     assert failure.startswith("No fold has a multi-day forecast (fold 1: Horizon 5 leaves too little;")
@@ -101,7 +102,7 @@ def test_a_fold_whose_features_need_the_direct_strategy_trains_it():
 def test_the_forecast_pools_the_first_seeds_folds_and_leaves_out_failed_ones(store):
     from model.evidence.folds import prepare_fold
     from model.forecast.folds import FoldPaths
-    from model.runs.walkforward import start_walk_forward
+    from model.orchestration.walkforward import start_walk_forward
     from tests.model.forecast.test_folds import DriftForecaster
 
     prices = load_sample("GOOG")
@@ -128,7 +129,7 @@ def test_the_forecast_pools_the_first_seeds_folds_and_leaves_out_failed_ones(sto
         es.end_fold(store, row.child_run_id, "finished", record=None)
         if row.seed_index == 0:
             written.append(paths)
-    fold_forecasts.store_walk_forward_forecast(store, parent)
+    forecast_pooling.store_walk_forward_forecast(store, parent)
     stored, failure = forecasts.load_forecast(store, parent)
     assert failure is None, failure
     expected = pool_folds(written, horizon=3, requested=config.forecast_strategy)
@@ -144,10 +145,10 @@ def test_the_forecast_pools_the_first_seeds_folds_and_leaves_out_failed_ones(sto
 
 
 def test_a_stopped_walk_forward_run_says_why_it_has_no_forecast(store):
-    from model.runs.walkforward import start_walk_forward
+    from model.orchestration.walkforward import start_walk_forward
 
     parent = start_walk_forward(store, TINY.replace(horizon=3), load_sample("GOOG"), folds=3)
-    fold_forecasts.store_walk_forward_forecast(store, parent, stopped=True)
+    forecast_pooling.store_walk_forward_forecast(store, parent, stopped=True)
     assert forecasts.load_forecast(store, parent) == (
         None,
         "The walk-forward run was stopped before its folds ended: no forecast.",
