@@ -1,5 +1,5 @@
-# LSTM Lens: `make run` starts the app, `make check` is the one-minute loop (lint, format, types, fast
-# tests), `make test` runs every test, `make bench` prints speed figures.
+# LSTM Lens: `make run` starts the app, `make check` is the quick loop (lint, format, import contracts,
+# types, fast tests), `make test` runs every test, `make bench` prints speed figures.
 # Each target installs what it needs once; stamp files keep re-runs from reinstalling.
 
 PYTHON ?= python3

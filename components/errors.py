@@ -104,7 +104,10 @@ def boundary(
     try:
         yield outcome
     except Exception as exc:  # noqa: BLE001 - the boundary: every error is shown, none escapes
-        log.exception("Caught at the page's boundary (%s)", doing or "the page")
+        # A LensError is the user's to act on (its message is on the page): the file keeps its
+        # traceback, the server's console stays quiet. Anything else is a bug: an error line.
+        level = logging.INFO if isinstance(exc, LensError) else logging.ERROR
+        log.log(level, "Caught at the page's boundary (%s)", doing or "the page", exc_info=True)
         outcome.error = exc
         if not show_it:
             return

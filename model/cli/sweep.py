@@ -58,7 +58,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     _verbose_arg(p, default=False)
     sub = p.add_subparsers(dest="command", required=True)
+    _start_parser(sub)
+    _worker_parser(sub)
+    _run_parsers(sub)
+    _query_parsers(sub)
+    return p.parse_args(argv)
 
+
+def _start_parser(sub) -> None:
     start = sub.add_parser("start", help="create a study and run its workers on this machine")
     start.add_argument("--name", help="study name (default sweep-DATE-TIME)")
     start.add_argument("--source", default="sample:GOOG", help="sample:TICKER, yfinance:TICKER or csv:FILE")
@@ -88,6 +95,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             spec.cli_flag, *ALIASES.get(spec.name, []), dest=spec.name, metavar="SPEC", help=spec.label
         )
 
+
+def _worker_parser(sub) -> None:
     worker = sub.add_parser("worker", help="join a study as one worker process (any machine)")
     # --name as on start; --study is the older spelling, still accepted.
     worker.add_argument("--name", "--study", dest="name", required=True, help="the study to join")
@@ -101,6 +110,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     _storage_args(worker)
 
+
+def _run_parsers(sub) -> None:
     run = sub.add_parser("run", help="run this machine's workers for a study until its budget is used")
     run.add_argument("name")
     run.add_argument("--workers", type=int)
@@ -119,6 +130,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     resume.add_argument("--detach", action="store_true")
     _storage_args(resume)
 
+
+def _query_parsers(sub) -> None:
     for command, text in (
         ("status", "leaderboard"),
         ("best", "best trial and its settings"),
@@ -137,7 +150,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     _storage_args(check)
     listing = sub.add_parser("list", help="all studies")
     _storage_args(listing)
-    return p.parse_args(argv)
 
 
 def space_from_arguments(args: argparse.Namespace):
@@ -192,107 +204,134 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _command(args)
 
 
-def _command(args: argparse.Namespace) -> int:
-    from model.sweep import study as studies
+def _worker(args: argparse.Namespace) -> int:
     from model.sweep import workers
 
-    if args.command == "worker":
-        workers.ignore_interrupts()
-        done, recycled = workers.run_worker(
-            args.name,
-            args.storage,
-            db=args.db,
-            threads=args.threads,
-            index=args.index,
-            max_trials=args.max_trials,
-        )
-        print(f"worker {workers.worker_tag()}: {done} trials" + (" (recycled)" if recycled else ""))
-        return workers.RECYCLED_EXIT if recycled else 0
-    if args.command == "start":
-        from model.data.sources import load_source
+    workers.ignore_interrupts()
+    done, recycled = workers.run_worker(
+        args.name,
+        args.storage,
+        db=args.db,
+        threads=args.threads,
+        index=args.index,
+        max_trials=args.max_trials,
+    )
+    print(f"worker {workers.worker_tag()}: {done} trials" + (" (recycled)" if recycled else ""))
+    return workers.RECYCLED_EXIT if recycled else 0
 
-        space = space_from_arguments(args)
-        if args.start or args.end:
-            from model.data.sources import parse_source, yfinance_source
 
-            parsed = parse_source(args.source)
-            if parsed.kind != "yfinance":
-                raise SweepError("--start and --end are for a yfinance:TICKER source.")
-            args.source = yfinance_source(parsed.target, args.start, args.end)
-        load_source(args.source)  # a bad source is refused here, not in every worker
-        trials = args.trials if args.trials is not None or args.timeout is not None else 20
-        study = studies.create_study(
-            args.name,
-            space,
-            args.source,
-            trials=trials,
-            minutes=args.timeout,
-            pruner=args.pruner,
-            storage=args.storage,
-            run_db=args.db,
-            sampler_seed=args.sampler_seed,
-            objective=args.objective,
-        )
-        print(f"Study {study.study_name}: {space.describe()}")
-        return _run(study.study_name, args)
-    if args.command == "resume":
-        studies.resume_study(args.name, args.storage, more_trials=args.trials, minutes=args.timeout)
-        return _run(args.name, args)
-    if args.command == "run":
-        return _run(args.name, args)
-    if args.command == "status":
-        _print_status(args.name, args.storage)
-        return 0
-    if args.command == "best":
-        from model.sweep.board import best_trial
+def _start(args: argparse.Namespace) -> int:
+    from model.data.sources import load_source, parse_source, yfinance_source
+    from model.sweep import study as studies
 
-        study = studies.open_study(args.name, args.storage)
-        best = best_trial(study.get_trials(deepcopy=False))
-        if best is None:
-            print(f"Study {args.name} has no complete trial yet.")
-            return 1
-        config = studies.settings_of(study).space.config_from_params(best.params)
+    space = space_from_arguments(args)
+    if args.start or args.end:
+        parsed = parse_source(args.source)
+        if parsed.kind != "yfinance":
+            raise SweepError("--start and --end are for a yfinance:TICKER source.")
+        args.source = yfinance_source(parsed.target, args.start, args.end)
+    load_source(args.source)  # a bad source is refused here, not in every worker
+    trials = args.trials if args.trials is not None or args.timeout is not None else 20
+    study = studies.create_study(
+        args.name,
+        space,
+        args.source,
+        trials=trials,
+        minutes=args.timeout,
+        pruner=args.pruner,
+        storage=args.storage,
+        run_db=args.db,
+        sampler_seed=args.sampler_seed,
+        objective=args.objective,
+    )
+    print(f"Study {study.study_name}: {space.describe()}")
+    return _run(study.study_name, args)
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from model.sweep import study as studies
+
+    studies.resume_study(args.name, args.storage, more_trials=args.trials, minutes=args.timeout)
+    return _run(args.name, args)
+
+
+def _status(args: argparse.Namespace) -> int:
+    _print_status(args.name, args.storage)
+    return 0
+
+
+def _best(args: argparse.Namespace) -> int:
+    from model.sweep import study as studies
+    from model.sweep.board import best_trial
+    from model.sweep.sources import train_command
+
+    study = studies.open_study(args.name, args.storage)
+    best = best_trial(study.get_trials(deepcopy=False))
+    if best is None:
+        print(f"Study {args.name} has no complete trial yet.")
+        return 1
+    config = studies.settings_of(study).space.config_from_params(best.params)
+    print(
+        f"Best trial {best.number}: validation loss {best.value:.6f} after {best.epochs} epochs, run {best.run_id}"
+    )
+    print(json.dumps(best.params, indent=2))
+    knob_flags = [
+        part
+        for k in config.differences()
+        for part in (KNOBS[k].cli_flag, KNOBS[k].format(getattr(config, k)))
+    ]
+    print(train_command(studies.settings_of(study).source, knob_flags))
+    return 0
+
+
+def _recheck(args: argparse.Namespace) -> int:
+    from model.sweep.evidence import recheck, recheck_report, save_recheck
+
+    if args.top < 1 or args.folds < 1:
+        raise SweepError("--top and --folds must be at least 1.")
+    result = recheck(args.name, args.storage, db=args.db, top=args.top, folds=args.folds, seed=args.seed)
+    save_recheck(result, args.db)  # the Tune page shows it
+    print(recheck_report(result))
+    return 0
+
+
+def _stop(args: argparse.Namespace) -> int:
+    from model.sweep import study as studies
+
+    studies.request_stop(args.name, args.storage)
+    print(f"Study {args.name}: stop requested; workers end after their current epoch.")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from model.sweep import study as studies
+
+    rows = studies.list_studies(args.storage)
+    if not rows:
+        print("No studies yet.")
+    for s in rows:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created)) if s.created else "?"
+        best_text = f"{s.best_value:.5f}" if s.best_value is not None else "-"
+        state = "stopped" if s.stopped else ("running" if s.running else "idle")
         print(
-            f"Best trial {best.number}: validation loss {best.value:.6f} after {best.epochs} epochs, run {best.run_id}"
+            f"{s.name:30} {when}  {s.trials:4} trials ({s.complete} complete, budget {s.budget})  best {best_text}  {state}"
         )
-        print(json.dumps(best.params, indent=2))
-        from model.sweep.sources import train_command
+    return 0
 
-        knob_flags = [
-            part
-            for k in config.differences()
-            for part in (KNOBS[k].cli_flag, KNOBS[k].format(getattr(config, k)))
-        ]
-        print(train_command(studies.settings_of(study).source, knob_flags))
-        return 0
-    if args.command == "recheck":
-        from model.sweep.evidence import recheck, recheck_report
 
-        if args.top < 1 or args.folds < 1:
-            raise SweepError("--top and --folds must be at least 1.")
-        from model.sweep.evidence import save_recheck
-
-        result = recheck(args.name, args.storage, db=args.db, top=args.top, folds=args.folds, seed=args.seed)
-        save_recheck(result, args.db)  # the Tune page shows it
-        print(recheck_report(result))
-        return 0
-    if args.command == "stop":
-        studies.request_stop(args.name, args.storage)
-        print(f"Study {args.name}: stop requested; workers end after their current epoch.")
-        return 0
-    if args.command == "list":
-        rows = studies.list_studies(args.storage)
-        if not rows:
-            print("No studies yet.")
-        for s in rows:
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created)) if s.created else "?"
-            best_text = f"{s.best_value:.5f}" if s.best_value is not None else "-"
-            state = "stopped" if s.stopped else ("running" if s.running else "idle")
-            print(
-                f"{s.name:30} {when}  {s.trials:4} trials ({s.complete} complete, budget {s.budget})  best {best_text}  {state}"
-            )
-        return 0
-    raise AssertionError(args.command)
+def _command(args: argparse.Namespace) -> int:
+    commands = {
+        "worker": _worker,
+        "start": _start,
+        "resume": _resume,
+        "run": lambda a: _run(a.name, a),
+        "status": _status,
+        "best": _best,
+        "recheck": _recheck,
+        "stop": _stop,
+        "list": _list,
+    }
+    return commands[args.command](args)
 
 
 def _run(name: str, args: argparse.Namespace) -> int:

@@ -70,9 +70,8 @@ def recheck(
 ) -> Recheck:
     """Re-score the ``top`` best complete trials of study ``name`` on the holdout only."""
     from model.evidence.folds import max_folds
-    from model.evidence.snooping import model_confidence_set, spa_test
-    from model.orchestration.walkforward import run_walk_forward
     from model.runs.store import open_store
+    from model.orchestration.walkforward import run_walk_forward
     from model.sweep.study import open_study, settings_of
 
     study = open_study(name, storage)
@@ -112,39 +111,49 @@ def recheck(
                 study=name,
                 trial=t.number,
             )
-            ev = result.evidence
-            skill = ev.ladder().loc["model", "skill"] if ev.folds_scored else None
-            out.rows.append(
-                {
-                    "trial": t.number,
-                    **{p: t.params.get(p) for p in names},
-                    "validation score": t.value,
-                    "holdout skill": skill,
-                    "folds better": f"{ev.folds_better} of {ev.folds_scored}",
-                    "DM p (beats persistence)": ev.pooled.p_better if ev.pooled else None,
-                    "verdict": ev.verdict.text,
-                    "run": result.run_id,
-                }
-            )
+            out.rows.append(_trial_row(t, names, result))
             model, bench = _losses_by_date(result)
             if len(model):
                 by_trial[f"trial {t.number}"] = model
                 bench_all = bench if bench_all is None else bench_all.combine_first(bench)
-        if len(by_trial) >= 2 and bench_all is not None:
-            losses = pd.DataFrame(by_trial).join(bench_all.rename("persistence"), how="inner").dropna()
-            if len(losses) < 20:
-                out.notes.append(
-                    f"Only {len(losses)} holdout points are shared by every trial: SPA and MCS skipped."
-                )
-            else:
-                cands = losses.drop(columns="persistence")
-                out.spa = spa_test(losses["persistence"], cands, seed=seed, reps=reps).to_dict()
-                out.mcs = model_confidence_set(losses, seed=seed, reps=reps).to_dict()
-        else:
-            out.notes.append("SPA and MCS need at least two re-checked trials.")
+        _data_snooping_tests(out, by_trial, bench_all, seed=seed, reps=reps)
     finally:
         store.close()
     return out
+
+
+def _trial_row(trial, names: list[str], result) -> dict:
+    """One re-checked trial: its knobs, validation score and holdout evidence."""
+    ev = result.evidence
+    return {
+        "trial": trial.number,
+        **{p: trial.params.get(p) for p in names},
+        "validation score": trial.value,
+        "holdout skill": ev.ladder().loc["model", "skill"] if ev.folds_scored else None,
+        "folds better": f"{ev.folds_better} of {ev.folds_scored}",
+        "DM p (beats persistence)": ev.pooled.p_better if ev.pooled else None,
+        "verdict": ev.verdict.text,
+        "run": result.run_id,
+    }
+
+
+def _data_snooping_tests(
+    out: Recheck, by_trial: dict[str, pd.Series], bench: pd.Series | None, *, seed: int, reps: int
+) -> None:
+    """SPA (does any trial beat persistence, all tried?) and the MCS on the holdout points every
+    trial shares; a note instead when there are too few trials or points."""
+    from model.evidence.snooping import model_confidence_set, spa_test
+
+    if len(by_trial) < 2 or bench is None:
+        out.notes.append("SPA and MCS need at least two re-checked trials.")
+        return
+    losses = pd.DataFrame(by_trial).join(bench.rename("persistence"), how="inner").dropna()
+    if len(losses) < 20:
+        out.notes.append(f"Only {len(losses)} holdout points are shared by every trial: SPA and MCS skipped.")
+        return
+    cands = losses.drop(columns="persistence")
+    out.spa = spa_test(losses["persistence"], cands, seed=seed, reps=reps).to_dict()
+    out.mcs = model_confidence_set(losses, seed=seed, reps=reps).to_dict()
 
 
 def recheck_report(result: Recheck) -> str:
