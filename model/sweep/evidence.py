@@ -70,8 +70,8 @@ def recheck(
 ) -> Recheck:
     """Re-score the ``top`` best complete trials of study ``name`` on the holdout only."""
     from model.evidence.folds import max_folds
-    from model.runs.store import open_store
     from model.orchestration.walkforward import run_walk_forward
+    from model.runs.store import open_store
     from model.sweep.study import open_study, settings_of
 
     study = open_study(name, storage)
