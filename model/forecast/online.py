@@ -27,9 +27,10 @@ import math
 
 import numpy as np
 
+from model.engine.config import INTERVAL_METHODS
 from model.forecast.conformal import conformal_rank
 
-METHODS: tuple[str, ...] = ("split", "aci", "agaci")
+METHODS: tuple[str, ...] = INTERVAL_METHODS  # the interval_method knob's options
 METHOD_LABELS = {
     "split": "Split conformal",
     "aci": "Adaptive conformal (ACI)",
