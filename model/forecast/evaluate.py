@@ -129,7 +129,7 @@ def evaluate_forecaster(
                 forecaster=name,
                 horizon=h,
                 origins=rows_on,
-                dates=data.dates[rows_on],
+                dates=data.dates[np.minimum(rows_on + h, data.n_rows - 1)],  # the day the outcome is known
                 actual=tested,
                 point=points[online_mask, h - 1],
                 initial=initial[(name, h)],

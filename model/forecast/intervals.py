@@ -1,6 +1,6 @@
 """Every test origin's interval, for every forecaster, method, level and horizon: one long table.
 
-``INTERVAL_COLUMNS``: the origin (its row and date), the horizon, the forecaster (model or
+``INTERVAL_COLUMNS``: the origin's row, the date its outcome is known (origin + horizon), the horizon, the forecaster (model or
 persistence), the calibration method (``model.forecast.online.METHODS``), the level, the point
 forecast, the band (``lower``, ``upper``) and the score threshold it came from, the actual
 price, and what was known at the origin: the trailing 20-day realised volatility and whether
@@ -11,6 +11,8 @@ agree with each other and reopen identically from the stored run.
 """
 
 from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
 
 import numpy as np
 import pandas as pd
@@ -63,36 +65,30 @@ def origin_move(prices: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 def pit_values(
-    initial: np.ndarray, signed: np.ndarray, origins: np.ndarray, score_known: np.ndarray
-) -> np.ndarray:
-    """The PIT of each actual under the symmetric predictive distribution the split bands use:
+    initial: np.ndarray,
+    signed: np.ndarray,
+    origins: np.ndarray,
+    score_known: np.ndarray,
+    retire_at: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(PIT, scores known) per origin. The PIT of each actual under the symmetric predictive distribution the split bands use:
     the point forecast plus a residual whose size is drawn from the scores known at the origin
     (mid-ranks for ties), so F = 1/2 + sign(r) * share(|known| < |r|) / 2."""
     signed = np.asarray(signed, dtype=np.float64)
-    book = online.ScoreBook(initial, np.abs(signed), np.asarray(score_known))
+    book = online.ScoreBook(initial, np.abs(signed), np.asarray(score_known), retire_at)
     out = np.full(len(signed), np.nan)
+    counts = np.zeros(len(signed), dtype=np.int64)
     for i, origin in enumerate(np.asarray(origins, dtype=np.int64)):
         book.advance(int(origin))
         n, r = len(book.known), signed[i]
+        counts[i] = n
         if n == 0 or not np.isfinite(r):
             continue
         below = bisect_left(book.known, abs(r))
         ties = bisect_right(book.known, abs(r)) - below
         share = (below + 0.5 * ties) / n
         out[i] = 0.5 + 0.5 * share * (1.0 if r >= 0 else -1.0)
-    return out
-
-
-def bisect_left(values: list[float], x: float) -> int:
-    import bisect
-
-    return bisect.bisect_left(values, x)
-
-
-def bisect_right(values: list[float], x: float) -> int:
-    import bisect
-
-    return bisect.bisect_right(values, x)
+    return out, counts
 
 
 def interval_rows(
@@ -109,6 +105,7 @@ def interval_rows(
     volatility: np.ndarray,
     move: np.ndarray,
     score_known: np.ndarray | None = None,
+    retire_at: int | None = None,
     methods: tuple[str, ...] = online.METHODS,
     step: float = online.ACI_STEP,
 ) -> pd.DataFrame:
@@ -121,13 +118,20 @@ def interval_rows(
     point = np.asarray(point, dtype=np.float64)
     signed = conformal.residuals(actual, point, scale)
     known_at = origins + horizon if score_known is None else np.asarray(score_known, dtype=np.int64)
-    pit = pit_values(initial, signed, origins, known_at)
-    counts = np.searchsorted(np.sort(known_at), origins, side="right") + int(np.isfinite(initial).sum())
+    pit, counts = pit_values(initial, signed, origins, known_at, retire_at)
     frames = []
     for method in methods:
         for level in levels:
             q = online.online_quantiles(
-                initial, signed, origins, horizon, level, method=method, step=step, score_known=known_at
+                initial,
+                signed,
+                origins,
+                horizon,
+                level,
+                method=method,
+                step=step,
+                score_known=known_at,
+                retire_at=retire_at,
             )
             lower, upper = conformal.band(point, q, scale)
             frames.append(

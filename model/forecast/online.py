@@ -60,20 +60,31 @@ def pinball(score: float, threshold: float, level: float) -> float:
 
 
 class ScoreBook:
-    """The scores known so far, sorted, fed in the order they become known."""
+    """The scores known so far, sorted, fed in the order they become known.
 
-    def __init__(self, initial: np.ndarray, scores: np.ndarray, score_known: np.ndarray):
+    ``retire_at``: from this row on the ``initial`` scores leave the book (a walk-forward run's
+    first fold calibrates on its validation period, every later fold on test residuals only)."""
+
+    def __init__(
+        self, initial: np.ndarray, scores: np.ndarray, score_known: np.ndarray, retire_at: int | None = None
+    ):
         initial = np.abs(np.asarray(initial, dtype=np.float64))
         self.known = sorted(initial[np.isfinite(initial)].tolist())
+        self.later: list[float] = []
         self.scores = scores
         self.score_known = score_known
+        self.retire_at = retire_at
         self.next = 0
 
     def advance(self, origin: int) -> None:
+        if self.retire_at is not None and origin >= self.retire_at:
+            self.known = sorted(self.later)
+            self.retire_at = None
         while self.next < len(self.scores) and self.score_known[self.next] <= origin:
             value = self.scores[self.next]
             if np.isfinite(value):
                 bisect.insort(self.known, float(value))
+                self.later.append(float(value))
             self.next += 1
 
 
@@ -87,13 +98,14 @@ def online_quantiles(
     method: str = "split",
     step: float = ACI_STEP,
     score_known: np.ndarray | None = None,
+    retire_at: int | None = None,
 ) -> np.ndarray:
     """The band's score threshold (conformal quantile) for each origin, in origin order.
 
     ``initial``: calibration scores known before the first origin (the validation period's);
     ``scores``: the signed or absolute residual of each origin at horizon ``lag`` (NaN: unknown);
     ``origins``: their rows, increasing; ``score_known``: the row from which each score may enter
-    the quantile (default ``origins + lag``, nondecreasing)."""
+    the quantile (default ``origins + lag``, nondecreasing); ``retire_at``: see ``ScoreBook``."""
     if method not in METHODS:
         raise ValueError(f"interval method must be one of {METHODS}, got {method!r}")
     scores = np.abs(np.asarray(scores, dtype=np.float64))
@@ -101,7 +113,7 @@ def online_quantiles(
     if len(origins) > 1 and np.any(np.diff(origins) <= 0):
         raise ValueError("origins must increase")
     known_at = origins + lag if score_known is None else np.asarray(score_known)
-    book = ScoreBook(initial, scores, known_at)
+    book = ScoreBook(initial, scores, known_at, retire_at)
     if method == "split":
         return _run(book, origins, lag, level, (0.0,), aggregate=False)
     if method == "aci":

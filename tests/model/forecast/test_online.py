@@ -81,8 +81,8 @@ def test_no_outcome_is_used_before_it_is_known(n, lag, cut, method, seed):
     changed[unknown] = rng.normal(size=int(unknown.sum())) * 100
     after = online.online_quantiles(initial, changed, origins, lag, 0.8, method=method)
     assert np.array_equal(before[: i + 1], after[: i + 1], equal_nan=True)
-    pit_before = pit_values(initial, scores, origins, origins + lag)
-    pit_after = pit_values(initial, changed, origins, origins + lag)
+    pit_before, _ = pit_values(initial, scores, origins, origins + lag)
+    pit_after, _ = pit_values(initial, changed, origins, origins + lag)
     # An origin's PIT evaluates its own outcome, and uses no other outcome unknown at it.
     keep = np.flatnonzero(~unknown[: i + 1])
     assert np.array_equal(pit_before[keep], pit_after[keep], equal_nan=True)
@@ -109,5 +109,6 @@ def test_pit_is_the_symmetric_rank_of_the_residual():
     initial = np.array([1.0, 2.0, 3.0, 4.0])
     # Origin 0: residual +2.5 sits above 2 of 4 known sizes: 0.5 + 0.5 * 0.5 = 0.75.
     # Origin 1: residual -4 ties the largest: share (3 + 0.5) / 4, PIT 0.5 - 0.4375.
-    pit = pit_values(initial, np.array([2.5, -4.0]), np.array([0, 1]), np.array([10, 10]))
+    pit, known = pit_values(initial, np.array([2.5, -4.0]), np.array([0, 1]), np.array([10, 10]))
+    assert known.tolist() == [4, 4]
     assert pit == pytest.approx([0.75, 0.0625])
