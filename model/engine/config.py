@@ -351,7 +351,7 @@ class LstmConfig:
         "so it applies only when every feature derives from the target (e.g. close and change).",
     )
     interval_method: IntervalMethod = knob(
-        "agaci",
+        "aci",  # the default by measurement (scripts/bench_forecast.py, docs/intervals.md)
         "choice",
         "Interval method",
         options=INTERVAL_METHODS,
