@@ -69,6 +69,27 @@ def limit_messages(data: PreparedData, horizon: int, bands: ConformalBands) -> l
     return messages
 
 
+def outcomes(forecaster, data: PreparedData):
+    """(origins, points per forecaster [origins, horizon], actual [origins, horizon]; NaN past the data)."""
+    horizon = forecaster.horizon
+    origins = origin_range(data)
+    paths = forecaster.paths(data, origins)  # [origins, horizon]
+    points_of = {"model": paths, "persistence": np.repeat(data.target[origins][:, None], horizon, axis=1)}
+    actual = np.full_like(paths, np.nan)
+    for h in range(1, horizon + 1):
+        ok = origins + h < data.n_rows
+        actual[ok, h - 1] = data.target[origins[ok] + h]
+    return origins, points_of, actual
+
+
+def own_method(table: pd.DataFrame, method: str, levels) -> tuple[dict, np.ndarray, np.ndarray]:
+    """(level -> threshold per tested origin, actual, point) of ``method`` in one horizon's table."""
+    own = table[table["method"] == method]
+    per_origin = {level: own[own["level"] == level_name(level)]["threshold"].to_numpy() for level in levels}
+    first = own[own["level"] == level_name(levels[0])]
+    return per_origin, first["actual"].to_numpy(), first["point"].to_numpy()
+
+
 def evaluate_forecaster(
     forecaster,
     data: PreparedData,
@@ -86,21 +107,14 @@ def evaluate_forecaster(
     if method not in online.METHODS:
         raise ValueError(f"interval method must be one of {online.METHODS}, got {method!r}")
     horizon = forecaster.horizon
-    origins = origin_range(data)
-    paths = forecaster.paths(data, origins)  # [origins, horizon]
-    points_of = {"model": paths, "persistence": np.repeat(data.target[origins][:, None], horizon, axis=1)}
-    actual = np.full_like(paths, np.nan)
-    for h in range(1, horizon + 1):
-        ok = origins + h < data.n_rows
-        actual[ok, h - 1] = data.target[origins[ok] + h]
-    scale = conformal.choose_scale(data.target, paths)
+    origins, points_of, actual = outcomes(forecaster, data)
+    scale = conformal.choose_scale(data.target, points_of["model"])
     # Calibration: origins whose h-day target lies in the validation period (out of sample for
     # both strategies). Online: every origin from the day before the test period to the last row;
     # those whose target is in the data are tested, the last row's band is the fan's.
     online_mask = origins >= data.test_start - 1
     rows_on = origins[online_mask]
-    volatility = trailing_volatility(data.target, rows_on)
-    move = origin_move(data.target, rows_on)
+    volatility, move = trailing_volatility(data.target, rows_on), origin_move(data.target, rows_on)
     calibrate = {
         h: (origins + h >= data.val_start) & (origins + h < data.test_start) for h in range(1, horizon + 1)
     }
@@ -116,51 +130,47 @@ def evaluate_forecaster(
         for name in points_of
     }
     messages = list(messages or []) + limit_messages(data, horizon, bands["model"])
+    known = None if calibration == "expanding" else np.full(len(rows_on), NEVER)
 
     rows: list[dict] = []
     errors: list[dict] = []
     frames: list[pd.DataFrame] = []
     thresholds: dict[str, dict] = {name: {} for name in points_of}
     for h in range(1, horizon + 1):
-        tested = actual[online_mask, h - 1]
-        known = None if calibration == "expanding" else np.full(len(rows_on), NEVER)
         for name, points in points_of.items():
             table = interval_rows(
                 forecaster=name,
                 horizon=h,
                 origins=rows_on,
                 dates=data.dates[np.minimum(rows_on + h, data.n_rows - 1)],  # the day the outcome is known
-                actual=tested,
+                actual=actual[online_mask, h - 1],
                 point=points[online_mask, h - 1],
                 initial=initial[(name, h)],
                 scale=scale,
                 levels=levels,
+                score_known=known,
                 volatility=volatility,
                 move=move,
-                score_known=known,
             )
-            own = table[table["method"] == method]
-            for level in levels:
-                q = own[own["level"] == level_name(level)]["threshold"].to_numpy()
-                thresholds[name][(h, level)] = q[-1]
+            last_band, _, _ = own_method(table, method, levels)  # its last origin: the data's last row
+            thresholds[name].update({(h, level): q[-1] for level, q in last_band.items()})
             table = table[np.isfinite(table["actual"].to_numpy(dtype=np.float64))]
             frames.append(table)
-            own = table[table["method"] == method]
-            per_origin = {
-                level: own[own["level"] == level_name(level)]["threshold"].to_numpy() for level in levels
-            }
-            first = own[own["level"] == level_name(levels[0])]
-            truth, point = first["actual"].to_numpy(), first["point"].to_numpy()
+            per_origin, truth, point = own_method(table, method, levels)
             rows.extend(coverage_rows(name, bands[name], h, truth, point, per_origin))
         mask = online_mask & (origins + h < data.n_rows)
         errors.append(
-            error_row(h, paths[mask, h - 1], points_of["persistence"][mask, h - 1], actual[mask, h - 1])
+            error_row(
+                h, points_of["model"][mask, h - 1], points_of["persistence"][mask, h - 1], actual[mask, h - 1]
+            )
         )
 
     dates = future_dates(data, horizon)
-    fan = []
-    for name, points in points_of.items():
-        fan.extend(fan_rows(name, dates, points[-1], thresholds[name], levels, scale))
+    fan = [
+        row
+        for name, p in points_of.items()
+        for row in fan_rows(name, dates, p[-1], thresholds[name], levels, scale)
+    ]
     return HorizonForecast(
         strategy=forecaster.strategy,
         requested=requested or forecaster.strategy,
