@@ -18,12 +18,13 @@ from components.figures.style import COLORS, MUTED, SMALL_HEIGHT, base_layout, e
 from model.forecast import online, scores
 
 METHOD_COLORS = {"split": COLORS["baseline"], "aci": COLORS["model"], "agaci": COLORS["best"]}
+REGIME_SHORT = {"low volatility": "low vol", "mid volatility": "mid vol", "high volatility": "high vol"}
 METHOD_DASH = {"split": "dot", "aci": "solid", "agaci": "dash"}
 
 
 def legend_below(fig: go.Figure) -> go.Figure:
     fig.update_layout(
-        legend=dict(orientation="h", x=0, xanchor="left", y=-0.25, yanchor="top"), margin=dict(b=110)
+        legend=dict(orientation="h", x=0, xanchor="left", y=-0.34, yanchor="top"), margin=dict(b=130)
     )
     return fig
 
@@ -37,7 +38,7 @@ def method_coverage_record(intervals: pd.DataFrame, level: str, forecaster: str 
 
 
 def method_coverage_figure(record: pd.DataFrame, level: str, period: str) -> go.Figure:
-    title = f"Coverage of the {level}% interval by method ({period})"
+    title = f"{level}% coverage by method ({period})"
     if record.empty:
         return empty_figure(title, "No coverage measured.")
     fig = base_layout(go.Figure(), title, SMALL_HEIGHT)
@@ -51,7 +52,12 @@ def method_coverage_figure(record: pd.DataFrame, level: str, period: str) -> go.
                 line=dict(color=METHOD_COLORS[method], dash=METHOD_DASH[method]),
             )
         )
-    fig.add_hline(y=float(level), line=dict(color=MUTED, width=1, dash="dash"), annotation_text="nominal")
+    fig.add_hline(
+        y=float(level),
+        line=dict(color=MUTED, width=1, dash="dash"),
+        annotation_text="nominal",
+        annotation_position="top left",
+    )
     fig.update_yaxes(title_text="actual inside (%)")
     fig.update_xaxes(title_text="business days ahead")
     return legend_below(fig)
@@ -61,7 +67,7 @@ def rolling_figure(
     record: pd.DataFrame, level: str, horizon: int, window: int = scores.ROLLING_WINDOW
 ) -> go.Figure:
     """``record``: ``scores.rolling_coverage`` (date, method, coverage)."""
-    title = f"Coverage over time, {level}% interval, horizon {horizon} (trailing {window} origins)"
+    title = f"{level}% coverage over time, horizon {horizon} (trailing {window} origins)"
     if record.dropna(subset=["coverage"]).empty:
         return empty_figure(title, f"Fewer than {window} tested origins at this horizon.")
     fig = base_layout(go.Figure(), title, SMALL_HEIGHT)
@@ -75,7 +81,12 @@ def rolling_figure(
                 line=dict(color=METHOD_COLORS[method], dash=METHOD_DASH[method]),
             )
         )
-    fig.add_hline(y=float(level), line=dict(color=MUTED, width=1, dash="dash"), annotation_text="nominal")
+    fig.add_hline(
+        y=float(level),
+        line=dict(color=MUTED, width=1, dash="dash"),
+        annotation_text="nominal",
+        annotation_position="top left",
+    )
     fig.update_yaxes(title_text="actual inside (%)")
     fig.update_xaxes(title_text="date the outcome was known")
     return legend_below(fig)
@@ -89,14 +100,14 @@ def regime_record(intervals: pd.DataFrame, level: str) -> pd.DataFrame:
 
 
 def regime_figure(record: pd.DataFrame, level: str) -> go.Figure:
-    title = f"Coverage of the {level}% interval by regime known at the origin"
+    title = f"{level}% coverage by regime known at the origin"
     if record.dropna(subset=["coverage"]).empty:
         return empty_figure(title, "No regimes measured.")
     fig = base_layout(go.Figure(), title, SMALL_HEIGHT)
     for method, part in record.groupby("method", sort=False):
         fig.add_trace(
             go.Bar(
-                x=part["regime"],
+                x=[REGIME_SHORT.get(r, r) for r in part["regime"]],
                 y=part["coverage"],
                 name=online.METHOD_LABELS[method],
                 marker_color=METHOD_COLORS[method],
@@ -108,6 +119,7 @@ def regime_figure(record: pd.DataFrame, level: str) -> go.Figure:
     lowest = float(np.nanmin(record["coverage"])) if record["coverage"].notna().any() else 0.0
     fig.update_yaxes(title_text="actual inside (%)", range=[max(0.0, min(lowest, float(level)) - 10), 100])
     fig.update_layout(barmode="group")
+    fig.update_xaxes(tickangle=0)
     return legend_below(fig)
 
 
@@ -130,7 +142,7 @@ def pit_record(intervals: pd.DataFrame, horizon: int | None = None, bins: int = 
 
 def pit_figure(record: PitRecord) -> go.Figure:
     where = "every horizon" if record.horizon is None else f"horizon {record.horizon}"
-    title = f"PIT histogram of the model's forecast distribution ({where})"
+    title = f"PIT histogram of the model ({where})"
     if record.count == 0:
         return empty_figure(title, "No PIT values.")
     fig = base_layout(go.Figure(), title, SMALL_HEIGHT)
@@ -146,7 +158,12 @@ def pit_figure(record: PitRecord) -> go.Figure:
         )
     )
     flat = 100 / len(centres)
-    fig.add_hline(y=flat, line=dict(color=MUTED, width=1, dash="dash"), annotation_text="calibrated")
+    fig.add_hline(
+        y=flat,
+        line=dict(color=MUTED, width=1, dash="dash"),
+        annotation_text="calibrated",
+        annotation_position="top left",
+    )
     fig.update_xaxes(title_text="PIT (where the actual fell in the forecast distribution)", range=[0, 1])
     fig.update_yaxes(title_text="% of outcomes")
     return fig

@@ -26,14 +26,12 @@ def test_results_compares_the_interval_methods_of_a_stored_forecast():
     at = goto(new_app(run=str(record.id)), "results")
     assert_clean(at)
     titles = chart_titles(at)
-    assert "Coverage of the 80% interval by method (test period)" in titles, titles
-    assert "Coverage of the 80% interval by regime known at the origin" in titles
-    assert "Coverage over time, 80% interval, horizon 1 (trailing 60 origins)" in titles
-    assert "PIT histogram of the model's forecast distribution (horizon 1)" in titles
+    assert "80% coverage by method (test period)" in titles, titles
+    assert "80% coverage by regime known at the origin" in titles
+    assert "80% coverage over time, horizon 1 (trailing 60 origins)" in titles
+    assert "PIT histogram of the model (horizon 1)" in titles
     by_method = next(
-        s
-        for s in plotly_specs(at)
-        if s["layout"]["title"]["text"].startswith("Coverage of the 80% interval by method")
+        s for s in plotly_specs(at) if s["layout"]["title"]["text"].startswith("80% coverage by method")
     )
     assert [t["name"] for t in by_method["data"]] == [
         "Split conformal",
@@ -42,9 +40,9 @@ def test_results_compares_the_interval_methods_of_a_stored_forecast():
     ]
     regimes = next(s for s in plotly_specs(at) if "by regime" in s["layout"]["title"]["text"])
     assert list(regimes["data"][0]["x"]) == [
-        "low volatility",
-        "mid volatility",
-        "high volatility",
+        "low vol",
+        "mid vol",
+        "high vol",
         "up days",
         "down days",
     ]
@@ -57,5 +55,5 @@ def test_results_compares_the_interval_methods_of_a_stored_forecast():
     at.select_slider(key=results_intervals.HORIZON_KEY).set_value(3).run()
     assert_clean(at)
     titles = chart_titles(at)
-    assert "Coverage over time, 95% interval, horizon 3 (trailing 60 origins)" in titles, titles
-    assert "PIT histogram of the model's forecast distribution (horizon 3)" in titles
+    assert "95% coverage over time, horizon 3 (trailing 60 origins)" in titles, titles
+    assert "PIT histogram of the model (horizon 3)" in titles
