@@ -112,7 +112,11 @@ def fold_forecast(prices, config):
         paths.append(compute_fold_paths(train_network(data), data, fold.index))
     last_date = f"{prices.frame.index[-1]:%Y-%m-%d}"
     result = pool_folds(
-        paths, horizon=config.horizon, requested=config.forecast_strategy, last_date=last_date
+        paths,
+        horizon=config.horizon,
+        requested=config.forecast_strategy,
+        last_date=last_date,
+        prices=prices.frame[config.target].to_numpy(dtype=float),  # regimes known at each origin
     )
     return result, paths, time.perf_counter() - started
 
