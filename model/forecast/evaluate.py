@@ -46,8 +46,11 @@ def fan_rows(name: str, dates, points: np.ndarray, thresholds: dict, levels, sca
     rows = []
     for h in range(1, len(points) + 1):
         row = {"horizon": h, "date": dates[h - 1], "forecast": name, "point": float(points[h - 1])}
-        for level in levels:
-            lower, upper = conformal.band(points[h - 1], thresholds.get((h, level), np.nan), scale)
+        widest = float("nan")  # an online method can leave a higher level narrower: the fan keeps them nested
+        for level in sorted(levels):
+            q = float(thresholds.get((h, level), np.nan))
+            widest = float(np.fmax(widest, q))
+            lower, upper = conformal.band(points[h - 1], widest if np.isfinite(q) else np.nan, scale)
             row[f"lower_{level_name(level)}"] = float(lower)
             row[f"upper_{level_name(level)}"] = float(upper)
         rows.append(row)
