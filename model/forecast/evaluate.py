@@ -93,6 +93,27 @@ def own_method(table: pd.DataFrame, method: str, levels) -> tuple[dict, np.ndarr
     return per_origin, first["actual"].to_numpy(), first["point"].to_numpy()
 
 
+def validation_calibration(data: PreparedData, origins, points_of: dict, actual, scale: str, levels):
+    """(forecaster, h) -> the validation period's residuals, and each forecaster's bands from them:
+    origins whose h-day target lies in the validation period (out of sample for both strategies)."""
+    horizon = actual.shape[1]
+    calibrate = {
+        h: (origins + h >= data.val_start) & (origins + h < data.test_start) for h in range(1, horizon + 1)
+    }
+    initial = {
+        (name, h): conformal.residuals(actual[calibrate[h], h - 1], points[calibrate[h], h - 1], scale)
+        for name, points in points_of.items()
+        for h in calibrate
+    }
+    bands = {
+        name: ConformalBands.fit(
+            {h: initial[(name, h)] for h in calibrate}, scale=scale, levels=levels, source="validation period"
+        )
+        for name in points_of
+    }
+    return initial, bands
+
+
 def evaluate_forecaster(
     forecaster,
     data: PreparedData,
@@ -112,26 +133,12 @@ def evaluate_forecaster(
     horizon = forecaster.horizon
     origins, points_of, actual = outcomes(forecaster, data)
     scale = conformal.choose_scale(data.target, points_of["model"])
-    # Calibration: origins whose h-day target lies in the validation period (out of sample for
-    # both strategies). Online: every origin from the day before the test period to the last row;
+    # Online: every origin from the day before the test period to the last row;
     # those whose target is in the data are tested, the last row's band is the fan's.
     online_mask = origins >= data.test_start - 1
     rows_on = origins[online_mask]
     volatility, move = trailing_volatility(data.target, rows_on), origin_move(data.target, rows_on)
-    calibrate = {
-        h: (origins + h >= data.val_start) & (origins + h < data.test_start) for h in range(1, horizon + 1)
-    }
-    initial = {
-        (name, h): conformal.residuals(actual[calibrate[h], h - 1], points[calibrate[h], h - 1], scale)
-        for name, points in points_of.items()
-        for h in calibrate
-    }
-    bands = {
-        name: ConformalBands.fit(
-            {h: initial[(name, h)] for h in calibrate}, scale=scale, levels=levels, source="validation period"
-        )
-        for name in points_of
-    }
+    initial, bands = validation_calibration(data, origins, points_of, actual, scale, levels)
     messages = list(messages or []) + limit_messages(data, horizon, bands["model"])
     known = None if calibration == "expanding" else np.full(len(rows_on), NEVER)
 

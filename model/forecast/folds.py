@@ -315,6 +315,28 @@ def pooled_coverage_rows(intervals: pd.DataFrame, method: str, horizon: int, lev
     return rows
 
 
+def pool_messages(folds: list[FoldPaths], horizon: int, levels, test_counts: pd.Series) -> list[str]:
+    """The folds' own messages once each, then what the residual counts leave out."""
+    k = len(folds)
+    messages = list(dict.fromkeys(m for f in folds for m in f.messages))  # each once, in order
+    for level in levels:
+        short = [h for h in range(1, horizon + 1) if test_counts[h] < conformal.min_residuals(level)]
+        if short:
+            messages.append(
+                f"The {level_name(level)}% interval needs at least {conformal.min_residuals(level)} out-of-sample "
+                f"residuals per horizon; the {k} walk-forward folds' test periods give {min(test_counts[short])} at "
+                f"horizon {conformal.describe_horizons(short)}, so it is left out there."
+            )
+    first_val = min(len(_part(folds[0].paths, "validation", h)) for h in range(1, horizon + 1))
+    first_short = [level_name(level) for level in levels if first_val < conformal.min_residuals(level)]
+    if first_short:
+        messages.append(
+            f"The first fold's validation period gives too few residuals for the {', '.join(first_short)}% "
+            "interval: its test period's coverage is not measured there."
+        )
+    return messages
+
+
 def pool_folds(
     folds: list[FoldPaths],
     *,
@@ -348,22 +370,7 @@ def pool_folds(
         {h: int(sum(len(_part(f.paths, "test", h)) for f in folds)) for h in range(1, horizon + 1)}
     )
     source = f"test periods of {k} walk-forward folds, {_residual_counts(test_counts)} residuals per horizon"
-    messages = list(dict.fromkeys(m for f in folds for m in f.messages))  # each once, in order
-    for level in levels:
-        short = [h for h in range(1, horizon + 1) if test_counts[h] < conformal.min_residuals(level)]
-        if short:
-            messages.append(
-                f"The {level_name(level)}% interval needs at least {conformal.min_residuals(level)} out-of-sample "
-                f"residuals per horizon; the {k} walk-forward folds' test periods give {min(test_counts[short])} at "
-                f"horizon {conformal.describe_horizons(short)}, so it is left out there."
-            )
-    first_val = min(len(_part(folds[0].paths, "validation", h)) for h in range(1, horizon + 1))
-    first_short = [level_name(level) for level in levels if first_val < conformal.min_residuals(level)]
-    if first_short:
-        messages.append(
-            f"The first fold's validation period gives too few residuals for the {', '.join(first_short)}% "
-            "interval: its test period's coverage is not measured there."
-        )
+    messages = pool_messages(folds, horizon, levels, test_counts)
     own = intervals[(intervals["method"] == method) & intervals["actual"].isna()]
     fan = []
     for name in FORECASTERS:
