@@ -14,7 +14,11 @@ For SYNTH and GOOG (bundled samples), at the Sound preset with horizon 30:
   else direct), pooled as the run's forecast: coverage of fold i's test period by bands calibrated
   on the folds before it only (the first fold: its validation period), beside the single split's.
 
-Prints numbers; asserts nothing. Run ``python -m scripts.bench_forecast [--only folds|split]``;
+- **per interval method** (split, aci, agaci; ``model.forecast.online``): the worst gap, the gap in
+  the high-volatility tercile, and the 80% interval score relative to split's (where split covers).
+
+Prints numbers; asserts nothing. Run
+``python -m scripts.bench_forecast [--only folds|split] [--ticker SYNTH|GOOG]``;
 ``make bench`` calls ``main()``.
 """
 
@@ -63,6 +67,37 @@ def print_coverage(cov, indent: str = "    ") -> None:
             )
 
 
+def print_methods(result, summary: list, ticker: str, where: str, indent: str = "    ") -> None:
+    """Per interval method: worst gap (model, horizons 1-30, both levels), the high-volatility
+    tercile's worst gap, the mean 80% interval score relative to split's, and the bound."""
+    from model.forecast import online, scores
+
+    intervals = result.intervals
+    if intervals.empty:
+        return
+    regimes = scores.regime_coverage(intervals)
+    per = scores.interval_scores(intervals)
+    model = per[per["forecaster"] == "model"].set_index(["method", "horizon"])
+    split_score = model.loc["split", "winkler_80"]
+    split_cov = scores.method_coverage(intervals)
+    split_cov = split_cov[(split_cov["forecaster"] == "model") & (split_cov["method"] == "split")]
+    covers = split_cov[split_cov["level"] == "80"].set_index("horizon")["coverage"] >= 0.77
+    print(
+        f"{indent}method    worst gap  high-vol gap  interval score 80% vs split (all h / where split covers)"
+    )
+    for method in online.METHODS:
+        gap = scores.worst_method_gap(intervals, method)
+        high = regimes[(regimes["method"] == method) & (regimes["regime"] == "high volatility")]
+        high_gap = float((high["coverage"] - high["level"].astype(float) / 100).abs().max() * 100)
+        ratio = model.loc[method, "winkler_80"] / split_score
+        where_covers = ratio[covers.reindex(ratio.index, fill_value=False)]
+        print(
+            f"{indent}{method:<9s} {gap:6.1f} pts {high_gap:8.1f} pts   {ratio.mean():6.3f} / "
+            + (f"{where_covers.mean():6.3f}" if len(where_covers) else "  none")
+        )
+        summary.append((ticker, result.strategy, f"{where}, {method}", gap))
+
+
 def fold_forecast(prices, config):
     """(HorizonForecast pooled over FOLDS refit folds, the folds' paths, seconds): what a walk-forward
     run stores."""
@@ -77,7 +112,11 @@ def fold_forecast(prices, config):
         paths.append(compute_fold_paths(train_network(data), data, fold.index))
     last_date = f"{prices.frame.index[-1]:%Y-%m-%d}"
     result = pool_folds(
-        paths, horizon=config.horizon, requested=config.forecast_strategy, last_date=last_date
+        paths,
+        horizon=config.horizon,
+        requested=config.forecast_strategy,
+        last_date=last_date,
+        prices=prices.frame[config.target].to_numpy(dtype=float),  # regimes known at each origin
     )
     return result, paths, time.perf_counter() - started
 
@@ -92,7 +131,7 @@ def folds_section(summary: list) -> None:
         f"\nForecast over the test folds: {FOLDS} refit folds (walk-forward), Sound preset, horizons 1-{HORIZON}; "
         "fold i's test period covered by bands calibrated on folds < i (fold 1: its validation period)"
     )
-    for ticker in TICKERS:
+    for ticker in tickers():
         prices = load_sample(ticker)
         sound = get_preset("sound").config(prices.columns).replace(horizon=HORIZON)
         for label, config in (
@@ -106,6 +145,7 @@ def folds_section(summary: list) -> None:
             for message in result.messages:
                 print(f"    note: {message}")
             print_coverage(result.coverage)
+            print_methods(result, summary, ticker, f"{FOLDS} test folds")
             errors = result.errors.set_index("horizon")
             print(
                 "    skill             "
@@ -130,17 +170,26 @@ def folds_section(summary: list) -> None:
                 )
 
 
+ONLY_TICKER: list[str] = []  # --ticker T: one ticker only (the smallest case: --only split --ticker SYNTH)
+
+
+def tickers() -> tuple[str, ...]:
+    return tuple(ONLY_TICKER) or TICKERS
+
+
 def main(argv: list[str] | None = None) -> None:
     import sys
 
     argv = sys.argv[1:] if argv is None else argv
     only = argv[argv.index("--only") + 1] if "--only" in argv else None
+    if "--ticker" in argv:
+        ONLY_TICKER[:] = [argv[argv.index("--ticker") + 1]]
     summary: list = []
     if only != "folds":
         split_section(summary)
     if only != "split":
         folds_section(summary)
-    print("\nWorst |coverage - nominal| of the model, horizons 1-30, 80% and 95% (points; target 5)")
+    print("\nWorst |coverage - nominal| of the model, horizons 1-30, 80% and 95% (points; target 3)")
     for ticker, strategy, where, gap in summary:
         print(f"  {ticker:<6s} {strategy:<10s} {where:<28s} {gap:5.1f}")
 
@@ -158,7 +207,7 @@ def split_section(summary: list) -> None:
         f"Forecast: conformal coverage on the test period, horizons 1-{HORIZON}, Sound preset "
         "(target: within ±5 points of nominal at every horizon; 30-day forecast < 0.5 s)"
     )
-    for ticker in TICKERS:
+    for ticker in tickers():
         prices = load_sample(ticker)
         sound = get_preset("sound").config(prices.columns).replace(horizon=HORIZON)
         for strategy, config in (
@@ -177,7 +226,12 @@ def split_section(summary: list) -> None:
             )
             for calibration in CALIBRATIONS:
                 result = evaluate_forecaster(
-                    forecaster, data, requested=strategy, messages=notes, calibration=calibration
+                    forecaster,
+                    data,
+                    requested=strategy,
+                    messages=notes,
+                    calibration=calibration,
+                    method="split",
                 )
                 cov = result.coverage
                 print(f"  calibration {calibration} ({result.scale} residuals)")
@@ -200,6 +254,8 @@ def split_section(summary: list) -> None:
                         )
                 print(f"    worst gap, model, all horizons and levels: {worst_gap(cov):.1f} points")
                 summary.append((ticker, forecaster.strategy, f"test period, {calibration}", worst_gap(cov)))
+                if calibration == "expanding":
+                    print_methods(result, summary, ticker, "test period")
             errors = result.errors.set_index("horizon")
             print(
                 "  skill            "

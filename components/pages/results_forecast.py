@@ -13,6 +13,7 @@ import streamlit as st
 from components import run_client, widgets
 from components.figures import forecast as forecast_figures
 from components.figures import style
+from components.pages import results_intervals
 from model.forecast.conformal import min_residuals
 from model.forecast.folds import CALIBRATION as FOLDS
 from model.runs import forecasts
@@ -119,6 +120,7 @@ def render(record, data) -> None:
     )
     if folds:
         _fold_coverage(record)
+    results_intervals.render(forecast)
     with st.expander("Forecast table"):
         # The table's own toolbar downloads it as CSV; the run's ZIP holds it as Parquet (horizon/).
         st.dataframe(forecast.table("model"), hide_index=True, width="stretch")

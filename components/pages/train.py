@@ -225,6 +225,7 @@ def _knobs(container) -> None:
         st.subheader("Forecast", anchor=False)
         knobs.knob_widget("horizon")
         knobs.knob_widget("forecast_strategy")
+        knobs.knob_widget("interval_method")
         st.button(
             "Reset to defaults",
             on_click=knobs.reset_knobs,

@@ -26,4 +26,7 @@ def print_horizon_forecast(store, run_id: int):
     print(f"\n{where}, per horizon: RMSE (model, persistence), skill and coverage % of each interval:")
     summary = errors[["model_rmse", "persistence_rmse", "skill"]].join(wide.add_prefix("coverage_"))
     print(summary.to_string(float_format=lambda v: f"{v:9.3f}"))
+    from model.forecast.report import methods_report
+
+    print("\n" + methods_report(forecast))
     return table

@@ -22,7 +22,7 @@ from model.engine.presets import DEFAULT_PRESET, PRESETS, get_preset
 from model.errors import LensError, reports_errors
 from model.runs import run_files
 
-OUTPUT_NAMES = ("predictions.csv", "forecast.csv", "run")
+OUTPUT_NAMES = ("predictions.csv", "forecast.csv", "coverage.csv", "run")
 
 
 def _preset_defaults(argv: list[str] | None) -> LstmConfig:
@@ -213,4 +213,15 @@ def main(argv: list[str] | None = None) -> int:
         for name in (MODEL_FILE, RUN_FILE):
             shutil.copy2(record.files_dir / name, args.out / "run" / name)
         print(f"Wrote {args.out / 'predictions.csv'}, {args.out / 'forecast.csv'} and {args.out / 'run'}/")
+        write_coverage_csv(store, run_id, args.out)
     return 0
+
+
+def write_coverage_csv(store, run_id: int, folder) -> None:
+    """coverage.csv: the test-period coverage per (forecaster, method, level, horizon)."""
+    from model.forecast.report import write_coverage
+    from model.runs.forecasts import load_forecast
+
+    written = write_coverage(load_forecast(store, run_id)[0], folder)
+    if written is not None:
+        print(f"Wrote {written}")

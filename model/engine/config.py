@@ -32,6 +32,11 @@ TARGET_AS: tuple[str, ...] = ("price", "change")
 # input feature's future, so it applies only when every feature derives from the target.
 ForecastStrategy = Literal["direct", "recursive"]
 FORECAST_STRATEGIES: tuple[str, ...] = ("direct", "recursive")
+# How the forecast's conformal bands are calibrated over time (model.forecast.online): "split"
+# takes the quantile of every residual known at the origin; "aci" also moves the miscoverage level
+# after each known outcome; "agaci" aggregates ACI over several step sizes (none to pick).
+IntervalMethod = Literal["split", "aci", "agaci"]
+INTERVAL_METHODS: tuple[str, ...] = ("split", "aci", "agaci")
 
 # The tutorial feeds 7 columns; our default set is the OHLCV columns every source has plus
 # the daily change, so the sample, yfinance and most CSVs work without any column mapping.
@@ -344,6 +349,20 @@ class LstmConfig:
         help="Direct: a second network with one output per horizon day, each trained for its day; works with "
         "any features. Recursive: the one-day model fed its own predictions; it needs every feature's future, "
         "so it applies only when every feature derives from the target (e.g. close and change).",
+    )
+    interval_method: IntervalMethod = knob(
+        "aci",  # the default by measurement (scripts/bench_forecast.py, docs/intervals.md)
+        "choice",
+        "Interval method",
+        options=INTERVAL_METHODS,
+        option_labels={
+            "split": "Split conformal",
+            "aci": "Adaptive conformal (ACI)",
+            "agaci": "Aggregated ACI (no step size)",
+        },
+        help="How the forecast's intervals keep their coverage: split conformal takes the quantile of every "
+        "residual known at the forecast's origin; adaptive conformal (ACI) also widens the band after misses "
+        "and narrows it after hits; aggregated ACI weighs several ACI step sizes by how well they did.",
     )
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 

@@ -62,7 +62,15 @@ class Preset:
 _DEFAULTS = LstmConfig()
 _COMMON: dict[str, Any] = {
     name: getattr(_DEFAULTS, name)
-    for name in ("epochs", "test_fraction", "val_fraction", "seed", "horizon", "forecast_strategy")
+    for name in (
+        "epochs",
+        "test_fraction",
+        "val_fraction",
+        "seed",
+        "horizon",
+        "forecast_strategy",
+        "interval_method",
+    )
 }
 
 FAITHFUL_PRESET = Preset(

@@ -23,20 +23,22 @@ import numpy as np
 import pandas as pd
 
 from model.engine.windows import PreparedData
-from model.forecast import conformal
-from model.forecast.conformal import DEFAULT_LEVELS, ConformalBands, conformal_quantile, level_name
+from model.forecast import conformal, online
+from model.forecast.conformal import DEFAULT_LEVELS, level_name
 from model.forecast.coverage import coverage, coverage_frame
+from model.forecast.evaluate import error_row, fan_rows
 from model.forecast.horizon import (
     ERROR_COLUMNS,
     FORECASTERS,
     HorizonError,
-    HorizonForecast,
     RecursiveForecaster,
     future_dates,
     origin_range,
     recursive_problem,
     train_direct,
 )
+from model.forecast.intervals import interval_rows, origin_move, trailing_volatility
+from model.forecast.record import HorizonForecast
 
 PARTS = ("validation", "test", "future")
 PATH_COLUMNS = ("origin", "horizon", "date", "part", "actual", "model", "persistence")
@@ -167,39 +169,97 @@ FOLD_COVERAGE_COLUMNS = (
 )
 
 
-def coverage_by_fold(
-    folds: list[FoldPaths], *, horizon: int, levels: tuple[float, ...] = DEFAULT_LEVELS
+def fold_intervals(
+    folds: list[FoldPaths],
+    *,
+    horizon: int,
+    levels: tuple[float, ...] = DEFAULT_LEVELS,
+    prices: np.ndarray | None = None,
+    methods: tuple[str, ...] = online.METHODS,
 ) -> pd.DataFrame:
-    """Coverage of each fold's test period on its own (FOLD_COVERAGE_COLUMNS; fold 1-based), by the
-    same bands ``pool_folds`` measures with: where coverage fails, and whether in one fold only."""
+    """Every fold's test intervals, one online pass over the folds' test origins in order, plus the
+    last fold's last row (``actual`` NaN: its thresholds are the fan's) and a ``fold`` column.
+
+    Calibration (``ScoreBook``): the first fold's validation residuals, retired when the second
+    fold's test period starts; fold i's test residuals join when fold i + 1's test period starts
+    (the last fold's: at the last row). ACI's hits and misses arrive h rows after their origin.
+    ``prices``: the target price per row of the table (volatility and moves at the origins)."""
     folds = sorted(folds, key=lambda f: f.fold)
     scale = folds_scale(folds)
+    first_origin = [int(f.paths.loc[f.paths["part"] == "test", "origin"].min()) for f in folds]
+    frames = []
+    for h in range(1, horizon + 1):
+        tests = [_part(f.paths, "test", h).assign(fold=f.fold + 1) for f in folds]
+        future = _part(folds[-1].paths, "future", h).assign(fold=folds[-1].fold + 1)
+        rows = pd.concat([*tests, future], ignore_index=True).drop_duplicates("origin", keep="last")
+        origins = rows["origin"].to_numpy(dtype=np.int64)
+        boundary = {f.fold + 1: first_origin[i + 1] for i, f in enumerate(folds[:-1])}
+        boundary[folds[-1].fold + 1] = int(origins[-1])
+        known = rows["fold"].map(boundary).to_numpy(dtype=np.int64)
+        volatility = (
+            trailing_volatility(prices, origins) if prices is not None else np.full(len(rows), np.nan)
+        )
+        move = origin_move(prices, origins) if prices is not None else np.full(len(rows), "", dtype=object)
+        dates = rows["date"].to_numpy()
+        for name in FORECASTERS:
+            val = _part(folds[0].paths, "validation", h)
+            table = interval_rows(
+                forecaster=name,
+                horizon=h,
+                origins=origins,
+                dates=dates,
+                actual=rows["actual"].to_numpy(dtype=np.float64),
+                point=rows[name].to_numpy(dtype=np.float64),
+                initial=conformal.residuals(val["actual"], val[name], scale),
+                scale=scale,
+                levels=levels,
+                volatility=volatility,
+                move=move,
+                score_known=known,
+                retire_at=first_origin[1] if len(folds) > 1 else None,
+                methods=methods,
+            )
+            frames.append(table.assign(fold=np.tile(rows["fold"].to_numpy(), len(methods) * len(levels))))
+    return pd.concat(frames, ignore_index=True)
+
+
+def coverage_by_fold(
+    folds: list[FoldPaths],
+    *,
+    horizon: int,
+    levels: tuple[float, ...] = DEFAULT_LEVELS,
+    method: str = "split",
+    intervals: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Coverage of each fold's test period on its own (FOLD_COVERAGE_COLUMNS; fold 1-based), by the
+    same bands ``pool_folds`` measures with (``intervals``: its ``fold_intervals``): where coverage
+    fails, and whether in one fold only."""
+    if intervals is None:
+        intervals = fold_intervals(folds, horizon=horizon, levels=levels, methods=(method,))
+    part = intervals[(intervals["method"] == method) & intervals["actual"].notna()]
     rows = []
-    for name in FORECASTERS:
-        calibrations = fold_calibrations(folds, horizon, name, scale)
-        for i, fold in enumerate(folds):
-            for h in range(1, horizon + 1):
-                test = _part(fold.paths, "test", h)
-                truth, points = test["actual"].to_numpy(), test[name].to_numpy()
-                for level in levels:
-                    lower, upper = conformal.band(
-                        points, conformal_quantile(calibrations[i][h], level), scale
-                    )
-                    rows.append(
-                        {
-                            "fold": fold.fold + 1,
-                            "first_date": test["date"].min(),
-                            "last_date": test["date"].max(),
-                            "horizon": h,
-                            "forecast": name,
-                            "level": level_name(level),
-                            "nominal": float(level),
-                            "coverage": coverage(truth, lower, upper) if len(truth) else float("nan"),
-                            "tested": int(len(truth)),
-                            "calibration": int(np.isfinite(calibrations[i][h]).sum()),
-                        }
-                    )
-    return pd.DataFrame(rows, columns=list(FOLD_COVERAGE_COLUMNS))
+    for (name, fold, h, level), group in part.groupby(["forecaster", "fold", "horizon", "level"], sort=True):
+        rows.append(
+            {
+                "fold": int(fold),
+                "first_date": group["date"].min(),
+                "last_date": group["date"].max(),
+                "horizon": int(h),
+                "forecast": name,
+                "level": level,
+                "nominal": float(level) / 100,
+                "coverage": coverage(group["actual"], group["lower"], group["upper"]),
+                "tested": int(len(group)),
+                "calibration": int(group["known"].iloc[0]),
+            }
+        )
+    out = pd.DataFrame(rows, columns=list(FOLD_COVERAGE_COLUMNS))
+    order = {name: i for i, name in enumerate(FORECASTERS)}
+    return out.sort_values(
+        ["forecast", "fold", "horizon"],
+        key=lambda c: c.map(order) if c.name == "forecast" else c,
+        ignore_index=True,
+    )
 
 
 def _residual_counts(counts: pd.Series) -> str:
@@ -207,21 +267,10 @@ def _residual_counts(counts: pd.Series) -> str:
     return f"{high:,}" if low == high else f"{low:,}-{high:,}"
 
 
-def pool_folds(
-    folds: list[FoldPaths],
-    *,
-    horizon: int,
-    requested: str,
-    levels: tuple[float, ...] = DEFAULT_LEVELS,
-    last_date: str | None = None,
-) -> HorizonForecast:
-    """One forecast from every fold's paths (the last fold's rows end where the data ends).
-
-    ``last_date``: the data's last date, checked against the last fold's (a last fold that stops
-    short of the data, e.g. because it failed and an earlier one is last, cannot forecast past it)."""
+def last_fold_future(folds: list[FoldPaths], horizon: int, last_date: str | None) -> pd.DataFrame:
+    """The last fold's path past its last row; HorizonError when there is none past the data's end."""
     if not folds:
         raise HorizonError("No fold has a multi-day forecast: the walk-forward run has none.")
-    folds = sorted(folds, key=lambda f: f.fold)
     last = folds[-1]
     future = last.paths[last.paths["part"] == "future"].sort_values("horizon")
     if len(future) != horizon:
@@ -231,89 +280,113 @@ def pool_folds(
             f"The last scored fold ends on {last.last_date}, before the data's last date {last_date}: "
             "it cannot forecast past the data."
         )
-    last_price = last.last_price
-    scale = folds_scale(folds)
+    return future
 
-    rows, errors = [], []
-    final_residuals: dict[str, dict[int, np.ndarray]] = {name: {} for name in FORECASTERS}
-    calibrations = {name: fold_calibrations(folds, horizon, name, scale) for name in FORECASTERS}
-    for h in range(1, horizon + 1):
-        tests = [_part(f.paths, "test", h) for f in folds]
-        truth = np.concatenate([t["actual"].to_numpy() for t in tests])
-        for name in FORECASTERS:
-            points = np.concatenate([t[name].to_numpy() for t in tests])
-            final_residuals[name][h] = conformal.residuals(truth, points, scale)
-            used = [calibrations[name][i][h] for i in range(len(folds))]
-            counts = [int(np.isfinite(u).sum()) for u in used]
+
+def pooled_coverage_rows(intervals: pd.DataFrame, method: str, horizon: int, levels) -> list[dict]:
+    """COVERAGE_COLUMNS rows of ``method`` over every test fold (``calibration``: the fewest
+    residuals any fold calibrated on)."""
+    part = intervals[(intervals["method"] == method) & intervals["actual"].notna()]
+    rows = []
+    for name in FORECASTERS:
+        for h in range(1, horizon + 1):
             for level in levels:
-                per_fold = [conformal_quantile(u, level) for u in used]
-                q = np.concatenate([np.full(len(t), per_fold[i]) for i, t in enumerate(tests)])
-                lower, upper = conformal.band(points, q, scale)
+                group = part[
+                    (part["forecaster"] == name)
+                    & (part["horizon"] == h)
+                    & (part["level"] == level_name(level))
+                ]
+                q = group["threshold"].to_numpy(dtype=np.float64)
+                firsts = group.groupby("fold")["known"].first()
                 rows.append(
                     {
                         "horizon": h,
                         "forecast": name,
                         "level": level_name(level),
                         "nominal": float(level),
-                        "coverage": coverage(truth, lower, upper) if len(truth) else float("nan"),
+                        "coverage": coverage(group["actual"], group["lower"], group["upper"])
+                        if len(group)
+                        else np.nan,
                         "quantile": float(np.nanmedian(q)) if np.isfinite(q).any() else float("nan"),
-                        "calibration": int(min(counts)) if counts else 0,
-                        "tested": int(len(truth)),
+                        "calibration": int(firsts.min()) if len(firsts) else 0,
+                        "tested": int(len(group)),
                     }
                 )
-        if len(truth):
-            model_points = np.concatenate([t["model"].to_numpy() for t in tests])
-            base_points = np.concatenate([t["persistence"].to_numpy() for t in tests])
-            model_rmse = float(np.sqrt(np.mean((model_points - truth) ** 2)))
-            base_rmse = float(np.sqrt(np.mean((base_points - truth) ** 2)))
-        else:
-            model_rmse = base_rmse = float("nan")
-        errors.append(
-            {
-                "horizon": h,
-                "model_rmse": model_rmse,
-                "persistence_rmse": base_rmse,
-                "skill": 1.0 - model_rmse / base_rmse if base_rmse > 0 else float("nan"),
-                "tested": int(len(truth)),
-            }
-        )
+    return rows
 
+
+def pool_messages(folds: list[FoldPaths], horizon: int, levels, test_counts: pd.Series) -> list[str]:
+    """The folds' own messages once each, then what the residual counts leave out."""
     k = len(folds)
-    bands = {
-        name: ConformalBands.fit(
-            final_residuals[name], scale=scale, levels=levels, source=f"{k} walk-forward folds' test periods"
-        )
-        for name in FORECASTERS
-    }
-    source = (
-        f"test periods of {k} walk-forward folds, "
-        f"{_residual_counts(bands['model'].counts)} residuals per horizon"
-    )
-    messages = [m for f in folds for m in f.messages]
-    messages = list(dict.fromkeys(messages))  # each once, in order
-    messages.extend(bands["model"].messages)
-    first_short = [
-        level_name(level)
-        for level in levels
-        if min(int(np.isfinite(c).sum()) for c in calibrations["model"][0].values())
-        < conformal.min_residuals(level)
-    ]
+    messages = list(dict.fromkeys(m for f in folds for m in f.messages))  # each once, in order
+    for level in levels:
+        short = [h for h in range(1, horizon + 1) if test_counts[h] < conformal.min_residuals(level)]
+        if short:
+            messages.append(
+                f"The {level_name(level)}% interval needs at least {conformal.min_residuals(level)} out-of-sample "
+                f"residuals per horizon; the {k} walk-forward folds' test periods give {min(test_counts[short])} at "
+                f"horizon {conformal.describe_horizons(short)}, so it is left out there."
+            )
+    first_val = min(len(_part(folds[0].paths, "validation", h)) for h in range(1, horizon + 1))
+    first_short = [level_name(level) for level in levels if first_val < conformal.min_residuals(level)]
     if first_short:
         messages.append(
             f"The first fold's validation period gives too few residuals for the {', '.join(first_short)}% "
             "interval: its test period's coverage is not measured there."
         )
-    fan_rows = []
+    return messages
+
+
+def pool_folds(
+    folds: list[FoldPaths],
+    *,
+    horizon: int,
+    requested: str,
+    levels: tuple[float, ...] = DEFAULT_LEVELS,
+    last_date: str | None = None,
+    method: str = "split",
+    prices: np.ndarray | None = None,
+) -> HorizonForecast:
+    """One forecast from every fold's paths (the last fold's rows end where the data ends).
+
+    ``last_date``: the data's last date, checked against the last fold's (a last fold that stops
+    short of the data, e.g. because it failed and an earlier one is last, cannot forecast past it).
+    ``method``: the run's interval method; ``prices``: the table's target prices (regimes)."""
+    folds = sorted(folds, key=lambda f: f.fold)
+    future = last_fold_future(folds, horizon, last_date)
+    last = folds[-1]
+    scale = folds_scale(folds)
+    intervals = fold_intervals(folds, horizon=horizon, levels=levels, prices=prices)
+    tested = intervals[intervals["actual"].notna()]
+    rows = pooled_coverage_rows(intervals, method, horizon, levels)
+    errors = []
+    for h in range(1, horizon + 1):
+        tests = pd.concat([_part(f.paths, "test", h) for f in folds], ignore_index=True)
+        truth = tests["actual"].to_numpy()
+        errors.append(error_row(h, tests["model"].to_numpy(), tests["persistence"].to_numpy(), truth))
+
+    k = len(folds)
+    test_counts = pd.Series(
+        {h: int(sum(len(_part(f.paths, "test", h)) for f in folds)) for h in range(1, horizon + 1)}
+    )
+    source = f"test periods of {k} walk-forward folds, {_residual_counts(test_counts)} residuals per horizon"
+    messages = pool_messages(folds, horizon, levels, test_counts)
+    own = intervals[(intervals["method"] == method) & intervals["actual"].isna()]
+    fan = []
     for name in FORECASTERS:
-        for _, row in future.iterrows():
-            h = int(row["horizon"])
-            point = float(row[name]) if name == "model" else float(last_price)
-            out = {"horizon": h, "date": pd.Timestamp(row["date"]), "forecast": name, "point": point}
-            for level in levels:
-                lower, upper = bands[name].bounds(h, level, np.asarray(point))
-                out[f"lower_{level_name(level)}"] = float(lower)
-                out[f"upper_{level_name(level)}"] = float(upper)
-            fan_rows.append(out)
+        part = own[own["forecaster"] == name]
+        thresholds = {
+            (int(r.horizon), float(r.level) / 100): float(r.threshold) for r in part.itertuples(index=False)
+        }
+        thresholds = {
+            (h, level): thresholds.get((h, round(level, 6)), np.nan)
+            for h in range(1, horizon + 1)
+            for level in levels
+        }
+        points = (
+            future[name].to_numpy(dtype=np.float64) if name == "model" else np.full(horizon, last.last_price)
+        )
+        fan.extend(fan_rows(name, pd.DatetimeIndex(future["date"]), points, thresholds, levels, scale))
     strategies = sorted({f.strategy for f in folds})
     return HorizonForecast(
         strategy=last.strategy if len(strategies) == 1 else "/".join(strategies),
@@ -323,12 +396,14 @@ def pool_folds(
         levels=tuple(levels),
         source=source,
         last_date=f"{pd.Timestamp(last.last_date):%Y-%m-%d}",
-        last_price=float(last_price),
-        fan=pd.DataFrame(fan_rows),
+        last_price=float(last.last_price),
+        fan=pd.DataFrame(fan),
         errors=pd.DataFrame(errors, columns=list(ERROR_COLUMNS)),
         coverage=coverage_frame(rows),
         messages=tuple(messages),
         calibration=CALIBRATION,
+        method=method,
+        intervals=tested.reset_index(drop=True),
     )
 
 

@@ -24,8 +24,7 @@ validation period otherwise gives bands too narrow for a more volatile test peri
 from __future__ import annotations
 
 import dataclasses
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,8 +34,8 @@ from model.engine.config import LstmConfig
 from model.engine.windows import MIN_TRAIN_WINDOWS, PreparedData, WindowSet, make_windows
 from model.errors import LensError
 from model.forecast import conformal
-from model.forecast.conformal import DEFAULT_LEVELS, ConformalBands, level_name
-from model.forecast.coverage import coverage_frame, coverage_rows
+from model.forecast.conformal import DEFAULT_LEVELS, level_name
+from model.forecast.record import HorizonForecast
 
 # Features a recursive step can compute from the target's predicted path: feature -> target it derives from.
 DERIVED_FEATURES = {"change": "close"}
@@ -229,68 +228,6 @@ class HorizonError(LensError):
     """A forecast that cannot be made; the message names the limit."""
 
 
-@dataclass(frozen=True)
-class HorizonForecast:
-    """A run's multi-day forecast, its conformal bands, errors and measured coverage."""
-
-    strategy: str  # the strategy used: "direct" or "recursive"
-    requested: str  # the strategy asked for
-    horizon: int
-    scale: str
-    levels: tuple[float, ...]
-    source: str  # where the calibration residuals came from
-    last_date: str
-    last_price: float
-    fan: pd.DataFrame  # horizon, date, forecast, point, lower_<L>, upper_<L> for each level
-    errors: pd.DataFrame  # ERROR_COLUMNS
-    coverage: pd.DataFrame  # model.forecast.coverage.COVERAGE_COLUMNS
-    messages: tuple[str, ...] = field(default=())
-    calibration: str = "expanding"  # one of CALIBRATIONS
-
-    def meta(self) -> dict[str, Any]:
-        return {
-            "calibration": self.calibration,
-            "strategy": self.strategy,
-            "requested": self.requested,
-            "horizon": self.horizon,
-            "scale": self.scale,
-            "levels": list(self.levels),
-            "source": self.source,
-            "last_date": self.last_date,
-            "last_price": self.last_price,
-            "messages": list(self.messages),
-        }
-
-    @classmethod
-    def from_parts(
-        cls, meta: dict, fan: pd.DataFrame, errors: pd.DataFrame, coverage: pd.DataFrame
-    ) -> "HorizonForecast":
-        return cls(
-            strategy=meta["strategy"],
-            requested=meta["requested"],
-            horizon=int(meta["horizon"]),
-            scale=meta["scale"],
-            levels=tuple(float(x) for x in meta["levels"]),
-            source=meta["source"],
-            last_date=meta["last_date"],
-            last_price=float(meta["last_price"]),
-            fan=fan,
-            errors=errors,
-            coverage=coverage,
-            messages=tuple(meta["messages"]),
-            calibration=meta.get("calibration", "validation"),
-        )
-
-    def table(self, forecast: str = "model") -> pd.DataFrame:
-        """Date, point, lower and upper bounds per level: what the command line prints and writes."""
-        part = self.fan[self.fan["forecast"] == forecast].drop(columns=["forecast"]).reset_index(drop=True)
-        part["date"] = pd.to_datetime(part["date"]).dt.strftime("%Y-%m-%d")
-        return part
-
-    def to_json(self) -> str:
-        return json.dumps(self.meta(), indent=2)
-
-
 def future_dates(data: PreparedData, horizon: int) -> pd.DatetimeIndex:
     """Business days after the last date (weekends skipped; weekly data keeps its spacing)."""
     from model.engine.evaluation import business_days_after
@@ -312,146 +249,11 @@ def make_forecaster(run, data: PreparedData, horizon: int, strategy: str, *, sto
     return train_direct(data, horizon, stop=stop, listener=listener), messages
 
 
-def evaluate_forecaster(
-    forecaster,
-    data: PreparedData,
-    *,
-    levels: tuple[float, ...] = DEFAULT_LEVELS,
-    requested: str | None = None,
-    messages: list[str] | None = None,
-    calibration: str = "expanding",
-) -> HorizonForecast:
-    """Calibrate on out-of-sample residuals (``calibration``: CALIBRATIONS), measure coverage and
-    errors on the test period and forecast past the data."""
-    if calibration not in CALIBRATIONS:
-        raise ValueError(f"calibration must be one of {CALIBRATIONS}, got {calibration!r}")
-    horizon = forecaster.horizon
-    messages = list(messages or [])
-    origins = origin_range(data)
-    paths = forecaster.paths(data, origins)  # [origins, horizon]
-    persistence = np.repeat(data.target[origins][:, None], horizon, axis=1)
-    actual = np.full_like(paths, np.nan)
-    for h in range(1, horizon + 1):
-        ok = origins + h < data.n_rows
-        actual[ok, h - 1] = data.target[origins[ok] + h]
-    scale = conformal.choose_scale(data.target, paths)
+def evaluate_forecaster(forecaster, data: PreparedData, **options) -> HorizonForecast:
+    """``model.forecast.evaluate.evaluate_forecaster`` (the evaluation lives there)."""
+    from model.forecast.evaluate import evaluate_forecaster as evaluate
 
-    # Calibration: every origin whose h-day target lies in the validation period (out of sample
-    # for both strategies: no training target reaches it). Test: origins inside the test period
-    # (the last known day is the day before it or later) whose target is still in the data.
-    calibrate, test = {}, {}
-    for h in range(1, horizon + 1):
-        target_rows = origins + h
-        calibrate[h] = (target_rows >= data.val_start) & (target_rows < data.test_start)
-        test[h] = (origins >= data.test_start - 1) & (target_rows < data.n_rows)
-    source = "validation period"
-    residuals_of = {"model": paths, "persistence": persistence}
-    bands = {
-        "model": ConformalBands.fit(
-            {
-                h: conformal.residuals(actual[calibrate[h], h - 1], paths[calibrate[h], h - 1], scale)
-                for h in calibrate
-            },
-            scale=scale,
-            levels=levels,
-            source=source,
-        ),
-        "persistence": ConformalBands.fit(
-            {
-                h: conformal.residuals(actual[calibrate[h], h - 1], persistence[calibrate[h], h - 1], scale)
-                for h in calibrate
-            },
-            scale=scale,
-            levels=levels,
-            source=source,
-        ),
-    }
-    messages.extend(bands["model"].messages)
-    if bands["model"].messages and data.config.val_fraction == 0:
-        messages.append(
-            "The validation share is 0: raise it so the intervals have residuals to calibrate on."
-        )
-    test_rows = data.n_rows - data.test_start
-    if horizon > test_rows:
-        messages.append(
-            f"The horizon {horizon} is longer than the test period allows: its {test_rows} rows measure errors "
-            f"and coverage up to horizon {test_rows}; beyond it they are not measured."
-        )
-
-    rows, errors = [], []
-    test_residuals: dict[str, dict[int, np.ndarray]] = {"model": {}, "persistence": {}}
-    for h in range(1, horizon + 1):
-        mask = test[h]
-        truth = actual[mask, h - 1]
-        for name, points in residuals_of.items():
-            per_origin = None
-            if calibration == "expanding":
-                late = conformal.residuals(truth, points[mask, h - 1], scale)
-                early = conformal.residuals(actual[calibrate[h], h - 1], points[calibrate[h], h - 1], scale)
-                test_residuals[name][h] = late
-                per_origin = {
-                    level: conformal.expanding_quantiles(early, late, level, lag=h) for level in levels
-                }
-            rows.extend(coverage_rows(name, bands[name], h, truth, points[mask, h - 1], per_origin))
-        if mask.any():
-            model_rmse = float(np.sqrt(np.mean((paths[mask, h - 1] - truth) ** 2)))
-            base_rmse = float(np.sqrt(np.mean((persistence[mask, h - 1] - truth) ** 2)))
-        else:
-            model_rmse = base_rmse = float("nan")
-        skill = 1.0 - model_rmse / base_rmse if base_rmse > 0 else float("nan")
-        errors.append(
-            {
-                "horizon": h,
-                "model_rmse": model_rmse,
-                "persistence_rmse": base_rmse,
-                "skill": skill,
-                "tested": int(mask.sum()),
-            }
-        )
-
-    if calibration == "expanding":
-        # The fan past the data: every out-of-sample residual, validation and test.
-        bands = {
-            name: ConformalBands.fit(
-                {
-                    h: np.r_[
-                        conformal.residuals(actual[calibrate[h], h - 1], points[calibrate[h], h - 1], scale),
-                        test_residuals[name].get(h, np.empty(0)),
-                    ]
-                    for h in calibrate
-                },
-                scale=scale,
-                levels=levels,
-                source=SOURCES[calibration][1],
-            )
-            for name, points in residuals_of.items()
-        }
-    source = SOURCES[calibration][0]
-    dates = future_dates(data, horizon)
-    fan_rows = []
-    for name, points in (("model", paths[-1]), ("persistence", persistence[-1])):
-        for h in range(1, horizon + 1):
-            row = {"horizon": h, "date": dates[h - 1], "forecast": name, "point": float(points[h - 1])}
-            for level in levels:
-                lower, upper = bands[name].bounds(h, level, points[h - 1])
-                row[f"lower_{level_name(level)}"] = float(lower)
-                row[f"upper_{level_name(level)}"] = float(upper)
-            fan_rows.append(row)
-    return HorizonForecast(
-        strategy=forecaster.strategy,
-        requested=requested or forecaster.strategy,
-        horizon=horizon,
-        scale=scale,
-        levels=tuple(levels),
-        source=source,
-        last_date=f"{data.dates[-1]:%Y-%m-%d}",
-        last_price=float(data.target[-1]),
-        fan=pd.DataFrame(fan_rows),
-        errors=pd.DataFrame(errors, columns=list(ERROR_COLUMNS)),
-        coverage=coverage_frame(rows),
-        messages=tuple(messages),
-        calibration=calibration,
-    )
+    return evaluate(forecaster, data, **options)
 
 
 def forecast_horizon(
@@ -475,4 +277,5 @@ def forecast_horizon(
         requested=config.forecast_strategy,
         messages=messages,
         calibration=calibration,
+        method=config.interval_method,
     )

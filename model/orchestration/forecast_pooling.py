@@ -51,7 +51,12 @@ def store_walk_forward_forecast(store, parent: int, *, stopped: bool = False) ->
         if not found:
             raise LensError("No fold has a multi-day forecast (" + "; ".join(missing) + ").")
         result = pool_folds(
-            found, horizon=config.horizon, requested=config.forecast_strategy, last_date=last_date
+            found,
+            horizon=config.horizon,
+            requested=config.forecast_strategy,
+            last_date=last_date,
+            method=config.interval_method,
+            prices=prices[config.target].to_numpy(dtype=float),
         )
         if missing:
             note = "Folds left out of the intervals and coverage: " + "; ".join(missing) + "."
@@ -65,7 +70,7 @@ def store_walk_forward_forecast(store, parent: int, *, stopped: bool = False) ->
             )
         # The per-fold table first: a reader that finds the forecast (its JSON is written last) finds it too.
         files.write_frame(
-            coverage_by_fold(found, horizon=config.horizon),
+            coverage_by_fold(found, horizon=config.horizon, method=result.method, intervals=result.intervals),
             Path(folder) / forecasts.HORIZON_DIR / FOLD_COVERAGE_FILE,
         )
         forecasts.write_forecast(result, folder)

@@ -19,6 +19,7 @@ HORIZON_DIR = "horizon"  # under the run's files dir
 FAN_FILE = "fan.parquet"
 ERRORS_FILE = "errors.parquet"
 COVERAGE_FILE = "coverage.parquet"
+INTERVALS_FILE = "intervals.parquet"  # every test origin's interval per method (absent in older runs)
 META_FILE = "forecast.json"
 FAILED_FILE = "failed.json"  # the reason when no forecast could be made
 
@@ -29,6 +30,7 @@ def write_forecast(forecast, folder: Path) -> None:
     files.write_frame(forecast.fan, where / FAN_FILE)
     files.write_frame(forecast.errors, where / ERRORS_FILE)
     files.write_frame(forecast.coverage, where / COVERAGE_FILE)
+    files.write_frame(forecast.intervals, where / INTERVALS_FILE)
     # The JSON last: a reader that finds it finds the tables too.
     files.write_atomically(where / META_FILE, lambda tmp: Path(tmp).write_text(forecast.to_json()))
 
@@ -51,7 +53,7 @@ def read_failure(folder: Path) -> str | None:
 
 def read_forecast(folder: Path):
     """The stored HorizonForecast, or None when the run has none; StoreError when its files are damaged."""
-    from model.forecast.horizon import HorizonForecast
+    from model.forecast.record import HorizonForecast
 
     where = Path(folder) / HORIZON_DIR
     if not (where / META_FILE).exists():
@@ -62,7 +64,11 @@ def read_forecast(folder: Path):
         errors = files.read_frame(where / ERRORS_FILE)
         coverage = files.read_frame(where / COVERAGE_FILE)
         fan["date"] = pd.to_datetime(fan["date"])
-        return HorizonForecast.from_parts(meta, fan, errors, coverage)
+        intervals = None
+        if (where / INTERVALS_FILE).exists():
+            intervals = files.read_frame(where / INTERVALS_FILE)
+            intervals["date"] = pd.to_datetime(intervals["date"])
+        return HorizonForecast.from_parts(meta, fan, errors, coverage, intervals)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise StoreError(f"The run's forecast files are damaged ({where}): {exc}") from exc
 

@@ -33,6 +33,7 @@ NOT_SEARCHABLE = (
     "val_fraction",
     "horizon",
     "forecast_strategy",
+    "interval_method",
 )
 # Knobs the Tune page offers to search, in this order (the others stay at the Train page's values).
 SEARCHABLE = tuple(name for name in KNOBS if name not in NOT_SEARCHABLE)

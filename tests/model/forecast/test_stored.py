@@ -1,5 +1,6 @@
 """The forecast is stored with the run (Parquet) and reopens identically."""
 
+import pandas as pd
 import pytest
 
 from model.forecast.horizon import forecast_horizon
@@ -29,10 +30,17 @@ def test_a_run_forecast_round_trips_through_the_store(store):
     assert stored.fan["date"].dt.weekday.lt(5).all()
     # The saved model, reloaded, forecasts exactly what was stored.
     run, data, _ = run_files.load_trained(store, run_id)
-    assert_same_forecast(stored, forecast_horizon(run, data))
+    again = forecast_horizon(run, data)
+    assert_same_forecast(stored, again)
+    # Every method's test intervals are stored with it, the run's own method named.
+    assert stored.method == config.interval_method
+    assert set(stored.intervals["method"]) == {"split", "aci", "agaci"}
+    pd.testing.assert_frame_equal(stored.intervals, again.intervals, check_dtype=False)
     # Written again and read back: the same record.
     forecasts.write_forecast(stored, store.files_root / "again")
-    assert_same_forecast(stored, forecasts.read_forecast(store.files_root / "again"))
+    back = forecasts.read_forecast(store.files_root / "again")
+    assert_same_forecast(stored, back)
+    pd.testing.assert_frame_equal(stored.intervals, back.intervals)
 
 
 @pytest.mark.slow

@@ -51,8 +51,20 @@ def test_a_walk_forward_forecast_round_trips_through_the_store(store):
     rows = es.folds_of(store, parent)
     paths = [fold_forecasts.read_fold_paths(store.get_run(r.child_run_id).files_dir) for r in rows]
     assert [p.fold for p in paths] == [0, 1, 2]
-    again = pool_folds(paths, horizon=5, requested="recursive", last_date=stored.last_date)
+    again = pool_folds(
+        paths,
+        horizon=5,
+        requested="recursive",
+        last_date=stored.last_date,
+        method=config.interval_method,
+        prices=frame[config.target].to_numpy(dtype=float),
+    )
     assert_same_forecast(stored, again)
+    # Every method's test intervals, with the volatility known at each origin, are stored too.
+    assert stored.method == config.interval_method
+    assert set(stored.intervals["method"]) == {"split", "aci", "agaci"}
+    assert stored.intervals["volatility"].notna().all()
+    pd.testing.assert_frame_equal(stored.intervals, again.intervals, check_dtype=False)
     # The fan is the last fold's saved model, reloaded, fed its own predictions from the last row.
     last = rows[-1]
     run = load_run(store.get_run(last.child_run_id).files_dir)
@@ -132,7 +144,9 @@ def test_the_forecast_pools_the_first_seeds_folds_and_leaves_out_failed_ones(sto
     forecast_pooling.store_walk_forward_forecast(store, parent)
     stored, failure = forecasts.load_forecast(store, parent)
     assert failure is None, failure
-    expected = pool_folds(written, horizon=3, requested=config.forecast_strategy)
+    expected = pool_folds(
+        written, horizon=3, requested=config.forecast_strategy, method=config.interval_method
+    )
     pd.testing.assert_frame_equal(stored.coverage, expected.coverage, check_dtype=False)
     pd.testing.assert_frame_equal(stored.fan, expected.fan, check_dtype=False)
     assert stored.source.startswith("test periods of 3 walk-forward folds")
