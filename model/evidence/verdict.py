@@ -205,8 +205,12 @@ def judge(facts: Facts, *, alpha: float = ALPHA, margin: float = SKILL_MARGIN) -
     where = "" if wf else " on this test period"
     moves = _moves_sentence(ratio, corr)
 
+    rung_note = ""
+    if best is not None and best_skill is not None and best_skill >= margin:
+        rung_note = f"The best other baseline, {RUNG_NAMES[best]}, reaches skill {best_skill:+.3f} on the same points."
+
     def verdict(kind: str, text: str, detail: str = "", beats: bool = False) -> Verdict:
-        detail = " ".join(s for s in (detail, moves) if s)
+        detail = " ".join(s for s in (detail, moves, "" if kind in (BEATS, EXPLAINED) else rung_note) if s)
         return Verdict(kind, text + tail, TONE_OF[kind], beats_persistence=beats, detail=detail, **base)
 
     if skill is None:
