@@ -61,7 +61,9 @@ def test_prediction_figure_opens_on_the_last_six_months_fitted_in_y():
     assert pd.Timestamp("2020-12-20") < start < pd.Timestamp("2021-01-01") and end >= index[-1]
     shown = actual[actual.index >= pd.Timestamp("2020-12-31")]
     low, high = fig.layout.yaxis.range
-    assert low <= shown.min() and high >= shown.max() * 1.01 and low > actual.min() + 100  # not the full range
+    assert (
+        low <= shown.min() and high >= shown.max() * 1.01 and low > actual.min() + 100
+    )  # not the full range
     full = price_figures.prediction_figure(actual, last_months=None)
     assert full.layout.xaxis.range is None
 

@@ -75,7 +75,7 @@ def test_ridge_doing_better_is_caution_with_the_fold_count_and_p():
     assert verdict.kind == EXPLAINED and verdict.tone == CAUTION and verdict.beats_persistence
     assert verdict.best_rung == "ridge" and verdict.best_rung_skill > verdict.skill + SKILL_MARGIN
     assert verdict.text == (
-        f"Beats persistence, but ridge on the same window does better in 3 of 3 folds (p < 0.001): "
+        "Beats persistence, but ridge on the same window does better in 3 of 3 folds (p < 0.001): "
         "a linear model explains this skill."
     )
 
