@@ -101,6 +101,7 @@ def test_tiny_training_runs_in_a_worker_and_fills_results(app):
     assert any(e.label == f"How this run was trained: {kernel} on CPU" for e in app.expander)
     assert any(f"Kernel: {kernel} on the " in c.value for c in app.caption)
 
+    open_tab(app, "Predictions")
     app.toggle(key=results_page.SHOW_TRAIN).set_value(True).run()
     assert_clean(app)
     spec_all = json.loads(app.get("plotly_chart")[0].proto.spec)
