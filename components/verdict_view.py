@@ -36,7 +36,8 @@ def verdict_of(record) -> Verdict | None:
     store = run_client.store()
     if record.active:
         return _judge(store, record.id)
-    data = _ended_verdict(store.where, record.id, record.status)
+    created = record.created.isoformat() if record.created else ""
+    data = _ended_verdict(store.where, record.id, created, record.status)
     return None if data is None else Verdict.from_dict(data)
 
 
@@ -47,7 +48,7 @@ def _judge(store, run_id: int) -> Verdict | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _ended_verdict(where: str, run_id: int, status: str) -> dict | None:
+def _ended_verdict(where: str, run_id: int, created: str, status: str) -> dict | None:
     verdict = _judge(run_client.store(), run_id)
     return None if verdict is None else verdict.to_dict()
 
