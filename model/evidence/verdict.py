@@ -81,6 +81,12 @@ def format_p(p: float | None) -> str:
     return f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
 
 
+def signed(value: float, digits: int = 3) -> str:
+    """A skill with its sign; a value that rounds to zero is +0.000, never -0.000."""
+    text = f"{value:+.{digits}f}"
+    return "+" + text[1:] if float(text) == 0 else text
+
+
 def _finite(value) -> float | None:
     if value is None:
         return None
@@ -207,7 +213,7 @@ def judge(facts: Facts, *, alpha: float = ALPHA, margin: float = SKILL_MARGIN) -
 
     rung_note = ""
     if best is not None and best_skill is not None and best_skill >= margin:
-        rung_note = f"The best other baseline, {RUNG_NAMES[best]}, reaches skill {best_skill:+.3f} on the same points."
+        rung_note = f"The best other baseline, {RUNG_NAMES[best]}, reaches skill {signed(best_skill)} on the same points."
 
     def verdict(kind: str, text: str, detail: str = "", beats: bool = False) -> Verdict:
         detail = " ".join(s for s in (detail, moves, "" if kind in (BEATS, EXPLAINED) else rung_note) if s)
@@ -230,7 +236,7 @@ def judge(facts: Facts, *, alpha: float = ALPHA, margin: float = SKILL_MARGIN) -
         return verdict(
             REPEATS,
             f"Repeats the last price{where}: its predicted moves are {ratio:.2f}× the actual ones "
-            f"(skill {skill:+.3f}), what persistence already does.",
+            f"(skill {signed(skill)}), what persistence already does.",
             "It has learned that tomorrow looks like today. Daily price moves are close to unpredictable; "
             "on a series with real structure the same network does better.",
         )
@@ -244,22 +250,24 @@ def judge(facts: Facts, *, alpha: float = ALPHA, margin: float = SKILL_MARGIN) -
                 )
             elif best_skill > skill:
                 text = (
-                    f"Beats persistence{where} (skill {skill:+.3f}), but {rung} does better "
-                    f"(skill {best_skill:+.3f}, {format_p(rung_p)}): {explains}."
+                    f"Beats persistence{where} (skill {signed(skill)}), but {rung} does better "
+                    f"(skill {signed(best_skill)}, {format_p(rung_p)}): {explains}."
                 )
             else:
                 text = (
-                    f"Beats persistence{where}, but {rung} does as well (skill {best_skill:+.3f} against the "
-                    f"model's {skill:+.3f}): {explains}."
+                    f"Beats persistence{where}, but {rung} does as well (skill {signed(best_skill)} against the "
+                    f"model's {signed(skill)}): {explains}."
                 )
-            detail = f"The model's skill over persistence is {skill:+.3f}; {rung} reaches {best_skill:+.3f}."
+            detail = (
+                f"The model's skill over persistence is {signed(skill)}; {rung} reaches {signed(best_skill)}."
+            )
             return verdict(EXPLAINED, text, detail, beats=True)
         if wf:
-            text = f"Beats persistence and every other baseline: {count} (Diebold-Mariano {format_p(p_better)}), skill {skill:+.3f}"
+            text = f"Beats persistence and every other baseline: {count} (Diebold-Mariano {format_p(p_better)}), skill {signed(skill)}"
         else:
-            text = f"Beats persistence and every other baseline{where} (skill {skill:+.3f})"
+            text = f"Beats persistence and every other baseline{where} (skill {signed(skill)})"
         if best is not None:
-            text += f"; the best other, {RUNG_NAMES[best]}, reaches {best_skill:+.3f}."
+            text += f"; the best other, {RUNG_NAMES[best]}, reaches {signed(best_skill)}."
         else:
             text += "."
         return verdict(
@@ -268,9 +276,9 @@ def judge(facts: Facts, *, alpha: float = ALPHA, margin: float = SKILL_MARGIN) -
     if skill <= -margin and (not wf or (p_worse is not None and p_worse < alpha)):
         if wf:
             p_text = "p < 0.01" if p_worse < 0.01 else format_p(p_worse)
-            text = f"Worse than persistence: skill {skill:+.3f}, {count} (Diebold-Mariano {p_text})."
+            text = f"Worse than persistence: skill {signed(skill)}, {count} (Diebold-Mariano {p_text})."
         else:
-            text = f"Worse than persistence{where} (skill {skill:+.3f})."
+            text = f"Worse than persistence{where} (skill {signed(skill)})."
         return verdict(
             WORSE,
             text,
@@ -280,9 +288,9 @@ def judge(facts: Facts, *, alpha: float = ALPHA, margin: float = SKILL_MARGIN) -
     if wf and abs(skill) >= margin:
         return verdict(
             NO_EVIDENCE,
-            f"No evidence it differs from persistence: skill {skill:+.3f}, {count}, {format_p(p_better)}.",
+            f"No evidence it differs from persistence: skill {signed(skill)}, {count}, {format_p(p_better)}.",
         )
-    text = f"About as good as persistence{where} (skill {skill:+.3f})" + (f", {count}." if wf else ".")
+    text = f"About as good as persistence{where} (skill {signed(skill)})" + (f", {count}." if wf else ".")
     return verdict(
         TIE,
         text,
