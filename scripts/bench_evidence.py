@@ -70,7 +70,6 @@ def timing(store, url, files, config, prices) -> None:
 
 
 def calibration(store, url, files, config, walks: int, synth_seeds: int, rows: int) -> None:
-    from model.evidence.verdict import BEATS
     from model.evidence.walkforward import ridge_forecaster, walk_forward
     from model.orchestration.walkforward import drive, start_walk_forward
     from model.runs.workers import WorkerPool
@@ -96,8 +95,8 @@ def calibration(store, url, files, config, walks: int, synth_seeds: int, rows: i
                     pool.submit(row.child_run_id)
             for parent in parents:
                 results.append(drive(store, parent, lambda run_id: None, pool.wait))
-            lstm = sum(r.evidence.verdict.kind == BEATS for r in results)
-            ridge = sum(walk_forward(f, close, ridge_forecaster).verdict.kind == BEATS for f in frames)
+            lstm = sum(r.evidence.verdict.beats_persistence for r in results)
+            ridge = sum(walk_forward(f, close, ridge_forecaster).verdict.beats_persistence for f in frames)
             kinds = {}
             for r in results:
                 kinds[r.evidence.verdict.kind] = kinds.get(r.evidence.verdict.kind, 0) + 1

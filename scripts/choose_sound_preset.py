@@ -26,11 +26,11 @@ import pandas as pd
 
 from model.data import load_sample
 from model.engine.evaluation import evaluate
-from model.engine.lessons import verdict_of
 from model.engine.network import count_parameters
 from model.engine.presets import FAITHFUL_PRESET, SOUND_PRESET
 from model.engine.training import train_network
 from model.engine.windows import prepare_data
+from model.evidence.verdict import evaluation_verdict
 
 SAMPLES = ("AAPL", "GOOG", "IBM", "MSFT", "SYNTH")
 
@@ -54,13 +54,13 @@ def run_one(sample: str, config) -> dict:
     started = time.perf_counter()
     run = train_network(data)
     evaluation = evaluate(run, data)
-    verdict = verdict_of(evaluation)
+    verdict = evaluation_verdict(evaluation, data)
     return {
         "sample": sample,
         "skill": verdict.skill,
         "move_corr": verdict.move_correlation,
         "move_ratio": verdict.move_ratio,
-        "verdict": verdict.verdict,
+        "verdict": verdict.kind,
         "epochs": len(run.history),
         "seconds": time.perf_counter() - started,
     }

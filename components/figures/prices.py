@@ -233,6 +233,28 @@ def split_figure(
     return fig
 
 
+def _last_months_range(series: list[pd.Series], months: int) -> tuple[list, list | None] | None:
+    """(x range, y range) of the last ``months`` months of the dated ``series``: plotly's autorange
+    reads every point, hidden or not, so the y range is fitted to what the window shows."""
+    dated = [s for s in series if s is not None and len(s) and isinstance(s.index, pd.DatetimeIndex)]
+    if not dated:
+        return None
+    end = max(s.index.max() for s in dated)
+    start = end - pd.DateOffset(months=months)
+    if min(s.index.min() for s in dated) >= start:
+        return None  # everything fits: no zoom
+    shown = [s[(s.index >= start) & (s.index <= end)] for s in dated]
+    values = np.concatenate([np.asarray(v, dtype=float) for v in shown if len(v)] or [np.empty(0)])
+    values = values[np.isfinite(values)]
+    pad = (end - start) * 0.02
+    x = [start - pad, end + pad]
+    if not len(values):
+        return x, None
+    low, high = float(values.min()), float(values.max())
+    margin = (high - low) * 0.06 or abs(high) * 0.01 or 1.0
+    return x, [low - margin, high + margin]
+
+
 def prediction_figure(
     actual: pd.Series,
     predicted: pd.Series | None = None,
@@ -248,14 +270,20 @@ def prediction_figure(
     highlight_label: str = "",
     markers: dict[str, Any] | None = None,
     x_range: tuple[Any, Any] | None = None,
+    last_months: int | None = 6,
 ) -> go.Figure:
     """Actual, predicted and persistence lines in price units; the forecast past the last date dashed.
 
-    ``highlight`` shades one span (a chosen forecast window); ``markers`` draws labelled
-    vertical lines (e.g. where the test period starts); ``x_range`` is the initial zoom
-    (double-click shows everything).
+    Persistence is drawn above the model, dashed in its own colour: a model that hugs the price
+    usually hugs persistence, and hidden under the model that would look like skill. The chart opens
+    on the last ``last_months`` months (double-click shows everything) unless ``x_range`` is given;
+    ``highlight`` shades one span (a chosen forecast window); ``markers`` draws labelled vertical
+    lines (e.g. where the test period starts).
     """
     total = len(actual)
+    zoom = None
+    if x_range is None and last_months:
+        zoom = _last_months_range([actual, predicted, baseline, forecast], last_months)
     actual = decimate(actual)
     baseline = decimate(baseline) if baseline is not None else None
     predicted = decimate(predicted) if predicted is not None else None
@@ -264,17 +292,17 @@ def prediction_figure(
         go.Scatter(x=actual.index, y=actual.to_numpy(), name="actual", mode="lines",
                    line=dict(color=COLORS["actual"], width=1.6))
     )  # fmt: skip
-    if baseline is not None and len(baseline):
-        fig.add_trace(
-            go.Scatter(x=baseline.index, y=baseline.to_numpy(), name=baseline_name, mode="lines",
-                       line=dict(color=COLORS["baseline"], width=1.3, dash="dot"))
-        )  # fmt: skip
     if predicted is not None and len(predicted):
         many = len(predicted) > 60
         fig.add_trace(
             go.Scatter(x=predicted.index, y=predicted.to_numpy(), name=predicted_name,
                        mode="lines" if many else "lines+markers",
                        line=dict(color=COLORS["model"], width=2), marker=dict(size=5))
+        )  # fmt: skip
+    if baseline is not None and len(baseline):  # after the model: drawn above it, never hidden under it
+        fig.add_trace(
+            go.Scatter(x=baseline.index, y=baseline.to_numpy(), name=baseline_name, mode="lines",
+                       line=dict(color=COLORS["baseline"], width=1.6, dash="dash"))
         )  # fmt: skip
     if forecast is not None and len(forecast):
         fig.add_trace(
@@ -297,6 +325,10 @@ def prediction_figure(
     if x_range is not None:
         fig.update_xaxes(range=list(x_range))
         fig.update_yaxes(autorange=True)
+    elif zoom is not None:
+        fig.update_xaxes(range=zoom[0])
+        if zoom[1] is not None:
+            fig.update_yaxes(range=zoom[1])
     return fig
 
 

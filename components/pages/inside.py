@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import run_client, widgets, worker_jobs
+from components import run_client, verdict_view, widgets, worker_jobs
 from components.figures import inside as inside_figures
 from components.figures import style
 from components.session import state
@@ -37,8 +37,11 @@ def _lags(record, evaluation) -> None:
     st.subheader("Why it lags", anchor=False)
     config = record.lstm_config
     change = config.target_as == "change"
-    record_, daily = lag_view(evaluation.split("test"), change_target=change)
-    (st.warning if record_.peak == 1 else st.info)(record_.sentence, icon=":material/schedule:")
+    verdict = verdict_view.verdict_of(record)  # the run's one verdict: the lag sentence reads it
+    if verdict is not None:
+        verdict_view.sentence(verdict)
+    record_, daily = lag_view(evaluation.split("test"), change_target=change, verdict=verdict)
+    (st.warning if record_.repeats else st.info)(record_.sentence, icon=":material/schedule:")
     left, right = st.columns([1, 1.4], gap="large")
     with left:
         style.show(inside_figures.lag_figure(record_), key="inside_lag_chart")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import errors, provenance_view, run_client, widgets
+from components import errors, provenance_view, run_client, verdict_view, widgets
 from components.figures import prices as price_figures
 from components.figures import style
 from components.figures import training as training_figures
@@ -24,6 +24,7 @@ from components.pages import results_evidence, results_forecast, results_lessons
 from components.session import state
 from model.engine.config import LstmConfig
 from model.engine.windows import split_rows
+from model.evidence.baselines import BASELINE_LABELS
 from model.runs import run_files
 
 SHOW_TRAIN = "results_show_train"  # widget key: include the training period in the chart
@@ -195,12 +196,62 @@ def _downloads(evaluation, record) -> None:
     )
 
 
+TAB = "results_tab"  # widget key: the open tab (only the open tab's content runs)
+TABS = ("Predictions", "Evidence", "Forecast", "Did it learn?", "Leak demo", "Downloads")
+WALK_FORWARD_TABS = ("Evidence", "Forecast")
+
+
+def lazy_tabs(labels, key: str) -> dict:
+    """Streamlit's tabs tracking which one is open (on_change="rerun"): label -> (container, open).
+    A hidden tab's content does not run; ``open`` is None where tabs do not track state (then all run)."""
+    containers = st.tabs(list(labels), key=key, on_change="rerun")
+    return {label: (tab, tab.open is not False) for label, tab in zip(labels, containers)}
+
+
+def _evidence_single(verdict) -> None:
+    """A single run's evidence: the ladder on its test period and why one period is one draw."""
+    if verdict is None:
+        st.info("No verdict for this run yet.")
+        return
+    st.subheader("The ladder on this test period", anchor=False)
+    rows = {"LSTM model": verdict.skill, "persistence (last value)": 0.0}
+    rows.update({BASELINE_LABELS.get(n, n): v for n, v in verdict.rungs.items()})
+    table = pd.DataFrame({"skill over persistence": rows}).sort_values(
+        "skill over persistence", ascending=False
+    )
+    st.dataframe(table.style.format("{:+.3f}", na_rep="—"), width="stretch")
+    st.caption(
+        "Every forecaster scored on the same test points; skill = 1 − RMSE / RMSE of persistence. "
+        + verdict.caveat
+    )
+
+
+def _walk_forward(record, verdict) -> None:
+    verdict_view.card(verdict)
+    tabs = lazy_tabs(WALK_FORWARD_TABS, TAB + "_folds")
+    tab, is_open = tabs["Evidence"]
+    with tab:
+        if is_open:
+            results_evidence.render(record)  # its folds, ladder, DM test and verdict
+    tab, is_open = tabs["Forecast"]
+    with tab:
+        if is_open:
+            results_forecast.render_walk_forward(record)  # its forecast, calibrated on the folds
+
+
 def render() -> None:
     ss = st.session_state
     st.title("Results")
     record = state.current_run(with_history=True)
-    if results_evidence.render(record):  # a walk-forward run: its folds, ladder, DM test and verdict
-        results_forecast.render_walk_forward(record)  # and its forecast, calibrated on the folds
+    verdict = None
+    if record is not None:
+        try:
+            verdict = verdict_view.verdict_of(record)
+        except Exception as exc:  # noqa: BLE001 - a damaged record: a message, never a traceback
+            widgets.show_error(exc, kept="The run's record is still on the Runs page.")
+            return
+    if verdict is not None and verdict.walk_forward:
+        _walk_forward(record, verdict)
         return
     if not run_client.has_result(record):
         if record is not None and record.active:
@@ -221,6 +272,8 @@ def render() -> None:
             widgets.show_error(error)
         st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
         return
+    if verdict is not None:
+        verdict_view.card(verdict)
     with errors.boundary(
         "reading the run's files", kept="The run's record is still on the Runs page."
     ) as outcome:
@@ -247,6 +300,48 @@ def render() -> None:
     ):
         st.info("The Data page now has other prices than this model was trained on; train again to use them.")
 
+    tabs = lazy_tabs(TABS, TAB)
+    tab, is_open = tabs["Predictions"]
+    with tab:
+        if is_open:
+            _predictions(evaluation, data)
+    tab, is_open = tabs["Evidence"]
+    with tab:
+        if is_open:
+            _evidence_single(verdict)
+    tab, is_open = tabs["Forecast"]
+    with tab:
+        if is_open:
+            results_forecast.render(record, data)
+    tab, is_open = tabs["Did it learn?"]
+    with tab:
+        if is_open:
+            results_lessons.verdict_panel(verdict, evaluation)
+    tab, is_open = tabs["Leak demo"]
+    with tab:
+        if is_open:
+            results_lessons.leak_panel(record, evaluation)
+    tab, is_open = tabs["Downloads"]
+    with tab:
+        if is_open:
+            _downloads(evaluation, record)
+            with st.expander("Training history and settings"):
+                style.show(
+                    training_figures.loss_figure(record.history, best_epoch=record.best_epoch),
+                    key="results_loss_chart",
+                )
+                st.json(config.to_dict(), expanded=False)
+            provenance_view.render(record)
+
+
+def _predictions(evaluation, data) -> None:
+    """The predicted-vs-actual chart (the last six months, persistence beside the model), the metrics
+    and the residuals."""
+    show_train = st.toggle("Show the training period", key=SHOW_TRAIN)
+    if evaluation.target_mode == "next_day":
+        _chart_next_day(evaluation, data, show_train)
+    else:
+        _chart_next_window(evaluation, data, show_train)
     metrics = evaluation.metrics
     model_row, base_row = metrics.loc["model"], metrics.loc["persistence"]
     widgets.metric_row(
@@ -257,13 +352,6 @@ def render() -> None:
             ("Direction", f"{widgets.format_number(model_row['Direction %'], 1)} %", "Up/down moves called right."),
         ]
     )  # fmt: skip
-
-    show_train = st.toggle("Show the training period", key=SHOW_TRAIN)
-    if evaluation.target_mode == "next_day":
-        _chart_next_day(evaluation, data, show_train)
-    else:
-        _chart_next_window(evaluation, data, show_train)
-
     left, right = st.columns([1, 1], gap="large")
     with left:
         st.subheader("Metrics on the test period", anchor=False)
@@ -271,16 +359,3 @@ def render() -> None:
         st.markdown(SKILL_TEXT)
     with right:
         _residuals(evaluation, data)
-
-    results_forecast.render(record, data)
-    results_lessons.render(record, evaluation)
-
-    st.subheader("Downloads", anchor=False)
-    _downloads(evaluation, record)
-    with st.expander("Training history and settings"):
-        style.show(
-            training_figures.loss_figure(record.history, best_epoch=record.best_epoch),
-            key="results_loss_chart",
-        )
-        st.json(config.to_dict(), expanded=False)
-    provenance_view.render(record)

@@ -6,16 +6,15 @@ draw them. ``render`` is the one call the Results page makes.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import errors, widgets
+from components import errors, verdict_view, widgets
 from components.figures import lessons as lesson_figures
 from components.figures import style
 from components.literal import plotly_literal
 from components.metrics_text import metrics_text
-from model.engine.lessons import BEATS, REPEATS, TIE, LeakDemo, verdict_of
+from model.engine.lessons import LeakDemo
 
 LEAK_TOGGLE = "results_leak_demo"  # widget key: show the leak demonstration (off by default)
 
@@ -36,21 +35,22 @@ LEAK_TEXT = (
 )
 
 
-def verdict_panel(evaluation) -> None:
-    """Did it learn? The verdict in words, its three numbers and the moves scatter."""
-    verdict = verdict_of(evaluation)
+def verdict_panel(verdict, evaluation) -> None:
+    """Did it learn? The run's verdict (the same sentence as the card), its numbers and the moves scatter."""
     st.subheader("Did it learn anything?", anchor=False)
-    show = {BEATS: st.success, REPEATS: st.info, TIE: st.info}.get(verdict.verdict, st.warning)
-    show(f"**{verdict.headline}**", icon=":material/school:")
-    st.markdown(verdict.explanation)
-    corr = verdict.move_correlation
+    if verdict is not None:
+        verdict_view.sentence(verdict)
+        if verdict.detail:
+            st.markdown(verdict.detail)
+    ratio = None if verdict is None else verdict.move_ratio
+    corr = None if verdict is None else verdict.move_correlation
     widgets.metric_row(
         [
-            ("Skill over persistence", widgets.format_number(verdict.skill, 3),
+            ("Skill over persistence", widgets.format_number(None if verdict is None else verdict.skill, 3),
              "1 − RMSE model / RMSE persistence on the test period; above 0 beats repeating the last price."),
-            ("Move correlation", widgets.format_number(corr if np.isfinite(corr) else None, 2),
+            ("Move correlation", widgets.format_number(corr, 2),
              "Correlation of predicted moves (prediction − last known) with actual moves; 0 = unrelated."),
-            ("Move size", f"{widgets.format_number(verdict.move_ratio, 2)} ×",
+            ("Move size", f"{widgets.format_number(ratio, 2)} ×",
              "RMS predicted move / RMS actual move; near 0 means the model repeats the last price."),
         ]
     )  # fmt: skip
@@ -105,6 +105,6 @@ def leak_panel(record, evaluation) -> None:
         )
 
 
-def render(record, evaluation) -> None:
-    verdict_panel(evaluation)
+def render(record, evaluation, verdict=None) -> None:
+    verdict_panel(verdict, evaluation)
     leak_panel(record, evaluation)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import run_client, widgets
+from components import run_client, verdict_view, widgets
 from components.figures import runs as run_figures
 from components.figures import style
 from components.literal import markdown_literal
@@ -196,6 +196,20 @@ def _opened_message() -> None:
     c.page_link("views/train.py", label="Train", icon=":material/model_training:")
 
 
+def _verdict_texts(listed):
+    """Run id -> its verdict's sentence ('' while it has none, or when it cannot be read)."""
+    by_id = {r.id: r for r in listed}
+
+    def text(run_id: int) -> str:
+        try:
+            verdict = verdict_view.verdict_of(by_id[run_id])
+        except LensError:
+            return ""
+        return "" if verdict is None else verdict.text
+
+    return text
+
+
 def render() -> None:
     st.title("Runs")
     error = st.session_state.pop(ERROR, None)
@@ -214,6 +228,7 @@ def render() -> None:
         return
     listed = _fold_runs(listed, index)
     table = records.with_walk_forward(records.runs_table(listed), index.parent_text)
+    table = records.with_verdicts(table, _verdict_texts(listed))
     knob_table = records.knob_values(listed)
     shown = records.filter_runs(table, knob_table, _filters(table, knob_table))
     st.caption(f"{len(shown):,} of {len(table):,} runs, newest first. Select rows to compare them.")
@@ -229,6 +244,7 @@ def render() -> None:
             "skill": st.column_config.NumberColumn(format="%+.3f", help="1 − RMSE model / RMSE persistence"),
             "direction %": st.column_config.NumberColumn(format="%.1f"),
             "parameters": st.column_config.NumberColumn(format="%d"),
+            "verdict": st.column_config.TextColumn(help="The run's one verdict, as Results states it."),
         },
     )
     rows = list(event.selection.rows) if event is not None else []

@@ -133,6 +133,15 @@ def with_walk_forward(table: pd.DataFrame, describe: Callable[[int], str]) -> pd
     return out
 
 
+def with_verdicts(table: pd.DataFrame, verdict_text: Callable[[int], str]) -> pd.DataFrame:
+    """The table with a "verdict" column after "skill": each run's one verdict sentence
+    (``model.runs.verdicts``, the words Results, Inside and the CLI show), empty without one."""
+    out = table.copy()
+    where = list(out.columns).index("skill") + 1 if "skill" in out.columns else len(out.columns)
+    out.insert(where, "verdict", [verdict_text(int(run_id)) for run_id in table["run"]])
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Comparing selected runs
 # ---------------------------------------------------------------------------------------------

@@ -65,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         record = store.get_run(args.id)
         # Stays one JSON document: the provenance as stored, and in words.
         shown = {**record_to_dict(record), "how_trained": describe_provenance(record.provenance)}
+        from model.runs.verdicts import run_verdict
+
+        verdict = run_verdict(store, record)  # the one verdict, as the pages state it
+        shown["verdict"] = None if verdict is None else verdict.to_dict()
         print(json.dumps(shown, indent=2, default=str))
     else:
         deleted = fold_runs.delete_run(store, args.id)

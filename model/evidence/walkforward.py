@@ -18,7 +18,7 @@ from model.engine.windows import PreparedData
 from model.evidence.baselines import BASELINES, baseline_ladder, fit_ridge, model_points, scored_points
 from model.evidence.folds import DEFAULT_FOLDS, DEFAULT_SPAN, Fold, fold_boundaries, prepare_fold
 from model.evidence.significance import DMResult, dm_from_differential, window_differential
-from model.evidence.verdict import ALPHA, Verdict, evidence_verdict
+from model.evidence.verdict import ALPHA, RUNGS, Facts, Verdict, judge, move_stats
 
 log = logging.getLogger(__name__)
 
@@ -205,17 +205,60 @@ def pool(folds: list[FoldResult], horizon: int, alpha: float = ALPHA) -> Evidenc
     for name in names:
         values = [f.rmse.get(name) for f in scored]
         mean_rmse[name] = float(np.mean(values)) if values and all(v is not None for v in values) else None
-    nan = float("nan")
-    verdict = evidence_verdict(
-        better,
-        len(scored),
-        pooled.p_better if pooled else nan,
-        pooled.p_worse if pooled else nan,
-        folds_failed=failed,
-        alpha=alpha,
-    )
     best, pooled_best = pooled_vs_best(scored, mean_rmse, horizon)
+    verdict = judge(fold_facts(scored, failed, better, pooled, mean_rmse, best, pooled_best), alpha=alpha)
     return Evidence(tuple(folds), pooled, better, len(scored), failed, verdict, mean_rmse, best, pooled_best)
+
+
+def fold_facts(
+    scored: list[FoldResult],
+    failed: int,
+    better: int,
+    pooled: DMResult | None,
+    mean_rmse: dict[str, float | None],
+    best: str | None,
+    pooled_best: DMResult | None,
+) -> Facts:
+    """The verdict's facts over folds: skill of the mean RMSEs (model and every rung, as the ladder
+    table), the folds better, the pooled DM tests, and the predicted moves over every scored point
+    (persistence's residual is the actual move; it minus the model's is the predicted move)."""
+    base = mean_rmse.get("persistence")
+
+    def skill_of(name: str) -> float | None:
+        r = mean_rmse.get(name)
+        return None if r is None or not base else 1.0 - r / base
+
+    actual_move = np.concatenate(
+        [np.asarray(f.residuals.get("persistence", []), float) for f in scored] or [np.empty(0)]
+    )
+    model_res = np.concatenate(
+        [np.asarray(f.residuals.get("model", []), float) for f in scored] or [np.empty(0)]
+    )
+    ratio, corr = (None, None)
+    if len(actual_move) and len(actual_move) == len(model_res):
+        ratio, corr = move_stats(actual_move, actual_move - model_res, np.zeros_like(actual_move))
+    rung_better = 0
+    if best is not None:
+        rung_better = sum(
+            1
+            for f in scored
+            if f.rmse.get(best) is not None and f.rmse[best] < f.rmse.get(MODEL, float("inf"))
+        )
+    return Facts(
+        skill=skill_of(MODEL) if scored else None,
+        move_ratio=ratio,
+        move_correlation=corr,
+        rungs={n: s for n in RUNGS if (s := skill_of(n)) is not None},
+        walk_forward=True,
+        folds=len(scored),
+        folds_failed=failed,
+        folds_better=better,
+        p_better=pooled.p_better if pooled else None,
+        p_worse=pooled.p_worse if pooled else None,
+        best_rung=best,
+        rung_folds_better=rung_better,
+        rung_p=pooled_best.p_worse if pooled_best else None,
+    )
 
 
 def pooled_vs_best(

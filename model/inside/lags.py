@@ -4,7 +4,9 @@ Lag k compares the prediction for day t with the actual value of day t - k. A mo
 persistence (tomorrow = today) predicts for day t roughly the actual of day t - 1, so the
 correlation peaks at k = +1. Levels of a price series are all highly correlated with each other
 (a trend dominates), so the peak is read from the day-to-day moves of each series, where it is
-sharp; the levels' curve is shown too. Pure numpy: no TensorFlow.
+sharp; the levels' curve is shown too. A lag-1 peak alone cannot tell a model that repeats the last
+price from one that carries the last move forward (momentum): the sentence reads the run's verdict
+(``model.evidence.verdict``) for that, so Inside never contradicts Results. Pure numpy: no TensorFlow.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class LagRecord:
     peak: int  # lag where the moves' correlation peaks (the levels' when moves are undefined)
     peak_corr: float
     sentence: str
+    repeats: bool = False  # the sentence says the model repeats the last price (the verdict's REPEATS)
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> float:
@@ -48,7 +51,9 @@ def lagged_correlations(predicted: np.ndarray, actual: np.ndarray, max_lag: int 
     return out
 
 
-def lag_record(predicted, actual, max_lag: int = MAX_LAG, *, change_target: bool = False) -> LagRecord:
+def lag_record(
+    predicted, actual, max_lag: int = MAX_LAG, *, change_target: bool = False, verdict=None
+) -> LagRecord:
     """The lag view for aligned daily series of predictions and actual values (one per test day)."""
     p, a = np.asarray(predicted, dtype=np.float64), np.asarray(actual, dtype=np.float64)
     lags = np.arange(-max_lag, max_lag + 1)
@@ -60,15 +65,33 @@ def lag_record(predicted, actual, max_lag: int = MAX_LAG, *, change_target: bool
                          "The predictions do not vary, so they cannot be compared with the actual series.")  # fmt: skip
     i = int(np.nanargmax(curve))
     peak, corr = int(lags[i]), float(curve[i])
-    return LagRecord(lags, levels, moves, peak, corr, lag_sentence(peak, corr, change_target=change_target))
+    text = lag_sentence(peak, corr, change_target=change_target, verdict=verdict)
+    return LagRecord(lags, levels, moves, peak, corr, text, repeats=peak == 1 and _repeats(verdict))
 
 
-def lag_sentence(peak: int, corr: float, *, change_target: bool = False) -> str:
+def _repeats(verdict) -> bool:
+    from model.evidence.verdict import REPEATS
+
+    return verdict is None or verdict.kind == REPEATS
+
+
+def lag_sentence(peak: int, corr: float, *, change_target: bool = False, verdict=None) -> str:
+    """The lag view in words. ``verdict``: the run's one verdict; without it a lag-1 peak is read as
+    repeating the last price (what the peak alone suggests)."""
     moved = "predicted moves" if change_target else "predictions"
-    if peak == 1:
+    if peak == 1 and _repeats(verdict):
         return (f"Your {moved} track yesterday's price: they match the actual series best when shifted by one "
                 f"day (correlation of the moves {corr:.2f}). The model learned persistence: it mostly repeats "
                 "the last price it saw.")  # fmt: skip
+    if peak == 1 and verdict.beats_persistence:
+        return (f"Your {moved} follow yesterday's move (correlation of the moves {corr:.2f} at one day): "
+                f"momentum. The model carries the last move forward, with real skill over persistence "
+                f"({verdict.skill:+.3f}); it does not merely repeat the last price.")  # fmt: skip
+    if peak == 1:
+        return (f"Your {moved} match the actual series best when shifted by one day (correlation of the moves "
+                f"{corr:.2f}): they follow yesterday's move, without real skill over persistence "
+                f"({verdict.skill:+.3f}), though their moves are too large to call it repeating the last "
+                "price.")  # fmt: skip
     if peak == 0:
         return (f"Your {moved} line up with the same day's actual moves (correlation {corr:.2f}): the model "
                 "is not just repeating yesterday's price.")  # fmt: skip
@@ -90,8 +113,11 @@ def daily_series(test: pd.DataFrame) -> pd.DataFrame:
 
 
 def lag_view(
-    test: pd.DataFrame, *, change_target: bool = False, max_lag: int = MAX_LAG
+    test: pd.DataFrame, *, change_target: bool = False, max_lag: int = MAX_LAG, verdict=None
 ) -> tuple[LagRecord, pd.DataFrame]:
     """The lag record of an evaluation's test predictions, and the daily series it was made from."""
     daily = daily_series(test)
-    return lag_record(daily["predicted"], daily["actual"], max_lag, change_target=change_target), daily
+    record = lag_record(
+        daily["predicted"], daily["actual"], max_lag, change_target=change_target, verdict=verdict
+    )
+    return record, daily

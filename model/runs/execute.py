@@ -136,6 +136,7 @@ def execute_run(
         save_run(run, folder)
         files.write_frame(evaluation.predictions, folder / files.PREDICTIONS_FILE)
         files.write_frame(evaluation.forecast, folder / files.FORECAST_FILE)
+        _store_verdict(evaluation, data, folder)
         folds.record_fold(
             store, fold, data, evaluation, run
         )  # before the run ends: the coordinator waits on it
@@ -202,6 +203,18 @@ def _store_forecast(run, data, folder, flag, listener=None) -> None:
         forecasts.write_failure("Stopped while the forecast's direct network trained: no forecast.", folder)
         return
     forecasts.write_forecast(result, folder)
+
+
+def _store_verdict(evaluation, data, folder) -> None:
+    """The run's one verdict (model.evidence.verdict), judged once here; a verdict that cannot be made
+    leaves the run as it is (pages judge it from the stored predictions then)."""
+    from model.evidence.verdict import evaluation_verdict
+    from model.runs.verdicts import write_verdict
+
+    try:
+        write_verdict(evaluation_verdict(evaluation, data), folder)
+    except Exception:  # noqa: BLE001 - the trained run is kept; only its stored verdict is missing
+        logging.getLogger(__name__).exception("Could not store the run's verdict")
 
 
 def _fail(store: RunStore, run_id: int, message: str) -> None:

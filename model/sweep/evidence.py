@@ -2,9 +2,11 @@
 holdout unread is in ``model.sweep.objective``).
 
 ``recheck`` re-scores the study's top trials on that holdout only (walk-forward folds inside
-it, each training on everything before its fold), with a pooled Diebold-Mariano p against
-persistence per trial, Hansen's SPA (does any trial beat persistence, given all were tried?)
-and the Model Confidence Set (which trials cannot be told apart from the best).
+it, each training on everything before its fold), with each trial's one verdict and pooled
+Diebold-Mariano p against persistence and against its best other baseline, Hansen's SPA (does
+any trial beat persistence, given all were tried? and ridge on the same windows?) and the Model
+Confidence Set over the trials with persistence and ridge as benchmarks (which cannot be told
+apart from the best).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pandas as pd
 from model.data.sources import load_source
 from model.errors import SweepError
 from model.sweep.objective import holdout_start
-from model.sweep.paths import log_path, recheck_path
+from model.sweep.paths import recheck_path
 
 RECHECK_FOLDS = 3
 
@@ -37,6 +39,7 @@ class Recheck:
     spa: dict | None = None
     mcs: dict | None = None
     notes: list[str] = field(default_factory=list)
+    spa_ridge: dict | None = None  # SPA with ridge (the strongest of the trials' ridges) as benchmark
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows)
@@ -55,6 +58,24 @@ def _losses_by_date(result) -> tuple[pd.Series, pd.Series]:
     if not model:
         return pd.Series(dtype=float), pd.Series(dtype=float)
     return pd.concat(model), pd.concat(bench)
+
+
+def ridge_losses_by_date(result) -> pd.Series:
+    """Ridge's squared error per test window of the scored folds, by the window's first date: the
+    model's window loss minus the stored loss differential against ridge (next-day: one point per
+    window, the same points as ``_losses_by_date``)."""
+    parts = []
+    for fold in result.evidence.folds:
+        if not fold.finished or "ridge" not in fold.differentials:
+            continue
+        r = pd.DataFrame(fold.residuals)
+        diff = np.asarray(fold.differentials["ridge"], dtype=float)
+        if len(r) == 0 or len(r) % len(diff):
+            continue
+        steps = len(r) // len(diff)
+        model = np.square(r["model"].to_numpy()).reshape(len(diff), steps).mean(axis=1)
+        parts.append(pd.Series(model - diff, index=r["date"].to_numpy()[::steps]))
+    return pd.concat(parts) if parts else pd.Series(dtype=float)
 
 
 def recheck(
@@ -87,6 +108,7 @@ def recheck(
     out = None
     by_trial: dict[str, pd.Series] = {}
     bench_all: pd.Series | None = None
+    ridges: dict[str, pd.Series] = {}  # each trial's ridge (its own time_step and features)
     try:
         for t in complete:
             config = settings.space.config_from_params(t.params)
@@ -116,7 +138,10 @@ def recheck(
             if len(model):
                 by_trial[f"trial {t.number}"] = model
                 bench_all = bench if bench_all is None else bench_all.combine_first(bench)
-        _data_snooping_tests(out, by_trial, bench_all, seed=seed, reps=reps)
+                ridge = ridge_losses_by_date(result)
+                if len(ridge):
+                    ridges[f"trial {t.number}"] = ridge
+        _data_snooping_tests(out, by_trial, bench_all, ridges, seed=seed, reps=reps)
     finally:
         store.close()
     return out
@@ -132,16 +157,25 @@ def _trial_row(trial, names: list[str], result) -> dict:
         "holdout skill": ev.ladder().loc["model", "skill"] if ev.folds_scored else None,
         "folds better": f"{ev.folds_better} of {ev.folds_scored}",
         "DM p (beats persistence)": ev.pooled.p_better if ev.pooled else None,
+        "best other baseline": ev.best_baseline,
+        "DM p (beats it)": ev.pooled_best.p_better if ev.pooled_best else None,
         "verdict": ev.verdict.text,
         "run": result.run_id,
     }
 
 
 def _data_snooping_tests(
-    out: Recheck, by_trial: dict[str, pd.Series], bench: pd.Series | None, *, seed: int, reps: int
+    out: Recheck,
+    by_trial: dict[str, pd.Series],
+    bench: pd.Series | None,
+    ridges: dict[str, pd.Series],
+    *,
+    seed: int,
+    reps: int,
 ) -> None:
-    """SPA (does any trial beat persistence, all tried?) and the MCS on the holdout points every
-    trial shares; a note instead when there are too few trials or points."""
+    """SPA (does any trial beat persistence, or ridge on the same windows, all tried?) and the MCS
+    with persistence and ridge as benchmarks, on the holdout points every trial shares; a note
+    instead when there are too few trials or points."""
     from model.evidence.snooping import model_confidence_set, spa_test
 
     if len(by_trial) < 2 or bench is None:
@@ -153,7 +187,26 @@ def _data_snooping_tests(
         return
     cands = losses.drop(columns="persistence")
     out.spa = spa_test(losses["persistence"], cands, seed=seed, reps=reps).to_dict()
-    out.mcs = model_confidence_set(losses, seed=seed, reps=reps).to_dict()
+    ridge = strongest_ridge(ridges, losses.index)
+    if ridge is None:
+        out.notes.append("Ridge does not apply on the shared holdout points: SPA against it skipped.")
+        out.mcs = model_confidence_set(losses, seed=seed, reps=reps).to_dict()
+        return
+    out.spa_ridge = spa_test(ridge, cands, seed=seed, reps=reps).to_dict()
+    out.mcs = model_confidence_set(losses.assign(ridge=ridge.to_numpy()), seed=seed, reps=reps).to_dict()
+
+
+def strongest_ridge(ridges: dict[str, pd.Series], index: pd.Index) -> pd.Series | None:
+    """Of the trials' ridges (each on its trial's windows), the one with the lowest mean loss on the
+    points every trial shares: the hardest linear benchmark the study's configurations offer."""
+    aligned = {}
+    for name, series in ridges.items():
+        series = series[~series.index.duplicated()]
+        if index.isin(series.index).all():
+            aligned[name] = series.reindex(index)
+    if not aligned:
+        return None
+    return min(aligned.values(), key=lambda s: float(s.mean())).rename("ridge")
 
 
 def recheck_report(result: Recheck) -> str:
@@ -173,10 +226,19 @@ def recheck_report(result: Recheck) -> str:
             f"Hansen's SPA (does any of the {spa['candidates']} trials beat persistence, after trying "
             f"them all?): {format_p(spa['p_value'])}; better than persistence at 5%: {better}",
         ]
+    if result.spa_ridge:
+        spa = result.spa_ridge
+        better = ", ".join(spa["better"]) or "none"
+        lines.append(
+            f"Hansen's SPA against ridge on the same windows (the strongest of the trials' ridges): "
+            f"{format_p(spa['p_value'])}; better than ridge at 5%: {better}"
+        )
     if result.mcs:
         mcs = result.mcs
         lines.append(
-            f"Model Confidence Set ({1 - mcs['size']:.0%}): cannot be told apart from the best: "
+            f"Model Confidence Set ({1 - mcs['size']:.0%}, trials with persistence"
+            + (" and ridge" if result.spa_ridge else "")
+            + " as benchmarks): cannot be told apart from the best: "
             + ", ".join(mcs["included"])
         )
     lines += result.notes
@@ -184,6 +246,12 @@ def recheck_report(result: Recheck) -> str:
 
 
 # -- the re-check's stored result (the Tune page launches ``recheck`` in a process and reads it) ------------
+
+
+def recheck_path(name: str, run_db: str | None = None):
+    from model.sweep.study import PRICES_DIR, _files_root
+
+    return _files_root(run_db) / PRICES_DIR / f"{name}.recheck.json"
 
 
 def save_recheck(result: Recheck, run_db: str | None = None) -> None:
@@ -199,6 +267,7 @@ def save_recheck(result: Recheck, run_db: str | None = None) -> None:
         "spa": result.spa,
         "mcs": result.mcs,
         "notes": result.notes,
+        "spa_ridge": result.spa_ridge,
     }
     text = json.dumps(
         data, default=lambda v: None if v != v else float(v) if hasattr(v, "__float__") else str(v)
@@ -221,12 +290,14 @@ def load_recheck(name: str, run_db: str | None = None) -> Recheck | None:
         data["spa"],
         data["mcs"],
         data["notes"],
+        data.get("spa_ridge"),  # absent in re-checks stored before it
     )
 
 
 def launch_recheck(name: str, storage: str, *, top: int = 5, db: str | None = None) -> int:
     """Run ``python -m model.sweep recheck`` in a detached process (the Tune page's button); its pid."""
     from model.runs.processes import start_module
+    from model.sweep.workers import log_path
 
     recheck_path(name, db).unlink(missing_ok=True)
     args = ["recheck", name, "--top", str(top), "--storage", storage]

@@ -133,3 +133,9 @@ def stored_run(
     run_id = run_client.store().create_run(config, prices, "ui", owner=owner)
     run_client.pool().submit(run_id)
     return wait_run(run_id, timeout)
+
+
+def open_tab(at: AppTest, label: str, key: str = "results_tab") -> AppTest:
+    """Open the tab ``label`` of the lazy tabs with widget key ``key`` (only the open tab runs) and rerun."""
+    at.session_state[key] = label
+    return at.run()

@@ -43,7 +43,8 @@ def test_results_and_runs_show_walk_forward_evidence(browser, tmp_path):
         pg.set_default_timeout(30_000)
         try:
             h.open_app(pg, server.base_url, f"results?run={parent}")
-            expect(pg.get_by_text(verdict)).to_be_visible(timeout=TRAIN_TIMEOUT * 1000)
+            # The verdict card and the evidence tab's verdict: the same sentence.
+            expect(pg.get_by_text(verdict).first).to_be_visible(timeout=TRAIN_TIMEOUT * 1000)
             expect(
                 pg.get_by_text(re.compile("Diebold-Mariano vs persistence, pooled over 3 folds"))
             ).to_be_visible()

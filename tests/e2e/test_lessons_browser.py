@@ -36,9 +36,14 @@ def test_results_show_the_verdict_and_the_leak_demo(page, app_server):
     page.wait_for_url("**run=*", timeout=CHART_TIMEOUT * 1000)
     wait_training_done(page)
     h.click_nav(page, "Results")
+    card = page.locator(".st-key-verdict_card")
+    expect(card).to_be_visible(timeout=CHART_TIMEOUT * 1000)
+    sentence = card.locator('[data-testid="stAlert"]').first.inner_text().strip()
+    h.wait_rerun(page, lambda: page.get_by_role("tab", name="Did it learn?").click())
     expect(page.get_by_text("Did it learn anything?").first).to_be_visible(timeout=CHART_TIMEOUT * 1000)
-    verdict = page.get_by_text("persistence").or_(page.get_by_text("repeats the last price"))
-    expect(verdict.first).to_be_visible()
+    assert h.main_text(page).count(sentence) == 2  # the card's sentence, again in the tab
+    h.wait_rerun(page, lambda: page.get_by_role("tab", name="Leak demo").click())
+    expect(page.get_by_text("Demo: the tutorial's look-ahead leak").first).to_be_visible()
     assert "honest vs leaked" not in h.main_text(page)  # off by default
 
     toggle = page.get_by_text("Show what the tutorial's normalisation would report", exact=True)

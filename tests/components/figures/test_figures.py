@@ -46,8 +46,26 @@ def test_prediction_figure_dashes_the_forecast():
     )
     assert fig.layout.title.text == "Predicted vs actual"
     names = [t.name for t in fig.data]
-    assert names == ["actual", "persistence baseline", "LSTM prediction", "forecast"]
+    # Persistence after the model: drawn above it, in its own colour and dash.
+    assert names == ["actual", "LSTM prediction", "persistence baseline", "forecast"]
     assert fig.data[-1].line.dash == "dash"
+    assert fig.data[2].line.dash == "dash" and fig.data[2].line.color != fig.data[1].line.color
+    assert fig.layout.xaxis.range is None  # ten days: nothing to zoom
+
+
+def test_prediction_figure_opens_on_the_last_six_months_fitted_in_y():
+    index = pd.bdate_range("2018-01-01", "2021-06-30")
+    actual = pd.Series(np.linspace(10.0, 500.0, len(index)), index=index)
+    fig = price_figures.prediction_figure(actual, actual * 1.01, actual.shift(1).dropna())
+    start, end = (pd.Timestamp(x) for x in fig.layout.xaxis.range)
+    assert pd.Timestamp("2020-12-20") < start < pd.Timestamp("2021-01-01") and end >= index[-1]
+    shown = actual[actual.index >= pd.Timestamp("2020-12-31")]
+    low, high = fig.layout.yaxis.range
+    assert (
+        low <= shown.min() and high >= shown.max() * 1.01 and low > actual.min() + 100
+    )  # not the full range
+    full = price_figures.prediction_figure(actual, last_months=None)
+    assert full.layout.xaxis.range is None
 
 
 def test_residual_and_horizon_figures_handle_empty_input():

@@ -14,7 +14,16 @@ from components.pages import train as train_page
 from components.session import state
 from model.engine.presets import PRESETS
 from model.runs import run_files
-from tests.components.conftest import assert_clean, button, chart_titles, goto, new_app, texts, wait_run
+from tests.components.conftest import (
+    assert_clean,
+    button,
+    chart_titles,
+    goto,
+    new_app,
+    open_tab,
+    texts,
+    wait_run,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -95,11 +104,18 @@ def test_results_say_whether_it_learned_and_show_the_leak_demo_on_request():
     assert_clean(at)
     stored = run_files.load_evaluation(run_store.store(), run_id).metrics.copy()
 
+    from model.runs.verdicts import run_verdict
+
+    verdict = run_verdict(run_store.store(), run_id)
+    main_table = at.table[0].value  # the Predictions tab's metrics table
+    open_tab(at, "Did it learn?")
+    assert_clean(at)
     assert "Did it learn anything?" in [s.value for s in at.subheader]
-    said = texts(at, "success") + texts(at, "info") + texts(at, "warning")
-    assert any("persistence" in s or "repeats the last price" in s for s in said), said
+    said = texts(at, "success") + texts(at, "info") + texts(at, "warning") + texts(at, "error")
+    assert said.count(verdict.text) == 2, said  # the card and the tab: one sentence
     assert "Predicted vs actual moves (test period)" in chart_titles(at)
     assert any(m.label == "Move correlation" for m in at.metric)
+    open_tab(at, "Leak demo")
 
     # Off by default: no leak numbers anywhere.
     toggle = at.toggle(key=results_lessons.LEAK_TOGGLE)
@@ -123,8 +139,7 @@ def test_results_say_whether_it_learned_and_show_the_leak_demo_on_request():
     ]
     # The stored metrics and the metrics table are the honest ones, with the demo on and off.
     pd.testing.assert_frame_equal(run_files.load_evaluation(run_store.store(), run_id).metrics, stored)
-    assert at.metric[0].label == "Model RMSE"
-    main_table = at.table[0].value
+    assert at.metric[0].label == "Skill over persistence"  # the verdict card, first
     assert main_table.iloc[0]["RMSE"] == shown.loc[results_lessons.HONEST_LABEL, "RMSE"]
     at.toggle(key=results_lessons.LEAK_TOGGLE).set_value(False).run()
     pd.testing.assert_frame_equal(run_files.load_evaluation(run_store.store(), run_id).metrics, stored)

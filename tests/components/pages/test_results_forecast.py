@@ -12,6 +12,7 @@ from tests.components.conftest import (
     goto,
     metric,
     new_app,
+    open_tab,
     plotly_specs,
     stored_run,
     texts,
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.slow
 def test_results_shows_fan_errors_and_coverage_of_a_stored_forecast():
     record = stored_run(config=LstmConfig(rnn_unit=4, layer_num=1, time_step=5, epochs=1, horizon=6))
     assert record.status == "finished", record.error
-    at = goto(new_app(run=str(record.id)), "results")
+    at = open_tab(goto(new_app(run=str(record.id)), "results"), "Forecast")
     assert_clean(at)
     titles = chart_titles(at)
     assert any(t.startswith("Forecast 6 business days past") and "(direct)" in t for t in titles), titles
@@ -48,7 +49,7 @@ def test_recursive_with_features_it_cannot_forecast_says_why():
         rnn_unit=4, layer_num=1, time_step=5, epochs=1, horizon=3, forecast_strategy="recursive"
     )
     record = stored_run(config=config)
-    at = goto(new_app(run=str(record.id)), "results")
+    at = open_tab(goto(new_app(run=str(record.id)), "results"), "Forecast")
     assert_clean(at)
     assert any("needs every input feature's future" in w and "open" in w for w in texts(at, "warning"))
     assert any(t.startswith("Forecast 3 business days past") and "(direct)" in t for t in chart_titles(at))
@@ -93,8 +94,10 @@ def test_results_shows_the_forecast_of_a_walk_forward_run():
     )
     at = goto(new_app(run=str(result.run_id)), "results")
     assert_clean(at)
+    assert "Skill per fold (above 0: beats persistence)" in chart_titles(at)  # the evidence tab opens first
+    open_tab(at, "Forecast", "results_tab_folds")
+    assert_clean(at)
     titles = chart_titles(at)
-    assert "Skill per fold (above 0: beats persistence)" in titles  # the evidence is still there
     assert any(t.startswith("Forecast 4 business days past") and "(recursive)" in t for t in titles), titles
     assert "Error against horizon (test folds)" in titles
     assert "Coverage against nominal (test folds)" in titles

@@ -63,6 +63,15 @@ def test_table_shows_knobs_that_differ_and_filters_by_any_knob():
     assert records.table_csv(table).decode().splitlines()[0].startswith("run,when,data,rnn_unit")
 
 
+def test_the_verdict_column_follows_skill_with_each_runs_sentence():
+    table = records.runs_table([_record(3), _record(2, status="failed")])
+    said = {3: "Repeats the last price on this test period.", 2: ""}
+    shown = records.with_verdicts(table, said.__getitem__)
+    columns = list(shown.columns)
+    assert columns[columns.index("skill") + 1] == "verdict" and "verdict" not in table.columns
+    assert shown.loc[3, "verdict"] == said[3] and shown.loc[2, "verdict"] == ""
+
+
 def test_comparable_runs_keep_the_same_data_and_split_and_say_why_others_are_left_out():
     runs = [_record(1), _record(2, config=LstmConfig(rnn_unit=20)), _record(3, fingerprint="b"),
             _record(4, config=LstmConfig(test_fraction=0.3)), _record(5, status="failed")]  # fmt: skip

@@ -24,6 +24,7 @@ from tests.components.conftest import (
     goto,
     metric,
     new_app,
+    open_tab,
     price_csv,
     stored_run,
     texts,
@@ -82,6 +83,14 @@ def test_tiny_training_runs_in_a_worker_and_fills_results(app):
     assert list(shown.columns) == ["RMSE", "MAE", "MAPE %", "Direction %", "Skill"]
     assert shown.loc[results_page.BASELINE_LABEL, "Direction %"] == "—"
     assert metric(app, "Model RMSE") == f"{record.metric('rmse'):,.2f}"  # read from the store
+    # The persistence baseline is drawn above the model; the forecast is dashed.
+    spec = json.loads(app.get("plotly_chart")[0].proto.spec)
+    names = [t.get("name") for t in spec["data"]]
+    assert names[0] == "actual" and "persistence baseline" in names
+    forecast = [t for t in spec["data"] if str(t.get("name", "")).startswith("forecast")]
+    assert forecast and forecast[0]["line"]["dash"] == "dash"
+    open_tab(app, "Downloads")
+    assert_clean(app)
     assert [d.label for d in app.get("download_button")] == [
         "Download predictions (CSV)",
         "Download trained run (ZIP)",
@@ -91,13 +100,8 @@ def test_tiny_training_runs_in_a_worker_and_fills_results(app):
     kernel = record.provenance["kernel"]
     assert any(e.label == f"How this run was trained: {kernel} on CPU" for e in app.expander)
     assert any(f"Kernel: {kernel} on the " in c.value for c in app.caption)
-    # The persistence baseline is the third line; the forecast is dashed.
-    spec = json.loads(app.get("plotly_chart")[0].proto.spec)
-    names = [t.get("name") for t in spec["data"]]
-    assert names[0] == "actual" and "persistence baseline" in names
-    forecast = [t for t in spec["data"] if str(t.get("name", "")).startswith("forecast")]
-    assert forecast and forecast[0]["line"]["dash"] == "dash"
 
+    open_tab(app, "Predictions")
     app.toggle(key=results_page.SHOW_TRAIN).set_value(True).run()
     assert_clean(app)
     spec_all = json.loads(app.get("plotly_chart")[0].proto.spec)

@@ -96,7 +96,9 @@ def test_older_records_without_differentials_pool_no_best_test():
         old.append(FoldResult.from_dict(data))
     again = pool(old, 1)
     assert again.pooled_best is None and again.best_baseline is None
-    assert again.verdict == evidence.verdict  # the persistence comparison is unchanged
+    # The persistence comparison is unchanged; the best rung is still named, without its DM test.
+    assert (again.verdict.kind, again.verdict.p_better) == (evidence.verdict.kind, evidence.verdict.p_better)
+    assert again.verdict.best_rung == evidence.verdict.best_rung and again.verdict.rung_p is None
 
 
 def test_seeds_average_the_differentials_against_each_baseline():

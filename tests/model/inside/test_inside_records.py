@@ -28,6 +28,35 @@ def test_the_lag_finder_says_plus_one_for_yesterdays_price_and_zero_for_the_actu
     assert list(record.lags) == list(range(-10, 11))
 
 
+def test_a_lag_one_peak_is_named_from_the_verdict_repeats_or_momentum():
+    """The peak alone cannot tell repeating the last price from carrying the last move forward: the
+    run's verdict decides the words (one verdict, so Inside never contradicts Results)."""
+    from model.evidence.verdict import REPEATS, Facts, judge
+
+    rng = np.random.default_rng(3)
+    moves = np.zeros(400)
+    for t in range(1, 400):  # momentum: each move carries 0.6 of the last one
+        moves[t] = 0.6 * moves[t - 1] + rng.normal(0, 1)
+    actual = 100 + np.cumsum(moves)
+    last = np.r_[actual[0], actual[:-1]]
+    momentum = last + 0.6 * np.r_[0.0, np.diff(last)]  # last price plus 0.6 of the last move
+    rows = pd.DataFrame({"actual": actual, "predicted": momentum, "last_known": last})
+    from model.evidence.verdict import split_verdict
+
+    skilful = split_verdict(rows)
+    assert skilful.beats_persistence and skilful.skill > 0.1
+    record = lag_record(momentum, actual, verdict=skilful)
+    assert record.peak == 1 and not record.repeats
+    assert "momentum" in record.sentence and "repeats the last price" not in record.sentence
+    repeats = judge(Facts(skill=0.0, move_ratio=0.1))
+    assert repeats.kind == REPEATS
+    said = lag_record(last, actual, verdict=repeats)
+    assert said.repeats and "repeats the last price" in said.sentence
+    tie = judge(Facts(skill=0.0, move_ratio=0.9))
+    neither = lag_record(momentum, actual, verdict=tie)
+    assert not neither.repeats and "without real skill" in neither.sentence
+
+
 def test_daily_series_keeps_the_one_step_ahead_prediction_of_each_day():
     test = pd.DataFrame(
         {

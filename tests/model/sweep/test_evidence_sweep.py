@@ -109,5 +109,7 @@ def test_recheck_through_the_cli_on_a_tiny_study(tmp_path, capsys):
     assert "Re-check of study tiny on its holdout" in out
     assert "DM p (beats persistence)" in out
     assert "Hansen's SPA (does any of the 2 trials beat persistence" in out
-    assert "Model Confidence Set (90%)" in out
+    assert "best other baseline" in out and "DM p (beats it)" in out
+    assert "Hansen's SPA against ridge on the same windows (the strongest of the trials' ridges)" in out
+    assert "Model Confidence Set (90%, trials with persistence and ridge as benchmarks)" in out
     assert main(["recheck", "nope", "--storage", storage, "--db", db]) == 2

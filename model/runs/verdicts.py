@@ -1,0 +1,85 @@
+"""A stored run's one verdict (``model.evidence.verdict``), the same for every page and the CLI.
+
+A walk-forward run's verdict comes from its folds' records (``load_walk_forward``: the same pooling
+its stored summary was made with). A single run's is computed by the worker when it finishes, from
+the test period and the ladder on the same points, and stored beside its predictions
+(``verdict.json``); a run stored before that is judged the same way from its stored predictions and
+price table (numpy only: no TensorFlow), and the result is not written back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from model.errors import LensError
+from model.evidence.verdict import Verdict
+from model.runs.files import write_atomically
+from model.runs.store import RunStore
+
+VERDICT_FILE = "verdict.json"
+
+log = logging.getLogger(__name__)
+
+
+def write_verdict(verdict: Verdict, folder: Path) -> None:
+    text = json.dumps(_safe(verdict.to_dict()))
+    write_atomically(Path(folder) / VERDICT_FILE, lambda tmp: Path(tmp).write_text(text))
+
+
+def _safe(value):
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, dict):
+        return {k: _safe(v) for k, v in value.items()}
+    return value
+
+
+def read_verdict(folder: Path | None) -> Verdict | None:
+    path = None if folder is None else Path(folder) / VERDICT_FILE
+    if path is None or not path.exists():
+        return None
+    try:
+        return Verdict.from_dict(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError) as exc:
+        log.warning("Ignoring the unreadable verdict file %s: %s", path, exc)
+        return None
+
+
+def judge_stored_run(store: RunStore, run_id: int) -> Verdict:
+    """A single run's verdict from its stored predictions and price table (no TensorFlow)."""
+    from model.engine.config import LstmConfig
+    from model.evidence.baselines import baseline_ladder
+    from model.evidence.verdict import split_verdict
+    from model.runs.run_files import load_evaluation
+    from model.runs.walkforward import fold_data
+
+    record = store.get_run(run_id, with_history=False)
+    config = LstmConfig.from_dict(record.config)
+    evaluation = load_evaluation(store, run_id)
+    data, _ = fold_data(store, run_id, store.load_prices(run_id), config)
+    horizon = 1 if config.target_mode == "next_day" else config.time_step
+    ladder = baseline_ladder(data).predictions if len(data.test) else None
+    return split_verdict(evaluation.split("test"), ladder, horizon)
+
+
+def run_verdict(store: RunStore, record) -> Verdict | None:
+    """The verdict of a stored run (a RunRecord or its id); None while it has no result to judge."""
+    from model.runs.walkforward import load_walk_forward
+
+    if isinstance(record, int):
+        record = store.get_run(record, with_history=False)
+    walk_forward = load_walk_forward(store, record.id)
+    if walk_forward is not None:
+        return walk_forward.evidence.verdict
+    if record.status not in ("finished", "stopped") or record.stop_reason == "cancelled":
+        return None
+    stored = read_verdict(record.files_dir)
+    if stored is not None:
+        return stored
+    try:
+        return judge_stored_run(store, record.id)
+    except (LensError, OSError, KeyError, ValueError) as exc:
+        log.warning("Run %s has no verdict: %s", record.id, exc)
+        return None
