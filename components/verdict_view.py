@@ -1,4 +1,4 @@
-"""The run's one verdict on a page (``model.runs.verdicts.run_verdict``): the card at the top of Results,
+"""The run's one verdict on a page (``model.orchestration.verdicts.run_verdict``): the card at the top of Results,
 the same sentence on Inside. ``card_record`` is the small pure record; ``card`` draws it."""
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def verdict_of(record) -> Verdict | None:
 
 
 def _judge(store, run_id: int) -> Verdict | None:
-    from model.runs.verdicts import run_verdict
+    from model.orchestration.verdicts import run_verdict
 
     return run_verdict(store, run_id)
 

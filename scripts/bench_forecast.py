@@ -201,7 +201,8 @@ def split_section(summary: list) -> None:
     from model.engine.windows import prepare_data
     from model.forecast import conformal
     from model.forecast.coverage import worst_gap
-    from model.forecast.horizon import CALIBRATIONS, evaluate_forecaster, make_forecaster
+    from model.forecast.evaluate import evaluate_forecaster
+    from model.forecast.horizon import CALIBRATIONS, make_forecaster
 
     print(
         f"Forecast: conformal coverage on the test period, horizons 1-{HORIZON}, Sound preset "

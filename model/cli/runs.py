@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         record = store.get_run(args.id)
         # Stays one JSON document: the provenance as stored, and in words.
         shown = {**record_to_dict(record), "how_trained": describe_provenance(record.provenance)}
-        from model.runs.verdicts import run_verdict
+        from model.orchestration.verdicts import run_verdict
 
         verdict = run_verdict(store, record)  # the one verdict, as the pages state it
         shown["verdict"] = None if verdict is None else verdict.to_dict()

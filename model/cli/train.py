@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     evaluation = run_files.load_evaluation(store, run_id)
     print(f"\nTest metrics in price units ({time.perf_counter() - started:.1f} s):")
     print(evaluation.metrics.to_string(float_format=lambda v: f"{v:10.4f}"))
-    from model.runs.verdicts import run_verdict
+    from model.orchestration.verdicts import run_verdict
 
     verdict = run_verdict(store, run_id)  # the same sentence the Results, Inside and Runs pages show
     if verdict is not None:

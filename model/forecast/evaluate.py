@@ -17,7 +17,14 @@ from model.engine.windows import PreparedData
 from model.forecast import conformal, online
 from model.forecast.conformal import DEFAULT_LEVELS, ConformalBands, level_name
 from model.forecast.coverage import coverage_frame, coverage_rows
-from model.forecast.horizon import CALIBRATIONS, ERROR_COLUMNS, SOURCES, future_dates, origin_range
+from model.forecast.horizon import (
+    CALIBRATIONS,
+    ERROR_COLUMNS,
+    SOURCES,
+    future_dates,
+    make_forecaster,
+    origin_range,
+)
 from model.forecast.intervals import interval_rows, origin_move, trailing_volatility
 from model.forecast.record import HorizonForecast
 
@@ -197,4 +204,29 @@ def evaluate_forecaster(
         calibration=calibration,
         method=method,
         intervals=pd.concat(frames, ignore_index=True),
+    )
+
+
+def forecast_horizon(
+    run,
+    data: PreparedData,
+    *,
+    stop=None,
+    listener=None,
+    levels: tuple[float, ...] = DEFAULT_LEVELS,
+    calibration: str = "expanding",
+) -> HorizonForecast:
+    """The run's forecast at its ``horizon`` knob with its ``forecast_strategy`` (direct when recursive cannot)."""
+    config = data.config
+    forecaster, messages = make_forecaster(
+        run, data, config.horizon, config.forecast_strategy, stop=stop, listener=listener
+    )
+    return evaluate_forecaster(
+        forecaster,
+        data,
+        levels=levels,
+        requested=config.forecast_strategy,
+        messages=messages,
+        calibration=calibration,
+        method=config.interval_method,
     )

@@ -35,7 +35,6 @@ from model.engine.windows import MIN_TRAIN_WINDOWS, PreparedData, WindowSet, mak
 from model.errors import LensError
 from model.forecast import conformal
 from model.forecast.conformal import DEFAULT_LEVELS, level_name
-from model.forecast.record import HorizonForecast
 
 # Features a recursive step can compute from the target's predicted path: feature -> target it derives from.
 DERIVED_FEATURES = {"change": "close"}
@@ -247,35 +246,3 @@ def make_forecaster(run, data: PreparedData, horizon: int, strategy: str, *, sto
             return RecursiveForecaster(run, horizon), messages
         messages.append(problem)
     return train_direct(data, horizon, stop=stop, listener=listener), messages
-
-
-def evaluate_forecaster(forecaster, data: PreparedData, **options) -> HorizonForecast:
-    """``model.forecast.evaluate.evaluate_forecaster`` (the evaluation lives there)."""
-    from model.forecast.evaluate import evaluate_forecaster as evaluate
-
-    return evaluate(forecaster, data, **options)
-
-
-def forecast_horizon(
-    run,
-    data: PreparedData,
-    *,
-    stop=None,
-    listener=None,
-    levels: tuple[float, ...] = DEFAULT_LEVELS,
-    calibration: str = "expanding",
-) -> HorizonForecast:
-    """The run's forecast at its ``horizon`` knob with its ``forecast_strategy`` (direct when recursive cannot)."""
-    config = data.config
-    forecaster, messages = make_forecaster(
-        run, data, config.horizon, config.forecast_strategy, stop=stop, listener=listener
-    )
-    return evaluate_forecaster(
-        forecaster,
-        data,
-        levels=levels,
-        requested=config.forecast_strategy,
-        messages=messages,
-        calibration=calibration,
-        method=config.interval_method,
-    )

@@ -187,7 +187,7 @@ def _forecast_listener(store: RunStore, run_id: int, progress_seconds: float) ->
 
 def _store_forecast(run, data, folder, flag, listener=None) -> None:
     """The multi-day forecast with its bands; a forecast that cannot be made leaves its reason, not a failed run."""
-    from model.forecast.horizon import forecast_horizon
+    from model.forecast.evaluate import forecast_horizon
     from model.runs import forecasts
 
     try:

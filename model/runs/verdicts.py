@@ -13,7 +13,6 @@ import json
 import logging
 from pathlib import Path
 
-from model.errors import LensError
 from model.evidence.verdict import Verdict
 from model.runs.files import write_atomically
 from model.runs.store import RunStore
@@ -52,8 +51,8 @@ def judge_stored_run(store: RunStore, run_id: int) -> Verdict:
     from model.engine.config import LstmConfig
     from model.evidence.baselines import baseline_ladder
     from model.evidence.verdict import split_verdict
+    from model.runs.folds import fold_data
     from model.runs.run_files import load_evaluation
-    from model.runs.walkforward import fold_data
 
     record = store.get_run(run_id, with_history=False)
     config = LstmConfig.from_dict(record.config)
@@ -62,24 +61,3 @@ def judge_stored_run(store: RunStore, run_id: int) -> Verdict:
     horizon = 1 if config.target_mode == "next_day" else config.time_step
     ladder = baseline_ladder(data).predictions if len(data.test) else None
     return split_verdict(evaluation.split("test"), ladder, horizon)
-
-
-def run_verdict(store: RunStore, record) -> Verdict | None:
-    """The verdict of a stored run (a RunRecord or its id); None while it has no result to judge."""
-    from model.runs.walkforward import load_walk_forward
-
-    if isinstance(record, int):
-        record = store.get_run(record, with_history=False)
-    walk_forward = load_walk_forward(store, record.id)
-    if walk_forward is not None:
-        return walk_forward.evidence.verdict
-    if record.status not in ("finished", "stopped") or record.stop_reason == "cancelled":
-        return None
-    stored = read_verdict(record.files_dir)
-    if stored is not None:
-        return stored
-    try:
-        return judge_stored_run(store, record.id)
-    except (LensError, OSError, KeyError, ValueError) as exc:
-        log.warning("Run %s has no verdict: %s", record.id, exc)
-        return None

@@ -20,7 +20,7 @@ import pandas as pd
 from model.data.sources import load_source
 from model.errors import SweepError
 from model.sweep.objective import holdout_start
-from model.sweep.paths import recheck_path
+from model.sweep.paths import log_path, recheck_path
 
 RECHECK_FOLDS = 3
 
@@ -248,12 +248,6 @@ def recheck_report(result: Recheck) -> str:
 # -- the re-check's stored result (the Tune page launches ``recheck`` in a process and reads it) ------------
 
 
-def recheck_path(name: str, run_db: str | None = None):
-    from model.sweep.study import PRICES_DIR, _files_root
-
-    return _files_root(run_db) / PRICES_DIR / f"{name}.recheck.json"
-
-
 def save_recheck(result: Recheck, run_db: str | None = None) -> None:
     import json
 
@@ -297,7 +291,6 @@ def load_recheck(name: str, run_db: str | None = None) -> Recheck | None:
 def launch_recheck(name: str, storage: str, *, top: int = 5, db: str | None = None) -> int:
     """Run ``python -m model.sweep recheck`` in a detached process (the Tune page's button); its pid."""
     from model.runs.processes import start_module
-    from model.sweep.workers import log_path
 
     recheck_path(name, db).unlink(missing_ok=True)
     args = ["recheck", name, "--top", str(top), "--storage", storage]

@@ -20,9 +20,9 @@ def single_run(e2e_db_url):
     """A tiny single run on SYNTH in the app server's store, and its verdict."""
     from model.data import load_sample
     from model.engine.config import LstmConfig
+    from model.orchestration.verdicts import run_verdict
     from model.runs import open_store
     from model.runs.execute import execute_run
-    from model.runs.verdicts import run_verdict
 
     store = open_store(e2e_db_url)
     try:

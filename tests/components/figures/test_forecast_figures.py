@@ -6,7 +6,7 @@ import pytest
 from components.figures import forecast as figures
 from model.engine.config import LstmConfig
 from model.engine.windows import prepare_data
-from model.forecast.horizon import evaluate_forecaster
+from model.forecast.evaluate import evaluate_forecaster
 from tests.model.factories import sine_frame
 
 

@@ -76,7 +76,7 @@ def test_train_folds_then_results_and_runs_show_the_evidence():
     goto(at, "results")
     assert_clean(at)
     assert "Skill per fold (above 0: beats persistence)" in chart_titles(at)
-    from model.runs.verdicts import run_verdict
+    from model.orchestration.verdicts import run_verdict
 
     verdicts = [e.value for kind in ("success", "warning", "error", "info") for e in getattr(at, kind)]
     assert run_verdict(run_client.store(), parent).text in verdicts

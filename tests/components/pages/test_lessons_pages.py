@@ -104,7 +104,7 @@ def test_results_say_whether_it_learned_and_show_the_leak_demo_on_request():
     assert_clean(at)
     stored = run_files.load_evaluation(run_store.store(), run_id).metrics.copy()
 
-    from model.runs.verdicts import run_verdict
+    from model.orchestration.verdicts import run_verdict
 
     verdict = run_verdict(run_store.store(), run_id)
     main_table = at.table[0].value  # the Predictions tab's metrics table

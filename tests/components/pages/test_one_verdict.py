@@ -1,6 +1,6 @@
 """One verdict everywhere: for the same stored runs (a single run trained by the CLI, a walk-forward run),
 Results' card, Inside, the Runs table and the CLI (the training's Verdict: line, the walk-forward
-report, ``model.runs show``) state one kind and one sentence: ``model.runs.verdicts.run_verdict``'s."""
+report, ``model.runs show``) state one kind and one sentence: ``model.orchestration.verdicts.run_verdict``'s."""
 
 from __future__ import annotations
 
@@ -26,11 +26,10 @@ def runs(tmp_path_factory):
     """(single run id, its CLI output, walk-forward run id, its report), in the pages' store."""
     import os
 
-    from model.runs.walkforward import run_walk_forward
-
     from model.data import load_sample
     from model.engine.config import LstmConfig
     from model.evidence.report import walk_forward_report
+    from model.orchestration.walkforward import run_walk_forward
     from model.train import main
 
     csv = tmp_path_factory.mktemp("prices") / "synth.csv"
@@ -49,7 +48,7 @@ def runs(tmp_path_factory):
 
 
 def _verdict(run_id):
-    from model.runs.verdicts import run_verdict
+    from model.orchestration.verdicts import run_verdict
 
     verdict = run_verdict(run_client.store(), run_id)
     assert verdict is not None and verdict.kind in TONE_OF

@@ -30,7 +30,7 @@ def test_cli_walk_forward_prints_folds_ladder_and_verdict(tmp_path, capsys):
         assert label in out
     assert "Diebold-Mariano vs persistence, pooled over 3 folds" in out
     assert "Skill spread: over seeds" in out
-    from model.runs.verdicts import run_verdict
+    from model.orchestration.verdicts import run_verdict
 
     verdict = re.search(r"^Verdict: (.*)$", out, re.M).group(1)
     run_id = int(re.search(r"Stored as run (\d+)", out).group(1))

@@ -7,10 +7,9 @@ import pytest
 from model.engine.config import LstmConfig
 from model.engine.training import train_network
 from model.engine.windows import prepare_data
+from model.forecast.evaluate import evaluate_forecaster, forecast_horizon
 from model.forecast.horizon import (
     RecursiveForecaster,
-    evaluate_forecaster,
-    forecast_horizon,
     future_dates,
     recursive_problem,
     train_direct,

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from model.forecast.horizon import forecast_horizon
+from model.forecast.evaluate import forecast_horizon
 from model.runs import forecasts, run_files
 from model.runs.execute import execute_run
 from model.runs.store import open_store

@@ -6,15 +6,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from model.runs.walkforward import load_walk_forward, run_walk_forward
 
 from model.data import load_sample
 from model.engine.config import LstmConfig
 from model.evidence.verdict import TONE_OF, Verdict
+from model.orchestration.verdicts import run_verdict
+from model.orchestration.walkforward import load_walk_forward, run_walk_forward
 from model.runs import evidence_store as es
 from model.runs.execute import execute_run
 from model.runs.store import open_store
-from model.runs.verdicts import VERDICT_FILE, judge_stored_run, read_verdict, run_verdict
+from model.runs.verdicts import VERDICT_FILE, judge_stored_run, read_verdict
 
 pytestmark = pytest.mark.slow  # trains two tiny networks for a few seconds
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from model.runs.walkforward import WalkForward
 
 from model.engine.config import LstmConfig
 from model.evidence.baselines import baseline_ladder, scored_points
 from model.evidence.folds import fold_boundaries, prepare_fold
 from model.evidence.walkforward import ridge_forecaster, walk_forward
+from model.orchestration.reading import WalkForward
 from model.sweep.evidence import ridge_losses_by_date, strongest_ridge
 from tests.model.evidence.helpers import synth
 
