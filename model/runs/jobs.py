@@ -196,3 +196,24 @@ def inside_what_if(
 
     run, data, _ = context.trained(run_id)
     return what_if(run, data, window_index, WhatIfEdit(float(shift_pct), float(trend_pct), int(trend_days)))
+
+
+@job("tour")
+def tour(context: JobContext, run_id: int, day: str | None = None):
+    """The Explainer's tour of one prediction (``model.explain.tour``), cached per run and day; the
+    test period's memory profile (which does not depend on the day) is cached per run."""
+    from model.explain.tour import memory_profile, tour_record, weights_of
+
+    run, data, evaluation = context.trained(run_id)
+    key = context.run_key(run_id)
+    profile = context.memo(
+        ("tour_memory", *key),
+        lambda: memory_profile(
+            weights_of(run.model, run.config), data.test.x, run.config.time_step - 1,
+            data.normaliser.target_std,
+        ),
+    )  # fmt: skip
+    return context.memo(
+        ("tour", *key, day),
+        lambda: tour_record(run, data, evaluation, day, run_id=int(run_id), profile=profile),
+    )
