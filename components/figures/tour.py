@@ -48,8 +48,19 @@ def window_figure(record: TourRecord) -> go.Figure:
                                     f"the {record.time_step}-day window")  # fmt: skip
     style.base_layout(fig, f"Test period: pick a day (now {record.day})", height=330)
     style.add_layout_items(fig, [shape], [note] if note else [])
+    # Zoomed on the window and the day (a few windows of context); the range slider below reaches
+    # the whole test period.
+    where = {d: k for k, d in enumerate(days)}
+    end = where.get(record.day, len(days) - 1)
+    start = where.get(record.window_dates[0], max(0, end - record.time_step))
+    lo, hi = max(0, start - max(3 * record.time_step, 40)), min(len(days) - 1, end + 10)
     fig.update_layout(hovermode="closest", clickmode="event+select", xaxis_type="category",
-                      xaxis=dict(nticks=10), yaxis_title=record.target)  # fmt: skip
+                      xaxis=dict(nticks=10, range=[lo - 0.5, hi + 0.5], rangeslider=dict(visible=True, thickness=0.08)),
+                      yaxis_title=record.target)  # fmt: skip
+    shown = np.r_[record.test_actual[lo : hi + 1], record.test_predicted[lo : hi + 1]]
+    if shown.size:
+        pad = max(float(np.ptp(shown)) * 0.08, 1e-6)
+        fig.update_yaxes(range=[float(shown.min()) - pad, float(shown.max()) + pad])
     return fig
 
 
@@ -188,6 +199,18 @@ def chain_figure(record: TourRecord, current: tuple[int, int] | None) -> go.Figu
     if up_x:
         fig.add_trace(go.Scatter(x=up_x, y=up_y, mode="lines", line=dict(color=style.MUTED, width=1.5, dash="dot"),
                                  name="h ↑ next layer", hoverinfo="skip"))  # fmt: skip
+    # Arrow heads: h, c flow to the right along time, h flows up into the next layer.
+    heads_x = [step + 0.5 for depth in range(layers) for step in range(t - 1)]
+    heads_y = [depth for depth in range(layers) for step in range(t - 1)]
+    fig.add_trace(go.Scatter(x=heads_x, y=heads_y, mode="markers", showlegend=False, hoverinfo="skip",
+                             marker=dict(symbol="triangle-right", size=9, color=BOX_LINE)))  # fmt: skip
+    if layers > 1:
+        fig.add_trace(go.Scatter(
+            x=[step for depth in range(layers - 1) for step in range(t)],
+            y=[depth + 0.5 for depth in range(layers - 1) for step in range(t)],
+            mode="markers", showlegend=False, hoverinfo="skip",
+            marker=dict(symbol="triangle-up", size=8, color=style.MUTED),
+        ))  # fmt: skip
     fig.add_trace(go.Scatter(
         x=xs, y=ys, mode="markers", name="cell", text=hover, hovertemplate="%{text}<extra></extra>",
         marker=dict(symbol="square", size=size, color=colors, line=dict(color=BOX_LINE, width=lines)),

@@ -88,10 +88,10 @@ def _panel(tour) -> None:
         _move(+1, count)
     ss["tour_tick_seen"] = bool(ss.get(PLAY))
     ss[STOP] = stops_module.stop_index(stops, ss.get(STOP))
-    back, nxt, slider = st.columns([1, 1, 8], vertical_alignment="bottom")
-    back.button("Back", icon=":material/arrow_back:", shortcut="Left", on_click=_move, args=(-1, count),
+    back, nxt, slider = st.columns([1.4, 1.4, 7], vertical_alignment="bottom")
+    back.button("Back", shortcut="Left", on_click=_move, args=(-1, count),
                 disabled=ss[STOP] == 0, key="tour_back", width="stretch")  # fmt: skip
-    nxt.button("Next", icon=":material/arrow_forward:", shortcut="Right", on_click=_move, args=(+1, count),
+    nxt.button("Next", shortcut="Right", on_click=_move, args=(+1, count),
                disabled=ss[STOP] == count - 1, key="tour_next", type="primary", width="stretch")  # fmt: skip
     slider.select_slider("Stop", options=list(range(count)), key=STOP,
                          format_func=lambda k: f"{k + 1}. {stops[k].title}")  # fmt: skip
