@@ -23,6 +23,7 @@ from model.explain import tour_stops as stops_module
 DAY = "tour_day"  # session keys
 STOP = "tour_stop"  # 0-based index into the stops
 PLAY = "tour_play"
+PLAY_ENDED = "tour_play_ended"
 PICKED = "tour_picked"  # the chart point last applied (a selection stays on the chart)
 WRITTEN = "tour_link_written"  # {param: text} as this page last wrote them
 PLAY_SECONDS = 1.2
@@ -82,7 +83,7 @@ def _panel(tour) -> None:
     count = len(stops)
     if ss.get(PLAY) and ss.get("tour_tick_seen"):
         if int(ss.get(STOP, 0)) >= count - 1:
-            ss[PLAY] = False
+            ss[PLAY_ENDED] = True
             ss["tour_tick_seen"] = False
             st.rerun()
         _move(+1, count)
@@ -151,6 +152,8 @@ def render() -> None:
         ss[DAY] = None
         tour = worker_jobs.run_job("tour", record, None)
     _pick_day(tour)
+    if ss.pop(PLAY_ENDED, False):
+        ss[PLAY] = False  # the last stop was reached (set before the toggle is drawn)
     st.toggle("Play", key=PLAY, help="Walk through the stops on its own, one every "
               f"{PLAY_SECONDS:g} s (stops at the last).")  # fmt: skip
     st.fragment(_panel, run_every=PLAY_SECONDS if ss.get(PLAY) else None)(tour)

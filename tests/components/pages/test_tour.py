@@ -83,3 +83,18 @@ def test_a_link_reproduces_a_stop_of_a_day(record):
     outside = _open(run=str(record.id), day="1990-01-02")
     assert_clean(outside)
     assert any("is not a test day of this run" in w.value for w in outside.warning)
+
+
+def test_play_walks_the_stops_and_ends_at_the_last(record):
+    at = _open(run=str(record.id), stop="12")
+    count = 3 + 2 * 4 + 3
+    at.toggle(key="tour_play").set_value(True).run()
+    assert_clean(at)
+    assert _stop_heading(at).startswith(f"**Stop 12 of {count}")
+    for k in (13, 14):  # each rerun while playing is a tick of the fragment's timer
+        at.run()
+        assert _stop_heading(at).startswith(f"**Stop {k} of {count}")
+    at.run()  # past the last stop: Play ends there
+    assert_clean(at)
+    assert at.toggle(key="tour_play").value is False
+    assert _stop_heading(at).startswith(f"**Stop {count} of {count}")
