@@ -224,3 +224,32 @@ def test_the_tour_job_is_cached_per_run_and_day(stored):
     other = JOBS["tour"](context, run_id, other_day)
     assert other is not first and other.day == other_day
     assert other.connectivity_mean is first.connectivity_mean  # the run's memory profile, computed once
+
+
+@pytest.mark.slow
+def test_the_toy_preset_trains_on_real_prices_and_tours(tmp_path):
+    from model.data import load_sample
+    from model.engine.presets import TOY_PRESET
+    from model.explain.tour import tour_record
+    from model.explain.tour_stops import tour_stops
+    from model.runs import run_files
+    from model.runs.execute import execute_run
+    from model.runs.store import open_store
+
+    prices = load_sample("GOOG")
+    config = TOY_PRESET.config(list(prices.frame.columns)).replace(epochs=2)
+    assert (config.rnn_unit, config.layer_num, config.time_step) == (2, 1, 5)
+    store = open_store(f"sqlite:///{tmp_path / 'lens.db'}")
+    try:
+        run_id = store.create_run(config, prices, "cli")
+        assert execute_run(store, run_id, forecast=False).status == "finished"
+        run, data, evaluation = run_files.load_trained(store, run_id)
+        record = tour_record(run, data, evaluation, run_id=run_id)
+    finally:
+        store.close()
+    assert record.prediction == pytest.approx(
+        record.stored_prediction, abs=1e-4 * abs(record.stored_prediction)
+    )
+    assert len(record.layers) == 1 and record.layers[0].values["h"].shape == (5, 2)
+    assert record.x.shape == (5, len(config.features))
+    assert len(tour_stops(record)) == 3 + 5 + 3
