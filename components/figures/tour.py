@@ -222,3 +222,31 @@ def chain_figure(record: TourRecord, current: tuple[int, int] | None) -> go.Figu
     fig.update_yaxes(tickvals=list(range(layers)), ticktext=[f"layer {d + 1}" for d in range(layers)],
                      showgrid=False, range=[-0.6, layers - 0.4])  # fmt: skip
     return fig
+
+
+ONE_SCREEN_CELLS = 40  # rnn_unit x time_step x layer_num up to which every number fits one screen
+
+
+def fits_one_screen(record: TourRecord) -> bool:
+    return record.rnn_unit * record.time_step * record.layer_num <= ONE_SCREEN_CELLS
+
+
+def all_numbers_figure(record: TourRecord, current: tuple[int, int] | None = None) -> go.Figure:
+    """Every number of every cell of the window at once (the toy network's view): one column per
+    (step, unit), one row per tensor of the cell, a block of rows per layer; the current step outlined."""
+    u, t = record.rnn_unit, record.time_step
+    columns = [f"t{s + 1} u{j + 1}" for s in range(t) for j in range(u)]
+    rows, labels = [], []
+    for depth, layer in enumerate(record.layers):
+        for name in CELL_ROWS:
+            rows.append(np.asarray(layer.values[name], dtype=float).reshape(-1))  # [t * u], step-major
+            labels.append(f"L{depth + 1} {ROW_LABELS[name]}")
+    z = np.vstack(rows)
+    fig = _heatmap(z, columns, labels, f"Every number of the window ({t} steps × {u} units × {record.layer_num} "
+                   "layer(s))", "%{y}<br>%{x}: %{z:+.5f}", height=140 + 30 * len(labels))  # fmt: skip
+    if current is not None:
+        depth, step = current
+        top = depth * len(CELL_ROWS)
+        fig.add_shape(type="rect", x0=step * u - 0.5, x1=step * u + u - 0.5, y0=top - 0.5,
+                      y1=top + len(CELL_ROWS) - 0.5, line=dict(color=HIGHLIGHT, width=3))  # fmt: skip
+    return fig

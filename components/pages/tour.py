@@ -104,6 +104,8 @@ def _panel(tour) -> None:
     if fig is not None:
         style.show(fig, key="tour_stop_chart")
     style.show(figures.chain_figure(tour, stop.time), key="tour_chain")
+    if figures.fits_one_screen(tour):
+        style.show(figures.all_numbers_figure(tour, stop.time), key="tour_all_numbers")
     if tour.model_max_abs_diff <= 1e-5:
         st.caption(f"Every number is the trained model's: recomputed from run {tour.run_id}'s stored weights, it "
                    f"matches the model's own {tour.kernel} pass to {tour.model_max_abs_diff:.1e}.")  # fmt: skip
@@ -126,6 +128,40 @@ def _pick_day(tour) -> None:
                 st.rerun()
 
 
+def _toy_mode(record) -> None:
+    """Train the toy network (the "toy" preset) on the loaded prices; it becomes the opened run."""
+    from components.session import knobs
+    from model.engine.presets import TOY, TOY_PRESET
+
+    with st.expander("Toy mode: every number on one screen", expanded=record is None):
+        st.caption(
+            f"{TOY_PRESET.summary} It trains in a worker like any run (about a minute) and opens here."
+        )
+        prices = state.get_prices()
+        busy = state.run_in_progress()
+        if st.button(
+            "Train the toy network on the loaded prices", disabled=prices is None or busy, key="tour_toy"
+        ):
+            try:
+                knobs.apply_preset(TOY)
+                state.start_run(prices, knobs.knob_config())
+            except LensError as exc:
+                widgets.show_error(exc)
+                return
+            st.rerun()
+
+
+@st.fragment(run_every=1.0)
+def _wait_for_training(run_id: int) -> None:
+    record = state.current_run()
+    if record is None or record.id != run_id or not record.active:
+        st.rerun()
+    st.info(
+        f"Run {run_id} is {record.status}: the tour opens when it has finished.",
+        icon=":material/hourglass_top:",
+    )
+
+
 def render() -> None:
     st.title("Explainer")
     st.caption("A guided tour of one prediction of the opened run: every number is the trained model's own, "
@@ -135,8 +171,15 @@ def render() -> None:
     for text in warnings:
         st.warning(text, icon=":material/link_off:")
     record = state.current_run()
+    _toy_mode(record if run_client.has_result(record) else None)
+    if record is not None and record.active:
+        _wait_for_training(record.id)
+        return
     if not run_client.has_result(record):
-        st.info("No trained model to explain yet. Train one (Train page) or open a run (Runs page).")
+        st.info(
+            "No trained model to explain yet. Train one (Train page, or the toy above) or open a run "
+            "(Runs page)."
+        )
         st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
         return
     widgets.run_link(record)

@@ -98,3 +98,19 @@ def test_play_walks_the_stops_and_ends_at_the_last(record):
     assert_clean(at)
     assert at.toggle(key="tour_play").value is False
     assert _stop_heading(at).startswith(f"**Stop {count} of {count}")
+
+
+def test_toy_mode_trains_the_toy_and_shows_every_number():
+    from tests.components.conftest import wait_run
+
+    at = _open()
+    button(at, "Train the toy network on the loaded prices").click().run()
+    assert_clean(at)
+    run_id = at.session_state["run_id"]
+    assert wait_run(run_id, timeout=240).status == "finished"
+    at.run()
+    assert_clean(at)
+    assert _stop_heading(at) == "**Stop 1 of 11 · The window**"  # 3 + 5 steps x 1 layer + 3
+    assert any(
+        t.startswith("Every number of the window (5 steps × 2 units × 1 layer(s))") for t in chart_titles(at)
+    )
