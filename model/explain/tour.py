@@ -392,3 +392,59 @@ def tour_record(run, data, evaluation, day: str | None = None, *, run_id: int | 
         test_days=days, test_actual=test_full["actual"].to_numpy(dtype=np.float64),
         test_predicted=test_full["predicted"].to_numpy(dtype=np.float64),
     )  # fmt: skip
+
+
+# -- training replay ------------------------------------------------------------------------------
+
+
+def snapshot_weights(model, config, snapshot: list[np.ndarray]) -> TourWeights:
+    """``TourWeights`` from one per-epoch snapshot (``model.get_weights()`` order) of ``model``."""
+    from model.engine.network import INPUT_PROJECTION, OUTPUT_PROJECTION, lstm_layers
+
+    position = {id(v): k for k, v in enumerate(model.weights)}
+
+    def of(variable) -> np.ndarray:
+        return np.asarray(snapshot[position[id(variable)]], dtype=np.float64)
+
+    dense_in, dense_out = model.get_layer(INPUT_PROJECTION), model.get_layer(OUTPUT_PROJECTION)
+    cells = [(of(layer.cell.kernel), of(layer.cell.recurrent_kernel), of(layer.cell.bias))
+             for layer in lstm_layers(model, config)]  # fmt: skip
+    return TourWeights(of(dense_in.kernel), of(dense_in.bias), cells, of(dense_out.kernel), of(dense_out.bias),
+                       bool(config.share_cell))  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class ReplayRecord:
+    """The same day's numbers after each epoch of training (from the run's weight snapshots)."""
+
+    day: str
+    predictions: np.ndarray  # [epochs] price units
+    layers: list[dict[str, np.ndarray]]  # per depth: STEP_FIELDS -> [epochs, T, width]
+    best_epoch: int | None  # 1-based: the epoch whose weights the run kept
+    actual: float
+    persistence: float
+
+    @property
+    def epochs(self) -> int:
+        return int(self.predictions.shape[0])
+
+
+def replay_record(run, data, record: TourRecord) -> ReplayRecord | None:
+    """The tour's day replayed over the run's per-epoch weight snapshots (None without snapshots)."""
+    if not run.snapshots:
+        return None
+    config = run.config
+    window = np.asarray(record.x, dtype=np.float64)[None]
+    predictions, layers = [], [dict[str, list]() for _ in range(config.layer_num)]
+    for snapshot in run.snapshots:
+        fwd = forward(snapshot_weights(run.model, config, snapshot), window)
+        out = float(fwd["output"][0, record.output_index])
+        predictions.append(float(data.normaliser.inverse_target(np.array([out]))[0] + record.anchor))
+        for depth, rec in enumerate(fwd["layers"]):
+            for name in STEP_FIELDS:
+                layers[depth].setdefault(name, []).append(rec[name][0])
+    return ReplayRecord(
+        day=record.day, predictions=np.asarray(predictions),
+        layers=[{k: np.stack(v) for k, v in layer.items()} for layer in layers],
+        best_epoch=run.best_epoch, actual=record.actual, persistence=record.persistence,
+    )  # fmt: skip

@@ -217,3 +217,15 @@ def tour(context: JobContext, run_id: int, day: str | None = None):
         ("tour", *key, day),
         lambda: tour_record(run, data, evaluation, day, run_id=int(run_id), profile=profile),
     )
+
+
+@job("tour_replay")
+def tour_replay(context: JobContext, run_id: int, day: str | None = None):
+    """The tour's day after each epoch of training (None when the run kept no weight snapshots)."""
+    from model.explain.tour import replay_record
+
+    run, data, _ = context.trained(run_id)
+    record = tour(context, run_id, day)
+    return context.memo(
+        ("tour_replay", *context.run_key(run_id), day), lambda: replay_record(run, data, record)
+    )

@@ -253,3 +253,38 @@ def test_the_toy_preset_trains_on_real_prices_and_tours(tmp_path):
     assert len(record.layers) == 1 and record.layers[0].values["h"].shape == (5, 2)
     assert record.x.shape == (5, len(config.features))
     assert len(tour_stops(record)) == 3 + 5 + 3
+
+
+@pytest.mark.slow
+def test_training_replay_settles_on_the_kept_weights(stored):
+    from model.explain.tour import replay_record, tour_record
+    from model.runs import run_files
+
+    store, run_id, _ = stored
+    run, data, evaluation = run_files.load_trained(store, run_id)
+    assert len(run.snapshots) == len(run.history) == 2  # one snapshot per epoch, stored with the run
+    record = tour_record(run, data, evaluation, None, run_id=run_id)
+    replay = replay_record(run, data, record)
+    assert replay is not None and replay.epochs == 2 and replay.best_epoch in (1, 2)
+    # The run keeps its best epoch's weights: that epoch's replay is the tour itself.
+    kept = replay.best_epoch - 1
+    assert replay.predictions[kept] == pytest.approx(record.prediction, abs=1e-9)
+    for depth, layer in enumerate(record.layers):
+        np.testing.assert_allclose(replay.layers[depth]["h"][kept], layer.values["h"], atol=1e-12)
+        assert replay.layers[depth]["f"].shape == (2, record.time_step, record.rnn_unit)
+
+
+@pytest.mark.slow
+def test_a_network_above_the_snapshot_size_keeps_none():
+    from model.engine.network import count_parameters
+    from model.engine.training import SNAPSHOT_MAX_PARAMS, train_network
+    from model.engine.windows import prepare_data
+    from tests.model.factories import sine_frame
+    from tests.model.runs.helpers import TINY
+
+    config = TINY.replace(rnn_unit=24, epochs=1)
+    assert count_parameters(config)["total"] > SNAPSHOT_MAX_PARAMS
+    run = train_network(prepare_data(sine_frame(200), config))
+    assert run.snapshots == []
+    small = train_network(prepare_data(sine_frame(200), TINY.replace(epochs=1)))
+    assert len(small.snapshots) == 1
