@@ -25,6 +25,9 @@ ROW_LABELS = {
     "h": "h_t = o·tanh(c_t)",
 }  # fmt: skip
 HIGHLIGHT = "#f59e0b"
+# Negative red, zero white, positive blue (the Shapes page's scale), written out: plotly.js and
+# plotly.py disagree on which end of a named "RdBu" is red.
+DIVERGING = [[0.0, "#b91c1c"], [0.25, "#f87171"], [0.5, "#f8fafc"], [0.75, "#60a5fa"], [1.0, "#1d4ed8"]]
 BOX = "#dbeafe"
 BOX_LINE = "#2563eb"
 
@@ -89,7 +92,7 @@ def window_figure(record: TourRecord) -> go.Figure:
 def _heatmap(z: np.ndarray, x: list[str], y: list[str], title: str, hover: str, custom=None,
              height: int = 300) -> go.Figure:  # fmt: skip
     z = np.asarray(z, dtype=float)
-    trace = dict(type="heatmap", z=z.tolist(), x=x, y=y, colorscale="RdBu", zmid=0.0, showscale=False,
+    trace = dict(type="heatmap", z=z.tolist(), x=x, y=y, colorscale=DIVERGING, zmid=0.0, showscale=False,
                  hovertemplate=hover + "<extra></extra>")  # fmt: skip
     if z.size <= 400:
         trace.update(text=np.round(z, 3).tolist(), texttemplate="%{text}")
@@ -259,3 +262,29 @@ def all_numbers_figure(record: TourRecord, current: tuple[int, int] | None = Non
         fig.layout.shapes = [dict(type="rect", x0=step * u - 0.5, x1=step * u + u - 0.5, y0=top - 0.5,
                                   y1=top + len(CELL_ROWS) - 0.5, line=dict(color=HIGHLIGHT, width=3))]  # fmt: skip
     return fig
+
+
+def replay_figure(replay, epoch: int) -> go.Figure:
+    """The day's prediction after each epoch, beside the actual value and persistence."""
+    epochs = list(range(1, replay.epochs + 1))
+    data = [
+        dict(type="scatter", x=epochs, y=_values(replay.predictions), mode="lines+markers", name="model",
+             line=dict(color=style.COLORS["model"]), hovertemplate="epoch %{x}: %{y:,.4f}<extra>model</extra>"),
+        dict(type="scatter", x=[epochs[0], epochs[-1]], y=[replay.actual] * 2, mode="lines", name="actual",
+             line=dict(color=style.COLORS["actual"], dash="dash"), hoverinfo="skip"),
+        dict(type="scatter", x=[epochs[0], epochs[-1]], y=[replay.persistence] * 2, mode="lines",
+             name="persistence", line=dict(color=style.COLORS["baseline"], dash="dot"), hoverinfo="skip"),
+        dict(type="scatter", x=[epoch], y=[float(replay.predictions[epoch - 1])], mode="markers", showlegend=False,
+             marker=dict(size=14, color=HIGHLIGHT, symbol="circle-open", line=dict(width=3)), hoverinfo="skip"),
+    ]  # fmt: skip
+    return figure(data, dict(title=f"{replay.day}: the prediction after each epoch", height=340,
+                             transition=TRANSITION, xaxis=_axis(title=dict(text="epoch", standoff=8))))  # fmt: skip
+
+
+def replay_cell_figure(record: TourRecord, replay, epoch: int, layer: int, step: int) -> go.Figure:
+    """The cell at (layer, step) after epoch ``epoch``: the gates, c and h as they were then."""
+    values = replay.layers[layer]
+    z = np.vstack([np.asarray(values[k][epoch - 1][step], dtype=float) for k in CELL_ROWS])
+    return _heatmap(z, _units(record.rnn_unit), [ROW_LABELS[k] for k in CELL_ROWS],
+                    f"Layer {layer + 1}, step {step + 1} after epoch {epoch}", "%{y}<br>%{x}: %{z:+.5f}",
+                    height=340)  # fmt: skip

@@ -17,6 +17,7 @@ from components import run_client, widgets, worker_jobs
 from components.figures import style
 from components.figures import tour as figures
 from components.session import state, tour_link
+from model.engine.training import SNAPSHOT_MAX_PARAMS
 from model.errors import LensError
 from model.explain import tour_stops as stops_module
 
@@ -26,6 +27,7 @@ PLAY = "tour_play"
 PLAY_ENDED = "tour_play_ended"
 PICKED = "tour_picked"  # the chart point last applied (a selection stays on the chart)
 WRITTEN = "tour_link_written"  # {param: text} as this page last wrote them
+EPOCH = "tour_epoch"
 PLAY_SECONDS = 1.2
 
 
@@ -106,12 +108,41 @@ def _panel(tour) -> None:
     style.show(figures.chain_figure(tour, stop.time), key="tour_chain")
     if figures.fits_one_screen(tour):
         style.show(figures.all_numbers_figure(tour, stop.time), key="tour_all_numbers")
+    _replay(tour, stop)
     if tour.model_max_abs_diff <= 1e-5:
         st.caption(f"Every number is the trained model's: recomputed from run {tour.run_id}'s stored weights, it "
                    f"matches the model's own {tour.kernel} pass to {tour.model_max_abs_diff:.1e}.")  # fmt: skip
     else:
         st.warning(f"These numbers differ from the model's own {tour.kernel} pass by up to "
                    f"{tour.model_max_abs_diff:.2e}.")  # fmt: skip
+
+
+def _replay(tour, stop) -> None:
+    """Training replay: the same day after each epoch (runs that kept weight snapshots)."""
+    record = state.current_run()
+    if record is None:
+        return
+    try:
+        replay = worker_jobs.run_job("tour_replay", record, tour.day)
+    except LensError as exc:
+        widgets.show_error(exc)
+        return
+    if replay is None or replay.epochs == 0:
+        st.caption("Training replay: this run kept no per-epoch weights (networks of up to "
+                   f"{SNAPSHOT_MAX_PARAMS:,} weights keep them).")  # fmt: skip
+        return
+    st.subheader("Training replay", anchor=False)
+    if st.session_state.get(EPOCH) not in range(1, replay.epochs + 1):  # first visit, or another run
+        st.session_state[EPOCH] = replay.epochs
+    epoch = st.select_slider("Epoch", options=list(range(1, replay.epochs + 1)), key=EPOCH)
+    layer, step = stop.time if stop.time is not None else (tour.layer_num - 1, tour.output_index)
+    left, right = st.columns([1, 1.3], gap="large")
+    with left:
+        style.show(figures.replay_figure(replay, epoch), key="tour_replay_chart")
+    with right:
+        style.show(figures.replay_cell_figure(tour, replay, epoch, layer, step), key="tour_replay_cell")
+    st.caption(f"After epoch {epoch} the model predicted {replay.predictions[epoch - 1]:,.2f} for {tour.day} "
+               f"(the run kept epoch {replay.best_epoch}'s weights: {tour.prediction:,.2f}).")  # fmt: skip
 
 
 def _pick_day(tour) -> None:

@@ -58,3 +58,17 @@ def test_the_cell_figure_draws_the_records_numbers(record):
     boxes = chain.data[-1]
     highlighted = [k for k, c in enumerate(boxes.marker.color) if c == figures.HIGHLIGHT]
     assert highlighted == [stop.layer * record.time_step + 2]
+
+
+def test_the_replay_figures_are_valid_and_follow_the_epoch(record):
+    from model.explain.tour import ReplayRecord
+
+    layers = [{k: np.stack([v * 0.5, v]) for k, v in layer.values.items()} for layer in record.layers]
+    replay = ReplayRecord(record.day, np.array([record.prediction + 1.0, record.prediction]), layers, 2,
+                          record.actual, record.persistence)  # fmt: skip
+    line = figures.replay_figure(replay, 1)
+    cell = figures.replay_cell_figure(record, replay, 1, 0, 1)
+    for fig in (line, cell):
+        go.Figure(fig.to_dict())
+    assert line.data[-1].y == (record.prediction + 1.0,)  # the chosen epoch is marked
+    np.testing.assert_allclose(np.asarray(cell.data[0].z)[4], record.layers[0].values["f"][1] * 0.5)

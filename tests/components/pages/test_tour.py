@@ -114,3 +114,13 @@ def test_toy_mode_trains_the_toy_and_shows_every_number():
     assert any(
         t.startswith("Every number of the window (5 steps × 2 units × 1 layer(s))") for t in chart_titles(at)
     )
+
+
+def test_training_replay_shows_the_day_after_each_epoch(record):
+    at = _open(run=str(record.id), stop="10")
+    assert_clean(at)
+    assert any(s.value == "Training replay" for s in at.subheader)
+    titles = chart_titles(at)
+    assert any(t.endswith("the prediction after each epoch") for t in titles)
+    assert "Layer 2, step 3 after epoch 1" in titles  # the replayed cell follows the stop
+    assert any("After epoch 1 the model predicted" in c.value for c in at.caption)
