@@ -278,7 +278,7 @@ def replay_figure(replay, epoch: int) -> go.Figure:
              marker=dict(size=14, color=HIGHLIGHT, symbol="circle-open", line=dict(width=3)), hoverinfo="skip"),
     ]  # fmt: skip
     return figure(data, dict(title=f"{replay.day}: the prediction after each epoch", height=340,
-                             transition=TRANSITION, xaxis=_axis(title=dict(text="epoch", standoff=8))))  # fmt: skip
+                             transition=TRANSITION, xaxis=_axis(title=dict(text="epoch", standoff=8), dtick=1)))  # fmt: skip
 
 
 def replay_cell_figure(record: TourRecord, replay, epoch: int, layer: int, step: int) -> go.Figure:
