@@ -28,6 +28,7 @@ PAGES = [
     st.Page("views/train.py", title="Train", url_path="train", icon=":material/model_training:"),
     st.Page("views/results.py", title="Results", url_path="results", icon=":material/insights:"),
     st.Page("views/shapes.py", title="Shapes", url_path="shapes", icon=":material/view_in_ar:"),
+    st.Page("views/tour.py", title="Explainer", url_path="tour", icon=":material/route:"),
     st.Page("views/inside.py", title="Inside", url_path="inside", icon=":material/neurology:"),
     st.Page("views/runs.py", title="Runs", url_path="runs", icon=":material/table_chart:"),
     st.Page("views/tune.py", title="Tune", url_path="tune", icon=":material/tune:"),

@@ -295,8 +295,8 @@ def _unroll_frame(unrolled, t: int) -> tuple[np.ndarray, list[str]]:
 
 def unroll_figure(unrolled, t: int, title: str = "") -> go.Figure:
     """h_t and c_t of every layer at step ``t`` of window 1 (one row each, one column per unit),
-    with the tutorial tensor that holds each row written beside it. Plotly frames hold every step:
-    the play button and the figure's slider move the window through time."""
+    with the tutorial tensor that holds each row written beside it. The page's step slider is the
+    one time control: it redraws this figure (animated by the layout's transition)."""
     if unrolled is None or not unrolled.layers or unrolled.time_step == 0:
         return empty_figure(title or "Unrolled LSTM", "Nothing to unroll.")
     steps = unrolled.time_step
@@ -320,31 +320,10 @@ def unroll_figure(unrolled, t: int, title: str = "") -> go.Figure:
 
     z, labels = _unroll_frame(unrolled, t)
     fig.add_trace(heat(z))
-    frames = []
-    for step in range(steps):
-        fz, flabels = _unroll_frame(unrolled, step)
-        frames.append(go.Frame(
-            name=str(step), data=[heat(fz)],
-            layout=dict(annotations=notes(flabels), title=dict(text=f"Window 1 at t = {step} of 0…{steps - 1}")),
-        ))  # fmt: skip
-    fig.frames = frames
-    play = dict(label="Play", method="animate",
-                args=[None, dict(frame=dict(duration=350, redraw=True), fromcurrent=True, transition=dict(duration=0))])  # fmt: skip
-    pause = dict(label="Pause", method="animate",
-                 args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])  # fmt: skip
-    fig.update_layout(
-        annotations=notes(labels),
-        margin=dict(l=96, r=280, t=56, b=96),
-        hovermode="closest",
-        updatemenus=[dict(type="buttons", direction="left", buttons=[play, pause], x=0.0, y=-0.18,
-                          xanchor="left", yanchor="top", showactive=False)],
-        sliders=[dict(
-            active=t, x=0.16, y=-0.14, len=0.84, currentvalue=dict(prefix="t = "),
-            steps=[dict(label=str(s_), method="animate",
-                        args=[[str(s_)], dict(mode="immediate", frame=dict(duration=0, redraw=True))])
-                   for s_ in range(steps)],
-        )],
-    )  # fmt: skip
+    # No plotly frames, slider or Play here: the page's one time control (its step slider, which
+    # Play moves) redraws this figure, and the transition animates the change between steps.
+    fig.update_layout(annotations=notes(labels), margin=dict(l=96, r=280, t=56, b=48), hovermode="closest",
+                      transition=dict(duration=300, easing="cubic-in-out"))  # fmt: skip
     fig.update_xaxes(title_text=f"unit (rnn_unit = {units})", showgrid=False, zeroline=False)
     fig.update_yaxes(autorange="reversed", showgrid=False, zeroline=False)
     return fig

@@ -114,7 +114,20 @@ SOUND_PRESET = Preset(
     target=_DEFAULTS.target,
 )
 
-PRESETS: dict[str, Preset] = {p.name: p for p in (SOUND_PRESET, FAITHFUL_PRESET)}
+# The Explainer's toy: the smallest real network, trained on the loaded prices like any other, so
+# every number of one prediction (2 units, 1 layer, 5 steps, 2 features) fits on one screen.
+TOY = "toy"
+TOY_PRESET = Preset(
+    name=TOY,
+    label="Toy (every number on one screen)",
+    summary="2 units, 1 layer, 5-day windows of the close and its daily change: small enough that the Explainer shows every "
+    "number of a prediction at once; otherwise trained like the sound preset.",
+    values={**SOUND_PRESET.values, "rnn_unit": 2, "layer_num": 1, "time_step": 5},
+    features=("close", "change"),
+    target=_DEFAULTS.target,
+)
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (SOUND_PRESET, FAITHFUL_PRESET, TOY_PRESET)}
 DEFAULT_PRESET = SOUND
 
 

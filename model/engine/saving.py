@@ -14,6 +14,7 @@ from model.errors import DataError
 
 MODEL_FILE = "model.keras"
 RUN_FILE = "run.json"
+SNAPSHOT_FILE = "snapshots.npz"  # the weights after each epoch (small networks: training.SNAPSHOT_MAX_PARAMS)
 FORMAT_VERSION = 1
 
 
@@ -32,7 +33,26 @@ def save_run(run: TrainedRun, directory: str | Path) -> Path:
         "seconds": run.seconds,
     }
     (directory / RUN_FILE).write_text(json.dumps(meta, indent=2))
+    if run.snapshots:
+        import numpy as np
+
+        arrays = {f"e{e}_w{k}": w for e, weights in enumerate(run.snapshots) for k, w in enumerate(weights)}
+        np.savez_compressed(directory / SNAPSHOT_FILE, **arrays)  # type: ignore[arg-type]
     return directory
+
+
+def load_snapshots(directory: str | Path) -> list[list]:
+    """The per-epoch weight snapshots saved with a run ([] when it has none)."""
+    import numpy as np
+
+    path = Path(directory) / SNAPSHOT_FILE
+    if not path.exists():
+        return []
+    with np.load(path) as archive:
+        keys = [tuple(int(part[1:]) for part in name.split("_")) for name in archive.files]
+        epochs = 1 + max(e for e, _ in keys) if keys else 0
+        per = 1 + max(k for _, k in keys) if keys else 0
+        return [[archive[f"e{e}_w{k}"] for k in range(per)] for e in range(epochs)]
 
 
 def load_run(directory: str | Path) -> TrainedRun:
@@ -55,6 +75,7 @@ def load_run(directory: str | Path) -> TrainedRun:
         stopped_reason=meta.get("stopped_reason", "completed"),
         best_epoch=meta.get("best_epoch"),
         seconds=float(meta.get("seconds", 0.0)),
+        snapshots=load_snapshots(directory),
     )
 
 

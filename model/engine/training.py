@@ -74,6 +74,11 @@ class TrainingListener(Protocol):
     def __call__(self, progress: Progress) -> None: ...
 
 
+# Networks of up to this many weights keep a copy of them after every epoch (the Explainer's
+# training replay; 2,000 float32 weights x 100 epochs is 0.8 MB before compression).
+SNAPSHOT_MAX_PARAMS = 2_000
+
+
 @dataclass
 class TrainedRun:
     """A trained network with everything needed to predict in price units, save and load it."""
@@ -87,6 +92,8 @@ class TrainedRun:
     seconds: float = 0.0
     # How it was trained (``training_provenance``): path, kernel and why, TensorFlow, threads, device.
     provenance: dict[str, Any] = field(default_factory=dict)
+    # The weights after each epoch (``model.get_weights()`` order), for networks up to SNAPSHOT_MAX_PARAMS.
+    snapshots: list[list[np.ndarray]] = field(default_factory=list, repr=False)
     _predict_fn: Callable | None = field(default=None, repr=False)
 
     def predict(self, x: np.ndarray, chunk: int = 4096) -> np.ndarray:
@@ -179,6 +186,8 @@ class _Bookkeeper:
         self.reason = "completed"
         self.nan_message: str | None = None
         self.stop_training = False
+        self.snapshots: list[list[np.ndarray]] = []
+        self.keep_snapshots = int(model.count_params()) <= SNAPSHOT_MAX_PARAMS
 
     def report(self, batch, loss, finished=False, message=""):
         if self.listener is not None:
@@ -224,6 +233,8 @@ class _Bookkeeper:
             self.stop_training = True
             return
         self.history.append(entry)
+        if self.keep_snapshots:
+            self.snapshots.append(self.model.get_weights())
         monitor = entry.get("val_loss", entry.get("loss")) if self.val_available else entry.get("loss")
         if monitor is not None and monitor < self.best:
             self.best, self.best_epoch, self.wait = monitor, epoch + 1, 0
@@ -418,6 +429,7 @@ def run_training(
         best_epoch=book.best_epoch,
         seconds=seconds,
         provenance=dict(provenance or {}),
+        snapshots=book.snapshots,
     )
     if listener is not None:
         listener(

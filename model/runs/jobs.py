@@ -196,6 +196,39 @@ def inside_what_if(
     return what_if(run, data, window_index, WhatIfEdit(float(shift_pct), float(trend_pct), int(trend_days)))
 
 
+@job("tour")
+def tour(context: JobContext, run_id: int, day: str | None = None):
+    """The Explainer's tour of one prediction (``model.explain.tour``), cached per run and day; the
+    test period's memory profile (which does not depend on the day) is cached per run."""
+    from model.explain.tour import memory_profile, tour_record, weights_of
+
+    run, data, evaluation = context.trained(run_id)
+    key = context.run_key(run_id)
+    profile = context.memo(
+        ("tour_memory", *key),
+        lambda: memory_profile(
+            weights_of(run.model, run.config), data.test.x, run.config.time_step - 1,
+            data.normaliser.target_std,
+        ),
+    )  # fmt: skip
+    return context.memo(
+        ("tour", *key, day),
+        lambda: tour_record(run, data, evaluation, day, run_id=int(run_id), profile=profile),
+    )
+
+
+@job("tour_replay")
+def tour_replay(context: JobContext, run_id: int, day: str | None = None):
+    """The tour's day after each epoch of training (None when the run kept no weight snapshots)."""
+    from model.explain.tour import replay_record
+
+    run, data, _ = context.trained(run_id)
+    record = tour(context, run_id, day)
+    return context.memo(
+        ("tour_replay", *context.run_key(run_id), day), lambda: replay_record(run, data, record)
+    )
+
+
 # Jobs a test suite adds (LENS_EXTRA_JOBS=module[,module], e.g. a job that sleeps): imported with
 # the registry, so a worker process knows them too; none in production.
 for _extra in filter(None, os.environ.get("LENS_EXTRA_JOBS", "").split(",")):

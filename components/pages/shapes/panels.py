@@ -17,10 +17,16 @@ from components.pages.shapes.tables import (
     unroll_shape_rows,
 )
 from components.session import memory
+from components.session.memory import value_key
 from model.explain.shapes import fmt_shape
 
 GATE_LAYER_WIDGET = "shape_gate_layer_select"  # depth (0-based) opened up in the gate panel
 UNROLL_T_WIDGET = "shape_unroll_t_slider"  # time step (0-based) of the unrolled view
+UNROLL_PLAY_WIDGET = "shape_unroll_play"  # Play moves the time step slider itself
+UNROLL_PLAYED = "shape_unroll_was_playing"
+UNROLL_TICKED = "shape_unroll_ticked"
+UNROLL_PLAY_ENDED = "shape_unroll_play_ended"
+UNROLL_PLAY_SECONDS = 0.7
 HEATMAP_CELLS = 60_000  # most h values drawn in the heatmap (all layers together)
 
 
@@ -79,17 +85,42 @@ def hidden_state_panel(entry: TraceEntry) -> None:
 
 
 def unroll_panel(entry: TraceEntry) -> None:
-    """The stacked LSTM unrolled in time: h_t and c_t of every layer at each step of window 1."""
-    trace, cfg = entry.trace, entry.config
-    un = trace.unrolled
+    """The stacked LSTM unrolled in time: h_t and c_t of every layer at each step of window 1.
+
+    ONE time control: the step slider moves the figure, the sentence and the table together, and
+    Play moves that same slider (a fragment rerun every ``UNROLL_PLAY_SECONDS``), so nothing can
+    fall out of step with it (the figure used to carry its own plotly slider and Play button too).
+    """
     st.subheader("Unroll the LSTM in time", anchor=False)
     st.caption(
         "`dynamic_rnn` runs the cell once per time step: at step t each layer takes its input x_t and its "
         "previous (h, c) and gives a new h_t and c_t. The tutorial's code keeps only two of them: "
         "`output_rnn` is every h of the last layer, `final_states` the (c, h) of the last step of each layer. "
-        "Press Play on the figure to move the window through time, or pick a step here."
+        "Pick a step, or press Play to move the window through time."
     )
+    if st.session_state.pop(UNROLL_PLAY_ENDED, False):
+        st.session_state[UNROLL_PLAY_WIDGET] = False  # the last step was reached (set before the toggle)
+    playing = st.toggle("Play", key=UNROLL_PLAY_WIDGET, help="Step through time on its own (from t = 0).")
+    if playing and not st.session_state.get(UNROLL_PLAYED):
+        # Play starts from the first step; the fragment then moves the slider one step per tick.
+        st.session_state[value_key(UNROLL_T_WIDGET)] = 0
+    st.session_state[UNROLL_PLAYED] = playing
+    st.fragment(_unroll_steps, run_every=UNROLL_PLAY_SECONDS if playing else None)(entry, playing)
+
+
+def _unroll_steps(entry: TraceEntry, playing: bool) -> None:
+    trace, cfg = entry.trace, entry.config
+    un = trace.unrolled
     last = cfg.time_step - 1
+    ss = st.session_state
+    if playing and ss.get(UNROLL_TICKED):
+        now = int(ss.get(value_key(UNROLL_T_WIDGET), 0))
+        if now >= last:
+            ss[UNROLL_PLAY_ENDED] = True
+            ss[UNROLL_PLAYED] = ss[UNROLL_TICKED] = False
+            st.rerun()
+        ss[value_key(UNROLL_T_WIDGET)] = now + 1
+    ss[UNROLL_TICKED] = playing
     t = st.slider(
         "Unrolled time step t", min_value=0, max_value=last,
         help="The step of window 1 shown below (0-based).",

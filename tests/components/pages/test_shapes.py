@@ -431,7 +431,9 @@ def test_unroll_panel_steps_through_time():
     assert len(unroll_table) == 1 and "✗" not in unroll_table[0]
     assert "`2 × [80, 10]`" in unroll_table[0] and "final_states[k].c" in unroll_table[0]
     spec = [s for s in plotly_specs(at) if "Window 1 at t = 19" in str(s.get("layout", {}).get("title", ""))]
-    assert spec and len(spec[0]["frames"]) == 20  # one plotly frame per time step (the animation)
+    # One time control: the figure has no plotly slider, Play button or frames of its own.
+    assert spec and not spec[0].get("frames") and not spec[0]["layout"].get("sliders")
+    assert not spec[0]["layout"].get("updatemenus")
     # Step back in time: the last layer's h is still in output_rnn, nothing is in final_states.
     slider.set_value(3).run()
     assert_clean(at)
