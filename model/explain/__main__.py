@@ -1,6 +1,6 @@
-"""``python -m model.explain tour RUN_ID --day YYYY-MM-DD`` (see ``model.runs.tour_cli``)."""
+"""``python -m model.explain tour RUN_ID --day YYYY-MM-DD`` (see ``model.cli.tour``)."""
 
-from model.runs.tour_cli import main
+from model.cli.tour import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

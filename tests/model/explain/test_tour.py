@@ -187,7 +187,7 @@ def test_the_tours_prediction_is_the_stored_one_for_every_test_day(stored):
 
 @pytest.mark.slow
 def test_the_command_line_prints_the_tour_as_json(stored, capsys):
-    from model.runs.tour_cli import main
+    from model.cli.tour import main
 
     store, run_id, url = stored
     assert main(["--db", url, "tour", str(run_id)]) == 0
