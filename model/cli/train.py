@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
 from model.cli.reports import print_horizon_forecast
 from model.engine.config import KNOBS, LstmConfig, add_knob_arguments, config_from_arguments
 from model.engine.presets import DEFAULT_PRESET, PRESETS, get_preset
+from model.engine.progress_text import TextProgress
 from model.errors import LensError, reports_errors
 from model.runs import run_files
 
@@ -45,6 +45,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=list(PRESETS),
         help=f"set every hyperparameter from a preset (default values are the {DEFAULT_PRESET!r} preset's); "
         "flags given explicitly override it",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="say more: INFO lines on the console, DEBUG in the log file (<runs>/logs/)",
     )
     src = p.add_argument_group("data")
     src.add_argument(
@@ -105,20 +111,12 @@ def check_output_directory(out: Path | None) -> None:
 
 
 def load_prices(args: argparse.Namespace):
+    """The price table of ``--csv FILE`` or ``--source`` (one parser: ``model.data.load_source``)."""
     from model import data
 
     if args.csv is not None:
         return data.load_csv(args.csv, date_column=args.date_column)
-    kind, _, ticker = args.source.partition(":")
-    if kind == "sample":
-        return data.load_sample(ticker or "GOOG")
-    if kind == "yfinance":
-        return data.load_yfinance(ticker, start=args.start, end=args.end, interval=args.interval)
-    if kind == "parquet":  # a sweep study's kept price table (model.sweep best prints this form)
-        from model.sweep.study import load_source
-
-        return load_source(args.source)
-    raise LensError(f"Unknown source {args.source!r}: use sample:TICKER or yfinance:TICKER, or --csv FILE.")
+    return data.load_source(args.source, start=args.start, end=args.end, interval=args.interval)
 
 
 def config_for(args: argparse.Namespace, columns) -> "LstmConfig":
@@ -135,32 +133,13 @@ def config_for(args: argparse.Namespace, columns) -> "LstmConfig":
     return config.replace(**keep)
 
 
-class ProgressBar:
-    """A one-line text progress bar on stderr."""
-
-    def __init__(self, stream=None, width: int = 30):
-        self._stream, self.width = stream, width
-
-    @property
-    def stream(self):
-        return self._stream or sys.stderr
-
-    def __call__(self, progress) -> None:
-        filled = int(self.width * progress.fraction)
-        last = progress.history[-1] if progress.history else {}
-        losses = "  ".join(f"{k} {v:.4f}" for k, v in last.items())
-        self.stream.write(
-            f"\r[{'#' * filled}{'.' * (self.width - filled)}] epoch {progress.epoch}/{progress.epochs} "
-            f"batch {progress.batch}/{progress.batches}  {losses}  {progress.elapsed:5.1f}s"
-        )
-        if progress.finished:
-            self.stream.write("\n" + progress.message + "\n")
-        self.stream.flush()
-
-
 @reports_errors
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    from model import logs
+    from model.runs.database import runs_directory
+
+    logs.configure("cli", files_root=runs_directory(args.db), verbose=args.verbose)
     check_output_directory(args.out)
     prices = load_prices(args)
     config = config_for(args, prices.columns).validate()
@@ -189,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     run_id = store.create_run(config, prices, "cli")
     print(f"Run {run_id} in {store.where}")
     started = time.perf_counter()
-    record = execute_run(store, run_id, listener=ProgressBar())
+    record = execute_run(store, run_id, listener=TextProgress())
     if record.status not in ("finished", "stopped"):
         raise LensError(record.error or f"Run {run_id} ended {record.status}.")
     evaluation = run_files.load_evaluation(store, run_id)
