@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     from model.runs.database import runs_directory
 
     logs.configure("cli", files_root=runs_directory(args.db), verbose=args.verbose)
+    logs.import_tensorflow()  # its C++ start-up lines (CUDA probes on a CPU machine) go to the log file
     check_output_directory(args.out)
     prices = load_prices(args)
     config = config_for(args, prices.columns).validate()
