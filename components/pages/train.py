@@ -16,6 +16,7 @@ from components.figures import prices as price_figures
 from components.figures import style
 from components.figures import training as training_figures
 from components.literal import markdown_literal
+from components.pages import train_folds
 from components.session import knobs, state, walkforward
 from model.data import PriceTable
 from model.engine.config import LstmConfig
@@ -77,6 +78,10 @@ def _draw_queued(record) -> None:
 
 
 def _draw_running(record) -> None:
+    folds = train_folds.progress_of(record)
+    if folds is not None:  # a walk-forward run: its folds train, it does not
+        train_folds.draw_running(record, folds)
+        return
     progress = record.progress
     elapsed, left = run_client.progress_times(progress)
     fraction = float(progress.get("fraction") or 0.0) if progress else 0.0
@@ -128,7 +133,8 @@ def _finished_panel(record) -> None:
     if record is None:
         return
     widgets.run_link(record)
-    summary = run_client.summary(record)
+    folds = train_folds.progress_of(record)
+    summary = run_client.summary(record) if folds is None else train_folds.finished_summary(record, folds)
     if record.status == "failed":
         widgets.show_error(summary)
         return
@@ -140,6 +146,9 @@ def _finished_panel(record) -> None:
     else:
         st.caption(f"{widgets.run_label(record)}: {summary}")
     st.page_link("views/results.py", label="See the results", icon=":material/insights:")
+    if folds is not None:
+        train_folds.draw_finished_curves(folds)
+        return
     full = run_client.store().get_run(record.id)
     _loss_chart(full.history, full.best_epoch, key="loss_chart_done")
 
