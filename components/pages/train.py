@@ -267,13 +267,27 @@ def _summary(prices: PriceTable, config: LstmConfig) -> str | None:
     return config_problem(prices, config)
 
 
-def _split_chart(prices: PriceTable, config: LstmConfig) -> None:
-    """The split over the target; rebuilt only when the data, target or shares change (not rnn_unit)."""
+def fold_tests(rows: int, index, config: LstmConfig, folds: int) -> list[tuple[str, object, object]]:
+    """(label, first, last test date) of each walk-forward fold; [] for one split or folds that do not fit."""
+    if folds < 2:
+        return []
+    from model.evidence.folds import fold_boundaries
+
+    try:
+        bounds = fold_boundaries(rows, config, folds)
+    except LensError:
+        return []  # the Train button's check says why
+    return [(f"fold {f.index + 1} test", index[f.test_start], index[f.test_end - 1]) for f in bounds]
+
+
+def _split_chart(prices: PriceTable, config: LstmConfig, folds: int = 0) -> None:
+    """The split over the target (each fold's test period with several folds); rebuilt only when the
+    data, target, shares or folds change (not rnn_unit)."""
     frame = prices.frame
     if config.target not in frame.columns:
         return
     val_start, test_start = split_rows(len(frame), config)
-    key = (config.target, val_start, test_start)
+    key = (config.target, val_start, test_start, folds, config.time_step)
     cached = st.session_state.get(SPLIT_FIGURE)
     if cached is not None and cached[0] is prices and cached[1] == key:
         fig = cached[2]
@@ -284,9 +298,13 @@ def _split_chart(prices: PriceTable, config: LstmConfig) -> None:
             "val": (index[val_start], index[test_start - 1]) if test_start > val_start else (None, None),
             "test": (index[min(test_start, len(index) - 1)], index[-1]),
         }
-        fig = price_figures.split_figure(
-            frame[config.target], periods, title=f"Chronological split of {config.target}"
+        tests = fold_tests(len(frame), index, config, folds)
+        title = (
+            f"Walk-forward: the {len(tests)} folds' test periods over {config.target}"
+            if tests
+            else f"Chronological split of {config.target}"
         )
+        fig = price_figures.split_figure(frame[config.target], periods, title=title, folds=tests)
         st.session_state[SPLIT_FIGURE] = (prices, key, fig)
     style.show(fig, key="split_chart")
 
@@ -330,4 +348,4 @@ def render() -> None:
         preset_panel(prices, config)
     _knobs(knobs_col)
     with main_col:
-        _split_chart(prices, config)
+        _split_chart(prices, config, evidence["folds"])

@@ -11,7 +11,7 @@ from model.data import load_sample
 from model.engine.config import LstmConfig
 from model.runs import evidence_store as es
 from model.runs.walkforward import start_walk_forward
-from tests.components.conftest import assert_clean, chart_titles, goto, new_app, texts
+from tests.components.conftest import assert_clean, chart_titles, goto, new_app, plotly_specs, texts
 
 CONFIG = LstmConfig(rnn_unit=4, layer_num=1, time_step=5, epochs=5)
 
@@ -72,3 +72,26 @@ def test_a_training_walk_forward_run_names_the_fold_and_its_epoch():
     for child in children[1:]:  # end it, so no other test sees an active run
         run_client.store().finish(child, "finished", seconds=1.0)
     run_client.store().finish(parent, "finished", seconds=3.0)
+
+
+def test_the_split_chart_draws_each_folds_test_period():
+    from components.pages import train as train_page
+    from components.session import walkforward as train_evidence
+
+    prices = load_sample("GOOG")
+    tests = train_page.fold_tests(len(prices.frame), prices.frame.index, CONFIG, 3)
+    assert [t[0] for t in tests] == ["fold 1 test", "fold 2 test", "fold 3 test"]
+    assert all(a[2] < b[1] for a, b in zip(tests, tests[1:]))  # one after another
+    assert train_page.fold_tests(len(prices.frame), prices.frame.index, CONFIG, 0) == []
+    assert train_page.fold_tests(30, prices.frame.index[:30], CONFIG, 3) == []  # do not fit: no bands
+    at = goto(new_app(), "train")
+    at.number_input(key=train_evidence.FOLDS).set_value(3).run()
+    assert_clean(at)
+    spec = next(
+        s
+        for s in plotly_specs(at)
+        if (s["layout"].get("title") or {}).get("text", "").startswith("Walk-forward")
+    )
+    assert spec["layout"]["title"]["text"].startswith("Walk-forward: the 3 folds' test periods over close")
+    labels = [a["text"] for a in spec["layout"]["annotations"]]
+    assert labels == ["fold 1 test", "fold 2 test", "fold 3 test"]
