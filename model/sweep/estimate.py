@@ -96,9 +96,10 @@ def _draw(param, rng: random.Random):
 
 
 def estimate_study(
-    space, records: Iterable, *, trials: int, workers: int, rows: int, seed: int = 0
+    space, records: Iterable, *, trials: int, workers: int, rows: int, folds: int = 1, seed: int = 0
 ) -> StudyEstimate | None:
-    """The study's time on ``rows`` price rows on this machine (None until a stored run gives a rate)."""
+    """The study's time on ``rows`` price rows on this machine (None until a stored run gives a rate);
+    a walk-forward objective trains ``folds`` networks per trial (each on fewer rows: an upper bound)."""
     rates = epoch_rates(records)
     if len(rates) < MIN_RUNS:
         return None
@@ -113,7 +114,7 @@ def estimate_study(
             continue
     if not costs:
         return None
-    per_trial = rate * statistics.fmean(costs)
+    per_trial = rate * statistics.fmean(costs) * max(1, int(folds))
     workers = max(1, int(workers))
     waves = math.ceil(max(1, int(trials)) / workers)
     return StudyEstimate(per_trial * waves, per_trial, len(rates), workers, int(trials))
