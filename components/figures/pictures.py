@@ -67,7 +67,7 @@ def residual_histogram_figure(record, title: str = "The model's errors, and the 
             hovertemplate="%{x}: %{y} residuals<extra></extra>",
         )
     )
-    for level, q in record.quantiles.items():
+    for row, (level, q) in enumerate(record.quantiles.items()):
         if not math.isfinite(q):
             continue
         for sign in (-1, 1):
@@ -75,8 +75,8 @@ def residual_histogram_figure(record, title: str = "The model's errors, and the 
                 x=sign * q, line=dict(color=COLORS["best"], width=2, dash=LEVEL_DASH.get(level, "solid"))
             )
         fig.add_annotation(
-            x=q, y=1, yref="paper", text=f"{level}%: ±{q:.3g}", showarrow=False, xanchor="left",
-            yanchor="top", font=dict(color=COLORS["best"], size=12),
+            x=q, y=1 - 0.1 * row, yref="paper", text=f"{level}%: ±{q:.3g}", showarrow=False, xanchor="left",
+            yanchor="top", xshift=4, font=dict(color=COLORS["best"], size=12), bgcolor="rgba(255,255,255,0.8)",
         )  # fmt: skip
     fig.update_xaxes(title_text="actual − forecast (price units)")
     fig.update_yaxes(title_text="residuals", rangemode="nonnegative")
@@ -86,36 +86,35 @@ def residual_histogram_figure(record, title: str = "The model's errors, and the 
 
 def strategy_sketch_figure(record, title: str = "Two ways to forecast several days") -> go.Figure:
     """Two panels: direct (every day from the window at once) and recursive (each day from the one before)."""
-    names = [p.name.capitalize() + (" (this run)" if p.used else "") for p in record.panels]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=names, horizontal_spacing=0.08)
-    base_layout(fig, title, SMALL_HEIGHT - 60)
-    for col, panel in enumerate(record.panels, start=1):
-        axis = "" if col == 1 else str(col)
+    names = [f"{p.name.capitalize()}{' (this run)' if p.used else ''}: {p.line}" for p in record.panels]
+    fig = make_subplots(rows=2, cols=1, subplot_titles=names, vertical_spacing=0.28)
+    base_layout(fig, title, SMALL_HEIGHT + 40)
+    for row, panel in enumerate(record.panels, start=1):
+        axis = "" if row == 1 else str(row)
         fig.add_trace(
             go.Scatter(x=list(panel.inputs), y=[0] * len(panel.inputs), mode="markers", name="known prices",
-                       marker=dict(symbol="square", size=16, color=COLORS["actual"]), showlegend=col == 1,
-                       hoverinfo="skip"),
-            row=1, col=col,
+                       marker=dict(symbol="square", size=14, color=COLORS["actual"]), hoverinfo="skip"),
+            row=row, col=1,
         )  # fmt: skip
         fig.add_trace(
             go.Scatter(x=list(panel.outputs), y=[1] * len(panel.outputs), mode="markers", name="forecast days",
-                       marker=dict(size=16, color=COLORS["model"]), showlegend=col == 1, hoverinfo="skip"),
-            row=1, col=col,
+                       marker=dict(size=14, color=COLORS["model"]), hoverinfo="skip"),
+            row=row, col=1,
         )  # fmt: skip
         for start, end in panel.arrows:
             fig.add_annotation(
                 x=end, y=1, ax=start, ay=0 if start <= 0 else 1, xref=f"x{axis}", yref=f"y{axis}",
                 axref=f"x{axis}", ayref=f"y{axis}", showarrow=True, arrowhead=3, arrowsize=1.2,
                 arrowcolor=COLORS["val"] if panel.name == "recursive" and start > 0 else MUTED, text="",
-                standoff=9, startstandoff=9,
+                standoff=8, startstandoff=8,
             )  # fmt: skip
-        fig.add_annotation(
-            x=0.5, y=-0.32, xref=f"x{axis} domain", yref=f"y{axis} domain", text=panel.line, showarrow=False,
-            font=dict(size=12, color=MUTED),
-        )  # fmt: skip
-        fig.update_xaxes(title_text="day (0: the last known price)", dtick=1, row=1, col=col)
-        fig.update_yaxes(tickvals=[0, 1], ticktext=["known", "forecast"], range=[-0.4, 1.4], row=1, col=col)
-    fig.update_layout(hovermode=False, margin=dict(t=80, b=84))
+        fig.update_xaxes(dtick=1, range=[min(panel.inputs) - 0.5, max(panel.outputs) + 0.5], row=row, col=1)
+        fig.update_yaxes(tickvals=[0, 1], ticktext=["known", "forecast"], range=[-0.5, 1.5], row=row, col=1)
+    fig.update_xaxes(title_text="day (0: the last known price)", row=2, col=1)
+    for annotation in fig.layout.annotations:  # the subplot titles: left-aligned, the figure's font
+        if annotation.text in names:
+            annotation.update(x=0, xanchor="left", font=dict(size=13, color=MUTED))
+    fig.update_layout(hovermode=False, showlegend=False, margin=dict(t=72, b=48))
     return fig
 
 

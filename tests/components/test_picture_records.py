@@ -86,7 +86,8 @@ def test_strategy_sketch_draws_direct_from_the_window_and_recursive_from_the_day
     assert recursive.arrows[:2] == ((0, 1), (1, 2)) and recursive.used
     fig = picture_figures.strategy_sketch_figure(sketch)
     titles = [a.text for a in fig.layout.annotations if a.text]
-    assert "Recursive (this run)" in titles and "Direct" in titles
+    assert any(t.startswith("Recursive (this run): one day at a time") for t in titles), titles
+    assert any(t.startswith("Direct: one output per day ahead") for t in titles), titles
     assert sum(1 for a in fig.layout.annotations if a.showarrow) == 12
 
 
