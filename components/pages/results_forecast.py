@@ -74,7 +74,9 @@ def render(record, data) -> None:
             widgets.format_number(forecast.errors["skill"].iloc[-1] if len(forecast.errors) else None, 3),
             f"The same {forecast.horizon} business days ahead.")]
     )  # fmt: skip
-    show_persistence = st.toggle("Show persistence's fan", value=True, key=SHOW_PERSISTENCE)
+    show_persistence = st.toggle(
+        "Show persistence's fan", value=True, key=SHOW_PERSISTENCE, help=glossary.term("persistence")
+    )
     record_fan = forecast_figures.fan_record(forecast, data.dates, data.target)
     style.show(forecast_figures.fan_figure(record_fan, show_persistence), key="forecast_fan_chart")
     left, right = st.columns([1, 1], gap="large")

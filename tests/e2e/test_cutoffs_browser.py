@@ -159,12 +159,12 @@ def test_train_split_chart_and_progress_fit_at_1280(browser, server):
     try:
         h.open_app(page, base_url, f"train?run={parent}")
         page.get_by_text("all 3 folds trained").first.wait_for(timeout=60_000)
-        h.wait_settled(page)
+        h.wait_settled(page, timeout=120)  # a loaded machine: the workers may still be busy
         page.wait_for_timeout(1000)
         text = h.main_text(page)
         assert "no epoch had finished" not in text and "0 epoch(s)" not in text
         titles = [p["title"] for p in _no_plot_cut_off(page)]
         assert any(t.startswith("Validation loss per epoch, per fold") for t in titles), titles
-        h.shoot(page, "cutoffs-train-1280")
+        h.shoot(page, "cutoffs-train-1280", timeout=120)
     finally:
         context.close()
