@@ -27,7 +27,7 @@ OVERFLOW_JS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChar
   const box = p.getBoundingClientRect();
   const title = (p.querySelector('.gtitle') || {}).textContent || '';
   const texts = [...p.querySelectorAll(
-      '.gtitle, [class*="xtitle"], [class*="ytitle"], g.annotation, g.legend')]
+      'text.gtitle, text.xtitle, text.x2title, text.ytitle, text.y2title, g.annotation, g.legend')]
     .filter(e => (e.textContent || '').trim())
     .map(e => ({name: (e.textContent || '').trim().slice(0, 40), r: e.getBoundingClientRect()}))
     .filter(e => e.r.width > 0 && e.r.height > 0);
@@ -160,7 +160,8 @@ def test_train_split_chart_and_progress_fit_at_1280(browser, server):
         h.open_app(page, base_url, f"train?run={parent}")
         page.get_by_text("all 3 folds trained").first.wait_for(timeout=60_000)
         h.wait_settled(page, timeout=120)  # a loaded machine: the workers may still be busy
-        page.wait_for_timeout(1000)
+        page.locator(h.PLOTLY_CHART).first.wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
         text = h.main_text(page)
         assert "no epoch had finished" not in text and "0 epoch(s)" not in text
         titles = [p["title"] for p in _no_plot_cut_off(page)]
