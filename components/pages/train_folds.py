@@ -75,7 +75,8 @@ def finished_summary(record, progress: FoldProgress) -> str:
 
 
 def draw_finished_curves(progress: FoldProgress) -> None:
-    style.show(
-        run_figures.loss_curves_figure(fold_curves(progress), title="Validation loss per epoch, per fold"),
-        key="fold_loss_chart_done",
-    )
+    curves = fold_curves(progress)
+    fig = run_figures.loss_curves_figure(curves, title="Validation loss per epoch, per fold")
+    longest = max((len(v) for v in curves.values()), default=1)
+    fig.update_xaxes(tickformat="d", dtick=max(1, -(-longest // 10)))  # epochs are whole
+    style.show(fig, key="fold_loss_chart_done")

@@ -51,6 +51,11 @@ def test_a_finished_walk_forward_run_reports_its_folds_epochs():
     assert "all 3 folds trained, 15 epochs (5 + 5 + 5)" in said
     assert "0 epoch" not in said and "no epoch had finished" not in said
     assert "Validation loss per epoch, per fold" in chart_titles(at)
+    curves = next(
+        s for s in plotly_specs(at) if s["layout"]["title"]["text"].startswith("Validation loss per")
+    )
+    assert [t["name"] for t in curves["data"]] == ["fold 1", "fold 2", "fold 3"]
+    assert curves["layout"]["xaxis"]["tickformat"] == "d" and curves["layout"]["xaxis"]["dtick"] == 1
     sidebar = " ".join(str(c.value) for c in at.sidebar.caption)
     assert "15 epoch(s)" in sidebar
 
