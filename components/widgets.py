@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from components import errors
+from components import errors, fold_view
 from components.literal import markdown_literal
 from components.session import knobs, state
 
@@ -106,7 +106,7 @@ def sidebar_summary() -> None:
             cfg = record.config
             st.caption(
                 f"**{run_label(record)}** ({record.status}) · rnn_unit {cfg.get('rnn_unit')}, layer_num "
-                f"{cfg.get('layer_num')}, time_step {cfg.get('time_step')}, {record.epochs_run} epoch(s)"
+                f"{cfg.get('layer_num')}, time_step {cfg.get('time_step')}, {fold_view.epochs_of(record)} epoch(s)"
             )
 
 
@@ -120,9 +120,9 @@ def _sidebar_status_live() -> None:
     if record.status == "queued":
         st.caption(f"{run_label(record)} is queued")
         return
-    progress = record.progress
     st.caption(f"{run_label(record)} is training")
-    st.progress(float(progress.get("fraction") or 0.0) if progress else 0.0, text=progress_text(progress))
+    fraction, text = fold_view.progress_text(record, progress_text)
+    st.progress(min(max(fraction, 0.0), 1.0), text=text)
 
 
 def sidebar_training_status() -> None:

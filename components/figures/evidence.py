@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from components.figures.style import COLORS, MUTED, SMALL_HEIGHT, base_layout, empty_figure
+from components.figures.style import COLORS, MUTED, SMALL_HEIGHT, TEXT, base_layout, empty_figure
 
 LADDER_COLORS = {"model": COLORS["model"], "drift": "#059669", "mean_last": "#7c3aed", "ridge": "#ea580c"}
 RUN_COLORS = ["#2563eb", "#dc2626", "#059669", "#7c3aed", "#db2777", "#0891b2", "#65a30d", "#ea580c"]
+
+
+def clip_bar(value: float | None, lo: float, hi: float) -> float | None:
+    """A bar's drawn height: its value, or the axis edge it runs past (the figure labels it)."""
+    if value is None:
+        return None
+    return min(max(value, lo), hi)
 
 
 def fold_skill_figure(record, title: str = "Skill per fold (above 0: beats persistence)") -> go.Figure:
@@ -25,19 +32,32 @@ def fold_skill_figure(record, title: str = "Skill per fold (above 0: beats persi
     pad = max(0.01, (hi - lo) * 0.25)
     lo, hi = lo - pad, hi + pad
     for name, values in record.skill.items():
-        outside = [None if v is None or lo <= v <= hi else f"{v:+.2f}" for v in values]
+        cut = [v is not None and not lo <= v <= hi for v in values]
         fig.add_trace(
             go.Bar(
                 x=record.fold_labels,
-                y=values,
+                y=[clip_bar(v, lo, hi) for v in values],
                 name=record.labels.get(name, name),
                 marker_color=LADDER_COLORS.get(name, MUTED),
-                text=outside,
+                # A bar cut at the axis is hatched and says its value at the edge it reaches.
+                marker_pattern_shape=["/" if c else "" for c in cut],
+                text=[f"{v:+.2f}" if c else None for v, c in zip(values, cut)],
                 textposition="inside",
+                insidetextanchor="end",
+                insidetextfont=dict(color=TEXT, size=12),
+                marker_pattern_solidity=0.25,
+                customdata=values,
+                hovertemplate="%{fullData.name}: %{customdata:+.3f}<extra></extra>",
             )
         )
     fig.add_hline(y=0, line=dict(color=COLORS["baseline"], width=1.5, dash="dot"))
-    fig.update_layout(barmode="group")
+    # The legend under the bars: at the top right it ran into the title at 1280 px (measured in Chromium).
+    fig.update_layout(
+        barmode="group",
+        legend=dict(orientation="h", x=0, xanchor="left", y=-0.16, yanchor="top"),
+        margin=dict(t=56, b=88),
+        height=SMALL_HEIGHT + 40,
+    )
     fig.update_xaxes(type="category")
     fig.update_yaxes(range=[lo, hi])
     fig.update_yaxes(title_text="skill vs persistence")

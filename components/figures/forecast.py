@@ -259,8 +259,11 @@ def coverage_small_figure(coverage: pd.DataFrame, period: str = "test period") -
 
 def _legend_below(fig: go.Figure) -> None:
     """Half-width charts: the legend under the plot, where it cannot cover the title."""
+    # At the figure's bottom edge (container), not a share of the plot's height below it: there it
+    # covered the axis title (measured in Chromium, tests/e2e/test_cutoffs_browser.py).
     fig.update_layout(
-        legend=dict(orientation="h", x=0, xanchor="left", y=-0.25, yanchor="top"), margin=dict(b=110)
+        legend=dict(orientation="h", x=0, xanchor="left", yref="container", y=0, yanchor="bottom"),
+        margin=dict(b=130),
     )
 
 

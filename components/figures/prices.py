@@ -3,7 +3,7 @@ and the persistence baseline, and their errors."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,10 +209,17 @@ def candlestick_figure(frame: pd.DataFrame, title: str = "Prices") -> go.Figure:
     return fig
 
 
+FOLD_FILLS = ("rgba(124, 58, 237, 0.10)", "rgba(124, 58, 237, 0.20)")  # neighbouring test periods alternate
+
+
 def split_figure(
-    series: pd.Series, periods: Mapping[str, tuple[Any, Any]], title: str = "Chronological split"
+    series: pd.Series,
+    periods: Mapping[str, tuple[Any, Any]],
+    title: str = "Chronological split",
+    folds: Sequence[tuple[str, Any, Any]] = (),
 ) -> go.Figure:
-    """The target over time with the train / validation / test periods as background bands."""
+    """The target over time with the train / validation / test periods as background bands; with
+    ``folds`` (label, first and last test date of each walk-forward fold), each fold's test period instead."""
     total = len(series)
     series = decimate(series)
     fig = base_layout(go.Figure(), title + points_note(len(series), total), SMALL_HEIGHT)
@@ -221,7 +228,11 @@ def split_figure(
                    line=dict(color=COLORS["actual"], width=1.2))
     )  # fmt: skip
     shapes, notes = [], []
-    for name, (start, end) in periods.items():
+    for i, (label, start, end) in enumerate(folds):
+        shape, note = period_band(start, end, FOLD_FILLS[i % 2], label, "top left")
+        shapes.append(shape)
+        notes.extend([note] if note else [])
+    for name, (start, end) in {} if folds else periods.items():
         if start is None or end is None:
             continue
         shape, note = period_band(start, end, PERIOD_FILL.get(name, PERIOD_FILL["train"]), PERIOD_LABEL.get(name, name),

@@ -19,6 +19,18 @@ def _styled(fig: go.Figure, title: str, height: int = style.SMALL_HEIGHT) -> go.
     return fig
 
 
+def integer_trials(fig: go.Figure, trials: int) -> go.Figure:
+    """Trial numbers are whole: no 0.5 ticks on a young study's axis."""
+    fig.update_xaxes(tickformat="d", dtick=max(1, -(-trials // 10)), title_text="trial")
+    return fig
+
+
+def loss_axis(fig: go.Figure) -> go.Figure:
+    """A loss is never negative: the axis starts at 0 at the lowest (not at Optuna's padding below it)."""
+    fig.update_yaxes(rangemode="nonnegative")
+    return fig
+
+
 def complete_count(study) -> int:
     return sum(t.state.name == "COMPLETE" for t in study.get_trials(deepcopy=False))
 
@@ -29,6 +41,7 @@ def history_figure(study) -> go.Figure:
     if complete_count(study) == 0:
         return style.empty_figure("Optimisation history", "Waiting for the first complete trial")
     fig = plot_optimization_history(study, target_name="Validation loss")
+    fig = loss_axis(integer_trials(fig, len(study.get_trials(deepcopy=False))))
     return _styled(fig, "Optimisation history (validation loss)")
 
 
@@ -39,7 +52,7 @@ def intermediate_figure(study) -> go.Figure:
         return style.empty_figure("Learning curves", "Waiting for the first epoch")
     fig = plot_intermediate_values(study)
     fig.update_xaxes(title_text="Epoch")
-    fig.update_yaxes(title_text="Validation loss")
+    fig.update_yaxes(title_text="Validation loss", rangemode="nonnegative")
     return _styled(fig, "Learning curves (pruned trials end early)")
 
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 import streamlit as st
 
-from components import run_client, widgets
+from components import glossary, picture_records, run_client, widgets
 from components.figures import evidence as evidence_figures
+from components.figures import pictures as picture_figures
 from components.figures import style
 from model.evidence.baselines import BASELINE_LABELS, BASELINES
 from model.evidence.verdict import BEATS, WORSE, format_p, single_split_verdict
@@ -43,9 +44,12 @@ class EvidenceRecord:
     notes: list[str] = field(default_factory=list)
     dm_best_text: str = ""  # the pooled test against the best other baseline ('' when not available)
     labels: dict[str, str] = field(default_factory=lambda: {"model": MODEL_LABEL, **BASELINE_LABELS})
+    rungs: picture_records.LadderBars | None = None  # the ladder ranked, with DM badges
+    timeline: picture_records.FoldTimeline | None = None  # the folds' dates (None: the prices were not read)
 
 
-def evidence_record(result, status: str, ended: int, total: int) -> EvidenceRecord:
+def evidence_record(result, status: str, ended: int, total: int, dates=None) -> EvidenceRecord:
+    """The record of a stored walk-forward run; ``dates`` (the run's price index) adds the folds' timeline."""
     ev = result.evidence
     scored = [f for f in ev.folds if f.finished]
     labels = [
@@ -91,6 +95,8 @@ def evidence_record(result, status: str, ended: int, total: int) -> EvidenceReco
         progress=(ended, total),
         notes=notes,
         dm_best_text=dm_best_text,
+        rungs=picture_records.ladder_bars(ev, {"model": MODEL_LABEL, **BASELINE_LABELS}),
+        timeline=None if dates is None else picture_records.fold_timeline(dates, [f.fold for f in ev.folds]),
     )
 
 
@@ -105,7 +111,11 @@ def load_record(record) -> EvidenceRecord | None:
         return None
     rows = es.folds_of(store, record.id)
     ended = sum(1 for r in rows if r.status != "queued")
-    return evidence_record(result, record.status, ended, len(rows))
+    try:
+        dates = run_client.prices(record).index
+    except Exception:  # noqa: BLE001 - no stored price table: the evidence without its timeline
+        dates = None
+    return evidence_record(result, record.status, ended, len(rows), dates)
 
 
 def _show_verdict(rec: EvidenceRecord) -> None:
@@ -143,9 +153,16 @@ def render(record) -> bool:
         )
     st.subheader("Verdict", anchor=False)
     _show_verdict(rec)
-    st.markdown(rec.dm_text)
-    if rec.dm_best_text:
-        st.markdown(rec.dm_best_text)
+    if rec.rungs is not None and rec.rungs.rungs:
+        style.show(picture_figures.ladder_figure(rec.rungs), key="evidence_ladder_bars")
+        st.caption(
+            "Each badge: the Diebold-Mariano test of the LSTM against that forecast, pooled over the folds.",
+            help=glossary.terms("ladder", "Diebold-Mariano", "HAC", "persistence", "ridge"),
+        )
+    with st.expander("The tests in numbers", expanded=False):
+        st.markdown(rec.dm_text, help=glossary.term("Diebold-Mariano"))
+        if rec.dm_best_text:
+            st.markdown(rec.dm_best_text)
     if rec.seeds > 1:
         s = rec.spread
         widgets.metric_row([
@@ -154,20 +171,21 @@ def render(record) -> bool:
             ("Spread over folds", widgets.format_number(s["fold_std"], 4), "Std over folds of the seeds' mean."),
         ])  # fmt: skip
     style.show(evidence_figures.fold_skill_figure(rec), key="evidence_fold_bars")
-    left, right = st.columns([3, 2], gap="large")
-    with left:
-        st.subheader("Folds", anchor=False)
-        st.dataframe(rec.table, hide_index=True, width="stretch")
-    with right:
-        st.subheader("Baseline ladder", anchor=False)
-        ladder = rec.ladder.rename(index={"model": MODEL_LABEL, **BASELINE_LABELS})
-        st.dataframe(ladder.style.format("{:.4f}", na_rep="—"), width="stretch")
-        for note in rec.notes:
-            st.caption(note)
-    st.caption(
-        "Each fold trains on every row before it (normalised with those rows only), validates on the slice "
-        "just before it and is tested on its own period; every baseline is scored on the same test points."
-    )
+    st.caption("Skill: how much lower the RMSE is than persistence's.", help=glossary.term("skill"))
+    if rec.timeline is not None and rec.timeline.folds:
+        style.show(picture_figures.fold_timeline_figure(rec.timeline), key="evidence_fold_timeline")
+        st.caption(
+            "Every baseline is scored on the same test points; each fold is normalised with its training rows only.",
+            help=glossary.term("walk-forward"),
+        )
+    # Full width: in half-width columns the tables' columns were cut.
+    st.subheader("Folds", anchor=False)
+    st.dataframe(rec.table, hide_index=True, width="stretch")
+    st.subheader("Baseline ladder", anchor=False, help=glossary.term("ladder"))
+    ladder = rec.ladder.rename(index={"model": MODEL_LABEL, **BASELINE_LABELS})
+    st.dataframe(ladder.style.format("{:.4f}", na_rep="—"), width="stretch")
+    for note in rec.notes:
+        st.caption(note)
     return True
 
 

@@ -10,8 +10,9 @@ import logging
 
 import streamlit as st
 
-from components import run_client, widgets
+from components import glossary, picture_records, run_client, widgets
 from components.figures import forecast as forecast_figures
+from components.figures import pictures as picture_figures
 from components.figures import style
 from components.pages import results_intervals
 from model.forecast.conformal import min_residuals
@@ -22,30 +23,10 @@ log = logging.getLogger(__name__)
 
 SHOW_PERSISTENCE = "results_forecast_persistence"  # widget key: draw persistence's fan too
 
-STRATEGY_TEXT = {
-    "direct": "**Direct**: a second network with the run's architecture and one output per horizon day, each "
-    "trained for its day; it works with any features.",
-    "recursive": "**Recursive**: the run's one-day model fed its own predictions, day after day; it applies only "
-    "when every input feature derives from the target (e.g. close and change), since it needs their future.",
+STRATEGY_LINE = {
+    "direct": "a second network gives one output per day ahead (any features).",
+    "recursive": "its one-day model is fed its own predictions, day after day (features derived from the target).",
 }
-INTERVAL_TEXT = (
-    "**Intervals** are split-conformal: at each horizon, the band is the point forecast ± the "
-    "⌈(n+1)·level⌉-th smallest of n out-of-sample residuals ({scale} scale) from the {source} (no distributional "
-    "assumption; at least {need80} residuals for 80% and {need95} for 95%). Persistence (every future day = the "
-    "last price) gets the same treatment, so both fans are comparable. **Coverage** is measured, not assumed: the "
-    "share of test-period prices that fell inside each band, per horizon, beside its nominal level."
-)
-FOLDS_TEXT = (
-    " With walk-forward folds, each fold's test period is covered by bands calibrated only on the folds before it "
-    "(the first fold: its own validation period), so no band has seen the prices it is judged on; errors and "
-    "coverage pool every fold's test period. The fan past the data is the last fold's model (trained on the most "
-    "data) with bands from every fold's test residuals."
-)
-EXPANDING_TEXT = (
-    " Each test day's band also uses the test residuals already known that day (no look-ahead), and the fan past "
-    "the data uses every out-of-sample residual, validation and test: a calm validation period alone gives bands "
-    "too narrow for a more volatile test period."
-)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -75,9 +56,12 @@ def render(record, data) -> None:
             icon=":material/info:",
         )
         return
-    strategy = STRATEGY_TEXT.get(forecast.strategy, forecast.strategy)
-    other = "recursive" if forecast.strategy == "direct" else "direct"
-    st.markdown(f"Strategy used: {strategy} The other strategy: {STRATEGY_TEXT[other]}")
+    sketch = picture_records.strategy_sketch(forecast.horizon, forecast.strategy)
+    style.show(picture_figures.strategy_sketch_figure(sketch), key="forecast_strategy_sketch")
+    st.caption(
+        f"This run forecasts {forecast.strategy}ly: {STRATEGY_LINE.get(forecast.strategy, forecast.strategy)}",
+        help=glossary.terms("direct", "recursive"),
+    )
     folds = forecast.calibration == FOLDS
     period = "test folds" if folds else "test period"
     if folds:
@@ -96,7 +80,9 @@ def render(record, data) -> None:
             widgets.format_number(forecast.errors["skill"].iloc[-1] if len(forecast.errors) else None, 3),
             f"The same {forecast.horizon} business days ahead.")]
     )  # fmt: skip
-    show_persistence = st.toggle("Show persistence's fan", value=True, key=SHOW_PERSISTENCE)
+    show_persistence = st.toggle(
+        "Show persistence's fan", value=True, key=SHOW_PERSISTENCE, help=glossary.term("persistence")
+    )
     record_fan = forecast_figures.fan_record(forecast, data.dates, data.target)
     style.show(forecast_figures.fan_figure(record_fan, show_persistence), key="forecast_fan_chart")
     left, right = st.columns([1, 1], gap="large")
@@ -108,22 +94,48 @@ def render(record, data) -> None:
         style.show(
             forecast_figures.coverage_small_figure(forecast.coverage, period), key="forecast_coverage_chart"
         )
-    st.markdown(f"**Coverage on the {period}** (% of actual prices inside each interval)")
-    st.dataframe(forecast_figures.coverage_table(forecast.coverage).round(1), width="stretch")
-    scale = "log-price" if forecast.scale == "log" else "price"
     st.markdown(
-        INTERVAL_TEXT.format(
-            source=forecast.source, scale=scale, need80=min_residuals(0.8), need95=min_residuals(0.95)
-        )
-        + (EXPANDING_TEXT if forecast.calibration == "expanding" else "")
-        + (FOLDS_TEXT if folds else "")
+        f"**Coverage on the {period}** (% of actual prices inside each interval)",
+        help="Measured, not assumed: the share of test prices that fell inside each band, beside its nominal level.",
     )
+    st.dataframe(forecast_figures.coverage_table(forecast.coverage).round(1), width="stretch")
+    _residual_picture(record, forecast, folds)
     if folds:
         _fold_coverage(record)
     results_intervals.render(forecast)
     with st.expander("Forecast table"):
         # The table's own toolbar downloads it as CSV; the run's ZIP holds it as Parquet (horizon/).
         st.dataframe(forecast.table("model"), hide_index=True, width="stretch")
+
+
+def residual_record(record, folds: bool) -> picture_records.ResidualHistogram:
+    """The model's day-one residuals on points it did not train on: the folds' test points for a
+    walk-forward run, the validation and test points of a single run."""
+    if folds:
+        from model.runs.walkforward import load_walk_forward
+
+        result = load_walk_forward(run_client.store(), record.id)
+        scored = [f for f in result.evidence.folds if f.finished] if result is not None else []
+        return picture_records.residual_histogram(picture_records.fold_residuals(scored), source="test folds")
+    residuals = picture_records.evaluation_residuals(run_client.evaluation(record))
+    return picture_records.residual_histogram(residuals, source="validation and test")
+
+
+def _residual_picture(record, forecast, folds: bool) -> None:
+    """Split-conformal in one picture: the band is as wide as the model's own past errors."""
+    try:
+        histogram = residual_record(record, folds)
+    except Exception as exc:  # noqa: BLE001 - damaged stored predictions: a message, the rest stands
+        widgets.show_error(exc)
+        return
+    style.show(picture_figures.residual_histogram_figure(histogram), key="forecast_residuals_chart")
+    scale = "log-price" if forecast.scale == "log" else "price"
+    st.caption(
+        f"Each band is ± the marked width of the model's own {histogram.source} errors "
+        f"(the stored bands use {scale} residuals from the {forecast.source}).",
+        help=glossary.term("conformal")
+        + f" At least {min_residuals(0.8)} residuals are needed for 80% and {min_residuals(0.95)} for 95%.",
+    )
 
 
 def _fold_coverage(record) -> None:

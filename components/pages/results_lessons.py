@@ -9,8 +9,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import errors, verdict_view, widgets
+from components import errors, glossary, picture_records, verdict_view, widgets
 from components.figures import lessons as lesson_figures
+from components.figures import pictures as picture_figures
 from components.figures import style
 from components.literal import plotly_literal
 from components.metrics_text import metrics_text
@@ -22,16 +23,9 @@ HONEST_LABEL = "Model, honest (training statistics)"
 LEAKED_LABEL = "Model, leaked (test-period statistics)"
 PERSISTENCE_LABEL = "Persistence (tomorrow = today)"
 
-LEAK_TEXT = (
-    "**Why the leaked numbers look better, and why you cannot have them.** The tutorial normalises the "
-    "test period with that period's own mean and standard deviation, and turns the network's outputs back "
-    "into prices with them. Those statistics are computed from the very prices being predicted: before a "
-    "single forecast is made, they tell the model the test period's average level and its spread. A model "
-    "that learned its outputs on older, lower prices keeps producing numbers near that old range; "
-    "rescaled with the future's own mean and spread, they land at the right level, so the errors shrink. "
-    "When you really forecast, tomorrow's mean and spread are unknown: you only have the past, which is "
-    "what the honest evaluation uses. This demonstration is computed separately and never reaches "
-    "training, the stored metrics or a sweep's objective."
+LEAK_LINE = (
+    "The tutorial rescales the test period with that period's own mean and spread: prices it has not "
+    "yet seen when it forecasts, so its errors shrink. Real forecasts only have the past."
 )
 
 
@@ -47,7 +41,7 @@ def verdict_panel(verdict, evaluation) -> None:
     widgets.metric_row(
         [
             ("Skill over persistence", widgets.format_number(None if verdict is None else verdict.skill, 3),
-             "1 − RMSE model / RMSE persistence on the test period; above 0 beats repeating the last price."),
+             glossary.term("skill")),
             ("Move correlation", widgets.format_number(corr, 2),
              "Correlation of predicted moves (prediction − last known) with actual moves; 0 = unrelated."),
             ("Move size", f"{widgets.format_number(ratio, 2)} ×",
@@ -94,10 +88,14 @@ def leak_panel(record, evaluation) -> None:
     st.warning(
         "Demonstration of a mistake: the leaked numbers are NOT achievable.", icon=":material/science:"
     )
+    style.show(
+        picture_figures.leak_timeline_figure(picture_records.leak_timeline(evaluation)), key="leak_timeline"
+    )
+    st.caption(LEAK_LINE, help=glossary.term("leak") + " The demonstration never reaches training, "
+               "the stored metrics or a sweep's objective.")  # fmt: skip
     left, right = st.columns([1, 1], gap="large")
     with left:
         st.table(leak_metrics_display(demo))
-        st.markdown(LEAK_TEXT)
     with right:
         style.show(
             lesson_figures.leak_figure(demo.predictions, y_title=plotly_literal(record.lstm_config.target)),

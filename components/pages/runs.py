@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import run_client, verdict_view, widgets
+from components import glossary, run_client, verdict_view, widgets
 from components.figures import runs as run_figures
 from components.figures import style
 from components.literal import markdown_literal
@@ -17,7 +17,7 @@ from components.pages import runs_records as records
 from components.session import knobs, state
 from model.engine.config import KNOBS
 from model.errors import LensError
-from model.runs import fold_runs, run_files
+from model.runs import fold_progress, fold_runs, run_files
 
 TABLE = "runs_table"  # widget key of the table (its selection)
 CONFIRM_DELETE = "runs_confirm_delete"  # run ids waiting for the user's confirmation
@@ -32,6 +32,54 @@ SCATTER_KNOB, SCATTER_METRIC, PARALLEL_COLOUR = (
 )
 SHOW_FOLDS = "runs_show_folds"  # toggle: list the fold runs of walk-forward runs too
 MAX_COMPARED = 12  # runs drawn in the comparison (their evaluations are read from disk)
+
+
+# Widths keep run, status, skill and test RMSE on screen at 1280 px: the wide text columns
+# (data, other knobs) come after them and are cut to a medium width (the full text is in the cell's tooltip).
+COLUMNS = {
+    "run": st.column_config.NumberColumn("run", width="small", format="%d"),
+    "status": st.column_config.TextColumn("status", width="small"),
+    "skill": st.column_config.NumberColumn(
+        "skill", format="%+.3f", width="small", help=glossary.term("skill")
+    ),
+    "test RMSE": st.column_config.NumberColumn("test RMSE", format="%.3f", width="small"),
+    "epochs": st.column_config.NumberColumn(
+        "epochs", width="small", help="Epochs trained; a walk-forward run's are its folds' total."
+    ),
+    "when": st.column_config.DatetimeColumn("when (UTC)", format="YYYY-MM-DD HH:mm"),
+    "data": st.column_config.TextColumn("data", width="medium"),
+    "other knobs": st.column_config.TextColumn("other knobs", width="medium"),
+    "direction %": st.column_config.NumberColumn(format="%.1f"),
+    "parameters": st.column_config.NumberColumn(format="%d"),
+    "verdict": st.column_config.TextColumn(
+        "verdict", width="medium", help="The run's one verdict, as Results states it."
+    ),
+}
+METRICS_TABLE = "runs_metrics_table"
+
+
+def _metrics(selected: list[int], listed: list) -> None:
+    """The stored metrics of the selected runs, the model's and each baseline's, full width."""
+    by_id = {r.id: r for r in listed}
+    chosen = [by_id[i] for i in selected if i in by_id]
+    table = records.metrics_table(chosen)
+    if table.empty:
+        return
+    st.subheader("Metrics of the selected runs", anchor=False)
+    st.dataframe(
+        table,
+        key=METRICS_TABLE,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "run": st.column_config.NumberColumn(format="%d", width="small"),
+            "RMSE": st.column_config.NumberColumn(format="%.4f"),
+            "MAE": st.column_config.NumberColumn(format="%.4f"),
+            "MAPE %": st.column_config.NumberColumn(format="%.2f"),
+            "direction %": st.column_config.NumberColumn(format="%.1f"),
+            "skill": st.column_config.NumberColumn(format="%+.3f", help=glossary.term("skill")),
+        },
+    )
 
 
 def _filters(table, knob_table) -> records.RunFilter:
@@ -226,8 +274,9 @@ def render() -> None:
         st.info("No runs yet: every training (Train page, `python -m model.train`, sweeps) is stored here.")
         st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
         return
+    epochs = fold_progress.fold_epochs(listed, index, run_client.store())  # walk-forward: the folds' total
     listed = _fold_runs(listed, index)
-    table = records.with_walk_forward(records.runs_table(listed), index.parent_text)
+    table = records.with_walk_forward(records.runs_table(listed, epochs), index.parent_text)
     table = records.with_verdicts(table, _verdict_texts(listed))
     knob_table = records.knob_values(listed)
     shown = records.filter_runs(table, knob_table, _filters(table, knob_table))
@@ -238,17 +287,13 @@ def render() -> None:
         on_select="rerun",
         selection_mode="multi-row",
         hide_index=True,
-        column_config={
-            "when": st.column_config.DatetimeColumn("when (UTC)", format="YYYY-MM-DD HH:mm"),
-            "test RMSE": st.column_config.NumberColumn(format="%.3f"),
-            "skill": st.column_config.NumberColumn(format="%+.3f", help="1 − RMSE model / RMSE persistence"),
-            "direction %": st.column_config.NumberColumn(format="%.1f"),
-            "parameters": st.column_config.NumberColumn(format="%d"),
-            "verdict": st.column_config.TextColumn(help="The run's one verdict, as Results states it."),
-        },
+        width="stretch",
+        column_config=COLUMNS,
     )
     rows = list(event.selection.rows) if event is not None else []
     selected = [int(shown.iloc[i]["run"]) for i in rows if i < len(shown)]
     _actions(shown, selected, index)
+    if selected:
+        _metrics(selected, listed)
     if len(selected) >= 2:
         _compare(selected)

@@ -45,8 +45,20 @@ def other_knobs(config: dict[str, Any]) -> str:
     )
 
 
-def runs_table(records: Sequence) -> pd.DataFrame:
-    """One row per run, newest first (as listed), indexed by run id."""
+# What a user looks for first: they come before the wide text columns (data, other knobs), so they
+# are on screen without scrolling at 1280 px.
+FIRST_COLUMNS = ("run", "status", "skill", "test RMSE", "epochs")
+TABLE_COLUMNS = (
+    *FIRST_COLUMNS,
+    *("when", "data", "rnn_unit", "layer_num", "time_step", "other knobs", "parameters", "seconds"),
+    *("direction %", "origin"),
+)
+
+
+def runs_table(records: Sequence, epochs: dict[int, int] | None = None) -> pd.DataFrame:
+    """One row per run, newest first (as listed), indexed by run id; ``epochs`` overrides a run's
+    epochs (a walk-forward run's: its folds' total, model.runs.fold_progress.fold_epochs)."""
+    epochs = epochs or {}
     rows = []
     for r in records:
         cfg = r.config
@@ -59,7 +71,7 @@ def runs_table(records: Sequence) -> pd.DataFrame:
             "time_step": cfg.get("time_step"),
             "other knobs": other_knobs(cfg),
             "parameters": r.parameters,
-            "epochs": r.epochs_run,
+            "epochs": epochs.get(r.id, r.epochs_run),
             "seconds": round(r.seconds, 1) if r.seconds is not None else None,
             "test RMSE": r.metric("rmse"),
             "skill": r.metric("skill"),
@@ -67,24 +79,7 @@ def runs_table(records: Sequence) -> pd.DataFrame:
             "status": r.status,
             "origin": r.origin,
         })  # fmt: skip
-    columns = [
-        "run",
-        "when",
-        "data",
-        "rnn_unit",
-        "layer_num",
-        "time_step",
-        "other knobs",
-        "parameters",
-        "epochs",
-        "seconds",
-        "test RMSE",
-        "skill",
-        "direction %",
-        "status",
-        "origin",
-    ]
-    return pd.DataFrame(rows, columns=columns).set_index("run", drop=False)
+    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS)).set_index("run", drop=False)
 
 
 def knob_values(records: Sequence) -> pd.DataFrame:
@@ -134,10 +129,12 @@ def with_walk_forward(table: pd.DataFrame, describe: Callable[[int], str]) -> pd
 
 
 def with_verdicts(table: pd.DataFrame, verdict_text: Callable[[int], str]) -> pd.DataFrame:
-    """The table with a "verdict" column after "skill": each run's one verdict sentence
-    (``model.runs.verdicts``, the words Results, Inside and the CLI show), empty without one."""
+    """The table with a "verdict" column after the numbers shown first (skill, test RMSE, epochs):
+    each run's one verdict sentence (``model.orchestration.verdicts``, the words Results, Inside and
+    the CLI show), empty without one."""
     out = table.copy()
-    where = list(out.columns).index("skill") + 1 if "skill" in out.columns else len(out.columns)
+    first = [c for c in ("skill", "test RMSE", "epochs") if c in out.columns]
+    where = list(out.columns).index(first[-1]) + 1 if first else len(out.columns)
     out.insert(where, "verdict", [verdict_text(int(run_id)) for run_id in table["run"]])
     return out
 
@@ -258,3 +255,21 @@ def knob_metric_frame(records: Sequence) -> pd.DataFrame:
 def varying_knobs(frame: pd.DataFrame) -> list[str]:
     """Numeric knobs that take more than one value among these runs (the others add nothing to a plot)."""
     return [k for k in NUMERIC_KNOBS if k in frame and frame[k].nunique(dropna=True) > 1]
+
+
+def metrics_table(records: Sequence) -> pd.DataFrame:
+    """The stored metrics of the selected runs: one row per (run, who), the model first."""
+    rows = []
+    for r in records:
+        for who in sorted(r.metrics, key=lambda w: (w != "model", w)):
+            values = r.metrics[who]
+            rows.append({
+                "run": r.id,
+                "who": who,
+                "RMSE": values.get("rmse"),
+                "MAE": values.get("mae"),
+                "MAPE %": values.get("mape"),
+                "direction %": values.get("direction"),
+                "skill": values.get("skill"),
+            })  # fmt: skip
+    return pd.DataFrame(rows, columns=["run", "who", "RMSE", "MAE", "MAPE %", "direction %", "skill"])

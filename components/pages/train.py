@@ -16,6 +16,7 @@ from components.figures import prices as price_figures
 from components.figures import style
 from components.figures import training as training_figures
 from components.literal import markdown_literal
+from components.pages import train_folds
 from components.session import knobs, state, walkforward
 from model.data import PriceTable
 from model.engine.config import LstmConfig
@@ -77,6 +78,10 @@ def _draw_queued(record) -> None:
 
 
 def _draw_running(record) -> None:
+    folds = train_folds.progress_of(record)
+    if folds is not None:  # a walk-forward run: its folds train, it does not
+        train_folds.draw_running(record, folds)
+        return
     progress = record.progress
     elapsed, left = run_client.progress_times(progress)
     fraction = float(progress.get("fraction") or 0.0) if progress else 0.0
@@ -128,7 +133,8 @@ def _finished_panel(record) -> None:
     if record is None:
         return
     widgets.run_link(record)
-    summary = run_client.summary(record)
+    folds = train_folds.progress_of(record)
+    summary = run_client.summary(record) if folds is None else train_folds.finished_summary(record, folds)
     if record.status == "failed":
         widgets.show_error(summary)
         return
@@ -140,6 +146,9 @@ def _finished_panel(record) -> None:
     else:
         st.caption(f"{widgets.run_label(record)}: {summary}")
     st.page_link("views/results.py", label="See the results", icon=":material/insights:")
+    if folds is not None:
+        train_folds.draw_finished_curves(folds)
+        return
     full = run_client.store().get_run(record.id)
     _loss_chart(full.history, full.best_epoch, key="loss_chart_done")
 
@@ -259,13 +268,27 @@ def _summary(prices: PriceTable, config: LstmConfig) -> str | None:
     return config_problem(prices, config)
 
 
-def _split_chart(prices: PriceTable, config: LstmConfig) -> None:
-    """The split over the target; rebuilt only when the data, target or shares change (not rnn_unit)."""
+def fold_tests(rows: int, index, config: LstmConfig, folds: int) -> list[tuple[str, object, object]]:
+    """(label, first, last test date) of each walk-forward fold; [] for one split or folds that do not fit."""
+    if folds < 2:
+        return []
+    from model.evidence.folds import fold_boundaries
+
+    try:
+        bounds = fold_boundaries(rows, config, folds)
+    except LensError:
+        return []  # the Train button's check says why
+    return [(f"fold {f.index + 1} test", index[f.test_start], index[f.test_end - 1]) for f in bounds]
+
+
+def _split_chart(prices: PriceTable, config: LstmConfig, folds: int = 0) -> None:
+    """The split over the target (each fold's test period with several folds); rebuilt only when the
+    data, target, shares or folds change (not rnn_unit)."""
     frame = prices.frame
     if config.target not in frame.columns:
         return
     val_start, test_start = split_rows(len(frame), config)
-    key = (config.target, val_start, test_start)
+    key = (config.target, val_start, test_start, folds, config.time_step)
     cached = st.session_state.get(SPLIT_FIGURE)
     if cached is not None and cached[0] is prices and cached[1] == key:
         fig = cached[2]
@@ -276,9 +299,13 @@ def _split_chart(prices: PriceTable, config: LstmConfig) -> None:
             "val": (index[val_start], index[test_start - 1]) if test_start > val_start else (None, None),
             "test": (index[min(test_start, len(index) - 1)], index[-1]),
         }
-        fig = price_figures.split_figure(
-            frame[config.target], periods, title=f"Chronological split of {config.target}"
+        tests = fold_tests(len(frame), index, config, folds)
+        title = (
+            f"Walk-forward: the {len(tests)} folds' test periods over {config.target}"
+            if tests
+            else f"Chronological split of {config.target}"
         )
+        fig = price_figures.split_figure(frame[config.target], periods, title=title, folds=tests)
         st.session_state[SPLIT_FIGURE] = (prices, key, fig)
     style.show(fig, key="split_chart")
 
@@ -322,4 +349,4 @@ def render() -> None:
         preset_panel(prices, config)
     _knobs(knobs_col)
     with main_col:
-        _split_chart(prices, config)
+        _split_chart(prices, config, evidence["folds"])

@@ -20,7 +20,7 @@ OBJECTIVE_FOLDS = "tune_objective_folds"
 RECHECK_TOP = "tune_recheck_top"
 OBJECTIVE_LABELS = {
     "holdout": "Validation loss (one split)",
-    "folds": "Walk-forward folds (mean validation loss)",
+    "folds": "Mean validation loss over walk-forward folds",
 }
 
 

@@ -13,7 +13,7 @@ import argparse
 import json
 
 from model.errors import reports_errors
-from model.runs import fold_runs
+from model.runs import fold_progress, fold_runs
 from model.runs.provenance import describe_provenance
 from model.runs.store import open_store, record_to_dict
 
@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         records, hidden = fold_runs.visible_runs(every, index, folds=args.folds)
         records = records[: args.limit] if args.limit is not None else records
+        epochs = fold_progress.fold_epochs(every, index, store)  # a walk-forward run's: its folds' total
         print(
             f"{'id':>5}  {'created (UTC)':16}  {'status':11}  {'origin':6}  {'units':>5}  {'layers':>6}  "
             f"{'steps':>5}  {'epochs':>6}  {'test RMSE':>10}  {'skill':>7}  data"
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             c = r.config
             print(
                 f"{r.id:>5}  {r.created:%Y-%m-%d %H:%M}  {r.status:11}  {r.origin:6}  {c.get('rnn_unit'):>5}  "
-                f"{c.get('layer_num'):>6}  {c.get('time_step'):>5}  {r.epochs_run:>6}  "
+                f"{c.get('layer_num'):>6}  {c.get('time_step'):>5}  {epochs.get(r.id, r.epochs_run):>6}  "
                 f"{_fmt(r.metric('rmse')):>10}  {_fmt(r.metric('skill'), '.3f'):>7}  {r.data_description}"
                 + (f"  [{index.parent_text(r.id)}]" if index.parent_text(r.id) else "")
             )

@@ -171,3 +171,44 @@ def study_view(
         or counts.get("running", 0) > 0,
         signature=signature,
     )
+
+
+@dataclass(frozen=True)
+class TrialProgress:
+    """The Tune page's bar: finished trials over the budget, how many run, and whether workers start."""
+
+    finished: int  # complete or pruned: trials that ended with a score
+    running: int
+    failed: int
+    budget: int | None
+    starting: bool  # the study's processes are up but no worker trains yet (TensorFlow loading)
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.finished / self.budget) if self.budget else 0.0
+
+    @property
+    def text(self) -> str:
+        if self.starting:
+            return "Starting workers… (each loads TensorFlow before its first trial)"
+        of = f" of {self.budget}" if self.budget else ""
+        text = f"{self.finished}{of} trials finished · {self.running} running"
+        return text + (f" · {self.failed} failed" if self.failed else "")
+
+
+def trial_progress(view: StudyView) -> TrialProgress:
+    counts = view.counts
+    finished = counts.get("complete", 0) + counts.get("pruned", 0)
+    running = counts.get("running", 0)
+    failed = counts.get("failed", 0) + counts.get("stopped", 0)
+    starting = view.active and not view.stop_requested and view.workers == 0 and running == 0
+    if view.budget is not None and finished >= view.budget:
+        starting = False
+    return TrialProgress(finished, running, failed, view.budget, starting)
+
+
+def objective_name(objective: str) -> str:
+    """The one name of a study's objective, on the page and in the CLI."""
+    if objective.startswith("folds:"):
+        return f"mean validation loss over {objective.split(':', 1)[1]} walk-forward folds"
+    return "validation loss (one split)"

@@ -30,7 +30,7 @@ def code_html(source: str, highlight: tuple[int, ...] | list[int], title: str) -
     for i, line in enumerate(source.rstrip("\n").split("\n"), start=1):
         on = i in marked
         css = (
-            "white-space:pre;padding:0 12px 0 4px;border-left:3px solid "
+            "white-space:pre-wrap;overflow-wrap:anywhere;padding:0 12px 0 calc(2em + 14px);text-indent:calc(-2em - 10px);border-left:3px solid "
             f"{style.COLORS['model'] if on else 'transparent'};"
             + (f"background:{CODE_HIGHLIGHT};font-weight:600;" if on else "")
         )
@@ -48,7 +48,7 @@ def code_html(source: str, highlight: tuple[int, ...] | list[int], title: str) -
         '<div class="lens-code" style="font-family:\'Source Code Pro\',ui-monospace,SFMono-Regular,Menlo,'
         "Consolas,monospace;font-size:12px;line-height:1.6;color:#111827;background:#f8fafc;"
         f'border:1px solid {style.GRID};border-radius:6px;padding:8px 0;overflow-x:auto">'
-        '<div style="display:inline-block;min-width:100%">' + "".join(rows) + "</div></div>"
+        '<div style="display:block">' + "".join(rows) + "</div></div>"
     )
     return head + body
 

@@ -60,7 +60,12 @@ def test_table_shows_knobs_that_differ_and_filters_by_any_knob():
     assert list(only["run"]) == [1]
     assert list(records.filter_runs(table, knob_table, records.RunFilter(status=("failed",)))["run"]) == [2]
     assert list(records.filter_runs(table, knob_table, records.RunFilter())["run"]) == [3, 2, 1]
-    assert records.table_csv(table).decode().splitlines()[0].startswith("run,when,data,rnn_unit")
+    assert (
+        records.table_csv(table)
+        .decode()
+        .splitlines()[0]
+        .startswith("run,status,skill,test RMSE,epochs,when,data")
+    )
 
 
 def test_the_verdict_column_follows_skill_with_each_runs_sentence():

@@ -65,7 +65,7 @@ def test_folds_objective_study_and_its_recheck_on_the_page():
 
 def _study_and_recheck(at):
     wait_until(at, lambda a: any(b.key == "tune_recheck" for b in a.button), timeout=300)
-    assert any("objective folds:2" in c.value for c in at.caption)
+    assert any("objective: mean validation loss over 2 walk-forward folds" in c.value for c in at.caption)
     at.number_input(key=tune_evidence.RECHECK_TOP).set_value(2)
     at.button(key="tune_recheck").click().run()
     assert_clean(at)
