@@ -24,7 +24,7 @@ def test_data_page_loads_sample_and_draws_candlestick(app):
     app.run()
     assert_clean(app)
     prices = app.session_state["prices"]
-    assert prices is not None and "GOOG" in prices.source
+    assert prices is not None and "SYNTH" in prices.source  # the default sample, as the README says
     assert metric(app, "Rows") == f"{len(prices.frame):,}"
     assert app.radio(key="data_source").value == "Bundled sample"
     assert app.radio(key="data_source").options == ["Bundled sample", "Yahoo Finance", "CSV upload"]
