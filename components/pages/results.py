@@ -198,6 +198,8 @@ def render() -> None:
     ss = st.session_state
     st.title("Results")
     record = state.current_run(with_history=True)
+    if record is not None:
+        widgets.run_header(record, "results")  # which run this is, and a note if Data holds other prices
     if results_evidence.render(record):  # a walk-forward run: its folds, ladder, DM test and verdict
         results_forecast.render_walk_forward(record)  # and its forecast, calibrated on the folds
         return
@@ -212,13 +214,12 @@ def render() -> None:
             widgets.run_link(record)
             widgets.show_error(run_client.summary(record))
         else:
-            st.info(
-                "No model has been trained yet. Train one first; its predictions and metrics appear here."
-            )
+            widgets.no_run_notice("its predictions and metrics appear here")
         error = ss.get(state.TRAIN_ERROR)
         if error:
             widgets.show_error(error)
-        st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
+        if record is not None:
+            st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
         return
     with errors.boundary(
         "reading the run's files", kept="The run's record is still on the Runs page."
@@ -238,13 +239,6 @@ def render() -> None:
         f"{config.time_step} · target {markdown_literal(config.target)}, {mode} · trained on "
         f"{markdown_literal(record.data_description)}"
     )
-    prices = ss.get(state.PRICES)
-    if (
-        prices is not None
-        and getattr(prices, "source", None)
-        and prices.source not in record.data_description
-    ):
-        st.info("The Data page now has other prices than this model was trained on; train again to use them.")
 
     metrics = evaluation.metrics
     model_row, base_row = metrics.loc["model"], metrics.loc["persistence"]

@@ -149,7 +149,11 @@ def _load_run(written: dict[str, str], warnings: list[str]) -> None:
     try:
         run_client.store().get_run(run_id, with_history=False)
     except RunNotFoundError:
-        warnings.append(f"Run {run_id} from the link is not in the run store (deleted?).")
+        st.session_state[state.MISSING_RUN] = run_id
+        warnings.append(
+            f"Run {run_id} from the link is not in the run store: it does not exist (or was deleted). "
+            "Open a run from the Runs page, or train one on the Train page."
+        )
         return
     except StoreError:
         warnings.append(f"Run {run_id} from the link cannot be opened now: the run store is unavailable.")

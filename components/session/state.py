@@ -39,6 +39,7 @@ DATA_ERROR = "data_error"  # message of the last failed load (the data in use is
 RUN_ID = "run_id"  # id of the session's current run (trained here, opened from Runs or a link)
 OWNER = "owner_token"  # this session's owner token, created when it first starts a run
 LINKED_OWNER = "linked_owner_token"  # a token from the link (a reload): may stop its runs, starts none
+MISSING_RUN = "missing_run_id"  # a run id the link named that the store does not hold (pages say so)
 TRAIN_ERROR = "train_error"  # message of the last training request that could not be made
 
 SAMPLE_DEFAULT = "SYNTH"  # the learnable synthetic series: a first training shows something to learn
@@ -162,6 +163,8 @@ def current_run_id() -> int | None:
 def set_current_run(run_id: int | None) -> None:
     """Make a run the one Train, Results, Shapes and the sidebar show."""
     st.session_state[RUN_ID] = None if run_id is None else int(run_id)
+    if run_id is not None:
+        st.session_state[MISSING_RUN] = None
 
 
 def current_run(*, with_history: bool = False):
