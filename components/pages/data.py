@@ -60,7 +60,7 @@ INTRO = (
     "and whether it beats simple baselines such as repeating yesterday's price."
 )
 NEXT_STEP = (
-    "Choose the prices below (SYNTH, a synthetic series with structure to learn, is loaded to start with), "
+    "Choose the prices below (SYNTH, a synthetic series with structure to learn, is the default), "
     "then train a network on them."
 )
 
