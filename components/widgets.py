@@ -195,12 +195,12 @@ def run_header(record, page: str) -> None:
     prices = state.get_prices()
     loaded = data_name(prices.source) if prices is not None else "other prices"
     with st.container(border=True):
-        left, right = st.columns([3, 2], vertical_alignment="center")
-        left.caption(
+        # The caption and the button one above the other: side by side, the label was cut at 1280 px.
+        st.caption(
             f"This page shows run {record.id} on the prices it was trained on; the Data page now holds "
             f"{markdown_literal(loaded)}."
         )
-        if right.button(
+        if st.button(
             RETRAIN_LABEL,
             key=f"run_header_retrain_{page}",
             icon=":material/model_training:",
