@@ -38,7 +38,9 @@ def ibm_run_id(e2e_db_url):
 
 
 def _pick_sample(page, ticker: str) -> None:
-    page.get_by_role("combobox", name="Sample ticker").click()
+    h.wait_settled(page, 120)
+    # Generous: on the shared 2-core machine the page can be busy for a while after its first load.
+    page.get_by_role("combobox", name="Sample ticker").click(timeout=120_000)
     page.keyboard.type(ticker)  # the combobox filters its options; Enter picks the match
     page.keyboard.press("Enter")
     page.wait_for_function(f"() => location.search.includes('data={ticker}')", timeout=60_000)
