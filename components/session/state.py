@@ -127,7 +127,10 @@ def load_source(source: DataSource) -> PriceTable:
         )
     label = _label_path(root, source.name)
     name = label.read_text(encoding="utf-8") if label.exists() else f"table {source.name[:12]}"
-    frame = files.read_frame(path)
+    try:
+        frame = files.read_frame(path)
+    except (OSError, ValueError) as exc:  # a damaged snapshot (pyarrow's errors are ValueErrors)
+        raise LensError(f"The stored table {source.name[:12]}… cannot be read ({exc}).") from exc
     return PriceTable(frame, f"Uploaded CSV: {name} (restored from the link)")
 
 
