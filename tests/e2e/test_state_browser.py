@@ -113,3 +113,14 @@ def test_a_reload_and_a_shared_link_restore_data_options_and_run(page, browser, 
     assert f"run={ibm_run_id}" in _query(page) and "data=SYNTH" in _query(page)
     assert "train again" not in h.main_text(page).lower()
     assert_clean(page)
+
+    # Shapes traces the open run by default: its own knobs, weights and prices.
+    h.click_nav(page, "Shapes", timeout=120)
+    expect(
+        main.get_by_text(re.compile(rf"the trained model of run {ibm_run_id} \(2 epochs\)")).first
+    ).to_be_visible(timeout=120_000)
+    expect(main.get_by_text(re.compile(rf"of run {ibm_run_id}'s own prices")).first).to_be_visible()
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 1000})
+        h.shoot(page, f"state-shapes-{width}", timeout=120)
+    assert_clean(page)
