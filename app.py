@@ -43,7 +43,9 @@ page = st.navigation(PAGES)
 store_problem = errors.store_problem()
 if store_problem is None:
     run_client.pool()
-link_warnings = query.load_query_params()
+# The hidden root page forwards to /data with the query string: the link is read there, so its
+# warnings are shown on Data rather than lost with the forwarding page.
+link_warnings = query.load_query_params() if page.title != "LSTM Lens" else []
 if store_problem is None:
     worker_jobs.preload_current_run()  # a worker loads the open run's model before a page asks
 widgets.sidebar_summary()

@@ -1,7 +1,9 @@
-"""Small reusable pieces of UI: error boxes, metric rows, time formatting, the training status."""
+"""Small reusable pieces of UI: error boxes, metric rows, time formatting, the training status, and
+the one line that says which run a page is about (``run_header``)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -131,3 +133,101 @@ def sidebar_training_status() -> None:
     if record is not None and record.active:
         with st.sidebar:
             _sidebar_status_live()
+
+
+# ---------------------------------------------------------------------------------------------
+# The opened run as the subject of Results, Shapes and Inside
+# ---------------------------------------------------------------------------------------------
+
+# The short name of a stored run's data, from its description (model.data's source lines).
+_DATA_NAMES = (
+    re.compile(r"Bundled sample: (\w+)"),
+    re.compile(r"Yahoo Finance via yfinance: (\S+)"),
+    re.compile(r"(?:Uploaded CSV|CSV file): (.+?)(?: \(restored from the link\))?(?:,| ·|$)"),
+)
+RETRAIN_LABEL = "Train these settings on the prices now loaded"
+
+
+def data_name(description: str) -> str:
+    """ "SYNTH", "AAPL", "prices.csv": what a run's data is called, from its stored description."""
+    for pattern in _DATA_NAMES:
+        found = pattern.search(description or "")
+        if found:
+            return found.group(1).strip()
+    first = (description or "price table").split(" · ")[0].split(",")[0].strip()
+    return first if len(first) <= 40 else first[:39] + "…"
+
+
+def run_line(record) -> str:
+    """The one line naming a run: "Run 12 · SYNTH · 16x3, time_step 30 · trained 5 epochs"."""
+    cfg = record.config
+    if record.status == "queued":
+        trained = "queued"
+    elif record.active:
+        trained = f"training ({record.epochs_run} epoch{'s' if record.epochs_run != 1 else ''} so far)"
+    else:
+        trained = f"trained {record.epochs_run} epoch{'s' if record.epochs_run != 1 else ''}"
+        if record.status not in ("finished", "stopped"):
+            trained += f" ({record.status})"
+    return (
+        f"{run_label(record)} · {data_name(record.data_description)} · {cfg.get('rnn_unit')}x"
+        f"{cfg.get('layer_num')}, time_step {cfg.get('time_step')} · {trained}"
+    )
+
+
+def loaded_data_differs(record) -> bool:
+    """Whether the Data page's table is not the exact table the run trained on (by fingerprint:
+    a reload of the same data is the same table, whatever its name)."""
+    fp = state.prices_fingerprint()
+    return fp is not None and fp != record.data_fingerprint
+
+
+def _train_with_loaded_prices(record) -> None:
+    knobs.apply_config(record.lstm_config)  # features and target are fitted to the loaded columns
+
+
+def run_header(record, page: str) -> None:
+    """The line saying which run this page shows (its own prices, knobs and weights), and, when the
+    Data page holds other prices, one calm note with the action that trains these settings on them."""
+    st.markdown(f":material/bookmark: **{markdown_literal(run_line(record))}**")
+    if not loaded_data_differs(record):
+        return
+    prices = state.get_prices()
+    loaded = data_name(prices.source) if prices is not None else "other prices"
+    with st.container(border=True):
+        # The caption and the button one above the other: side by side, the label was cut at 1280 px.
+        st.caption(
+            f"This page shows run {record.id} on the prices it was trained on; the Data page now holds "
+            f"{markdown_literal(loaded)}."
+        )
+        if st.button(
+            RETRAIN_LABEL,
+            key=f"run_header_retrain_{page}",
+            icon=":material/model_training:",
+            on_click=_train_with_loaded_prices,
+            args=(record,),
+        ):
+            st.switch_page("views/train.py")
+
+
+def no_run_notice(what: str) -> None:
+    """Why a page that needs a run has none, and how to get one (open a stored run or train)."""
+    from components import run_client
+
+    try:
+        stored = bool(run_client.store().list_runs(limit=1))
+    except Exception:  # noqa: BLE001 - an unreachable store: say the same as for an empty one
+        stored = False
+    missing = st.session_state.get(state.MISSING_RUN)
+    if missing is not None:
+        st.info(
+            f"Run {missing} does not exist (it was never made, or was deleted). "
+            + ("Open a stored run on the Runs page, or train one." if stored else "Train one first.")
+        )
+    elif stored:
+        st.info(f"No run is open. Open one on the Runs page (or a link with ?run=ID), or train one: {what}.")
+    else:
+        st.info(f"No model has been trained yet. Train one first: {what}.")
+    if stored:
+        st.page_link("views/runs.py", label="Go to Runs", icon=":material/table_chart:")
+    st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")

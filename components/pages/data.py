@@ -1,7 +1,10 @@
 """Data: choose the price source (bundled sample, Yahoo Finance, CSV upload) and look at what loaded.
 
-Loading happens only on a button press or a new upload, never on a plain rerun. A failed load
-shows its message and keeps the table the user already had. This page never imports TensorFlow.
+Picking a bundled sample loads it at once (the table shown is always the sample named); Yahoo
+Finance loads on Download, a CSV on upload. A failed load shows its message and keeps the table
+the user already had. What loaded is the session's data source (``state.DATA_SOURCE``), which is
+in the link: a reload or a shared link loads it again, and the widgets here show it. This page
+never imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from components import errors, widgets
 from components.figures import prices as price_figures
 from components.figures import style
 from components.literal import markdown_literal
-from components.session import knobs, memory, state
+from components.session import knobs, links, memory, state
 from model.data import (
     SAMPLE_TICKERS,
     SYNTHETIC_DESCRIPTION,
@@ -49,6 +52,17 @@ DATA_PROBLEM = (
     "data_problem"  # errors.Problem (text and icon, chosen by the error's type) behind state.DATA_ERROR
 )
 SOURCE_WIDGET = "data_source"
+SAMPLE_WIDGET = "sample_ticker"
+WIDGETS_SHOW = "data_widgets_show"  # link text of the data source the widgets were last set from
+RADIO_FOR = {links.SAMPLE: SOURCES[0], links.YAHOO: SOURCES[1], links.CSV: SOURCES[2]}
+INTRO = (
+    "**LSTM Lens** trains a stacked LSTM on stock prices and shows what it learned, tensor by tensor, "
+    "and whether it beats simple baselines such as repeating yesterday's price."
+)
+NEXT_STEP = (
+    "Choose the prices below (SYNTH, a synthetic series with structure to learn, is the default), "
+    "then train a network on them."
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -70,18 +84,21 @@ def load_sample_source(ticker: str) -> bool:
     if outcome.failed:
         _fail(errors.problem(outcome.error, "loading the sample"))
         return False
-    state.set_prices(table)
+    state.set_prices(table, links.DataSource(links.SAMPLE, str(ticker).strip().upper()))
     return True
 
 
-def load_yfinance_source(ticker: str, start: Any, end: Any, interval: str) -> bool:
+def load_yfinance_source(
+    ticker: str, start: Any, end: Any, interval: str, source: links.DataSource | None = None
+) -> bool:
+    """Download prices; ``source`` (the ticker and the days as chosen) is what the link will carry."""
     # SourceUnavailableError names the ticker and the likely cause.
     with errors.boundary("downloading prices", show_it=False) as outcome:
         table = load_yfinance(ticker, start=start, end=end, interval=interval)
     if outcome.failed:
         _fail(errors.problem(outcome.error, "downloading prices"))
         return False
-    state.set_prices(table)
+    state.set_prices(table, source)
     return True
 
 
@@ -127,8 +144,8 @@ def handle_upload(
         }
         _fail(found, prefix=f"{name}: ")
         return False
-    source = table.source.replace("Uploaded CSV", f"Uploaded CSV: {name}", 1)
-    state.set_prices(replace(table, source=source))
+    table = replace(table, source=table.source.replace("Uploaded CSV", f"Uploaded CSV: {name}", 1))
+    state.set_prices(table, state.store_upload(table, name))
     ss[UPLOAD] = None
     return True
 
@@ -141,6 +158,39 @@ def handle_upload(
 def _source_changed() -> None:
     memory.remember(SOURCE_WIDGET)
     st.session_state[state.DATA_ERROR] = None  # a new source: the old failure no longer applies
+    if st.session_state.get(SOURCE_WIDGET) == SOURCES[0]:
+        _sample_picked()
+
+
+def _sample_picked() -> None:
+    """The sample shown is the sample loaded: picking one (or the sample source) loads it at once."""
+    memory.remember(SAMPLE_WIDGET)
+    ticker = memory.recall(SAMPLE_WIDGET, state.SAMPLE_DEFAULT)
+    if not _is_loaded(links.DataSource(links.SAMPLE, ticker)):
+        load_sample_source(ticker)
+
+
+def _is_loaded(source: links.DataSource) -> bool:
+    current = state.data_source()
+    return current is not None and current.link_text() == source.link_text()
+
+
+def show_source_in_widgets() -> None:
+    """Set the source radio and the panel's widgets from the data source in use, when it changed
+    (a link or a reload loaded it): the page shows what is loaded, not the last thing typed."""
+    ss = st.session_state
+    source = state.data_source()
+    if source is None or ss.get(WIDGETS_SHOW) == source.link_text():
+        return
+    ss[WIDGETS_SHOW] = source.link_text()
+    ss[memory.value_key(SOURCE_WIDGET)] = RADIO_FOR[source.kind]
+    if source.kind == links.SAMPLE:
+        ss[memory.value_key(SAMPLE_WIDGET)] = source.name
+    elif source.kind == links.YAHOO:
+        ss[memory.value_key("yf_ticker")] = source.name
+        ss[memory.value_key("yf_start")] = dt.date.fromisoformat(source.start)
+        ss[memory.value_key("yf_end")] = dt.date.fromisoformat(source.end)
+        ss[memory.value_key("yf_interval")] = source.interval
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,13 +204,17 @@ def _sample_panel() -> None:
         "Sample ticker",
         SAMPLE_TICKERS,
         help="Daily prices bundled with the app (2000–2013, public domain), or SYNTH, a synthetic "
-        "series with structure to learn: no network needed.",
-        **memory.remembered("sample_ticker", state.SAMPLE_DEFAULT),
+        "series with structure to learn: no network needed. Picking one loads it.",
+        **{**memory.remembered(SAMPLE_WIDGET, state.SAMPLE_DEFAULT), "on_change": _sample_picked, "args": ()},
     )
+    right.caption("Loaded when picked: no network needed.")
     if ticker == SYNTHETIC_TICKER:
         st.caption(SYNTHETIC_DESCRIPTION)
-    if right.button("Load sample", width="stretch") and load_sample_source(ticker):
-        st.rerun()  # redraw everything (the sidebar too) with the new table
+    if not _is_loaded(links.DataSource(links.SAMPLE, ticker)) and not st.session_state.get(state.DATA_ERROR):
+        # The panel names a sample that is not the table in use (the source was switched back here
+        # before a callback could load it): load it now, so the table never stays under a new name.
+        if load_sample_source(ticker):
+            st.rerun()  # redraw everything (the sidebar too) with the new table
 
 
 def _yfinance_panel() -> None:
@@ -191,7 +245,11 @@ def _yfinance_panel() -> None:
         ):
             # End is exclusive for yfinance: ask for the day after so the chosen day is included.
             end_arg = end + dt.timedelta(days=1) if isinstance(end, dt.date) else end
-            loaded = load_yfinance_source(ticker, start, end_arg, interval)
+            symbol = ticker.strip().upper()
+            source = None
+            if isinstance(start, dt.date) and isinstance(end, dt.date) and start < end:
+                source = links.DataSource(links.YAHOO, symbol, start.isoformat(), end.isoformat(), interval)
+            loaded = load_yfinance_source(ticker, start, end_arg, interval, source)
         if loaded:
             st.rerun()
 
@@ -280,7 +338,10 @@ def trainability_message(n_rows: int, config: LstmConfig) -> tuple[str, bool]:
     fits = config.time_step <= longest
     text = f"{n_rows:,} rows: trains with time_step up to {longest} (current split and target mode)."
     if not fits:
-        text += f" The current time_step {config.time_step} is too long for this data: lower it on the Train page."
+        text += (
+            f" The current time_step {config.time_step} is too long for this data: lower it to {longest} "
+            "or less on the Train page, or load a longer history."
+        )
     return text, fits
 
 
@@ -313,8 +374,12 @@ def _current_data(prices: PriceTable) -> None:
 def render() -> None:
     ss = st.session_state
     st.title("Data")
-    st.caption("Choose the prices the network learns from. Every other page uses the table loaded here.")
+    st.markdown(INTRO)
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    left.markdown(NEXT_STEP)
+    right.page_link("views/train.py", label="Next: Train", icon=":material/model_training:")
     prices = state.get_prices()
+    show_source_in_widgets()
 
     with st.container(border=True):
         source = st.radio(

@@ -147,9 +147,16 @@ def render() -> None:
     st.caption("What the trained model does on real data: why it lags, which days and features it looks at, "
                "what each unit does, and what it would predict had the price moved differently.")  # fmt: skip
     record = state.current_run()
+    if record is not None:
+        widgets.run_header(record, "inside")  # the subject: the open run, on its own prices
     if not run_client.has_result(record):
-        st.info("No trained model to look inside yet. Train one (Train page) or open a run (Runs page).")
-        st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
+        if record is None:
+            widgets.no_run_notice("then look inside it here")
+        else:
+            st.info(
+                "This run has no trained model to look inside yet (see Runs). Train one or open another run."
+            )
+            st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
         return
     widgets.run_link(record)
     try:

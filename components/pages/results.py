@@ -245,6 +245,7 @@ def render() -> None:
     record = state.current_run(with_history=True)
     verdict = None
     if record is not None:
+        widgets.run_header(record, "results")  # which run this is, and a note if Data holds other prices
         try:
             verdict = verdict_view.verdict_of(record)
         except Exception as exc:  # noqa: BLE001 - a damaged record: a message, never a traceback
@@ -264,13 +265,12 @@ def render() -> None:
             widgets.run_link(record)
             widgets.show_error(run_client.summary(record))
         else:
-            st.info(
-                "No model has been trained yet. Train one first; its predictions and metrics appear here."
-            )
+            widgets.no_run_notice("its predictions and metrics appear here")
         error = ss.get(state.TRAIN_ERROR)
         if error:
             widgets.show_error(error)
-        st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
+        if record is not None:
+            st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
         return
     if verdict is not None:
         verdict_view.card(verdict)
@@ -292,13 +292,6 @@ def render() -> None:
         f"{config.time_step} · target {markdown_literal(config.target)}, {mode} · trained on "
         f"{markdown_literal(record.data_description)}"
     )
-    prices = ss.get(state.PRICES)
-    if (
-        prices is not None
-        and getattr(prices, "source", None)
-        and prices.source not in record.data_description
-    ):
-        st.info("The Data page now has other prices than this model was trained on; train again to use them.")
 
     tabs = lazy_tabs(TABS, TAB)
     tab, is_open = tabs["Predictions"]

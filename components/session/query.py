@@ -5,6 +5,10 @@ After every script run the knobs that differ from the defaults are written to th
 what this session last wrote there (a shared link, or one edited by hand) is parsed with the
 knob's own rules and applied, with a warning for anything clamped, ignored or missing from the data.
 
+The data source is there too (``data=SYNTH``, ``data=yahoo:AAPL:2021-01-04:2026-12-08:1d``,
+``data=csv:FINGERPRINT``), read before the knobs (their columns depend on the data), and the
+Train page's walk-forward options (``folds``, ``fold_mode``, ``seeds``) beside the knobs.
+
 The session's current run is there too (``run=ID``), and once the session has started a run,
 its owner token (``owner=TOKEN``): a reload starts a new Streamlit session, which takes both back
 from the URL, so it reattaches to the run and may still stop it (the link's token is kept apart:
@@ -17,7 +21,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.session import knobs, links, state
+from components.session import knobs, links, memory, state, walkforward
 from model.engine.config import KNOBS
 from model.engine.presets import CUSTOM, DEFAULT_PRESET
 from model.errors import ConfigError
@@ -26,16 +30,24 @@ _WRITTEN = "_query_written"  # {name: text} as this session last wrote them
 PRESET_PARAM = "preset"  # ?preset=tutorial: applied first, so knob values in the link override it
 RUN_PARAM = "run"
 OWNER_PARAM = "owner"
+DATA_PARAM = "data"
+# The walk-forward options: link name -> (widget key, reader, default).
+FOLD_PARAMS = {
+    "folds": (walkforward.FOLDS, links.read_folds, 0),
+    "fold_mode": (walkforward.FOLD_MODE, links.read_fold_mode, "refit"),
+    "seeds": (walkforward.SEEDS, links.read_seeds, 1),
+}
 
 
 def load_query_params() -> list[str]:
     """Apply knob values from the URL that differ from what this session last wrote there; returns
     the warnings about this link's values (app.py shows them on whichever page it opened)."""
     ss = st.session_state
-    knobs.knob_config()  # every knob has a value before the link changes some
     written: dict[str, str] = ss.setdefault(_WRITTEN, {})
     warnings: list[str] = []
-    linked_columns = False
+    linked_columns = _load_data(written, warnings)  # first: a link's data is loaded, not SYNTH then it
+    knobs.knob_config()  # every knob has a value before the link changes some
+    _load_fold_options(written, warnings)
     preset = st.query_params.get(PRESET_PARAM)
     if preset is not None and preset != written.get(PRESET_PARAM):
         written[PRESET_PARAM] = preset
@@ -67,6 +79,49 @@ def load_query_params() -> list[str]:
     return warnings
 
 
+def _load_data(written: dict[str, str], warnings: list[str]) -> bool:
+    """The link's data source, loaded when it differs from what this session wrote; True when the
+    data changed (the knobs' columns are then fitted to it, with notes)."""
+    raw = st.query_params.get(DATA_PARAM)
+    if raw is None or raw == written.get(DATA_PARAM):
+        return False
+    written[DATA_PARAM] = raw
+    read = links.read_data_source(raw)
+    if read.warning:
+        warnings.append(read.warning)
+        return False
+    source = read.value
+    current = state.data_source() if state.PRICES in st.session_state else None
+    if current is not None and current.link_text() == source.link_text():
+        return False  # already loaded (this session's own link after a page switch)
+    from model.errors import LensError
+
+    try:
+        table = state.load_source(source)
+    except LensError as exc:
+        kept = state.get_prices()
+        also = f" Using {kept.source} instead." if kept is not None else ""
+        warnings.append(f"Could not load data={links.quote(raw)} from the link: {exc}{also}")
+        return False
+    if source.kind == links.CSV:
+        source = links.DataSource(links.CSV, source.name, label=table.source)
+    state.set_prices(table, source)
+    return True
+
+
+def _load_fold_options(written: dict[str, str], warnings: list[str]) -> None:
+    for param, (widget_key, reader, _default) in FOLD_PARAMS.items():
+        raw = st.query_params.get(param)
+        if raw is None or raw == written.get(param):
+            continue
+        written[param] = raw
+        read = reader(raw)
+        if read.warning:
+            warnings.append(read.warning)
+        if read.value is not None:
+            st.session_state[memory.value_key(widget_key)] = read.value
+
+
 def _load_run(written: dict[str, str], warnings: list[str]) -> None:
     """The run (and owner token) from the link, when it differs from what this session wrote."""
     owner = st.query_params.get(OWNER_PARAM)
@@ -94,7 +149,11 @@ def _load_run(written: dict[str, str], warnings: list[str]) -> None:
     try:
         run_client.store().get_run(run_id, with_history=False)
     except RunNotFoundError:
-        warnings.append(f"Run {run_id} from the link is not in the run store (deleted?).")
+        st.session_state[state.MISSING_RUN] = run_id
+        warnings.append(
+            f"Run {run_id} from the link is not in the run store: it does not exist (or was deleted). "
+            "Open a run from the Runs page, or train one on the Train page."
+        )
         return
     except StoreError:
         warnings.append(f"Run {run_id} from the link cannot be opened now: the run store is unavailable.")
@@ -118,6 +177,11 @@ def sync_query_params() -> None:
     # The preset's name too (the knobs above already reproduce it; the name says what it is).
     preset = knobs.active_preset()
     _sync_param(PRESET_PARAM, preset if preset not in (CUSTOM, DEFAULT_PRESET) else None, written)
+    source = st.session_state.get(state.DATA_SOURCE) if st.session_state.get(state.PRICES) else None
+    _sync_param(DATA_PARAM, source.link_text() if source is not None else None, written)
+    for param, (widget_key, _reader, default) in FOLD_PARAMS.items():
+        value = memory.recall(widget_key, default)
+        _sync_param(param, value if value != default else None, written)
     _sync_param(RUN_PARAM, state.current_run_id(), written)
     record = state.current_run() if state.tokens() else None
     owner = (record is not None and state.token_for(record)) or next(iter(state.tokens()), None)

@@ -1,4 +1,11 @@
-"""Session state of one browser session: the price table in use and the id of its current run.
+"""Session state of one browser session: the price table in use, where it came from, and the id
+of its current run.
+
+The data source (``links.DataSource``: a bundled sample, a Yahoo Finance ticker with its dates, or
+an uploaded CSV by the fingerprint of its stored table) is kept beside the table and written to
+the link (``session.query``), so a reload or a shared link loads the same prices again. An
+uploaded table is stored once by fingerprint in the run store's files (where runs keep their
+price snapshots), so a link can name it without carrying the file.
 
 Everything per user lives in ``st.session_state`` (never in ``st.cache_resource``), so one
 session's data never reaches another. Training itself is a stored run (``model.runs``) trained
@@ -10,26 +17,32 @@ them up again. The knobs live in ``session.knobs``.
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import streamlit as st
 
 from components import run_client
-from model.data import PriceTable, load_sample
+from components.session.links import CSV, SAMPLE, YAHOO, DataSource
+from model.data import PriceTable, load_sample, load_yfinance
 from model.engine.config import LstmConfig
 from model.errors import LensError, RunNotFoundError, StopRefusedError, StoreError
-from model.runs import capability, fold_runs
+from model.runs import capability, files, fold_runs
 
 # ---------------------------------------------------------------------------------------------
 # Session-state keys (other pages and tests rely on these names)
 # ---------------------------------------------------------------------------------------------
 
 PRICES = "prices"  # PriceTable in use
+DATA_SOURCE = "data_source_in_use"  # links.DataSource of PRICES (None: unknown, kept out of the link)
 DATA_ERROR = "data_error"  # message of the last failed load (the data in use is kept)
 RUN_ID = "run_id"  # id of the session's current run (trained here, opened from Runs or a link)
 OWNER = "owner_token"  # this session's owner token, created when it first starts a run
 LINKED_OWNER = "linked_owner_token"  # a token from the link (a reload): may stop its runs, starts none
+MISSING_RUN = "missing_run_id"  # a run id the link named that the store does not hold (pages say so)
 TRAIN_ERROR = "train_error"  # message of the last training request that could not be made
 
-SAMPLE_DEFAULT = "GOOG"
+SAMPLE_DEFAULT = "SYNTH"  # the learnable synthetic series: a first training shows something to learn
 
 # ---------------------------------------------------------------------------------------------
 # Prices
@@ -37,20 +50,88 @@ SAMPLE_DEFAULT = "GOOG"
 
 
 def get_prices() -> PriceTable | None:
-    """The session's price table; the GOOG sample is loaded on first use so every page has data."""
+    """The session's price table; the SYNTH sample is loaded on first use so every page has data."""
     ss = st.session_state
     if PRICES not in ss:
         try:
             ss[PRICES] = load_sample(SAMPLE_DEFAULT)
+            ss[DATA_SOURCE] = DataSource(SAMPLE, SAMPLE_DEFAULT)
         except LensError as exc:
             ss[PRICES] = None
             ss[DATA_ERROR] = str(exc)
     return ss[PRICES]
 
 
-def set_prices(table: PriceTable) -> None:
+def set_prices(table: PriceTable, source: DataSource | None = None) -> None:
+    """Make ``table`` the session's prices; ``source`` says where it came from (for the link)."""
     st.session_state[PRICES] = table
+    st.session_state[DATA_SOURCE] = source
     st.session_state[DATA_ERROR] = None
+
+
+def data_source() -> DataSource | None:
+    """Where the session's prices came from (None when no table is loaded or it cannot be named)."""
+    get_prices()
+    return st.session_state.get(DATA_SOURCE)
+
+
+_FINGERPRINTS = "prices_fingerprint"  # (id of the PriceTable, its fingerprint): hashed once per table
+
+
+def prices_fingerprint() -> str | None:
+    """The fingerprint (``model.runs.files.fingerprint``) of the session's table, as runs store it."""
+    prices = get_prices()
+    if prices is None:
+        return None
+    ss = st.session_state
+    cached = ss.get(_FINGERPRINTS)
+    if cached is None or cached[0] != id(prices.frame):
+        cached = (id(prices.frame), files.fingerprint(prices.frame))
+        ss[_FINGERPRINTS] = cached
+    return cached[1]
+
+
+def _label_path(root: Path, fp: str) -> Path:
+    return files.snapshot_path(root, fp).with_suffix(".name")
+
+
+def store_upload(table: PriceTable, name: str) -> DataSource:
+    """Store an uploaded table by fingerprint (once; runs on it share the snapshot) so a link can
+    name it. Without a run store the table is still used; the link then cannot restore it."""
+    fp = files.fingerprint(table.frame)
+    try:
+        root = run_client.store().files_root
+        files.save_snapshot(root, table.frame, fp)
+        label = _label_path(root, fp)
+        if not label.exists():
+            files.write_atomically(label, lambda tmp: Path(tmp).write_text(name, encoding="utf-8"))
+    except (StoreError, OSError):
+        pass
+    return DataSource(CSV, fp, label=name)
+
+
+def load_source(source: DataSource) -> PriceTable:
+    """The price table a link's data source names (LensError, in plain words, when it cannot load)."""
+    if source.kind == SAMPLE:
+        return load_sample(source.name)
+    if source.kind == YAHOO:
+        # The link's end day is included; yfinance's end is exclusive.
+        end = dt.date.fromisoformat(source.end) + dt.timedelta(days=1)
+        return load_yfinance(source.name, start=source.start, end=end.isoformat(), interval=source.interval)
+    root = run_client.store().files_root
+    path = files.snapshot_path(root, source.name)
+    if not path.exists():
+        raise LensError(
+            f"The uploaded table {source.name[:12]}… from the link is not stored on this server; "
+            "upload the file again on the Data page."
+        )
+    label = _label_path(root, source.name)
+    name = label.read_text(encoding="utf-8") if label.exists() else f"table {source.name[:12]}"
+    try:
+        frame = files.read_frame(path)
+    except (OSError, ValueError) as exc:  # a damaged snapshot (pyarrow's errors are ValueErrors)
+        raise LensError(f"The stored table {source.name[:12]}… cannot be read ({exc}).") from exc
+    return PriceTable(frame, f"Uploaded CSV: {name} (restored from the link)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -85,6 +166,8 @@ def current_run_id() -> int | None:
 def set_current_run(run_id: int | None) -> None:
     """Make a run the one Train, Results, Shapes and the sidebar show."""
     st.session_state[RUN_ID] = None if run_id is None else int(run_id)
+    if run_id is not None:
+        st.session_state[MISSING_RUN] = None
 
 
 def current_run(*, with_history: bool = False):

@@ -16,7 +16,7 @@ import threading
 import streamlit as st
 
 from components import run_client
-from components.session import state
+from components.session import links, memory, state
 from model.errors import LensError
 
 FOLDS = "train_folds"  # widget keys
@@ -26,30 +26,35 @@ MODES = {"refit": "Refit (each fold from scratch)", "warm": "Warm (continue from
 
 
 def options(container) -> dict:
-    """The walk-forward widgets; folds 0 means one chronological split (a quick run)."""
-    with container.expander("Evidence: walk-forward folds", expanded=bool(st.session_state.get(FOLDS))):
+    """The walk-forward widgets; folds 0 means one chronological split (a quick run).
+
+    Their values are remembered across pages and are in the link (``session.query``: folds,
+    fold_mode, seeds; ``session.links`` checks them)."""
+    with container.expander("Evidence: walk-forward folds", expanded=bool(memory.recall(FOLDS, 0))):
         folds = st.number_input(
             "Folds",
             min_value=0,
-            max_value=20,
-            value=0,
+            max_value=links.MAX_FOLDS,
             step=1,
-            key=FOLDS,
+            **memory.remembered(FOLDS, 0),
             help="0: one train/validation/test split (quick, one draw). K: K expanding-window folds over the last "
             "40% of the data, each tested on its own period against persistence, drift, the mean of the last "
             "time_step values and ridge, with a Diebold-Mariano test and a verdict.",
         )
         mode = st.selectbox(
-            "Fold mode", list(MODES), format_func=MODES.get, key=FOLD_MODE, disabled=not folds
+            "Fold mode",
+            list(MODES),
+            format_func=MODES.get,
+            disabled=not folds,
+            **memory.remembered(FOLD_MODE, "refit", lambda v: v if v in MODES else "refit"),
         )
         seeds = st.number_input(
             "Seeds",
             min_value=1,
-            max_value=10,
-            value=1,
+            max_value=links.MAX_SEEDS,
             step=1,
-            key=SEEDS,
             disabled=not folds,
+            **memory.remembered(SEEDS, 1),
             help="Repeat the whole walk-forward with this many seeds: the seed spread of "
             "skill is shown beside the fold spread.",
         )

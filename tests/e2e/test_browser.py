@@ -63,7 +63,7 @@ def test_first_page_renders(page, app_server):
 
 
 def test_flow_data_train_results(page, app_server):
-    # Data (default page): the bundled GOOG sample loads on the first visit and a candlestick shows.
+    # Data (default page): the bundled SYNTH sample loads on the first visit and a candlestick shows.
     h.open_app(page, app_server)
     expect_chart(page)
     expect(page.get_by_text("Bundled sample", exact=True).first).to_be_visible()

@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from components.session import memory, state
+from components.session import memory
 from model.data import PriceTable
 from model.engine.config import LstmConfig
 from model.engine.windows import Normaliser, make_windows, training_normaliser
 from model.errors import DataError, LensError
-from model.explain.cache import architecture_key, fingerprint, same_network
+from model.explain.cache import architecture_key, fingerprint
+from model.runs import files
 
 # The entry the page shows (what the user sees, for the panels and the tests; not a cache).
 SHOWN_TRACE = "shape_shown_trace"
@@ -36,49 +37,61 @@ TRACE_MACS = 8_000_000_000
 
 @dataclass(frozen=True, eq=False)
 class StoredModel:
-    """The current run, whose model the worker traces (loaded there, never in the server)."""
+    """The open run, whose model the worker traces (loaded there, never in the server)."""
 
     run_id: int
     created: str
     normaliser: Any  # model.engine.windows.Normaliser: the windows are normalised with it
+    data_fingerprint: str  # the price table its statistics come from (model.runs.files.fingerprint)
 
 
 @dataclass(frozen=True, eq=False)
 class Source:
     trained: bool
-    config: LstmConfig  # what the model was built with (batch size: the knob's)
+    config: LstmConfig  # what the model was built with (the run's own, or the knobs' for fresh weights)
     result: StoredModel | None  # the stored run whose model is traced, or None
     label: str
     why_fresh: str | None = None
 
 
-def choose_model(config: LstmConfig) -> Source:
-    """The current run's model when it is the same network as the knobs describe, else fresh weights."""
+RUN, FRESH = "run", "fresh"  # what the page traces: the open run's model, or a fresh network of the knobs
+
+
+def run_table(record) -> PriceTable:
+    """The exact price table a stored run trained on (from the run store: whatever Data holds)."""
     from components import run_client
 
-    record = state.current_run()
-    fresh = f"fresh untrained weights (seed {config.seed})"
-    if not run_client.has_result(record):
-        return Source(False, config, None, fresh)
-    run_cfg = record.lstm_config
-    if same_network(run_cfg, config):
-        from components import worker_jobs
+    return PriceTable(run_client.prices(record), record.data_description)
 
-        try:
-            normaliser = worker_jobs.normaliser(record)
-        except LensError as exc:
-            return Source(False, config, None, fresh, f"Run {record.id}'s model could not be loaded ({exc}).")
-        epochs = record.epochs_run
-        label = f"the trained model of run {record.id} ({epochs} epoch{'s' if epochs != 1 else ''})"
-        result = StoredModel(record.id, record.created.isoformat(), normaliser)
-        return Source(True, run_cfg.replace(batch_size=config.batch_size), result, label)
-    why = (
-        f"The trained model (run {record.id}) has rnn_unit {run_cfg.rnn_unit}, layer_num {run_cfg.layer_num}, time_step "
-        f"{run_cfg.time_step}, {run_cfg.input_size} feature(s)"
-        + (", a shared cell" if run_cfg.share_cell else "")
-        + "; these settings differ, so fresh weights are traced."
-    )
-    return Source(False, config, None, fresh, why)
+
+def choose_model(config: LstmConfig, record=None) -> Source:
+    """The open run's trained model (``record``: its own config) or, without one, fresh weights of ``config``."""
+    fresh = f"fresh untrained weights (seed {config.seed})"
+    if record is None:
+        return Source(False, config, None, fresh)
+    from components import worker_jobs
+
+    try:
+        normaliser = worker_jobs.normaliser(record)
+    except LensError as exc:
+        return Source(False, config, None, fresh, f"Run {record.id}'s model could not be loaded ({exc}).")
+    epochs = record.epochs_run
+    label = f"the trained model of run {record.id} ({epochs} epoch{'s' if epochs != 1 else ''})"
+    result = StoredModel(record.id, record.created.isoformat(), normaliser, record.data_fingerprint)
+    return Source(True, record.lstm_config, result, label)
+
+
+def check_normaliser(prices: PriceTable, source: Source) -> None:
+    """Refuse to run a trained model on windows of another series than the one its statistics come
+    from: normalised with another series' mean and spread, the windows mean nothing to it."""
+    if not source.trained or source.result is None:
+        return
+    if files.fingerprint(prices.frame) != source.result.data_fingerprint:
+        raise DataError(
+            f"Run {source.result.run_id}'s model is not run on these windows: its normaliser holds the "
+            "statistics of the prices it was trained on, and these are other prices. Trace the run on its "
+            "own prices, or a fresh network on the loaded prices."
+        )
 
 
 @dataclass(frozen=True)
@@ -145,7 +158,9 @@ def windows_for(prices: PriceTable | None, config: LstmConfig, source: Source) -
     t = int(config.time_step)
     if prices is None:
         return _random_windows(config, batch, "No prices are loaded, so the trace runs on random windows.")
+    whose = f"run {source.result.run_id}'s own prices" if source.trained else "the loaded prices"
     if source.trained:
+        check_normaliser(prices, source)
         normaliser, norm_note = source.result.normaliser, "normalised with the trained model's statistics"
     else:
         normaliser, norm_note = fresh_normaliser(prices, config)
@@ -175,8 +190,7 @@ def windows_for(prices: PriceTable | None, config: LstmConfig, source: Source) -
     first, last = index[n - take], index[-1]
     span = f"{first:%Y-%m-%d} → {last:%Y-%m-%d}" if hasattr(first, "strftime") else ""
     description = (
-        f"the last {take} window{'s' if take != 1 else ''} of the loaded prices ({span}), newest first; "
-        f"{norm_note}"
+        f"the last {take} window{'s' if take != 1 else ''} of {whose} ({span}), newest first; {norm_note}"
     )
     note = _capped_note(config, batch)
     if take < batch:
@@ -240,10 +254,11 @@ def gate_time(config: LstmConfig) -> int:
     return clamp_step(memory.recall(GATE_T_WIDGET, 1), config.time_step, 1)
 
 
-def get_trace(prices: PriceTable | None, config: LstmConfig) -> TraceEntry:
-    """The trace for these knobs, data and model: from the cache when nothing it depends on changed."""
-    source = choose_model(config)
-    windows = windows_for(prices, config, source)
+def get_trace(prices: PriceTable | None, config: LstmConfig, record=None) -> TraceEntry:
+    """The trace of the open run (``record``, on ``prices``: its own table) or of fresh weights of
+    ``config`` on ``prices``: from the cache when nothing it depends on changed."""
+    source = choose_model(config, record)
+    windows = windows_for(prices, source.config, source)
     cfg = source.config
     run_id = source.result.run_id if source.trained else None
     weights = ("run", run_id, source.result.created) if source.trained else ("seed", int(cfg.seed))

@@ -1,8 +1,9 @@
 """Shapes: the tutorial's seven-step explanation of ``lstm(X)`` as a live trace of the real network.
 
-Every shape shown comes from a real forward pass (``model.explain.trace_shapes``) of the network the
-knobs describe — the trained model when it is the same network as the knobs, otherwise fresh
-weights — on real windows of the loaded prices. Next to each observed shape stands the tutorial's
+Every shape shown comes from a real forward pass (``model.explain.trace_shapes``). With a run open,
+the page traces that run by default: its knobs, its trained weights, windows of ITS prices
+normalised with ITS training statistics (whatever the Data page holds). The explicit other choice
+is a fresh untrained network of the knobs on the loaded prices. Next to each observed shape stands the tutorial's
 symbolic shape with the user's numbers filled in, so the two can be compared line by line.
 
 The trace runs in a warm worker process, so the server never imports TensorFlow. It is cached by
@@ -15,21 +16,48 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import errors, widgets
+from components import errors, run_client, widgets
 from components.figures import shapes as shape_figures
 from components.figures import style
 from components.pages.shapes.code import code_side_by_side
 from components.pages.shapes.equivalence import equivalence_panel
-from components.pages.shapes.model_choice import TraceEntry, get_trace
+from components.pages.shapes.model_choice import FRESH, RUN, TraceEntry, get_trace, run_table
 from components.pages.shapes.panels import gate_panel, hidden_state_panel, unroll_panel
 from components.pages.shapes.steps import step_nav
 from components.pages.shapes.tables import rows_markdown, share_cell_note, step_rows
-from components.session import knobs, state
+from components.session import knobs, memory, state
 from model.explain.sources import N_STEPS, Step
 
+SUBJECT_WIDGET = "shape_subject"  # remembered: the open run's model, or a fresh network
 
-def _knobs() -> None:
+
+def _subject(record) -> str:
+    """What to trace: the open run (the default when one is open) or a fresh network of the knobs."""
+    if record is None:
+        return FRESH
+    labels = {RUN: f"Run {record.id}'s trained model", FRESH: "A fresh untrained network (the knobs)"}
+    return st.radio(
+        "Trace",
+        (RUN, FRESH),
+        format_func=labels.get,
+        horizontal=True,
+        help="The open run: its own knobs, trained weights and prices, normalised with its training "
+        "statistics. A fresh network: the knobs below, random weights, the prices on the Data page.",
+        **memory.remembered(SUBJECT_WIDGET, RUN),
+    )
+
+
+def _knobs(record, subject: str) -> None:
     st.subheader("Network", anchor=False)
+    if subject == RUN:
+        cfg = record.lstm_config
+        st.markdown(
+            f"Run {record.id}'s own settings: rnn_unit **{cfg.rnn_unit}**, layer_num **{cfg.layer_num}**, "
+            f"time_step **{cfg.time_step}**, batch_size **{cfg.batch_size}**, "
+            f"{len(cfg.features)} feature(s)" + (", a shared cell." if cfg.share_cell else ".")
+        )
+        st.caption("Choose a fresh untrained network above to trace other settings.")
+        return
     knobs.render_network_knobs(st.container())
     knobs.knob_widget("share_cell")
     st.caption("The same knobs as on the Train page; they are in the link too.")
@@ -42,7 +70,9 @@ def _about(entry: TraceEntry) -> None:
     if source.why_fresh:
         st.caption(source.why_fresh)
     elif not source.trained:
-        st.caption("Train a model with these settings on the Train page to trace its learned weights.")
+        st.caption(
+            "Train a model with these settings on the Train page (or open a run) to trace learned weights."
+        )
     st.markdown(f":material/table_rows: **Windows:** {windows.description}.")
     if windows.note:
         st.info(windows.note, icon=":material/info:")
@@ -81,21 +111,35 @@ def render() -> None:
         "forward pass of the network with your `rnn_unit`, `layer_num`, `time_step`, batch size and features."
     )
     widgets.url_warnings()
-    prices = state.get_prices()
-    if prices is None:
-        message = st.session_state.get(state.DATA_ERROR) or "No prices are loaded"
-        st.info(f"{message}: the trace runs on random windows.")
+    record = state.current_run()
+    if record is not None:
+        widgets.run_header(record, "shapes")
+    opened = record if run_client.has_result(record) else None
+    subject = _subject(opened)
+    prices = None
+    if subject == RUN:
+        with errors.boundary(
+            "reading the run's prices", kept="Choose a fresh network to trace the loaded prices."
+        ) as read:
+            prices = run_table(opened)
+        if read.failed:
+            return
     else:
-        for note in knobs.fit_columns(prices.columns):
-            st.info(note)
+        prices = state.get_prices()
+        if prices is None:
+            message = st.session_state.get(state.DATA_ERROR) or "No prices are loaded"
+            st.info(f"{message}: the trace runs on random windows.")
+        else:
+            for note in knobs.fit_columns(prices.columns):
+                st.info(note)
 
     knobs_col, main_col = st.columns([1.2, 3], gap="large")
     with knobs_col:
-        _knobs()
-    config = knobs.knob_config()
+        _knobs(opened, subject)
+    config = opened.lstm_config if subject == RUN else knobs.knob_config()
     with errors.boundary("tracing the network", container=main_col) as outcome:
         config.validate()
-        entry = get_trace(prices, config)
+        entry = get_trace(prices, config, opened if subject == RUN else None)
     if outcome.failed:
         return
 

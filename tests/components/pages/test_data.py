@@ -157,13 +157,24 @@ def test_yfinance_success_replaces_data(app, monkeypatch):
     assert len(app.session_state[PRICES].frame) == 200
 
 
-def test_sample_ticker_switch(app):
+def test_picking_a_sample_loads_it_at_once(app):
     app.run()
+    assert "SYNTH" in app.session_state[PRICES].source  # the default sample
+    assert not [b for b in app.button if b.label == "Load sample"]  # no button to press
     app.selectbox(key="sample_ticker").set_value("IBM").run()
-    assert "GOOG" in app.session_state[PRICES].source  # nothing loads before the button
-    button(app, "Load sample").click().run()
     assert_clean(app)
     assert "IBM" in app.session_state[PRICES].source
+    assert app.query_params["data"] == "IBM"
+    assert "IBM" in " ".join(texts(app, "text"))  # the source line names the table in use
+
+
+def test_back_to_the_sample_source_loads_the_sample_shown(app, monkeypatch):
+    _upload(_choose(app, "CSV upload"), "mine.csv", price_csv(300))
+    assert "mine.csv" in app.session_state[PRICES].source
+    _choose(app, "Bundled sample")
+    assert_clean(app)
+    shown = app.selectbox(key="sample_ticker").value
+    assert shown in app.session_state[PRICES].source  # never the CSV under the sample's name
 
 
 def test_source_choice_survives_page_switch(app):
@@ -237,8 +248,9 @@ def test_negative_prices_are_warned_on_the_page(app):
 
 def test_synthetic_sample_is_described_and_loads(app):
     app.run()
+    app.selectbox(key="sample_ticker").set_value("AAPL").run()
+    assert "AAPL" in app.session_state[PRICES].source
     app.selectbox(key="sample_ticker").set_value("SYNTH").run()
     assert any("Synthetic series" in c for c in texts(app, "caption"))
-    button(app, "Load sample").click().run()
     assert_clean(app)
     assert "SYNTH" in app.session_state[PRICES].source

@@ -18,6 +18,7 @@ import pytest
 
 from components.figures import diagram
 from components.figures import shapes as shape_figures
+from components.literal import unescape_literal
 from components.pages.shapes import code, equivalence, model_choice, panels, steps
 from components.session import state
 from model.data import load_csv
@@ -280,24 +281,61 @@ def test_gate_panel_at_step_5_with_the_parameter_count():
 
 
 @pytest.mark.process  # a run trained by the worker pool
-def test_trained_model_is_traced_when_its_architecture_matches():
-    """The current run's model, loaded from the run store (Keras safe mode), is traced."""
+def test_the_open_run_is_traced_by_default_on_its_own_prices_and_statistics():
+    """The open run's model (loaded in a worker), its knobs, its prices and its normaliser, whatever
+    the Data page and the knobs hold; a fresh network is the explicit other choice."""
+    from components import worker_jobs
+    from model.data import load_sample
+    from model.engine.windows import make_windows
 
-    record = stored_run(config=LstmConfig(rnn_unit=8, layer_num=1, time_step=10, epochs=2))
+    config = LstmConfig(rnn_unit=8, layer_num=1, time_step=10, epochs=2)
+    record = stored_run(load_sample("IBM"), config=config)
     assert record.status == "finished", record.error
-    at = goto(new_app(run=str(record.id)), "shapes")
+    at = goto(new_app(run=str(record.id)), "shapes")  # Data holds SYNTH, the knobs are the defaults
     assert_clean(at)
-    body = "\n".join(m.value for m in at.markdown)
-    assert "fresh untrained weights" in body
-    assert any("these settings differ" in c.value for c in at.caption), [c.value for c in at.caption]
-    for key, value in (("rnn_unit", 8), ("layer_num", 1), ("time_step", 10)):
-        at.number_input(key=key).set_value(value).run()
-    assert_clean(at)
-    body = "\n".join(m.value for m in at.markdown)
+    body = unescape_literal("\n".join(m.value for m in at.markdown))
+    assert f"Run {record.id} · IBM · 8x1, time_step 10 · trained 2 epochs" in body
     assert f"**Model:** the trained model of run {record.id} (2 epochs)" in body
-    assert "normalised with the trained model's statistics" in body
-    assert at.session_state[model_choice.SHOWN_TRACE].run_id == record.id  # traced in a worker, by run id
+    assert (
+        f"of run {record.id}'s own prices" in body
+        and "normalised with the trained model's statistics" in body
+    )
+    entry = at.session_state[model_choice.SHOWN_TRACE]
+    assert entry.run_id == record.id and entry.config.rnn_unit == 8 and entry.config.time_step == 10
+    # The windows are the run's prices normalised with the run's own statistics (newest first).
+    prices = model_choice.run_table(record)
+    normaliser = worker_jobs.normaliser(record)
+    values = normaliser.features(prices.frame.loc[:, list(config.features)].to_numpy(dtype=np.float64))
+    newest = make_windows(values, 10)[-1]
+    np.testing.assert_allclose(entry.windows.x[0], newest.astype(np.float32), rtol=1e-6)
+    assert "IBM" not in at.session_state[state.PRICES].source  # Data was not changed
+    at.radio(key="shape_subject").set_value(model_choice.FRESH).run()
+    assert_clean(at)
+    body = "\n".join(m.value for m in at.markdown)
+    assert "**Model:** fresh untrained weights" in body and "of the loaded prices" in body
+    assert at.session_state[model_choice.SHOWN_TRACE].run_id is None
     check_step(at, 1)
+
+
+def test_a_trained_model_is_never_run_on_windows_of_other_prices():
+    from model.data import load_sample
+    from model.engine.windows import training_normaliser
+    from model.errors import DataError
+    from model.runs import files
+
+    config = LstmConfig(rnn_unit=4, layer_num=1, time_step=5)
+    own = load_sample("MSFT")
+    stored = model_choice.StoredModel(
+        1, "then", training_normaliser(own.frame, config), files.fingerprint(own.frame)
+    )
+    source = model_choice.Source(True, config, stored, "run 1")
+    assert model_choice.windows_for(own, config, source).real  # its own prices: traced
+    with pytest.raises(DataError, match="normaliser holds the statistics of the prices it was trained on"):
+        model_choice.windows_for(load_sample("SYNTH"), config, source)
+    fresh = model_choice.Source(False, config, None, "fresh")
+    assert model_choice.windows_for(
+        load_sample("SYNTH"), config, fresh
+    ).real  # fresh weights: its own statistics
 
 
 def test_too_few_rows_fall_back_to_random_windows_with_a_note():
