@@ -68,7 +68,7 @@ def bench_job(url: str, run_id: int) -> tuple[dict, object]:
 
 def bench_redraw(record) -> dict:
     from components.figures import tour as figures
-    from components.pages.tour import _stop_figure
+    from components.pages.tour import stop_figure
     from model.explain.tour_stops import tour_stops
 
     stops = tour_stops(record)
@@ -76,7 +76,7 @@ def bench_redraw(record) -> dict:
     for index in range(len(stops)):
         t0 = time.perf_counter()
         stop = tour_stops(record)[index]
-        figs = [_stop_figure(record, stop), figures.chain_figure(record, stop.time)]
+        figs = [stop_figure(record, stop), figures.chain_figure(record, stop.time)]
         if figures.fits_one_screen(record):
             figs.append(figures.all_numbers_figure(record, stop.time))
         for fig in figs:

@@ -61,7 +61,7 @@ def _move(delta: int, count: int) -> None:
     ss[STOP] = max(0, min(int(ss.get(STOP, 0)) + delta, count - 1))
 
 
-def _stop_figure(tour, stop):
+def stop_figure(tour, stop):
     kind = stop.kind
     if kind == stops_module.WINDOW:
         return None  # the window stop is the price chart above
@@ -102,7 +102,7 @@ def _panel(tour) -> None:
     _write_link(tour.day, ss[STOP])
     st.markdown(f"**Stop {ss[STOP] + 1} of {count} · {stop.title}**")
     st.info(stop.text, icon=":material/route:")
-    fig = _stop_figure(tour, stop)
+    fig = stop_figure(tour, stop)
     if fig is not None:
         style.show(fig, key="tour_stop_chart")
     style.show(figures.chain_figure(tour, stop.time), key="tour_chain")

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import pytest
 
 from components.figures import tour as figures
-from components.pages.tour import _stop_figure
+from components.pages.tour import stop_figure
 from model.explain.tour_stops import CELL, tour_stops
 
 
@@ -35,7 +35,7 @@ def record(request):
 def test_every_figure_of_every_stop_is_valid_plotly(record):
     figs = [figures.window_figure(record)]
     for stop in tour_stops(record):
-        figs += [_stop_figure(record, stop), figures.chain_figure(record, stop.time)]
+        figs += [stop_figure(record, stop), figures.chain_figure(record, stop.time)]
         if figures.fits_one_screen(record):
             figs.append(figures.all_numbers_figure(record, stop.time))
     for fig in figs:
