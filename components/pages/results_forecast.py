@@ -112,7 +112,7 @@ def residual_record(record, folds: bool) -> picture_records.ResidualHistogram:
     """The model's day-one residuals on points it did not train on: the folds' test points for a
     walk-forward run, the validation and test points of a single run."""
     if folds:
-        from model.runs.walkforward import load_walk_forward
+        from model.orchestration.walkforward import load_walk_forward
 
         result = load_walk_forward(run_client.store(), record.id)
         scored = [f for f in result.evidence.folds if f.finished] if result is not None else []

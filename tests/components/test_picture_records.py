@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from model.runs.walkforward import WalkForward
 
 from components import glossary
 from components import picture_records as pictures
@@ -19,6 +18,7 @@ from model.engine.evaluation import Evaluation
 from model.evidence.baselines import BASELINE_LABELS
 from model.evidence.folds import fold_boundaries
 from model.evidence.walkforward import ridge_forecaster, walk_forward
+from model.orchestration.reading import WalkForward
 from tests.model.evidence.helpers import synth
 
 CONFIG = LstmConfig(features=("close",), time_step=10)

@@ -56,10 +56,9 @@ HEADERS_JS = """() => {
 
 
 def _fill(url: str) -> int:
-    from model.runs.walkforward import run_walk_forward
-
     from model.data import load_sample
     from model.engine.config import LstmConfig
+    from model.orchestration.walkforward import run_walk_forward
     from model.runs.store import open_store
 
     store = open_store(url)  # files beside the database, where the server looks for them

@@ -68,12 +68,14 @@ def test_table_shows_knobs_that_differ_and_filters_by_any_knob():
     )
 
 
-def test_the_verdict_column_follows_skill_with_each_runs_sentence():
+def test_the_verdict_column_follows_the_numbers_shown_first_with_each_runs_sentence():
     table = records.runs_table([_record(3), _record(2, status="failed")])
     said = {3: "Repeats the last price on this test period.", 2: ""}
     shown = records.with_verdicts(table, said.__getitem__)
     columns = list(shown.columns)
-    assert columns[columns.index("skill") + 1] == "verdict" and "verdict" not in table.columns
+    # run, status, skill, test RMSE and epochs stay first (visible without scrolling), the sentence next
+    assert columns[columns.index("epochs") + 1] == "verdict" and "verdict" not in table.columns
+    assert columns.index("verdict") > max(columns.index(c) for c in ("skill", "test RMSE"))
     assert shown.loc[3, "verdict"] == said[3] and shown.loc[2, "verdict"] == ""
 
 

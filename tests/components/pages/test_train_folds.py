@@ -5,12 +5,11 @@ The fold runs are written to the store by hand (no training): the page only read
 
 from __future__ import annotations
 
-from model.runs.walkforward import start_walk_forward
-
 from components import run_client
 from components.session import state
 from model.data import load_sample
 from model.engine.config import LstmConfig
+from model.orchestration.walkforward import start_walk_forward
 from model.runs import evidence_store as es
 from tests.components.conftest import assert_clean, chart_titles, goto, new_app, plotly_specs, texts
 

@@ -4,9 +4,9 @@ the folds' total in `python -m model.runs list`, never 0 epochs for a run whose 
 from __future__ import annotations
 
 import pytest
-from model.runs.walkforward import start_walk_forward
 
 from model.engine.config import LstmConfig
+from model.orchestration.walkforward import start_walk_forward
 from model.runs import __main__ as runs_cli
 from model.runs import evidence_store as es
 from model.runs import fold_progress, fold_runs
