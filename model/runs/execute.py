@@ -143,6 +143,7 @@ def execute_run(
                 run, data, fold, folder, flag, _forecast_listener(store, run_id, progress_seconds)
             )
         reason = "pruned" if flag.pruned else run.stopped_reason
+        store.upload_files(run_id)  # before the run ends: a reader on another machine finds them then
         store.finish(
             run_id,
             "stopped" if reason in ("pruned", "user_stop") else "finished",

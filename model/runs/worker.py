@@ -25,11 +25,14 @@ hands the task to another worker anyway (a scheduler of its own with ``allowed-f
 from __future__ import annotations
 
 import gc
+import hashlib
 import logging
 import os
 import socket
+import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from model.errors import StoreError
@@ -95,8 +98,27 @@ def store_for(url: str, files_root: str | None):
     key = (url, files_root)
     with _lock:
         if key not in _stores:
-            _stores[key] = open_store(url, files_root=files_root)
+            _stores[key] = open_store(url, files_root=local_files_root(files_root, url))
         return _stores[key]
+
+
+def local_files_root(files_root: str | None, url: str) -> str | None:
+    """The owner's files root if this machine can write there, else a folder of this worker's own:
+    on another machine the owner's path may not exist, and run files travel through the store
+    (model.runs.blobs) anyway."""
+    if files_root is None:
+        return None
+    try:
+        Path(files_root).mkdir(parents=True, exist_ok=True)
+        if os.access(files_root, os.W_OK):
+            return files_root
+    except OSError:
+        pass
+    digest = hashlib.sha256(url.encode()).hexdigest()[:12]
+    own = Path(tempfile.gettempdir()) / f"lstm-lens-files-{os.getuid()}" / digest
+    own.mkdir(parents=True, exist_ok=True)
+    log.warning("files root %s is not writable here; this worker keeps run files in %s", files_root, own)
+    return str(own)
 
 
 def _context(url: str, files_root: str | None):
