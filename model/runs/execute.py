@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from model.errors import LensError, StoreError, describe_os_error
 from model.runs import files
-from model.runs.provenance import record_provenance
+from model.runs.provenance import record_provenance, worker_identity
 from model.runs.store import RunRecord, RunStore
 
 # Progress is written at most this often while a run trains (and at every epoch's end).
@@ -127,7 +127,7 @@ def execute_run(
         # A walk-forward fold's run trains on its fold's rows (model.runs.walkforward); others as usual.
         data, fold = walkforward.fold_data(store, run_id, store.load_prices(run_id), config)
         run = train_network(data, listener=listen, stop=flag, model=walkforward.warm_model(store, fold))
-        record_provenance(store, run_id, run.provenance)
+        record_provenance(store, run_id, {**run.provenance, "worker": worker_identity()})
         evaluation = evaluate(run, data)
         folder = record.files_dir
         save_run(run, folder)
