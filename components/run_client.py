@@ -1,7 +1,8 @@
 """The run store and the worker pool of this server process, and cached reads of stored runs.
 
 One ``RunStore`` and one ``WorkerPool`` per server process and database URL (``st.cache_resource``):
-the pool's worker processes import TensorFlow while the first page loads, so pressing Train
+the pool is an embedded Dask cluster (or the scheduler at ``$LENS_DASK``, docs/cluster.md) whose
+worker processes import TensorFlow while the first page loads, so pressing Train
 does not wait for it, and training never runs in a thread of the server. Opening the store
 also marks runs whose process has ended (a killed server) as interrupted, once per process.
 
@@ -23,6 +24,8 @@ from model.runs.store import resolve_url
 
 # Worker processes of the pool (default: one per core); tests and small machines may lower it.
 ENV_WORKERS = "LENS_WORKERS"
+# The embedded workers' CPU niceness (default 10: they import TensorFlow while the first page draws).
+ENV_NICE = "LENS_WORKER_NICE"
 
 
 @st.cache_resource(show_spinner=False)
@@ -34,11 +37,14 @@ def _store(url: str) -> RunStore:
 
 @st.cache_resource(show_spinner=False)
 def _pool(url: str):
+    from model.runs.cluster import SERVER_WORKER_NICE
     from model.runs.workers import WorkerPool
 
     _store(url)  # interrupted runs are marked before this process queues new ones
     workers = int(os.environ.get(ENV_WORKERS) or 0) or None
-    return WorkerPool(url, workers=workers)
+    nice = int(os.environ.get(ENV_NICE) or SERVER_WORKER_NICE)
+    # With $LENS_DASK set the pool submits to that scheduler and starts no processes of its own.
+    return WorkerPool(url, workers=workers, nice=nice)
 
 
 def store() -> RunStore:

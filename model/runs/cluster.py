@@ -27,8 +27,9 @@ from model.runs.owner_watch import ENV_OWNER
 from model.runs.processes import start_module
 from model.runs.worker import ENV_NICE, TRAIN_RESOURCE
 
-# Niceness of the embedded workers: the server draws its first page while they import TensorFlow.
-WORKER_NICE = 10
+# Niceness of the server's embedded workers (components.run_client): the server draws its first
+# page while they import TensorFlow. Scripts and tests keep 0 (on a busy machine, nice 10 starves them).
+SERVER_WORKER_NICE = 10
 START_TIMEOUT = 60.0
 
 
@@ -42,7 +43,7 @@ class EmbeddedCluster:
         threads: int,
         train_workers: int | None = None,
         nthreads: int = 2,
-        nice: int = WORKER_NICE,
+        nice: int = 0,
     ):
         self.folder = tempfile.TemporaryDirectory(prefix="lstm-lens-dask-")
         root = Path(self.folder.name)

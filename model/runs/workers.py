@@ -62,7 +62,8 @@ class WorkerPool:
     threads per worker) to all cores: the usual case is ONE run training while the other workers
     wait, and the native LSTM kernel splits each batch over the intra-op threads, so one run is
     faster with every core. ``job_workers`` of them (default none) get no ``train`` resource and
-    answer jobs only. ``address``: a scheduler to submit to instead (default ``$LENS_DASK``). Use as a
+    answer jobs only. ``nice``: the embedded workers' CPU niceness. ``address``: a scheduler to
+    submit to instead (default ``$LENS_DASK``). Use as a
     context manager or call ``close()``; an owner that exits without closing still shuts the
     pool down (atexit).
     """
@@ -77,6 +78,7 @@ class WorkerPool:
         threads: int | None = None,
         job_workers: int | None = None,
         address: str | None = None,
+        nice: int = 0,
     ):
         from distributed import Client
 
@@ -97,7 +99,7 @@ class WorkerPool:
             from model.runs.cluster import EmbeddedCluster
 
             self.cluster = EmbeddedCluster(
-                self.size, threads=self.threads, train_workers=self.size - self.job_workers
+                self.size, threads=self.threads, train_workers=self.size - self.job_workers, nice=nice
             )
             self.address = self.cluster.address
         try:

@@ -67,7 +67,7 @@ def test_quick_jobs_are_answered_while_every_worker_trains(pool):
     assert all(store.get_run(r, with_history=False).status == "running" for r in runs)
     for run_id in runs:
         store.request_stop(run_id, owner="me")
-    assert [pool.wait(r, timeout=60).status for r in runs] == ["stopped", "stopped"]
+    assert [pool.wait(r, timeout=240).status for r in runs] == ["stopped", "stopped"]
     assert pool.wait(other, timeout=120).status == "finished"
 
 
