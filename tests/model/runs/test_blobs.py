@@ -8,6 +8,7 @@ import contextlib
 import io
 import sqlite3
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -106,3 +107,15 @@ def test_a_version_4_database_gets_the_blobs_table(tmp_path):
         assert conn.exec_driver_sql("SELECT version FROM schema_version").scalar() == schema.SCHEMA_VERSION
         assert "blobs" in sa.inspect(conn).get_table_names()
     upgraded.close()
+
+
+def test_a_worker_that_cannot_write_the_owners_files_root_keeps_its_own(tmp_path):
+    from model.runs.worker import local_files_root
+
+    writable = tmp_path / "files"
+    assert local_files_root(str(writable), "sqlite:///x.db") == str(writable)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    own = local_files_root(str(blocker / "files"), "sqlite:///x.db")  # cannot be created here
+    assert own != str(blocker / "files") and Path(own).is_dir()
+    assert local_files_root(str(blocker / "files"), "sqlite:///x.db") == own  # the same one each time
