@@ -48,9 +48,12 @@ ENV_NICE = "LENS_WORKER_NICE"
 ENV_THREADS = "TF_NUM_INTRAOP_THREADS"
 
 # Worker-process state: stores and job contexts per (url, files root), the runs trained so far.
-# Jobs and the end-of-run Keras clean-up take the lock: clear_session must not run under a job.
 _lock = threading.RLock()
-_keras_lock = threading.Lock()
+# Jobs running now; the end-of-run Keras clean-up waits until there are none (clear_session must
+# not run under a job), while jobs never wait for each other or for the warm-up.
+_jobs_idle = threading.Condition()
+_jobs_running = 0
+CLEAR_WAIT_SECONDS = 30.0
 _stores: dict[tuple[str, str | None], Any] = {}
 _contexts: dict[tuple[str, str | None], Any] = {}
 _runs_done = 0
@@ -76,8 +79,7 @@ def dask_setup(worker) -> None:
 def _warm_up() -> None:
     from model.runs.jobs import JobContext, warm_up
 
-    with _keras_lock:
-        warm_up(JobContext(None))
+    warm_up(JobContext(None))
 
 
 def worker_identity() -> dict[str, Any]:
@@ -160,8 +162,9 @@ def train_task(run_id: int, url: str, files_root: str | None, max_runs: int | No
         log.warning("run %s: %s", run_id, exc)  # its row is gone or the database unreachable
         return "gone"
     finally:
-        with _keras_lock:
-            keras.backend.clear_session()
+        with _jobs_idle:
+            if _jobs_idle.wait_for(lambda: _jobs_running == 0, timeout=CLEAR_WAIT_SECONDS):
+                keras.backend.clear_session()  # else skipped this once: the next run clears it
         gc.collect()
         with _lock:
             _runs_done += 1
@@ -186,9 +189,16 @@ def job_task(url: str, files_root: str | None, name: str, args: tuple, kwargs: d
     """Quick job ``name`` of ``model.runs.jobs``: (True, result) or (False, message); never raises."""
     from model.runs.jobs import run_job
 
+    global _jobs_running
     context = _context(url, files_root)
-    with _keras_lock:
+    with _jobs_idle:
+        _jobs_running += 1
+    try:
         return run_job(context, name, tuple(args), dict(kwargs))
+    finally:
+        with _jobs_idle:
+            _jobs_running -= 1
+            _jobs_idle.notify_all()
 
 
 def dask_teardown(worker) -> None:

@@ -48,27 +48,30 @@ def test_a_job_answers_in_a_worker_and_failures_come_back_as_messages(pool):
 def test_quick_jobs_are_answered_while_every_worker_trains(pool):
     store = pool.store
     runs = [store.create_run(LONG, sine_frame(), "ui", owner="me") for _ in range(2)]
-    for run_id in runs:
-        pool.submit(run_id)
-    training = [
-        wait_for(lambda r=run_id: (x := store.get_run(r, with_history=False)).status == "running" and x, 180)
-        for run_id in runs
-    ]
-    assert {r.worker_pid for r in training} == set(pool.worker_pids())  # both workers train
-    # a third run waits for a worker; quick jobs do not (a LONG run trains for minutes)
     other = store.create_run(TINY, sine_frame(), "ui", owner="me")
-    pool.submit(other)
-    assert pool.queue_position(other) == 0
-    answered = {pool.call("ping", timeout=30) for _ in range(4)}
-    assert answered <= set(pool.worker_pids())
-    assert pool.call("shape_trace", TINY.to_dict(), None, np.zeros((1, 5, 2), np.float32), 1, timeout=60)[
-        "trace"
-    ]
-    assert all(store.get_run(r, with_history=False).status == "running" for r in runs)
-    for run_id in runs:
-        store.request_stop(run_id, owner="me")
+    try:
+        for run_id in runs:
+            pool.submit(run_id)
+        training = [
+            wait_for(
+                lambda r=run_id: (x := store.get_run(r, with_history=False)).status == "running" and x, 300
+            )
+            for run_id in runs
+        ]
+        assert {r.worker_pid for r in training} == set(pool.worker_pids())  # both workers train
+        # a third run waits for a worker; quick jobs do not (a LONG run trains for minutes)
+        pool.submit(other)
+        assert pool.queue_position(other) == 0
+        answered = {pool.call("ping", timeout=60) for _ in range(4)}
+        assert answered <= set(pool.worker_pids())
+        x = np.zeros((1, TINY.time_step, TINY.input_size), np.float32)
+        assert pool.call("shape_trace", TINY.to_dict(), None, x, 1, timeout=120)["trace"]
+        assert all(store.get_run(r, with_history=False).status == "running" for r in runs)
+    finally:  # a failure above must not leave both workers training for the next tests
+        for run_id in runs:
+            store.request_stop(run_id, owner="me")
     assert [pool.wait(r, timeout=240).status for r in runs] == ["stopped", "stopped"]
-    assert pool.wait(other, timeout=120).status == "finished"
+    assert pool.wait(other, timeout=240).status == "finished"
 
 
 def test_a_worker_killed_mid_job_fails_the_job_and_is_replaced(pool):
