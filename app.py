@@ -55,5 +55,5 @@ query.sync_query_params()
 # (at a lower CPU priority), do not delay the first chart. Training and every other TensorFlow
 # computation (Shapes, the leak demo, Inside) run there, never in this process.
 if store_problem is None:
-    run_client.pool()
+    run_client.start_pool()
     worker_jobs.preload_current_run()  # a worker loads the open run's model before a page asks

@@ -12,7 +12,9 @@ deleted run whose id SQLite hands out again is a different key.
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 import time
 from typing import Any
 
@@ -55,6 +57,28 @@ def store() -> RunStore:
 def pool():
     """The worker pool for this server process; its workers start (and import TensorFlow) in the background."""
     return _pool(resolve_url())
+
+
+def start_pool() -> None:
+    """Create the pool in a thread of its own (once per process), so the script run that asks for
+    it ends without waiting for the scheduler to start; a page that needs the pool meanwhile
+    waits for the same one (``st.cache_resource`` creates it once)."""
+    global _starting
+    with _starting_lock:
+        if _starting is None:
+            _starting = threading.Thread(target=_start_quietly, name="lstm-lens-pool-start", daemon=True)
+            _starting.start()
+
+
+def _start_quietly() -> None:
+    try:
+        pool()
+    except Exception:  # noqa: BLE001 - the page that needs the pool shows why it cannot start
+        logging.getLogger(__name__).exception("the worker pool could not start")
+
+
+_starting: threading.Thread | None = None
+_starting_lock = threading.Lock()
 
 
 def run_key(record: RunRecord) -> tuple[int, str]:
