@@ -44,6 +44,10 @@ class DatabaseBlobs:
             conn.execute(blobs.delete().where(blobs.c.key == key))
             conn.execute(blobs.insert().values(key=key, run_id=run_id, size=len(data), data=data))
 
+    def has(self, key: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(blobs.c.key).where(blobs.c.key == key)).first() is not None
+
     def get(self, key: str) -> bytes | None:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(blobs.c.data).where(blobs.c.key == key)).scalar()
@@ -84,6 +88,9 @@ class FsspecBlobs:
         self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
         with self.fs.open(path, "wb") as out:
             out.write(data)
+
+    def has(self, key: str) -> bool:
+        return bool(self.fs.exists(self._path(key)))
 
     def get(self, key: str) -> bytes | None:
         try:
@@ -158,8 +165,11 @@ def snapshot_key(fp: str) -> str:
 
 def upload_snapshot(store_blobs, files_root: Path, fp: str) -> None:
     path = files_root / snapshot_key(fp)
-    if path.exists() and store_blobs.get(snapshot_key(fp)) is None:
-        store_blobs.put(snapshot_key(fp), path.read_bytes(), None)
+    if path.exists() and not store_blobs.has(snapshot_key(fp)):
+        try:
+            store_blobs.put(snapshot_key(fp), path.read_bytes(), None)
+        except sa.exc.IntegrityError:
+            pass  # another process stored the same prices at the same moment: same key, same bytes
 
 
 def download_snapshot(store_blobs, files_root: Path, fp: str) -> bool:
