@@ -11,11 +11,7 @@ def caption_text(provenance: dict | None) -> str:
     """The expander's title: the kernel and device when recorded."""
     if not provenance:
         return "How this run was trained: not recorded"
-    text = f"How this run was trained: {provenance.get('kernel', '?')} on {provenance.get('device', '?')}"
-    worker = provenance.get("worker") or {}
-    if worker.get("name") is not None:  # a Dask worker: which one, since it may be another machine
-        text += f", worker {worker['name']} on {worker.get('host', '?')}"
-    return text
+    return f"How this run was trained: {provenance.get('kernel', '?')} on {provenance.get('device', '?')}"
 
 
 def render(record) -> None:
