@@ -35,19 +35,12 @@ PAGES = [
 ]
 page = st.navigation(PAGES)
 
-# The server's worker pool: created on the first page load of this process (later loads reuse
-# it) and its workers import TensorFlow in the background meanwhile; training and every other
-# TensorFlow computation (Shapes, the leak demo, Inside) run there, never in this process.
 # A run store that cannot be opened (a damaged file, a server that is down) is said once, on the
 # pages that need it; the others work without it.
 store_problem = errors.store_problem()
-if store_problem is None:
-    run_client.pool()
 # The hidden root page forwards to /data with the query string: the link is read there, so its
 # warnings are shown on Data rather than lost with the forwarding page.
 link_warnings = query.load_query_params() if page.title != "LSTM Lens" else []
-if store_problem is None:
-    worker_jobs.preload_current_run()  # a worker loads the open run's model before a page asks
 widgets.sidebar_summary()
 if page.title != "Train":
     widgets.sidebar_training_status()
@@ -61,3 +54,12 @@ else:
     with errors.page_boundary(page.title):
         page.run()
 query.sync_query_params()
+
+# The server's worker pool (an embedded Dask cluster, or $LENS_DASK's): created once the first
+# page of this process has been drawn (later loads reuse it; a page that trains or asks a worker
+# creates it itself), so starting the scheduler and the workers, and their TensorFlow import
+# (at a lower CPU priority), do not delay the first chart. Training and every other TensorFlow
+# computation (Shapes, the leak demo, Inside) run there, never in this process.
+if store_problem is None:
+    run_client.start_pool()
+    worker_jobs.preload_current_run()  # a worker loads the open run's model before a page asks

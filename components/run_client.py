@@ -1,7 +1,8 @@
 """The run store and the worker pool of this server process, and cached reads of stored runs.
 
 One ``RunStore`` and one ``WorkerPool`` per server process and database URL (``st.cache_resource``):
-the pool's worker processes import TensorFlow while the first page loads, so pressing Train
+the pool is an embedded Dask cluster (or the scheduler at ``$LENS_DASK``, docs/cluster.md) whose
+worker processes import TensorFlow while the first page loads, so pressing Train
 does not wait for it, and training never runs in a thread of the server. Opening the store
 also marks runs whose process has ended (a killed server) as interrupted, once per process.
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from typing import Any
 
@@ -25,6 +27,8 @@ from model.runs.store import resolve_url
 
 # Worker processes of the pool (default: one per core); tests and small machines may lower it.
 ENV_WORKERS = "LENS_WORKERS"
+# The embedded workers' CPU niceness (default 10: they import TensorFlow while the first page draws).
+ENV_NICE = "LENS_WORKER_NICE"
 
 
 @st.cache_resource(show_spinner=False)
@@ -36,11 +40,14 @@ def _store(url: str) -> RunStore:
 
 @st.cache_resource(show_spinner=False)
 def _pool(url: str):
+    from model.runs.cluster import SERVER_WORKER_NICE
     from model.runs.workers import WorkerPool
 
     _store(url)  # interrupted runs are marked before this process queues new ones
     workers = int(os.environ.get(ENV_WORKERS) or 0) or None
-    return WorkerPool(url, workers=workers)
+    nice = int(os.environ.get(ENV_NICE) or SERVER_WORKER_NICE)
+    # With $LENS_DASK set the pool submits to that scheduler and starts no processes of its own.
+    return WorkerPool(url, workers=workers, nice=nice)
 
 
 def store() -> RunStore:
@@ -69,6 +76,28 @@ def _resumed(url: str) -> list[int]:
     except StoreError:
         logging.getLogger(__name__).exception("resuming walk-forward runs")
         return []
+
+
+def start_pool() -> None:
+    """Create the pool in a thread of its own (once per process), so the script run that asks for
+    it ends without waiting for the scheduler to start; a page that needs the pool meanwhile
+    waits for the same one (``st.cache_resource`` creates it once)."""
+    global _starting
+    with _starting_lock:
+        if _starting is None:
+            _starting = threading.Thread(target=_start_quietly, name="lstm-lens-pool-start", daemon=True)
+            _starting.start()
+
+
+def _start_quietly() -> None:
+    try:
+        pool()
+    except Exception:  # noqa: BLE001 - the page that needs the pool shows why it cannot start
+        logging.getLogger(__name__).exception("the worker pool could not start")
+
+
+_starting: threading.Thread | None = None
+_starting_lock = threading.Lock()
 
 
 def run_key(record: RunRecord) -> tuple[int, str]:

@@ -1,4 +1,5 @@
-"""`make bench` figures for issue 8 (runs in worker processes): memory and time to the first epoch.
+"""`make bench` figures for issue 8 (runs in worker processes, now the embedded Dask cluster): memory and
+time to the first epoch.
 
 - Server RSS after the first and after the 20th training started from the Train page of a real
   ``streamlit run`` server (driven by headless Chromium through tests/e2e/harness.py), and the RSS
@@ -34,20 +35,37 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def children(pid: int) -> list[int]:
-    found = []
+def _parents() -> dict[int, int]:
+    parents = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
             continue
-        if int(fields[1]) == pid:
+    return parents
+
+
+def children(pid: int) -> list[int]:
+    """The Dask worker processes under ``pid`` (the embedded cluster's: spawned by its nannies,
+    grandchildren of the server), not the scheduler or the nannies' own process."""
+    parents = _parents()
+
+    def descends(p: int) -> bool:
+        while p in parents and p > 1:
+            p = parents[p]
+            if p == pid:
+                return True
+        return False
+
+    found = []
+    for child in parents:
+        if child != pid and descends(child):
             try:
-                cmdline = (stat.parent / "cmdline").read_bytes()
+                cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
             except OSError:
                 continue
-            if b"model.runs.worker" in cmdline:  # the pool's worker processes
-                found.append(int(stat.parent.name))
+            if b"multiprocessing" in cmdline:  # a nanny's worker process (multiprocessing spawn)
+                found.append(child)
     return found
 
 

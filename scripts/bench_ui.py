@@ -1,6 +1,7 @@
 """UI speed figures in headless Chromium (prints numbers; not a test).
 
     python -m scripts.bench_ui [--starts 3] [--knob-runs 10]
+    python -m scripts.bench_ui --first-paint 1
 
 (a) cold start: ``Popen(streamlit run app.py)`` -> the Data page's plotly chart is visible
     (target < 4 s), each of ``--starts`` fresh servers, then the median.
@@ -9,6 +10,9 @@
     (``performance.now()``) to the first animation frame after ``data-test-script-state`` is back
     to ``notRunning``; the time to the first change of the page text (the parameter count) is
     printed alongside. Median and p90 over ``--knob-runs`` changes (after one warm-up change).
+
+(e) ``--first-paint N``: server start to the Data page's chart against a bare Streamlit page drawing
+    the same candlestick (target <= 1.3x), with the embedded Dask workers at niceness 10 and 0.
 
 ``main()`` returns the figures as a dict too, for ``scripts/bench.py``.
 """
@@ -77,14 +81,16 @@ def _p90(values: list[float]) -> float:
     return ordered[max(math.ceil(0.9 * len(ordered)) - 1, 0)]
 
 
-def bench_start(browser, repeats: int = 3, timeout: float = 60.0, app: str = "app.py") -> list[float]:
+def bench_start(
+    browser, repeats: int = 3, timeout: float = 60.0, app: str = "app.py", env: dict | None = None
+) -> list[float]:
     """Seconds from Popen of streamlit to the Data page's plotly chart visible, per fresh server.
 
     Also prints where the time went: health endpoint up, first script run finished, chart drawn.
     """
     times = []
     for i in range(repeats):
-        server = h.start_server(log_path=h.ARTIFACTS / f"bench-start-{i}.log", app=app)
+        server = h.start_server(log_path=h.ARTIFACTS / f"bench-start-{i}.log", app=app, env=env)
         context, page, _ = h.new_page(browser)
         try:
             healthy = h.wait_healthy(server, timeout)
@@ -252,6 +258,35 @@ def run(starts: int = 3, knob_runs: int = 10, app: str = "app.py") -> dict:
     return results
 
 
+BARE_APP = "scripts/bench_bare_candlestick.py"
+FIRST_PAINT_TARGET = 1.3
+
+
+def first_paint(starts: int = 1) -> dict:
+    """(e) server start -> the Data page's chart against a bare Streamlit page drawing the same
+    candlestick, with the embedded workers at niceness 10 (the server's default) and at 0."""
+    from playwright.sync_api import sync_playwright
+
+    results: dict = {}
+    with sync_playwright() as pw:
+        browser = h.launch_browser(pw)
+        try:
+            print("(e) first paint: server start -> chart visible, against the bare candlestick page")
+            bare = statistics.median(bench_start(browser, starts, app=BARE_APP))
+            for nice in (10, 0):
+                print(f"  LSTM Lens, workers at niceness {nice}:")
+                lens = statistics.median(bench_start(browser, starts, env={"LENS_WORKER_NICE": str(nice)}))
+                ratio = lens / bare
+                verdict = "ok" if ratio <= FIRST_PAINT_TARGET else "OVER TARGET"
+                print(
+                    f"  {lens:.2f} s vs bare {bare:.2f} s: {ratio:.2f}x (target <= {FIRST_PAINT_TARGET}x: {verdict})"
+                )
+                results[f"nice_{nice}"] = {"lens_s": lens, "bare_s": bare, "ratio": ratio}
+        finally:
+            browser.close()
+    return results
+
+
 def retry_once(measure):
     """Run one browser measurement; a timeout is reported and retried once, then given up on, so
     one flaky page wait does not cost the figures of every other part."""
@@ -272,7 +307,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--starts", type=int, default=3, help="cold starts to time (a)")
     parser.add_argument("--knob-runs", type=int, default=10, help="rnn_unit changes to time (b)")
     parser.add_argument("--app", default="app.py", help="Streamlit script to serve (default app.py)")
+    parser.add_argument(
+        "--first-paint", type=int, default=0, metavar="N",
+        help="only (e): N starts each of the bare page and LSTM Lens (workers at niceness 10 and 0)",
+    )  # fmt: skip
     args = parser.parse_args([] if argv is None else argv)
+    if args.first_paint:
+        return first_paint(args.first_paint)
     return run(args.starts, args.knob_runs, args.app)
 
 

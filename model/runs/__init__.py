@@ -1,4 +1,4 @@
-"""Stored runs: every training remembered (store), trained by one path (execute) in worker processes (workers)."""
+"""Stored runs: every training remembered (store), trained by one path (execute) on Dask workers (workers)."""
 
 from model.runs.store import RunRecord, RunStore, open_store
 

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from model.errors import LensError, StoreError, describe_os_error
 from model.runs import files
-from model.runs.provenance import record_provenance
+from model.runs.provenance import record_provenance, worker_identity
 from model.runs.store import RunRecord, RunStore
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ def execute_run(
         # A walk-forward fold's run trains on its fold's rows (model.runs.folds); others as usual.
         data, fold = folds.fold_data(store, run_id, store.load_prices(run_id), config)
         run = train_network(data, listener=listen, stop=flag, model=folds.warm_model(store, fold))
-        record_provenance(store, run_id, run.provenance)
+        record_provenance(store, run_id, {**run.provenance, "worker": worker_identity()})
         evaluation = evaluate(run, data)
         folder = record.files_dir
         save_run(run, folder)
@@ -147,6 +147,7 @@ def execute_run(
                 run, data, fold, folder, flag, _forecast_listener(store, run_id, progress_seconds)
             )
         reason = "pruned" if flag.pruned else run.stopped_reason
+        store.upload_files(run_id)  # before the run ends: a reader on another machine finds them then
         store.finish(
             run_id,
             "stopped" if reason in ("pruned", "user_stop") else "finished",

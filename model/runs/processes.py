@@ -1,8 +1,9 @@
 """Worker processes, one way: started by module, with a thread budget, recycled, replaced when they crash.
 
-Both the run pool (``model.runs.workers.WorkerPool``, its workers ``python -m model.runs.worker``)
-and the sweep (``model.sweep.workers.supervise``, its workers ``python -m model.sweep worker``)
-start their processes here, so the rules live in one place:
+The run pool's embedded Dask cluster (``model.runs.cluster``: ``dask scheduler`` and ``dask worker``
+commands, whose nannies recycle and replace the workers) and the sweep (``model.sweep.workers.
+supervise``, its workers ``python -m model.sweep worker``, which also uses the recycling and
+replacement rules below) start their processes here, so the rules live in one place:
 
 - **By module.** Workers are ``python -m PACKAGE`` subprocesses, never multiprocessing's spawn:
   spawn re-imports the owner's ``__main__`` in the child, and inside Streamlit ``__main__`` is the

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from model.errors import StoreError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # from_version -> step that brings a database from from_version to from_version + 1
 # (registered below the tables).
@@ -109,6 +109,20 @@ evidence_folds = sa.Table(
     sa.Index("ix_evidence_folds_child", "child_run_id"),
 )
 
+# A run's files (model, predictions, forecast) and the price snapshots, as bytes in the database,
+# so that a run trained on another machine opens here with no shared filesystem
+# (model.runs.blobs; not used when LENS_ARTIFACTS names an fsspec URL). ``key`` is the file's path
+# under the files root ("12/model.keras", "data/<fingerprint>.parquet"); ``run_id`` is NULL for a
+# snapshot, which runs on the same prices share.
+blobs = sa.Table(
+    "blobs",
+    metadata,
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), index=True),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
 schema_version = sa.Table(
     "schema_version",
     metadata,
@@ -144,6 +158,14 @@ def _upgrade_evidence(conn: Connection) -> None:
 
 
 MIGRATIONS[3] = _upgrade_evidence
+
+
+def _upgrade_blobs(conn: Connection) -> None:
+    """4 -> 5: the blobs table (runs trained before keep their files on this machine's disk)."""
+    metadata.create_all(conn, tables=[blobs])
+
+
+MIGRATIONS[4] = _upgrade_blobs
 
 
 def ensure_schema(conn: Connection, where: str) -> int:

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from model.engine.config import LstmConfig
 from model.errors import RunNotFoundError, StopRefusedError, StoreError
-from model.runs import capability, files
+from model.runs import blobs, capability, files
 from model.runs.database import (
     DEFAULT_URL,
     ENV_FILES,
@@ -98,6 +98,8 @@ class RunStore:
         # Writes on SQLite take the write lock when they begin (BEGIN IMMEDIATE), so two writers
         # queue on busy_timeout instead of one failing when it upgrades a read lock.
         self._write_engine = engine.execution_options(lens_write=True)
+        # Where run files travel between machines (the database, or $LENS_ARTIFACTS): model.runs.blobs.
+        self.blobs = blobs.open_blobs(engine)
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -168,6 +170,8 @@ class RunStore:
             raise StoreError("A run needs its price table (a PriceTable or a pandas DataFrame).")
         fp = files.fingerprint(frame)
         files.save_snapshot(self.files_root, frame, fp)  # before the row: a run never lacks its data
+        with self._guard("storing the price snapshot"):
+            blobs.upload_snapshot(self.blobs, self.files_root, fp)  # for workers on other machines
         values = dict(
             created=_now(),
             status="queued",
@@ -341,8 +345,30 @@ class RunStore:
                 .where(runs.c.data_fingerprint == record.data_fingerprint)
             ).scalar()
         shutil.rmtree(record.files_dir, ignore_errors=True)
+        with self._guard("deleting a run's files"):
+            self.blobs.delete_run(int(run_id))
+            if not shared:
+                self.blobs.delete(blobs.snapshot_key(record.data_fingerprint))
         if not shared:
             files.snapshot_path(self.files_root, record.data_fingerprint).unlink(missing_ok=True)
+
+    def upload_files(self, run_id: int) -> int:
+        """Copy the run's files to where every machine finds them (call before the run ends);
+        returns the bytes copied."""
+        with self._guard("storing a run's files"):
+            return blobs.upload_run(self.blobs, self.files_root, int(run_id))
+
+    def download_files(self, record: RunRecord) -> None:
+        """Bring an ended run's files to this machine's files root if they are not here yet
+        (a run trained by a worker elsewhere)."""
+        folder = record.files_dir
+        if record.active or (folder.is_dir() and any(folder.iterdir())):
+            return
+        try:
+            with self._guard("reading a run's files"):
+                blobs.download_run(self.blobs, self.files_root, record.id)
+        except OSError:
+            pass  # this files root is not writable: the reader then says the file is missing
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -361,7 +387,9 @@ class RunStore:
                         entry["val_loss"] = e.val_loss
                     history.append(entry)
             metric_rows = conn.execute(sa.select(metrics).where(metrics.c.run_id == run_id)).all()
-        return self._record(row, history, metric_rows)
+        record = self._record(row, history, metric_rows)
+        self.download_files(record)
+        return record
 
     def list_runs(
         self,
@@ -399,6 +427,9 @@ class RunStore:
         """The exact price table the run was trained on."""
         record = self.get_run(run_id, with_history=False)
         path = files.snapshot_path(self.files_root, record.data_fingerprint)
+        if not path.exists():
+            with self._guard("reading a price snapshot"):
+                blobs.download_snapshot(self.blobs, self.files_root, record.data_fingerprint)
         if not path.exists():
             raise StoreError(f"Run {run_id}'s price table is missing ({path}).")
         return files.read_frame(path)

@@ -1,20 +1,24 @@
-"""A small pool of worker processes that train stored runs, owned by a long-lived process.
+"""The worker pool: stored runs and quick jobs on a Dask cluster, embedded or at an address.
 
-Each worker is a spawned process that imports TensorFlow once when it starts (so the first
-Train press does not pay for it), trains one run at a time with ``execute_run``, clears Keras'
-state between runs and exits after ``max_runs`` runs so its memory stays bounded; the pool
-starts a fresh one. Runs wait in submission order. A worker that dies mid-run (killed, out of
-memory) leaves its run ``failed`` with a message, and is replaced: the owner stays up.
+``WorkerPool`` is what the server, the CLI, the sweep and the benchmarks use: ``submit(run_id)``
+trains a stored run on a worker, ``call(name, ...)`` answers a quick job (``model.runs.jobs``: a
+shape trace, the leak demo, the Inside views) so the Streamlit server never imports TensorFlow,
+``wait`` blocks until a run has ended. Its ``client`` is the ``distributed.Client`` underneath,
+for work that is a graph of tasks (a walk-forward run's folds).
 
-Besides runs, workers answer quick jobs (``call``: a shape trace, the leak demo, the Inside
-views; registered in ``model.runs.jobs``), so the Streamlit server never imports TensorFlow.
-A job goes to a worker that is not training, before any queued run. With two or more workers one
-is kept out of training (``job_workers``): on two cores one run with every thread trains about as
-fast as two sharing them, so reserving a worker costs little training throughput, while a job
-that had to wait for a run would wait minutes. A pool of one worker trains and answers in turn.
+- **Embedded** (no address, ``LENS_DASK`` unset): a scheduler and ``workers`` worker processes on
+  this machine (``model.runs.cluster``), each with TensorFlow imported before it registers, its
+  threads limited, a lower CPU priority, and a nanny that restarts it when it dies.
+- **At an address** (``LENS_DASK=tcp://host:8786``, ``--dask`` on the command lines): submit to
+  that scheduler and start nothing; its workers are ``dask worker ADDRESS --resources train=1
+  --nthreads 2 --preload model.runs.worker`` on any machine (docs/cluster.md).
 
-Workers are ``python -m model.runs.worker`` subprocesses talking over a socket pair, started,
-thread-limited and replaced by the rules of ``model.runs.processes`` (shared with the sweep).
+A training task needs the worker resource ``train=1``: a worker trains one run at a time, and its
+second thread answers quick jobs, so a job never waits behind a training run even while every
+worker trains. Runs start in submission order. A worker recycles itself after ``max_runs`` runs
+(its nanny starts a fresh process: memory stays flat). A run whose worker died (killed, out of
+memory) is failed with a message, not retried: the next try would most likely die the same way,
+and the user sees why at once rather than after a second wait (docs/cluster.md).
 """
 
 from __future__ import annotations
@@ -23,61 +27,45 @@ import atexit
 import collections
 import logging
 import os
-import socket
 import threading
 import time
-from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, Pipe, wait
+import uuid
 from pathlib import Path
 from typing import Any
 
 from model.errors import LensError, StoreError
-from model.runs.processes import ChildProcess, Replacements, start_module
 from model.runs.store import RunRecord, open_store, resolve_url
+from model.runs.worker import TRAIN_RESOURCE, died_message, job_task, train_task
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_RUNS = 20
-MAX_FAILED_STARTS = 3
 DEFAULT_JOB_TIMEOUT = 60.0
+# The scheduler address to submit to (else an embedded cluster is started).
+ENV_DASK = "LENS_DASK"
+CONNECT_TIMEOUT = 30.0
 
 
 class JobError(LensError):
     """A quick job (``WorkerPool.call``) failed, timed out, or lost its worker; the message says which."""
 
 
-@dataclass(eq=False)
-class _Job:
-    id: int
-    name: str
-    args: tuple
-    kwargs: dict
-    done: threading.Event = field(default_factory=threading.Event)
-    ok: bool = False
-    value: Any = None
-
-
-@dataclass(eq=False)
-class _Worker:
-    process: ChildProcess
-    conn: Connection
-    ready: bool = False
-    run_id: int | None = None
-    job: _Job | None = None
-    retiring: bool = False
-    alive: bool = True
-    runs: int = 0
+def dask_address(address: str | None = None) -> str | None:
+    """The scheduler to use: ``address``, else ``$LENS_DASK``, else None (an embedded cluster)."""
+    return (address or os.environ.get(ENV_DASK) or "").strip() or None
 
 
 class WorkerPool:
-    """Worker processes training queued runs from one run store.
+    """Stored runs and quick jobs on a Dask cluster, trained from one run store.
 
-    ``workers`` defaults to one per core, ``threads`` (TensorFlow's intra-op threads per worker)
-    to all cores: the usual case is ONE run training while the other workers wait, and the
-    native LSTM kernel splits each batch over the intra-op threads, so one run is faster with
-    every core; two runs at once then share the cores, a small loss in the rarer case (the
-    README's Speed section has the figures). Use as a context manager or call ``close()``; an
-    owner that exits without closing still shuts the pool down (atexit).
+    ``workers`` (embedded only) defaults to one per core, ``threads`` (TensorFlow's intra-op
+    threads per worker) to all cores: the usual case is ONE run training while the other workers
+    wait, and the native LSTM kernel splits each batch over the intra-op threads, so one run is
+    faster with every core. ``job_workers`` of them (default none) get no ``train`` resource and
+    answer jobs only. ``nice``: the embedded workers' CPU niceness. ``address``: a scheduler to
+    submit to instead (default ``$LENS_DASK``). Use as a
+    context manager or call ``close()``; an owner that exits without closing still shuts the
+    pool down (atexit).
     """
 
     def __init__(
@@ -89,11 +77,14 @@ class WorkerPool:
         max_runs: int = DEFAULT_MAX_RUNS,
         threads: int | None = None,
         job_workers: int | None = None,
+        address: str | None = None,
+        nice: int = 0,
     ):
+        from distributed import Client
+
         cores = os.cpu_count() or 1
         self.size = max(1, workers or cores)
-        # Workers kept free of training for quick jobs (``call``): one when there are two or more.
-        self.job_workers = min(self.size - 1, 1 if job_workers is None else max(0, job_workers))
+        self.job_workers = min(self.size - 1, max(0, job_workers or 0))
         self.threads = max(1, threads or cores)
         self.max_runs = max(1, max_runs)
         self.store = open_store(url, files_root=files_root)
@@ -102,21 +93,31 @@ class WorkerPool:
         if self.store.engine.dialect.name == "sqlite" and self.store.engine.url.database:
             self.url = f"sqlite:///{Path(self.store.engine.url.database).resolve()}"
         self.files_root = str(self.store.files_root.resolve())
-        self._lock = threading.Lock()
+        self.address = dask_address(address)
+        self.cluster = None
+        if self.address is None:
+            from model.runs.cluster import EmbeddedCluster
+
+            self.cluster = EmbeddedCluster(
+                self.size, threads=self.threads, train_workers=self.size - self.job_workers, nice=nice
+            )
+            self.address = self.cluster.address
+        try:
+            self.client = Client(self.address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            if self.cluster is not None:
+                self.cluster.close()
+            raise StoreError(f"Cannot reach the Dask scheduler at {self.address} ({exc}).") from exc
+        self._lock = threading.Condition()
+        # Runs wait here, in submission order, until a training slot is free: a task handed to
+        # Dask is assigned to a worker at once, and all tasks assigned to a worker that dies fail
+        # with it, so a run that had not started yet would be lost with the one that was training.
         self._queue: collections.deque[int] = collections.deque()
-        self._jobs: collections.deque[_Job] = collections.deque()
-        self._job_ids = 0
-        self._workers: list[_Worker] = []
+        self._runs: dict[int, Any] = {}  # run id -> its training future, while it trains
+        self._jobs: set[Any] = set()  # posted jobs' futures, held until they end
+        self._slots_seen = (0.0, 0)
         self._closing = False
-        # Workers that died and were replaced (recycling is not counted), and those that died
-        # before they were ready, in a row: a broken environment, not bad luck.
-        self._replacements = Replacements(max_failed_starts=MAX_FAILED_STARTS)
-        self.broken: str | None = None
-        self._wake_r, self._wake_w = Pipe(duplex=False)
-        with self._lock:
-            for _ in range(self.size):
-                self._spawn()
-        self._thread = threading.Thread(target=self._loop, name="lstm-lens-worker-pool", daemon=True)
+        self._thread = threading.Thread(target=self._dispatch_loop, name="lstm-lens-run-queue", daemon=True)
         self._thread.start()
         atexit.register(self.close)
 
@@ -124,6 +125,7 @@ class WorkerPool:
 
     def submit(self, run_id: int) -> None:
         """Queue a stored run (status queued) for training; runs start in submission order."""
+        run_id = int(run_id)
         record = self.store.get_run(run_id, with_history=False)
         if record.status != "queued":
             raise StoreError(
@@ -132,45 +134,35 @@ class WorkerPool:
         with self._lock:
             if self._closing:
                 raise StoreError("The worker pool has shut down.")
-            if self.broken:
-                raise StoreError(self.broken)
-            self._queue.append(int(run_id))
-            self._wake()
+            self._queue.append(run_id)
+            self._lock.notify_all()
 
     def call(self, name: str, *args: Any, timeout: float | None = DEFAULT_JOB_TIMEOUT, **kwargs: Any) -> Any:
-        """Run the registered job ``name`` (``model.runs.jobs.JOBS``) in a warm worker; return its result.
+        """Run the registered job ``name`` (``model.runs.jobs.JOBS``) on a warm worker; return its result.
 
-        Jobs go before queued runs, to any worker not training; with two or more workers one is
-        kept out of training (``job_workers``), so a job never waits for a run to finish. Raises
-        ``JobError`` (with the job's own message for a LensError it raised) on failure, timeout
-        or a worker that died meanwhile."""
-        job = self._queue_job(name, args, kwargs)
-        if not job.done.wait(timeout):
-            with self._lock:
-                if job in self._jobs:
-                    self._jobs.remove(job)
-            if not job.done.is_set():
-                raise JobError(f"The worker processes did not answer '{name}' within {timeout:.0f} s.")
-        if not job.ok:
-            raise JobError(str(job.value))
-        return job.value
+        A job needs no resource, so it runs on a worker's free thread even while every worker
+        trains. Raises ``JobError`` (with the job's own message for a LensError it raised) on
+        failure, timeout or a worker that died meanwhile."""
+        future = self._submit_job(name, args, kwargs)
+        try:
+            ok, value = future.result(timeout=timeout)
+        except TimeoutError:
+            future.cancel()
+            raise JobError(f"The worker processes did not answer '{name}' within {timeout:.0f} s.") from None
+        except Exception as exc:  # noqa: BLE001 - KilledWorker, a cancelled future, a lost scheduler
+            log.warning("The job %s failed on the cluster: %s", name, exc)
+            raise JobError(self._describe_failure(f"'{name}'", exc)) from None
+        if not ok:
+            raise JobError(str(value))
+        return value
 
     def post(self, name: str, *args: Any, **kwargs: Any) -> None:
         """Queue job ``name`` without waiting for it (e.g. ``load_run``: load a run's model into
         a worker before a page asks about it); its result and any failure are dropped."""
-        self._queue_job(name, args, kwargs)
-
-    def _queue_job(self, name: str, args: tuple, kwargs: dict) -> _Job:
+        future = self._submit_job(name, args, kwargs)
         with self._lock:
-            if self._closing:
-                raise JobError("The worker pool has shut down.")
-            if self.broken:
-                raise JobError(self.broken)
-            self._job_ids += 1
-            job = _Job(self._job_ids, name, tuple(args), dict(kwargs))
-            self._jobs.append(job)
-            self._wake()
-        return job
+            self._jobs.add(future)
+        future.add_done_callback(self._jobs.discard)
 
     def queue_position(self, run_id: int) -> int | None:
         """How many runs wait ahead of this one (0: it starts next), or None if it is not waiting."""
@@ -189,63 +181,58 @@ class WorkerPool:
                 return record
             time.sleep(poll)
 
-    @property
-    def replaced(self) -> int:
-        """Workers that died and were replaced (recycling is not counted)."""
-        return self._replacements.total
+    def workers_info(self) -> dict[str, dict[str, Any]]:
+        """The scheduler's view of each worker (address -> name, pid, host, resources, ...)."""
+        try:
+            return dict(self.client.scheduler_info(n_workers=-1).get("workers", {}))
+        except Exception:  # noqa: BLE001 - a scheduler that went away has no workers
+            log.warning("The Dask scheduler did not answer for its workers", exc_info=True)
+            return {}
 
     def worker_pids(self) -> list[int]:
-        with self._lock:
-            return [w.process.pid for w in self._workers if w.alive and w.process.pid]
+        """The worker processes' pids (those on this machine are the ones a test can signal)."""
+        return [int(w["pid"]) for w in self.workers_info().values() if w.get("pid")]
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
-        """Block until every worker has imported TensorFlow (for benchmarks and tests)."""
+        """Block until every worker (embedded) or one training worker (an address) has registered,
+        which a worker does once it has imported TensorFlow (for benchmarks and tests)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self.broken:
-            with self._lock:
-                if len(self._workers) == self.size and all(w.ready for w in self._workers):
-                    return True
-            time.sleep(0.05)
+        while time.monotonic() < deadline:
+            info = self.workers_info()
+            if self.cluster is not None and len(info) >= self.size:
+                return True
+            if self.cluster is None and info:
+                return True
+            time.sleep(0.1)
         return False
 
     def close(self, timeout: float = 5.0) -> None:
-        """Stop the workers (a run still training after ``timeout`` seconds is ended and marked
-        interrupted, as are runs still waiting) and release everything. Safe to call twice."""
+        """Stop (a run still training on the embedded cluster after ``timeout`` seconds is ended
+        and marked interrupted, as are runs still waiting) and release everything. On a
+        scheduler at an address a run already training goes on there. Safe to call twice."""
         with self._lock:
             if self._closing:
                 return
             self._closing = True
-            self._wake()
+            runs = dict(self._runs)
             waiting, self._queue = list(self._queue), collections.deque()
-            jobs, self._jobs = list(self._jobs), collections.deque()
-        for job in jobs:
-            self._finish_job(job, False, "The worker pool shut down before this job started.")
+            self._lock.notify_all()
         atexit.unregister(self.close)
         self._thread.join(timeout=5)
         deadline = time.monotonic() + timeout
-        for w in self._workers:
-            try:
-                w.conn.send(None)
-            except (OSError, ValueError):
-                pass
-        for w in self._workers:
-            w.process.join(timeout=max(0.0, deadline - time.monotonic()))
-            if w.process.is_alive():
-                w.process.terminate()
-                w.process.join(timeout=5)
-            self._drain(w)
-            if w.run_id is not None:
-                self._end(w.run_id, "interrupted", "The worker pool shut down while this run was training.")
-            if w.job is not None:
-                self._finish_job(w.job, False, "The worker pool shut down during this job.")
         for run_id in waiting:
             self._end(run_id, "interrupted", "The worker pool shut down before this run started.")
-        for w in self._workers:
-            w.conn.close()
-            w.process.release()
-        self._workers = []
-        self._wake_r.close()
-        self._wake_w.close()
+        if self.cluster is not None:  # a run training gets ``timeout`` seconds to end on its own
+            while any(not f.done() for f in runs.values()) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        try:
+            self.client.close(timeout=5)
+        except Exception:  # noqa: BLE001 - a scheduler that is already gone
+            pass
+        if self.cluster is not None:
+            self.cluster.close()
+            for run_id in runs:
+                self._end(run_id, "interrupted", "The worker pool shut down while this run was training.")
         self.store.close()
 
     def __enter__(self) -> "WorkerPool":
@@ -256,149 +243,104 @@ class WorkerPool:
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _wake(self) -> None:
-        try:
-            self._wake_w.send(None)
-        except (OSError, ValueError):
-            pass
+    def _train_slots(self) -> int:
+        """How many runs may train at once: the workers offering ``train`` (0: any worker trains,
+        one run per worker; a scheduler's workers started without ``--resources train=1``)."""
+        if self.cluster is not None:
+            return self.size - self.job_workers
+        seen, slots = self._slots_seen
+        if time.monotonic() - seen > 2.0:
+            info = self.workers_info().values()
+            slots = sum(int((w.get("resources") or {}).get(TRAIN_RESOURCE, 0)) for w in info)
+            slots = slots if slots > 0 else -len(info)
+            self._slots_seen = (time.monotonic(), slots)
+        return slots
 
-    def _spawn(self) -> None:
-        parent, child = socket.socketpair()
-        args = [str(a) for a in (child.fileno(), self.url, self.files_root, self.threads, self.max_runs)]
-        with child:
-            popen = start_module("model.runs.worker", args, threads=self.threads, pass_fds=(child.fileno(),))
-        self._workers.append(_Worker(process=ChildProcess(popen), conn=Connection(parent.detach())))
+    def _dispatch_loop(self) -> None:
+        while True:
+            with self._lock:
+                while not self._closing and not self._queue:
+                    self._lock.wait(1.0)
+                if self._closing:
+                    return
+            slots = self._train_slots()  # outside the lock: may ask the scheduler
+            with self._lock:
+                if self._closing:
+                    return
+                if not self._queue or len(self._runs) >= max(1, abs(slots)):
+                    self._lock.wait(0.5)
+                    continue
+                run_id = self._queue.popleft()
+                try:
+                    future = self.client.submit(
+                        train_task, run_id, self.url, self.files_root, self.max_runs,
+                        key=f"train-run-{run_id}-{uuid.uuid4().hex[:8]}", pure=False,
+                        resources={TRAIN_RESOURCE: 1} if slots > 0 else None,
+                    )  # fmt: skip
+                except Exception as exc:  # noqa: BLE001 - the scheduler has gone
+                    log.exception("Run %s could not be sent to the Dask scheduler", run_id)
+                    self._end(run_id, "failed", f"The run could not be sent to the Dask scheduler: {exc}")
+                    continue
+                self._runs[run_id] = future
+            future.add_done_callback(lambda f, run_id=run_id: self._run_ended(run_id, f))
+
+    def _submit_job(self, name: str, args: tuple, kwargs: dict):
+        with self._lock:
+            if self._closing:
+                raise JobError("The worker pool has shut down.")
+        try:
+            return self.client.submit(
+                job_task, self.url, self.files_root, name, tuple(args), dict(kwargs),
+                key=f"job-{name}-{uuid.uuid4().hex}", pure=False,
+            )  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 - arguments that cannot be pickled, a closed client
+            log.exception("The job %s cannot be sent to a worker", name)
+            raise JobError(f"The job '{name}' cannot be sent to a worker: {exc}") from None
+
+    @staticmethod
+    def _describe_failure(what: str, exc: BaseException) -> str:
+        from distributed.scheduler import KilledWorker
+
+        if isinstance(exc, KilledWorker):
+            return f"The worker process running {what} died (killed, or out of memory)."
+        return f"{what} did not complete: {type(exc).__name__}: {exc}"
+
+    def _run_ended(self, run_id: int, future) -> None:
+        """A training task ended: if it did not end the run itself (its worker died, the task was
+        cancelled or raised), fail the run here with a message."""
+        try:
+            if future.status == "finished":
+                return
+            exc = future.exception(timeout=5) if future.status == "error" else None
+        except Exception as error:  # noqa: BLE001
+            exc = error
+        finally:
+            with self._lock:
+                if self._runs.get(run_id) is future:
+                    del self._runs[run_id]
+                self._lock.notify_all()
+        try:
+            record = self.store.get_run(run_id, with_history=False)
+        except StoreError:
+            return
+        if not record.active:
+            return
+        if self._closing and exc is None:
+            return  # close() marks it interrupted
+        from distributed.scheduler import KilledWorker
+
+        if isinstance(exc, KilledWorker) or exc is None:
+            message = died_message(record) if record.status == "running" else (
+                "The worker pool lost this run before it started.")  # fmt: skip
+        else:
+            message = f"Training failed on the worker: {type(exc).__name__}: {exc}"
+        self._end(run_id, "failed", message)
 
     def _end(self, run_id: int, status: str, message: str) -> None:
         try:
             self.store.finish(run_id, status, error=message)
         except StoreError:
             pass  # deleted meanwhile, or the database is gone: mark_interrupted catches it later
-
-    @staticmethod
-    def _idle(w: _Worker) -> bool:
-        return w.alive and w.ready and w.run_id is None and w.job is None and not w.retiring
-
-    def _dispatch(self) -> None:
-        for w in self._workers:
-            if not self._jobs:
-                break
-            if self._idle(w):
-                job = self._jobs.popleft()
-                try:
-                    w.conn.send(("job", job.id, job.name, job.args, job.kwargs))
-                except (OSError, ValueError):
-                    self._jobs.appendleft(job)  # the worker died; the next loop reaps it
-                    continue
-                except Exception as exc:  # noqa: BLE001 - arguments that cannot be pickled
-                    log.exception("A job's arguments cannot be sent to a worker")
-                    self._finish_job(job, False, f"The job's arguments cannot be sent: {exc}")
-                    continue
-                w.job = job
-        training = sum(1 for w in self._workers if w.alive and w.run_id is not None)
-        for w in self._workers:
-            if not self._queue or training >= self.size - self.job_workers:
-                return
-            if self._idle(w):
-                run_id = self._queue.popleft()
-                try:
-                    w.conn.send(run_id)
-                except (OSError, ValueError):
-                    self._queue.appendleft(run_id)  # the worker died; the next loop reaps it
-                    continue
-                w.run_id = run_id
-                training += 1
-
-    @staticmethod
-    def _finish_job(job: _Job, ok: bool, value: Any) -> None:
-        job.ok, job.value = ok, value
-        job.done.set()
-
-    def _drain(self, w: _Worker) -> None:
-        """Read every message a worker sent (also after it died: its pipe keeps them)."""
-        try:
-            while w.conn.poll():
-                message = w.conn.recv()
-                if message[0] == "ready":
-                    w.ready = True
-                    self._replacements.started_ok()
-                elif message[0] == "done":
-                    w.run_id, w.retiring = None, bool(message[2])
-                    w.runs += 1
-                elif message[0] == "result":
-                    job, w.job = w.job, None
-                    if job is not None and job.id == message[1]:
-                        self._finish_job(job, bool(message[2]), message[3])
-        except (EOFError, OSError):
-            pass
-
-    def _reap(self, w: _Worker) -> None:
-        """A worker process ended: fail the run it held, start a replacement."""
-        if not w.alive:
-            return
-        w.alive = False
-        self._drain(w)
-        w.process.join(timeout=1)
-        self._workers.remove(w)
-        w.conn.close()
-        w.process.release()
-        if w.run_id is not None:
-            how = w.process.describe_exit()
-            self._end(w.run_id, "failed", f"The worker process (pid {w.process.pid}) {how} during training.")
-        if w.job is not None:
-            how = w.process.describe_exit()
-            self._finish_job(
-                w.job, False, f"The worker process (pid {w.process.pid}) {how} during '{w.job.name}'."
-            )
-        if not w.retiring:
-            self._replacements.allow()
-        if not w.ready and self._replacements.failed_start():
-            self.broken = (
-                f"Worker processes could not start ({MAX_FAILED_STARTS} in a row ended before TensorFlow was "
-                f"ready; the last exit code was {w.process.exitcode}). Training is unavailable until restart."
-            )
-            waiting, self._queue = list(self._queue), collections.deque()
-            for run_id in waiting:
-                self._end(run_id, "failed", self.broken)
-            jobs, self._jobs = list(self._jobs), collections.deque()
-            for job in jobs:
-                self._finish_job(job, False, self.broken)
-            return
-        if not self._closing:
-            self._spawn()
-
-    def _loop(self) -> None:
-        while True:
-            with self._lock:
-                if self._closing:
-                    return
-                self._dispatch()
-                watched: dict[Any, _Worker] = {}  # connections and process sentinels (file descriptors)
-                for w in self._workers:
-                    watched[w.conn] = w
-                    if w.process.sentinel is not None:
-                        watched[w.process.sentinel] = w
-            try:
-                ready = wait([*watched, self._wake_r], timeout=1.0)
-            except OSError:
-                continue
-            with self._lock:
-                if self._closing:
-                    return
-                if self._wake_r in ready:
-                    try:
-                        while self._wake_r.poll():
-                            self._wake_r.recv()
-                    except (EOFError, OSError):
-                        pass
-                for obj in ready:
-                    w = watched.get(obj)
-                    if w is None or not w.alive:
-                        continue
-                    if obj is w.conn:
-                        self._drain(w)
-                    if not w.process.is_alive():
-                        self._reap(w)
 
 
 def train_in_worker(

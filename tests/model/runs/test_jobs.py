@@ -23,7 +23,7 @@ LONG = TINY.replace(epochs=500, batch_size=8)
 def pool(tmp_path_factory):
     root = tmp_path_factory.mktemp("jobs")
     with WorkerPool(f"sqlite:///{root / 'lens.db'}", workers=2, threads=1) as started:
-        assert started.wait_ready(180)
+        assert started.wait_ready(600)  # a loaded 2-core machine: TensorFlow imports slowly
         yield started
 
 
@@ -45,27 +45,36 @@ def test_a_job_answers_in_a_worker_and_failures_come_back_as_messages(pool):
     assert pool.call("ping") in pool.worker_pids()  # the worker kept serving
 
 
-def test_a_job_is_answered_while_a_run_trains(pool):
+def test_quick_jobs_are_answered_while_every_worker_trains(pool):
     store = pool.store
-    run_id = store.create_run(LONG, sine_frame(), "ui", owner="me")
-    pool.submit(run_id)
-    running = wait_for(lambda: (r := store.get_run(run_id, with_history=False)).status == "running" and r)
-    t0 = time.monotonic()
-    pid = pool.call("ping", timeout=30)
-    assert time.monotonic() - t0 < 5 and pid != running.worker_pid
-    # a second run waits rather than take the worker kept for jobs
+    runs = [store.create_run(LONG, sine_frame(), "ui", owner="me") for _ in range(2)]
     other = store.create_run(TINY, sine_frame(), "ui", owner="me")
-    pool.submit(other)
-    time.sleep(1.0)
-    assert pool.queue_position(other) == 0
-    assert pool.call("ping", timeout=30) != running.worker_pid
-    store.request_stop(run_id, owner="me")
-    assert pool.wait(run_id, timeout=60).status == "stopped"
-    assert pool.wait(other, timeout=120).status == "finished"
+    try:
+        for run_id in runs:
+            pool.submit(run_id)
+        training = [
+            wait_for(
+                lambda r=run_id: (x := store.get_run(r, with_history=False)).status == "running" and x, 300
+            )
+            for run_id in runs
+        ]
+        assert {r.worker_pid for r in training} == set(pool.worker_pids())  # both workers train
+        # a third run waits for a worker; quick jobs do not (a LONG run trains for minutes)
+        pool.submit(other)
+        assert pool.queue_position(other) == 0
+        answered = {pool.call("ping", timeout=60) for _ in range(4)}
+        assert answered <= set(pool.worker_pids())
+        x = np.zeros((1, TINY.time_step, TINY.input_size), np.float32)
+        assert pool.call("shape_trace", TINY.to_dict(), None, x, 1, timeout=120)["trace"]
+        assert all(store.get_run(r, with_history=False).status == "running" for r in runs)
+    finally:  # a failure above must not leave both workers training for the next tests
+        for run_id in runs:
+            store.request_stop(run_id, owner="me")
+    assert [pool.wait(r, timeout=240).status for r in runs] == ["stopped", "stopped"]
+    assert pool.wait(other, timeout=240).status == "finished"
 
 
 def test_a_worker_killed_mid_job_fails_the_job_and_is_replaced(pool):
-    replaced = pool.replaced
     pids = set(pool.worker_pids())
     done = {}
 
@@ -80,12 +89,13 @@ def test_a_worker_killed_mid_job_fails_the_job_and_is_replaced(pool):
     thread = threading.Thread(target=call)
     thread.start()
     time.sleep(1.0)
-    busy = [w.process.pid for w in pool._workers if w.job is not None]  # noqa: SLF001 - the test's spy
+    info = pool.workers_info()
+    busy = [info[a]["pid"] for a, keys in pool.client.processing().items() if any("sleep" in k for k in keys)]
     assert len(busy) == 1
     os.kill(busy[0], signal.SIGKILL)
     thread.join(30)
-    assert "killed by signal 9" in done["error"] and "'sleep'" in done["error"]
-    wait_for(lambda: pool.wait_ready(1) and pool.replaced == replaced + 1, timeout=180)
+    assert "died" in done["error"] and "'sleep'" in done["error"]
+    wait_for(lambda: pool.wait_ready(1) and busy[0] not in pool.worker_pids(), timeout=600)
     assert pool.call("ping") in set(pool.worker_pids()) - {busy[0]}
     assert set(pool.worker_pids()) != pids
 

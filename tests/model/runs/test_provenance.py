@@ -69,3 +69,21 @@ def test_provenance_in_words():
     assert describe_provenance(None) == [
         "Not recorded (trained before LSTM Lens stored how runs were trained)."
     ]
+
+
+def test_the_worker_that_trained_a_run_is_named():
+    dask_worker = {"name": "lens-0", "address": "tcp://10.0.0.5:40123", "host": "box-b", "pid": 4242}
+    lines = describe_provenance({**PROVENANCE, "worker": dask_worker})
+    assert lines[-1] == "Worker: Dask worker lens-0 (tcp://10.0.0.5:40123) on box-b, pid 4242"
+    local = describe_provenance({**PROVENANCE, "worker": {"host": "box-a", "pid": 7}})
+    assert local[-1] == "Worker: process on box-a, pid 7 (not a Dask worker)"
+    assert not any(line.startswith("Worker") for line in describe_provenance(PROVENANCE))  # older runs
+
+
+def test_worker_identity_outside_dask_is_this_process():
+    import os
+    import socket
+
+    from model.runs.provenance import worker_identity
+
+    assert worker_identity() == {"host": socket.gethostname(), "pid": os.getpid()}

@@ -1,4 +1,5 @@
-"""Real worker processes train stored runs; stops, crashes and the queue behave as promised."""
+"""Real worker processes (the embedded Dask cluster, no set-up) train stored runs; stops, crashes
+and the queue behave as promised."""
 
 import os
 import signal
@@ -25,7 +26,7 @@ LONG = TINY.replace(epochs=500, batch_size=8)
 def pool(tmp_path_factory):
     root = tmp_path_factory.mktemp("pool")
     with WorkerPool(f"sqlite:///{root / 'lens.db'}", workers=1, max_runs=50) as started:
-        assert started.wait_ready(120)
+        assert started.wait_ready(600)  # a loaded 2-core machine: TensorFlow imports slowly
         yield started
 
 
@@ -82,13 +83,14 @@ def test_a_killed_worker_fails_its_run_and_the_pool_keeps_serving(pool):
     assert (pool.queue_position(waiting), pool.queue_position(cancelled)) == (0, 1)
     assert store.request_stop(cancelled) == "stopped"
 
-    replaced = pool.replaced
     os.kill(running.worker_pid, signal.SIGKILL)
     failed = pool.wait(doomed, timeout=30)
-    assert failed.status == "failed" and "killed by signal 9" in failed.error
-    served = pool.wait(waiting, timeout=180)
+    assert failed.status == "failed" and "ended during training" in failed.error
+    assert f"pid {running.worker_pid}" in failed.error and "not retried" in failed.error
+    # the nanny starts a fresh worker process, which trains the run that was waiting
+    served = pool.wait(waiting, timeout=600)
     assert served.status == "finished", served.error
-    assert served.worker_pid != running.worker_pid and pool.replaced == replaced + 1
+    assert served.worker_pid != running.worker_pid and served.worker_pid in pool.worker_pids()
     assert store.get_run(cancelled).status == "stopped" and store.get_run(cancelled).started is None
 
 
