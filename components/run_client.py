@@ -43,7 +43,12 @@ def _pool(url: str):
     from model.runs.cluster import SERVER_WORKER_NICE
     from model.runs.workers import WorkerPool
 
-    _store(url)  # interrupted runs are marked before this process queues new ones
+    try:
+        _store(url)  # interrupted runs are marked before this process queues new ones
+    except StoreError:
+        # A store that cannot be opened is said on the pages that need it; the quick jobs that do
+        # not (the Shapes trace of a fresh network) still run in the pool's workers.
+        logging.getLogger(__name__).warning("The worker pool starts without a run store", exc_info=True)
     workers = int(os.environ.get(ENV_WORKERS) or 0) or None
     nice = int(os.environ.get(ENV_NICE) or SERVER_WORKER_NICE)
     # With $LENS_DASK set the pool submits to that scheduler and starts no processes of its own.

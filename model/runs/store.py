@@ -472,3 +472,17 @@ def open_store(url: str | None = None, *, files_root: str | Path | None = None) 
         engine.dispose()
         raise
     return store
+
+
+class UnavailableStore:
+    """Stands for a run store that could not be opened: every use raises the StoreError that said
+    why (so a run cannot be queued), closing it does nothing."""
+
+    def __init__(self, problem: StoreError):
+        self.problem = problem
+
+    def close(self) -> None:
+        pass
+
+    def __getattr__(self, name: str):
+        raise self.problem

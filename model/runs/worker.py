@@ -146,7 +146,14 @@ def _context(url: str, files_root: str | None):
     key = (url, files_root)
     with _lock:
         if key not in _contexts:
-            _contexts[key] = JobContext(store_for(url, files_root))
+            try:
+                store = store_for(url, files_root)
+            except StoreError as exc:  # jobs that read no stored run still answer
+                log.warning("Quick jobs run without the run store: %s", exc)
+                from model.runs.store import UnavailableStore
+
+                store = UnavailableStore(exc)
+            _contexts[key] = JobContext(store)
         return _contexts[key]
 
 

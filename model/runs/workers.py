@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from model.errors import LensError, StoreError
-from model.runs.store import RunRecord, open_store, resolve_url
+from model.runs.store import RunRecord, UnavailableStore, open_store, resolve_url
 from model.runs.worker import TRAIN_RESOURCE, died_message, job_task, train_task
 
 log = logging.getLogger(__name__)
@@ -87,12 +87,20 @@ class WorkerPool:
         self.job_workers = min(self.size - 1, max(0, job_workers or 0))
         self.threads = max(1, threads or cores)
         self.max_runs = max(1, max_runs)
-        self.store = open_store(url, files_root=files_root)
-        # Absolute, so workers find the same database and files whatever their working directory.
-        self.url = self.store.engine.url.render_as_string(hide_password=False)
-        if self.store.engine.dialect.name == "sqlite" and self.store.engine.url.database:
-            self.url = f"sqlite:///{Path(self.store.engine.url.database).resolve()}"
-        self.files_root = str(self.store.files_root.resolve())
+        try:
+            self.store = open_store(url, files_root=files_root)
+        except StoreError as exc:
+            # A run store that cannot be opened is said on the pages that need it; the quick jobs
+            # that need none (the Shapes trace of a fresh network) still run on the workers.
+            log.warning("The worker pool starts without its run store: %s", exc)
+            self.store = UnavailableStore(exc)
+            self.url, self.files_root = resolve_url(url), None
+        else:
+            # Absolute, so workers find the same database and files whatever their working directory.
+            self.url = self.store.engine.url.render_as_string(hide_password=False)
+            if self.store.engine.dialect.name == "sqlite" and self.store.engine.url.database:
+                self.url = f"sqlite:///{Path(self.store.engine.url.database).resolve()}"
+            self.files_root = str(self.store.files_root.resolve())
         self.address = dask_address(address)
         self.cluster = None
         if self.address is None:

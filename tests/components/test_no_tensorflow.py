@@ -33,6 +33,8 @@ SCRIPT = textwrap.dedent(
     at.switch_page("views/results.py").run()
     results_ok = not at.exception and any(m.label == "Model RMSE" and m.value != "—" for m in at.metric)
     results_tf = "tensorflow" in sys.modules
+    at.session_state["results_tab"] = "Leak demo"  # Results' tabs are lazy: open the leak demo's
+    at.run()
     at.toggle(key="results_leak_demo").set_value(True).run()
     leak_ok = not at.exception and bool(at.table) and not at.error
     others = dict()

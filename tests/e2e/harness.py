@@ -425,3 +425,8 @@ def shoot(page, name: str, timeout: float = 60.0) -> Path:
         if height > viewport["height"]:
             page.set_viewport_size(viewport)
     return path
+
+
+def open_tab(page, name: str) -> None:
+    """Open one of a page's lazy tabs (Results: only the open tab runs) and wait for its rerun."""
+    wait_rerun(page, lambda: page.get_by_role("tab", name=name).click())

@@ -114,9 +114,11 @@ def test_shapes_step_through(page, app_server):
         pytest.skip("Shapes page not built yet (it says 'coming soon')")
     expect(h.button(page, "Next")).to_be_visible()
     expect(h.button(page, "Previous")).to_be_visible()
-    # The LSTM unrolled in time: its panel, and the figure's Play button (plotly frames).
+    # The LSTM unrolled in time: its panel with ONE time control (the step slider, which Play moves);
+    # the figure carries no plotly slider or Play button of its own to fall out of step with it.
     assert "Unroll the LSTM in time" in h.main_text(page)
-    expect(page.locator(".js-plotly-plot .updatemenu-button").first).to_be_attached()
+    expect(page.locator(".st-key-shape_unroll_play").first).to_be_attached()
+    assert page.locator(".js-plotly-plot .updatemenu-button").count() == 0
     seen = [h.main_text(page)]
     for _ in range(6):  # 7 steps: 6 times Next
         h.click_button(page, "Next", timeout=STEP_TIMEOUT)

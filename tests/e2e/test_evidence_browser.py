@@ -45,6 +45,8 @@ def test_results_and_runs_show_walk_forward_evidence(browser, tmp_path):
             h.open_app(pg, server.base_url, f"results?run={parent}")
             # The verdict card and the evidence tab's verdict: the same sentence.
             expect(pg.get_by_text(verdict).first).to_be_visible(timeout=TRAIN_TIMEOUT * 1000)
+            # The DM sentences sit under the ladder's picture, in a collapsed expander.
+            h.wait_rerun(pg, lambda: pg.get_by_text("The tests in numbers", exact=True).click())
             expect(
                 pg.get_by_text(re.compile("Diebold-Mariano vs persistence, pooled over 3 folds"))
             ).to_be_visible()

@@ -39,6 +39,7 @@ def test_results_draw_the_fan_of_a_walk_forward_run(browser, tmp_path):
         pg.set_default_timeout(30_000)
         try:
             h.open_app(pg, server.base_url, f"results?run={parent}")
+            h.open_tab(pg, "Forecast")
             fan = pg.locator(h.PLOTLY_CHART).filter(has_text="Forecast 6 business days past")
             expect(fan.first).to_be_visible(timeout=TRAIN_TIMEOUT * 1000)
             expect(
@@ -49,7 +50,6 @@ def test_results_draw_the_fan_of_a_walk_forward_run(browser, tmp_path):
             charts = pg.locator(h.PLOTLY_CHART)
             expect(charts.filter(has_text="Error against horizon (test folds)").first).to_be_visible()
             expect(charts.filter(has_text="Coverage against nominal (test folds)").first).to_be_visible()
-            expect(charts.filter(has_text="Skill per fold").first).to_be_visible()
             expect(fan.first.get_by_text("LSTM model 95% interval")).to_be_visible()
             text = h.main_text(pg)
             assert "Coverage on the test folds" in text and "Coverage per test fold" in text

@@ -29,6 +29,7 @@ def test_results_draw_the_fan_chart_with_coverage(page, app_server):
     expect(page.locator(h.PROGRESS_BAR).or_(h.button(page, "Stop")).first).to_be_visible(timeout=30_000)
     wait_training_done(page)
     h.click_nav(page, "Results")
+    h.open_tab(page, "Forecast")
     fan = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Forecast 8 business days past")
     expect(fan.first).to_be_visible(timeout=CHART_TIMEOUT * 1000)
     text = h.main_text(page)

@@ -32,6 +32,7 @@ def test_results_show_the_interval_methods_at_two_widths(page, app_server):
     expect(page.locator(h.PROGRESS_BAR).or_(h.button(page, "Stop")).first).to_be_visible(timeout=30_000)
     wait_training_done(page)
     h.click_nav(page, "Results")
+    h.open_tab(page, "Forecast")
     charts = page.locator(h.PLOTLY_CHART)
     by_method = charts.filter(has_text="coverage by method")
     expect(by_method.first).to_be_visible(timeout=CHART_TIMEOUT * 1000)

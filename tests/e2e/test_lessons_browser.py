@@ -52,6 +52,6 @@ def test_results_show_the_verdict_and_the_leak_demo(page, app_server):
     expect(chart.first).to_be_visible(timeout=CHART_TIMEOUT * 1000)
     text = h.main_text(page)
     assert "Model, leaked (test-period statistics)" in text
-    assert "cannot have them" in text
+    assert "Real forecasts only have the past." in text  # why the leaked numbers cannot be had
     assert_clean(page)
     h.shoot(page, "results-lessons")

@@ -121,9 +121,10 @@ def test_the_verdict_card_is_the_first_thing_on_results(runs):
     assert_clean(at)
     blocks = [node for node in at.main.children.values()]
     keys = [getattr(getattr(b, "proto", None), "id", None) for b in blocks]
-    # Title, then the card (its container key), before any tab or chart.
+    # Title, the run's line (and, when the Data page holds other prices, its one note), then the
+    # card (its container key), before any tab or chart.
     types = [b.type for b in blocks]
     card = next(i for i, b in enumerate(blocks) if CARD_KEY in str(getattr(b, "proto", "")))
-    assert card <= 2, (types, keys)
+    assert types[:2] == ["title", "markdown"] and card <= 3, (types, keys)
     assert "tab_container" not in types[:card] and "plotly_chart" not in types[:card]
     assert any(m.label == "Skill over persistence" for m in at.metric)

@@ -10,6 +10,7 @@ from tests.components.conftest import (
     assert_clean,
     chart_titles,
     goto,
+    open_tab,
     metric,
     new_app,
     plotly_specs,
@@ -23,7 +24,7 @@ def test_results_compares_the_interval_methods_of_a_stored_forecast():
     config = LstmConfig(rnn_unit=4, layer_num=1, time_step=5, epochs=1, horizon=4, interval_method="aci")
     record = stored_run(config=config)
     assert record.status == "finished", record.error
-    at = goto(new_app(run=str(record.id)), "results")
+    at = open_tab(goto(new_app(run=str(record.id)), "results"), "Forecast")
     assert_clean(at)
     titles = chart_titles(at)
     assert "80% coverage by method (test period)" in titles, titles
