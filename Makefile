@@ -79,6 +79,7 @@ bench: $(BENCH_STAMP) chromium $(NATIVE_STAMP)
 	$(BIN)/python -m scripts.bench_evidence
 	$(BIN)/python -m scripts.bench_inside
 	$(BIN)/python -m scripts.bench_tour
+	$(BIN)/python -m scripts.bench_roofline
 
 clean:
 	rm -rf $(VENV) tests/artifacts .pytest_cache model/native/build
