@@ -27,6 +27,11 @@ from model.runs.store import resolve_url
 
 # Worker processes of the pool (default: one per core); tests and small machines may lower it.
 ENV_WORKERS = "LENS_WORKERS"
+# Set (to anything but "" or "0") to keep a page load from starting the pool in the background
+# (app.py's start_pool, the open run's preload): the tests' AppTests, which draw pages only. A page
+# that trains or asks a worker still creates the pool itself, so nothing else changes.
+ENV_NO_POOL = "LENS_NO_POOL"
+
 # The embedded workers' CPU niceness (default 10: they import TensorFlow while the first page draws).
 ENV_NICE = "LENS_WORKER_NICE"
 
@@ -83,11 +88,18 @@ def _resumed(url: str) -> list[int]:
         return []
 
 
+def background_start_off() -> bool:
+    """Whether ``$LENS_NO_POOL`` asks page loads not to start the pool ahead of need."""
+    return os.environ.get(ENV_NO_POOL, "") not in ("", "0")
+
+
 def start_pool() -> None:
     """Create the pool in a thread of its own (once per process), so the script run that asks for
     it ends without waiting for the scheduler to start; a page that needs the pool meanwhile
-    waits for the same one (``st.cache_resource`` creates it once)."""
+    waits for the same one (``st.cache_resource`` creates it once). Nothing with ``$LENS_NO_POOL``."""
     global _starting
+    if background_start_off():
+        return
     with _starting_lock:
         if _starting is None:
             _starting = threading.Thread(target=_start_quietly, name="lstm-lens-pool-start", daemon=True)

@@ -64,6 +64,8 @@ def preload_current_run() -> None:
     from components.session import state
     from model.errors import LensError
 
+    if run_client.background_start_off():
+        return  # $LENS_NO_POOL: the pool starts when a page needs it, not to preload
     run_id = state.current_run_id()
     if run_id is None or st.session_state.get(PRELOADED) == run_id:
         return

@@ -27,6 +27,9 @@ def private_run_store(tmp_path_factory):
     os.environ["LENS_DB"] = f"sqlite:///{tmp_path_factory.mktemp('runstore') / 'lens.db'}"
     # The pages' worker pool (one per test process): one worker keeps the 2 cores for the tests.
     os.environ.setdefault("LENS_WORKERS", "1")
+    # Drawing a page starts no worker pool (components/run_client.py): a test whose page trains or
+    # asks a worker creates it then, and carries the `process` marker.
+    os.environ.setdefault("LENS_NO_POOL", "1")
     # The test-only jobs (a job that sleeps), registered in every worker (model.runs.jobs).
     os.environ.setdefault("LENS_EXTRA_JOBS", "tests.model.runs.jobs_for_tests")
     yield os.environ["LENS_DB"]
