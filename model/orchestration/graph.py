@@ -272,7 +272,32 @@ def _report_failure(store: RunStore, parent: int, future) -> None:
         exc = future.exception()
     except Exception as error:  # noqa: BLE001 - the scheduler is gone; say that instead
         exc = error
+    if type(exc).__name__ == "KilledWorker":  # a fold's worker died and the scheduler does not retry
+        exc = StoreError(_fail_dead_folds(store, parent, future.client))
     fail_walk_forward(store, parent, exc)
+
+
+def _fail_dead_folds(store: RunStore, parent: int, client) -> str:
+    """Fail the fold runs whose worker is gone, each with its worker's words; the parent's message."""
+
+    def live() -> set[str] | None:
+        try:
+            return set(client.scheduler_info(n_workers=-1)["workers"])
+        except Exception:  # noqa: BLE001 - no scheduler to ask: only this machine's pids are checked
+            return None
+
+    died = []
+    for row in es.folds_of(store, parent):
+        record = store.get_run(row.child_run_id, with_history=False)
+        gone = holder_gone(record, live) if record.active else None
+        if gone is not None:
+            store.fail(record.id, dead_worker_message(gone))
+            died.append(f"fold {row.fold.index + 1}")
+    which = ", ".join(died) or "a fold"
+    return (
+        f"The worker training {which} ended during training (killed, or out of memory); "
+        "the fold was not retried."
+    )
 
 
 def resume_walk_forwards(store: RunStore, client, *, resources: dict | None = None) -> list[int]:

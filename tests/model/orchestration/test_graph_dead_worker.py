@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -118,3 +119,44 @@ def test_a_fold_whose_worker_on_another_machine_was_killed_fails_and_the_run_end
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture
+def client():
+    """An in-process Dask cluster (one worker thread): the graph's tasks run in this process."""
+    import distributed
+
+    with (
+        distributed.LocalCluster(
+            processes=False, n_workers=1, threads_per_worker=1, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as connected,
+    ):
+        yield connected
+
+
+def test_a_fold_task_killed_with_its_worker_fails_that_fold_and_the_parent_in_plain_words(
+    store, client, monkeypatch
+):
+    """A scheduler that does not retry (allowed-failures 0, the embedded one) errs the fold task
+    with KilledWorker: the fold whose worker is gone fails with its worker's words, and so does the
+    walk-forward run, not with a Dask traceback's name."""
+    from distributed.scheduler import KilledWorker
+
+    parent, child = _held_by_far_worker(store)
+
+    def killed(url, files_root, parent, seed_index, fold, previous=None):
+        if fold == 0:
+            raise KilledWorker("fold-0", SimpleNamespace(address=FAR["address"]), 0)
+        return {"child": None, "status": "failed"}
+
+    monkeypatch.setattr(graph, "train_fold", killed)
+    future = graph.submit_walk_forward(client, store, parent)
+    wait_for(lambda: not store.get_run(parent, with_history=False).active, timeout=60, poll=0.1)
+    assert future.status == "error"
+    failed = store.get_run(child, with_history=False)
+    assert failed.status == "failed" and "pid 4242 on far-box" in failed.error
+    record = store.get_run(parent, with_history=False)
+    assert record.status == "failed"
+    assert "The worker training fold 1 ended during training" in record.error
+    assert "KilledWorker" not in record.error
