@@ -8,7 +8,14 @@ time to the first epoch.
   against the old in-process path (a thread of the server: TensorFlow import on the first press,
   then prepare_data + train_network to the first epoch), measured in a fresh process.
 
-Prints numbers; asserts nothing. Run: ``python -m scripts.bench_runs [--trainings 20]``.
+- The cluster's figures (issue 24), through ``WorkerPool`` as the server and the CLI use it, on
+  the bundled GOOG sample with a tiny network: submit to first stored epoch (pool warm); a quick
+  job's answer while every worker trains; 5 refit folds on 2 local workers against one single run;
+  the pool owner's RSS over the runs; the same walk-forward run on a ``dask scheduler`` with 2
+  workers started here (as an operator would) against the embedded cluster.
+
+Prints numbers; asserts nothing. Run: ``python -m scripts.bench_runs [--trainings 20]``; the quick
+pass ``python -m scripts.bench_runs --small`` runs the cluster figures only (no browser, 5 runs).
 """
 
 from __future__ import annotations
@@ -137,11 +144,217 @@ def old_in_process_path() -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def _wait_for(predicate, timeout: float, what: str, poll: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(poll)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+def start_scheduler(tmp: Path, workers: int) -> tuple[str, list[subprocess.Popen]]:
+    """A ``dask scheduler`` and one ``dask worker --nworkers N`` (train=1, the preload), started as
+    an operator would on another machine; returns the address and the processes."""
+    import json
+
+    from model.runs.processes import thread_env
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), **thread_env(1)}
+    env.pop("LENS_DASK", None)
+    scheduler_file = tmp / "scheduler.json"
+    log = open(tmp / "dask.log", "wb")  # noqa: SIM115 - the processes write to it until the end
+    dask = [sys.executable, "-m"]
+    procs = [
+        subprocess.Popen(
+            [
+                *dask,
+                "distributed.cli.dask_scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(scheduler_file),
+            ],
+            env=env,
+            cwd=tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )  # fmt: skip
+    ]
+    address = _wait_for(
+        lambda: scheduler_file.exists() and json.loads(scheduler_file.read_text() or "{}").get("address"),
+        60,
+        "the scheduler",
+    )
+    procs.append(
+        subprocess.Popen(
+            [
+                *dask,
+                "distributed.cli.dask_worker",
+                address,
+                "--nworkers",
+                str(workers),
+                "--nthreads",
+                "2",
+                "--resources",
+                "train=1",
+                "--no-dashboard",
+                "--local-directory",
+                str(tmp / "dask"),
+                "--preload",
+                "model.runs.worker",
+            ],
+            env=env,
+            cwd=tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )  # fmt: skip
+    )
+    return address, procs
+
+
+def _walk_forward_seconds(pool, config, prices, folds: int) -> float:
+    from model.orchestration.graph import run_graph
+    from model.orchestration.walkforward import start_walk_forward
+
+    parent = start_walk_forward(pool.store, config, prices, folds=folds, mode="refit", origin="cli")
+    started = time.perf_counter()
+    result = run_graph(pool.client, pool.store, parent, poll=0.05)
+    seconds = time.perf_counter() - started
+    if not result.evidence.folds_scored:
+        raise RuntimeError(f"walk-forward run {parent} scored no fold")
+    return seconds
+
+
+def _single_run_seconds(pool, config, prices) -> float:
+    run = pool.store.create_run(config, prices, "cli")
+    started = time.perf_counter()
+    pool.submit(run)
+    record = pool.wait(run, timeout=600)
+    if record.status != "finished":
+        raise RuntimeError(f"run {run} {record.status}: {record.error}")
+    return time.perf_counter() - started
+
+
+def cluster_figures(tmp: Path, runs: int, folds: int = 5, workers: int = 2) -> dict[str, float]:
+    """The cluster's figures through ``WorkerPool`` (see the module docstring)."""
+    from model.data import load_sample
+    from model.engine.config import LstmConfig
+    from model.runs.workers import WorkerPool
+
+    prices = load_sample("GOOG")
+    tiny = LstmConfig(rnn_unit=4, layer_num=1, time_step=5, epochs=1)
+    figures: dict[str, float] = {}
+    url = f"sqlite:///{tmp / 'lens.db'}"
+    with WorkerPool(url, files_root=tmp / "runs", workers=workers, threads=1) as pool:
+        pool.wait_ready(timeout=300)
+        _single_run_seconds(pool, tiny, prices)  # every worker path warm before anything is timed
+        # Submit to the first epoch in the store (the Train page shows the same record).
+        run = pool.store.create_run(LstmConfig(rnn_unit=4, layer_num=1, time_step=5, epochs=3), prices, "cli")
+        started = time.perf_counter()
+        pool.submit(run)
+        _wait_for(lambda: pool.store.get_run(run).history, 300, "the first epoch")
+        figures["first_epoch"] = time.perf_counter() - started
+        pool.wait(run, timeout=300)
+        # A quick job while every worker trains.
+        busy = [
+            pool.store.create_run(LstmConfig(rnn_unit=8, layer_num=1, time_step=5, epochs=50), prices, "cli")
+            for _ in range(workers)
+        ]
+        for run in busy:
+            pool.submit(run)
+        _wait_for(
+            lambda: (
+                all(pool.store.get_run(r, with_history=False).status == "running" for r in busy)
+                and all(pool.store.get_run(r).history for r in busy)
+            ),
+            300,
+            "every worker to train",
+        )
+        answers = []
+        for _ in range(5):
+            asked = time.perf_counter()
+            pool.call("ping", timeout=60)
+            answers.append(time.perf_counter() - asked)
+        figures["job_while_training"] = _median(answers)
+        figures["job_trained_during"] = float(
+            sum(pool.store.get_run(r, with_history=False).status == "running" for r in busy)
+        )
+        for run in busy:
+            pool.store.request_stop(run)
+        for run in busy:
+            pool.wait(run, timeout=300)
+        # One single run, then K refit folds of the same network on the same workers.
+        figures["single_run"] = _single_run_seconds(pool, tiny, prices)
+        figures["folds_embedded"] = _walk_forward_seconds(pool, tiny, prices, folds)
+        # The pool owner's memory over the runs (the server holds the same pool).
+        figures["rss_first"] = rss_mb(os.getpid())
+        for _ in range(runs - 1):
+            _single_run_seconds(pool, tiny, prices)
+        figures["rss_last"] = rss_mb(os.getpid())
+    address, procs = start_scheduler(tmp, workers)
+    try:
+        with WorkerPool(url, files_root=tmp / "runs", address=address) as pool:
+            _wait_for(lambda: len(pool.workers_info()) >= workers, 300, "the scheduler's workers", poll=0.5)
+            _single_run_seconds(pool, tiny, prices)  # warm, as the embedded pool was
+            figures["folds_scheduler"] = _walk_forward_seconds(pool, tiny, prices, folds)
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in reversed(procs):
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return figures
+
+
+def print_cluster_figures(figures: dict[str, float], runs: int, folds: int, workers: int) -> None:
+    load = os.getloadavg()[0]
+    print(
+        f"The cluster (issue 24): {workers} workers x 1 thread, 4-unit network, GOOG sample, load {load:.1f}"
+    )
+    print(f"  submit -> first epoch in the store, pool warm      {figures['first_epoch']:6.2f} s")
+    print(
+        f"  quick job (ping) while every worker trains          {figures['job_while_training'] * 1000:6.0f} ms"
+        f"   ({figures['job_trained_during']:.0f} of {workers} still training after)"
+    )
+    print(f"  one single run (1 epoch)                            {figures['single_run']:6.2f} s")
+    print(
+        f"  {folds} refit folds, embedded cluster                   {figures['folds_embedded']:6.2f} s"
+        f"   ({figures['folds_embedded'] / figures['single_run']:.2f}x the single run)"
+    )
+    print(
+        f"  {folds} refit folds, dask scheduler + {workers} workers          {figures['folds_scheduler']:6.2f} s"
+        f"   ({figures['folds_scheduler'] / figures['folds_embedded']:.2f}x embedded)"
+    )
+    print(
+        f"  pool owner RSS after run 1 / after run {runs:<3d}        {figures['rss_first']:.0f} / "
+        f"{figures['rss_last']:.0f} MB   (+{figures['rss_last'] - figures['rss_first']:.0f} MB)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trainings", type=int, default=20)
     parser.add_argument("--workers", type=int, default=0, help="worker processes (default: one per core)")
+    parser.add_argument("--small", action="store_true", help="the cluster figures only, 5 runs, no browser")
     args = parser.parse_args(argv)
+    runs = 5 if args.small else args.trainings
+    with tempfile.TemporaryDirectory(prefix="lens-bench-cluster-") as tmp:
+        figures = cluster_figures(Path(tmp), runs)
+    print_cluster_figures(figures, runs, folds=5, workers=2)
+    if args.small:
+        return 0
     from playwright.sync_api import sync_playwright
 
     from tests.e2e import harness as h

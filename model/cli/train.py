@@ -91,6 +91,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--workers", type=int, help="worker processes training folds in parallel (default: one per core)"
     )
     p.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="train on the Dask scheduler at ADDRESS (default $LENS_DASK) and start no worker here; "
+        "its workers need the same --db (docs/cluster.md)",
+    )
+    p.add_argument(
         "--db", help="run store URL (default $LENS_DB or sqlite:///runs/lens.db); the run is recorded there"
     )
     return p.parse_args(argv)
@@ -169,7 +175,18 @@ def main(argv: list[str] | None = None) -> int:
     run_id = store.create_run(config, prices, "cli")
     print(f"Run {run_id} in {store.where}")
     started = time.perf_counter()
-    record = execute_run(store, run_id, listener=TextProgress())
+    from model.runs.workers import dask_address
+
+    address = dask_address(args.dask)
+    if address is None:
+        record = execute_run(store, run_id, listener=TextProgress())
+    else:
+        from model.cli.remote import train_on_scheduler
+
+        url = store.engine.url.render_as_string(hide_password=False)
+        record = train_on_scheduler(url, store.files_root, run_id, address, TextProgress())
+        worker = (record.provenance or {}).get("worker") or {}
+        print(f"Trained on worker {worker.get('name') or record.worker_host} through {address}")
     if record.status not in ("finished", "stopped"):
         raise LensError(record.error or f"Run {run_id} ended {record.status}.")
     evaluation = run_files.load_evaluation(store, run_id)

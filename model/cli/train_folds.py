@@ -38,7 +38,10 @@ def run_folds(args, prices, config) -> int:
     started = time.perf_counter()
     workers = args.workers or None
     with WorkerPool(
-        store.engine.url.render_as_string(hide_password=False), files_root=store.files_root, workers=workers
+        store.engine.url.render_as_string(hide_password=False),
+        files_root=store.files_root,
+        workers=workers,
+        address=getattr(args, "dask", None),
     ) as pool:
         client = getattr(pool, "client", None)  # a Dask pool: the folds train as a graph
         if client is not None:

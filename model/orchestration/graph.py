@@ -30,7 +30,7 @@ import logging
 import socket
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 from model.errors import StoreError
 from model.orchestration.walkforward import (
@@ -45,6 +45,7 @@ from model.orchestration.walkforward import (
 )
 from model.runs import evidence_store as es
 from model.runs import folds as fold_store
+from model.runs.provenance import record_provenance, worker_identity
 from model.runs.store import RunStore, open_store, pid_alive
 
 log = logging.getLogger(__name__)
@@ -81,12 +82,49 @@ def _fold_row(store: RunStore, parent: int, seed_index: int, fold: int) -> es.Fo
     raise StoreError(f"Walk-forward run {parent} has no fold {fold + 1} for seed {seed_index + 1}.")
 
 
-def _wait_until_ended(store: RunStore, run_id: int):
-    """The run once it has ended: another worker may hold it (a graph submitted twice)."""
+def live_worker_addresses() -> set[str] | None:
+    """The addresses of the workers the scheduler knows now, asked from inside a task (None when
+    this is not a Dask task or the scheduler cannot say)."""
+    try:
+        from distributed import get_client, get_worker
+
+        get_worker()
+        return set(get_client().scheduler_info(n_workers=-1)["workers"])
+    except Exception:  # noqa: BLE001 - not in a task, or no scheduler: the other checks stand
+        return None
+
+
+def dead_worker_message(worker: dict[str, Any]) -> str:
+    return (
+        f"The worker process (pid {worker.get('pid', '?')} on {worker.get('host', '?')}) that was training this "
+        "run ended during training (killed, or out of memory); the run was not retried."
+    )
+
+
+def holder_gone(record, live: Callable[[], set[str] | None]) -> dict[str, Any] | None:
+    """The worker holding the active run ``record`` if it is gone: a process of this machine that
+    has ended, or a Dask worker (of any machine) the scheduler no longer knows."""
+    worker = (record.provenance or {}).get("worker") or {}
+    if record.worker_host == socket.gethostname() and not pid_alive(record.worker_pid):
+        return {"pid": record.worker_pid, "host": record.worker_host, **worker}
+    if record.status == "running" and worker.get("address"):
+        addresses = live()
+        if addresses is not None and worker["address"] not in addresses:
+            return worker
+    return None
+
+
+def _wait_until_ended(store: RunStore, run_id: int, live: Callable[[], set[str] | None] | None = None):
+    """The run once it has ended: another worker may hold it (a graph submitted twice, or this task
+    retried by the scheduler after the worker that was training the fold died). A holder that is
+    gone (its pid on this machine, or its Dask worker on any machine) fails the run, so the fold
+    fails instead of waiting for a restart that may never come."""
     record = store.get_run(run_id, with_history=False)
     while record.active:
-        if record.worker_host == socket.gethostname() and not pid_alive(record.worker_pid):
-            store.fail(run_id, "The process running this run ended before it finished.")
+        gone = holder_gone(record, live or live_worker_addresses)
+        if gone is not None:
+            log.warning("fold run %s: its worker %s is gone; the run fails", run_id, gone)
+            store.fail(run_id, dead_worker_message(gone))
         time.sleep(WAIT_POLL)
         record = store.get_run(run_id, with_history=False)
     return record
@@ -114,6 +152,10 @@ def train_fold(
             target=forward_stop, args=(store, parent, [row], done), daemon=True, name=f"fold-stop-{child}"
         ).start()
         try:
+            # Who trains the fold, stored before training: a task retried on another machine
+            # after this worker died tells a dead holder from a live one by this address.
+            if store.get_run(child, with_history=False).status == "queued":
+                record_provenance(store, child, {"worker": worker_identity()})
             execute_run(store, child)
             record = _wait_until_ended(store, child)
         finally:
@@ -230,7 +272,32 @@ def _report_failure(store: RunStore, parent: int, future) -> None:
         exc = future.exception()
     except Exception as error:  # noqa: BLE001 - the scheduler is gone; say that instead
         exc = error
+    if type(exc).__name__ == "KilledWorker":  # a fold's worker died and the scheduler does not retry
+        exc = StoreError(_fail_dead_folds(store, parent, future.client))
     fail_walk_forward(store, parent, exc)
+
+
+def _fail_dead_folds(store: RunStore, parent: int, client) -> str:
+    """Fail the fold runs whose worker is gone, each with its worker's words; the parent's message."""
+
+    def live() -> set[str] | None:
+        try:
+            return set(client.scheduler_info(n_workers=-1)["workers"])
+        except Exception:  # noqa: BLE001 - no scheduler to ask: only this machine's pids are checked
+            return None
+
+    died = []
+    for row in es.folds_of(store, parent):
+        record = store.get_run(row.child_run_id, with_history=False)
+        gone = holder_gone(record, live) if record.active else None
+        if gone is not None:
+            store.fail(record.id, dead_worker_message(gone))
+            died.append(f"fold {row.fold.index + 1}")
+    which = ", ".join(died) or "a fold"
+    return (
+        f"The worker training {which} ended during training (killed, or out of memory); "
+        "the fold was not retried."
+    )
 
 
 def resume_walk_forwards(store: RunStore, client, *, resources: dict | None = None) -> list[int]:
