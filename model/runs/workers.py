@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from model.errors import LensError, StoreError
-from model.runs.store import RunRecord, UnavailableStore, open_store, resolve_url
+from model.runs.store import RunRecord, RunStore, UnavailableStore, open_store, resolve_url
 from model.runs.worker import TRAIN_RESOURCE, died_message, job_task, train_task
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ class WorkerPool:
         self.job_workers = min(self.size - 1, max(0, job_workers or 0))
         self.threads = max(1, threads or cores)
         self.max_runs = max(1, max_runs)
+        self.store: RunStore | UnavailableStore
         try:
             self.store = open_store(url, files_root=files_root)
         except StoreError as exc:

@@ -10,9 +10,9 @@ from tests.components.conftest import (
     assert_clean,
     chart_titles,
     goto,
-    open_tab,
     metric,
     new_app,
+    open_tab,
     plotly_specs,
     stored_run,
 )
