@@ -23,8 +23,11 @@ METHOD_DASH = {"split": "dot", "aci": "solid", "agaci": "dash"}
 
 
 def legend_below(fig: go.Figure) -> go.Figure:
+    """The legend at the figure's bottom edge (container), under the axis title: a share of the
+    plot's height below it covered the date axis's title (measured in Chromium at 1280 and 1920)."""
     fig.update_layout(
-        legend=dict(orientation="h", x=0, xanchor="left", y=-0.34, yanchor="top"), margin=dict(b=130)
+        legend=dict(orientation="h", x=0, xanchor="left", yref="container", y=0, yanchor="bottom"),
+        margin=dict(b=130),
     )
     return fig
 
@@ -164,7 +167,7 @@ def pit_figure(record: PitRecord) -> go.Figure:
         annotation_text="calibrated",
         annotation_position="top left",
     )
-    fig.update_xaxes(title_text="PIT (where the actual fell in the forecast distribution)", range=[0, 1])
+    fig.update_xaxes(title_text="PIT: where the actual fell in the forecast", range=[0, 1])
     fig.update_yaxes(title_text="% of outcomes")
     return fig
 
