@@ -58,6 +58,26 @@ def _shoot_both(page, name: str) -> None:
     page.set_viewport_size({"width": WIDTHS[0], "height": FIRST_SCREEN})
 
 
+# What a user must never read: a missing value printed raw, a file-system error, a run without its network.
+LEAKS = re.compile(
+    r"\bNone\b|\bnan\b|Errno|No such file|no stored predictions|could not be loaded|\b0 epochs"
+)
+
+
+# The main area's text without code panes (the tutorial's code says ``None`` on purpose).
+PROSE_JS = """() => {
+  const main = document.querySelector('[data-testid="stMain"]').cloneNode(true);
+  main.querySelectorAll('pre, code, .lens-code-line, [data-testid="stCode"]').forEach((el) => el.remove());
+  return main.innerText;
+}"""
+
+
+def _assert_no_leaks(page, where: str) -> None:
+    text = page.evaluate(PROSE_JS)
+    found = [text[max(0, m.start() - 60) : m.end() + 60] for m in LEAKS.finditer(text)]
+    assert not found, f"{where}: {found}"
+
+
 def _run_line(page, run_id: int) -> str:
     line = (
         page.locator(h.MAIN).get_by_text(re.compile(rf"^Run {run_id}\b.* · (trained|training|queued)")).first
@@ -78,6 +98,7 @@ def test_one_run_tells_one_story_on_every_page(page, app_server, story_runs, kin
     assert card.bounding_box()["y"] < FIRST_SCREEN, card.bounding_box()
     assert h.main_text(page).count(verdict) == 1  # said once: the card, not again in the evidence
     lines = {"results": _run_line(page, run_id)}
+    _assert_no_leaks(page, "results")
     assert_clean(page)
     _shoot_both(page, f"story-{kind}-results")
 
@@ -87,6 +108,7 @@ def test_one_run_tells_one_story_on_every_page(page, app_server, story_runs, kin
         if path != "shapes":  # Shapes traces the network; Inside and the Explainer state the verdict
             expect(page.locator(h.MAIN).get_by_text(verdict, exact=True).first).to_be_visible(timeout=WAIT)
         h.wait_settled(page)
+        _assert_no_leaks(page, path)
         assert_clean(page)
         _shoot_both(page, f"story-{kind}-{path}")
     assert set(lines.values()) == {line}, lines
