@@ -98,6 +98,9 @@ def test_one_run_tells_one_story_on_every_page(page, app_server, story_runs, kin
     assert card.bounding_box()["y"] < FIRST_SCREEN, card.bounding_box()
     assert h.main_text(page).count(verdict) == 1  # said once: the card, not again in the evidence
     lines = {"results": _run_line(page, run_id)}
+    expect(page.locator(h.SIDEBAR)).to_contain_text(
+        "Data · SYNTH ·"
+    )  # the sidebar names the data as the line does
     _assert_no_leaks(page, "results")
     assert_clean(page)
     _shoot_both(page, f"story-{kind}-results")
