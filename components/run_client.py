@@ -188,3 +188,17 @@ def progress_times(
 def run_url(run_id: int, page: str = "results") -> str:
     """A shareable link to a run (it carries no owner token, so it cannot stop the run)."""
     return f"/{page}?run={int(run_id)}"
+
+
+def network_run(record: RunRecord) -> RunRecord:
+    """The run whose network Inside and the Explainer open: the run itself, or, for a walk-forward run (whose own record
+    holds no network), its last fold that trained, the one trained on the most data (its first seed)."""
+    from model.runs import evidence_store as es
+
+    store_ = store()
+    folds = sorted(es.folds_of(store_, record.id), key=lambda row: (-row.fold.index, row.seed_index))
+    for row in folds:
+        child = store_.get_run(row.child_run_id)
+        if has_result(child):
+            return child
+    return record

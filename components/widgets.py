@@ -103,7 +103,9 @@ def sidebar_summary() -> None:
         st.caption("A stacked LSTM on stock prices, tensor by tensor.")
         if prices is not None:
             index = prices.frame.index
-            st.caption(f"**Data** · {len(index):,} rows, {index[0]:%Y-%m-%d} → {index[-1]:%Y-%m-%d}")
+            # Named as the run's line names it ("SYNTH"), so the sidebar and a run's pages agree on the data.
+            name = markdown_literal(data_name(prices.source))
+            st.caption(f"**Data** · {name} · {len(index):,} rows, {index[0]:%Y-%m-%d} → {index[-1]:%Y-%m-%d}")
         if record is not None:
             cfg = record.config
             st.caption(

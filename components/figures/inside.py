@@ -16,12 +16,14 @@ HIGHLIGHT = "rgba(124, 58, 237, 0.18)"
 
 def lag_figure(record) -> go.Figure:
     """Correlation of the predictions with the actual series at each lag (moves bars, levels line)."""
-    fig = base_layout(go.Figure(), "Correlation with the actual series, by lag", SMALL_HEIGHT + 40)
+    fig = base_layout(
+        go.Figure(), "Correlation with the actual, by lag", SMALL_HEIGHT + 40
+    )  # short: a half-width column
     fig.add_bar(x=record.lags, y=record.moves, name="day-to-day moves", marker_color=COLORS["model"])
     fig.add_scatter(x=record.lags, y=record.levels, name="levels", mode="lines+markers",
                     line=dict(color=COLORS["baseline"]))  # fmt: skip
     fig.add_vline(x=record.peak, line=dict(color=COLORS["best"], dash="dot"))
-    fig.update_xaxes(title_text="lag k (days): prediction at t vs actual at t − k", dtick=2)
+    fig.update_xaxes(title_text="lag k (days)", dtick=2)  # the caption below says what k is
     fig.update_yaxes(title_text="correlation", range=[-1.05, 1.05])
     # The legend goes under the plot: at the top right it ran into the title in a half-width column.
     fig.update_layout(

@@ -33,11 +33,10 @@ WHAT_IF_DAY = "inside_what_if_day"
 ONE_UNIT, STRETCH_MODE = "One unit", "Units on over a stretch of days"
 
 
-def _lags(record, evaluation) -> None:
+def _lags(record, evaluation, verdict) -> None:
     st.subheader("Why it lags", anchor=False)
     config = record.lstm_config
     change = config.target_as == "change"
-    verdict = verdict_view.verdict_of(record)  # the run's one verdict: the lag sentence reads it
     if verdict is not None:
         verdict_view.sentence(verdict)
     record_, daily = lag_view(evaluation.split("test"), change_target=change, verdict=verdict)
@@ -158,6 +157,18 @@ def render() -> None:
             )
             st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
         return
+    try:
+        verdict = verdict_view.verdict_of(record)  # the run's one verdict: the lag sentence reads it
+    except Exception as exc:  # noqa: BLE001 - a damaged record: a message, never a traceback
+        widgets.show_error(exc, kept="The run's record is still on the Runs page.")
+        return
+    subject = run_client.network_run(record)
+    if subject is not record:
+        st.caption(
+            f"A walk-forward run trains one network per fold: Inside opens the last fold's, {widgets.run_label(subject)}, "
+            "trained on everything before its test period. The verdict is the whole run's."
+        )
+    record = subject
     widgets.run_link(record)
     try:
         evaluation = run_client.evaluation(record)
@@ -169,7 +180,7 @@ def render() -> None:
             "This run has too few test days to look inside; train on more data or with a smaller time_step."
         )
         return
-    sections = (("lags", lambda: _lags(record, evaluation)), ("attributions", lambda: _attributions(record)),
+    sections = (("lags", lambda: _lags(record, evaluation, verdict)), ("attributions", lambda: _attributions(record)),
                 ("units", lambda: _units(record)))  # fmt: skip
     for _name, section in sections:
         try:

@@ -232,7 +232,7 @@ def _walk_forward(record, verdict) -> None:
     tab, is_open = tabs["Evidence"]
     with tab:
         if is_open:
-            results_evidence.render(record)  # its folds, ladder, DM test and verdict
+            results_evidence.render(record)  # its folds, ladder and DM test (the verdict is the card)
     tab, is_open = tabs["Forecast"]
     with tab:
         if is_open:
@@ -287,9 +287,9 @@ def render() -> None:
     mode = "next day" if config.target_mode == "next_day" else f"next window ({config.time_step} days)"
     if config.target_as == "change":
         mode += ", predicting the change from the last known value"
+    # What the run's line above (widgets.run_header) lacks: how it ended, the target, the full data.
     st.caption(
-        f"{run_client.summary(record)} · rnn_unit {config.rnn_unit} · layer_num {config.layer_num} · time_step "
-        f"{config.time_step} · target {markdown_literal(config.target)}, {mode} · trained on "
+        f"{run_client.summary(record)} · target {markdown_literal(config.target)}, {mode} · "
         f"{markdown_literal(record.data_description)}"
     )
 

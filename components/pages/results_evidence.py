@@ -18,7 +18,7 @@ from components.figures import evidence as evidence_figures
 from components.figures import pictures as picture_figures
 from components.figures import style
 from model.evidence.baselines import BASELINE_LABELS, BASELINES
-from model.evidence.verdict import BEATS, WORSE, format_p, single_split_verdict
+from model.evidence.verdict import format_p, single_split_verdict
 
 log = logging.getLogger(__name__)
 
@@ -118,17 +118,8 @@ def load_record(record) -> EvidenceRecord | None:
     return evidence_record(result, record.status, ended, len(rows), dates)
 
 
-def _show_verdict(rec: EvidenceRecord) -> None:
-    if rec.verdict_kind == BEATS:
-        st.success(rec.verdict, icon=":material/verified:")
-    elif rec.verdict_kind == WORSE:
-        st.error(rec.verdict, icon=":material/trending_down:")
-    else:
-        st.warning(rec.verdict, icon=":material/help:")
-
-
 def render(record) -> bool:
-    """Draw a walk-forward run's evidence and return True; for other runs, at most a one-draw note."""
+    """Draw a walk-forward run's evidence (its verdict is the card above) and return True; for other runs, at most a one-draw note."""
     if record is None:
         return False
     try:
@@ -151,8 +142,7 @@ def render(record) -> bool:
             f"Training the folds: {ended} of {total} done. The evidence below covers the folds scored so far.",
             icon=":material/hourglass_top:",
         )
-    st.subheader("Verdict", anchor=False)
-    _show_verdict(rec)
+    # The verdict's sentence is the card above the tabs (verdict_view.card): said once per page.
     if rec.rungs is not None and rec.rungs.rungs:
         style.show(picture_figures.ladder_figure(rec.rungs), key="evidence_ladder_bars")
         st.caption(

@@ -11,15 +11,19 @@ redraw inside a fragment. The run, the day and the stop are in the link
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
-from components import run_client, widgets, worker_jobs
+from components import run_client, verdict_view, widgets, worker_jobs
 from components.figures import style
 from components.figures import tour as figures
 from components.session import state, tour_link
 from model.engine.training import SNAPSHOT_MAX_PARAMS
 from model.errors import LensError
 from model.explain import tour_stops as stops_module
+
+log = logging.getLogger(__name__)
 
 DAY = "tour_day"  # session keys
 STOP = "tour_stop"  # 0-based index into the stops
@@ -122,6 +126,7 @@ def _replay(tour, stop) -> None:
     record = state.current_run()
     if record is None:
         return
+    record = run_client.network_run(record)  # a walk-forward run's: the fold the tour follows
     try:
         replay = worker_jobs.run_job("tour_replay", record, tour.day)
     except LensError as exc:
@@ -213,7 +218,21 @@ def render() -> None:
         )
         st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
         return
-    widgets.run_link(record)
+    widgets.run_header(record, "tour")  # the same line as Results, Shapes and Inside
+    try:
+        verdict = verdict_view.verdict_of(record)
+    except Exception:  # noqa: BLE001 - a damaged evidence record: the tour still explains the prediction
+        log.exception("The verdict of run %s could not be read", record.id)
+        verdict = None
+    if verdict is not None:
+        verdict_view.sentence(verdict)  # the tour explains a prediction of a model judged so on Results
+    subject = run_client.network_run(record)
+    if subject is not record:
+        st.caption(
+            f"A walk-forward run trains one network per fold: the tour follows the last fold's, "
+            f"{widgets.run_label(subject)}, trained on everything before its test period."
+        )
+    record = subject
     ss = st.session_state
     try:
         with st.spinner("Computing the tour in a worker process…"):

@@ -42,23 +42,31 @@ def objective_widget(container) -> str:
 
 
 def recheck_record(result: sweep_evidence.Recheck) -> dict:
-    """What the panel shows: the trials' table, and one sentence each for SPA and MCS."""
-    spa = mcs = None
+    """What the panel shows: the trials' table, and one sentence each for SPA (against persistence, and
+    against ridge on the same windows when the re-check stored it) and MCS."""
+    spa = spa_ridge = mcs = None
     if result.spa:
         better = ", ".join(result.spa["better"]) or "none"
         spa = (
             f"Hansen's SPA: does any of the {result.spa['candidates']} trials beat persistence, after trying them "
             f"all? {format_p(result.spa['p_value'])}; better than persistence at 5%: {better}."
         )
+    if result.spa_ridge:
+        better = ", ".join(result.spa_ridge["better"]) or "none"
+        spa_ridge = (
+            "Hansen's SPA against ridge on the same windows (the strongest of the trials' ridges): "
+            f"{format_p(result.spa_ridge['p_value'])}; better than ridge at 5%: {better}."
+        )
     if result.mcs:
+        benchmarks = "persistence and ridge" if result.spa_ridge else "persistence"
         mcs = (
-            f"Model Confidence Set ({1 - result.mcs['size']:.0%}): cannot be told apart from the best: "
-            + ", ".join(result.mcs["included"])
-            + "."
+            f"Model Confidence Set ({1 - result.mcs['size']:.0%}, trials with {benchmarks} as benchmarks): "
+            "cannot be told apart from the best: " + ", ".join(result.mcs["included"]) + "."
         )
     return {
         "table": pd.DataFrame(result.rows),
         "spa": spa,
+        "spa_ridge": spa_ridge,
         "mcs": mcs,
         "notes": list(result.notes),
         "holdout": f"{result.holdout[0]} .. {result.holdout[1]}",
@@ -97,6 +105,6 @@ def recheck_panel(name: str, storage: str) -> None:
     shown = recheck_record(result)
     st.caption(f"Holdout {shown['holdout']} · {shown['folds']} folds inside it")
     st.dataframe(shown["table"], hide_index=True, width="stretch")
-    for line in (shown["spa"], shown["mcs"], *shown["notes"]):
+    for line in (shown["spa"], shown["spa_ridge"], shown["mcs"], *shown["notes"]):
         if line:
             st.markdown(line)

@@ -14,7 +14,7 @@ from tests.e2e.test_browser import assert_clean
 pytestmark = pytest.mark.e2e
 
 VIEW_SHOTS = {
-    "inside-lags": "Correlation with the actual series, by lag",
+    "inside-lags": "Correlation with the actual, by lag",
     "inside-attributions": "Average over the test period",
     "inside-units": "Hidden state h of every unit",
     "inside-what-if": "What if: the window ending",

@@ -114,7 +114,12 @@ def render() -> None:
     record = state.current_run()
     if record is not None:
         widgets.run_header(record, "shapes")
-    opened = record if run_client.has_result(record) else None
+    opened = run_client.network_run(record) if run_client.has_result(record) else None
+    if opened is not None and opened is not record:
+        st.caption(
+            f"A walk-forward run trains one network per fold: Shapes traces the last fold's, "
+            f"{widgets.run_label(opened)}, trained on everything before its test period."
+        )
     subject = _subject(opened)
     prices = None
     if subject == RUN:

@@ -29,9 +29,27 @@ def test_recheck_record_sentences():
     assert "none" in shown["spa"]
     assert (
         shown["mcs"]
-        == "Model Confidence Set (90%): cannot be told apart from the best: trial 4, persistence."
+        == "Model Confidence Set (90%, trials with persistence as benchmarks): cannot be told apart from the best: "
+        "trial 4, persistence."
     )
+    assert shown["spa_ridge"] is None  # a re-check stored before the ridge benchmark existed
     assert isinstance(shown["table"], pd.DataFrame) and list(shown["table"]["trial"]) == [4]
+
+
+def test_recheck_record_shows_spa_against_ridge():
+    result = Recheck(
+        "s",
+        ("2012-01-02", "2013-03-01"),
+        3,
+        [{"trial": 4, "holdout skill": 0.01}],
+        {"p_value": 0.01, "p_lower": 0.01, "p_upper": 0.02, "better": ["trial 4"], "candidates": 3},
+        {"included": ["ridge", "trial 4"], "excluded": [], "p_values": {}, "size": 0.1},
+        spa_ridge={"p_value": 0.63, "p_lower": 0.5, "p_upper": 0.7, "better": [], "candidates": 3},
+    )
+    shown = tune_evidence.recheck_record(result)
+    assert shown["spa_ridge"].startswith("Hansen's SPA against ridge on the same windows")
+    assert "p = 0.63" in shown["spa_ridge"] and "better than ridge at 5%: none." in shown["spa_ridge"]
+    assert "trials with persistence and ridge as benchmarks" in shown["mcs"]
 
 
 @pytest.mark.slow
