@@ -38,7 +38,14 @@ ONE_SCREEN_CELLS = 40  # rnn_unit x time_step x layer_num up to which every numb
 def figure(data: list[dict], layout: dict) -> go.Figure:
     """A figure from plain dicts, our template and title style, without per-property validation."""
     title = layout.pop("title", "")
-    base = {"template": style.TEMPLATE, "title": {"text": title}, "hovermode": "closest"}
+    # uirevision: plotly.js keeps what the user did (zoom, hover, legend) and patches the traces
+    # in place when the next stop's figure arrives, instead of resetting the plot.
+    base = {
+        "template": style.TEMPLATE,
+        "title": {"text": title},
+        "hovermode": "closest",
+        "uirevision": "tour",
+    }
     return go.Figure(data=data, layout={**base, **layout}, _validate=False)
 
 
@@ -83,6 +90,7 @@ def window_figure(record: TourRecord) -> go.Figure:
         yaxis["range"] = [float(shown.min()) - pad, float(shown.max()) + pad]
     return figure(data, dict(
         title=f"Test period: pick a day (now {record.day})", height=330, clickmode="event+select",
+        uirevision=record.day,  # a new day re-zooms on its window
         shapes=[shape], annotations=[note] if note else [], yaxis=yaxis,
         xaxis=_axis(type="category", nticks=10, range=[lo - 0.5, hi + 0.5],
                     rangeslider=dict(visible=True, thickness=0.08)),
