@@ -285,8 +285,11 @@ def replay_figure(replay, epoch: int) -> go.Figure:
         dict(type="scatter", x=[epoch], y=[float(replay.predictions[epoch - 1])], mode="markers", showlegend=False,
              marker=dict(size=14, color=HIGHLIGHT, symbol="circle-open", line=dict(width=3)), hoverinfo="skip"),
     ]  # fmt: skip
-    return figure(data, dict(title=f"{replay.day}: the prediction after each epoch", height=340,
-                             transition=TRANSITION, xaxis=_axis(title=dict(text="epoch", standoff=8), dtick=1)))  # fmt: skip
+    # The legend sits under the axis: in a half-width column it would cover the title at 1280 px.
+    return figure(data, dict(title=f"Prediction by epoch, {replay.day}", height=360,
+                             transition=TRANSITION, xaxis=_axis(title=dict(text="epoch", standoff=8), dtick=1),
+                             legend=dict(orientation="h", x=0, xanchor="left", y=-0.3, yanchor="top"),
+                             margin=dict(l=64, r=16, t=64, b=96)))  # fmt: skip
 
 
 def replay_cell_figure(record: TourRecord, replay, epoch: int, layer: int, step: int) -> go.Figure:
