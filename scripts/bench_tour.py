@@ -11,6 +11,9 @@
 (c) a stop change in Chromium in a warm session: press Next -> the new stop's heading painted;
     median and max over every stop (target < 150 ms; the figure includes the websocket round trip
     and the fragment rerun).
+(d) the alternative, measured the same way from the same run: a client-side step through plotly
+    animation frames of the precomputed stops (one figure, a frame per cell stop, the stop's
+    heading swapped by the page's own Next button; no server): click Next -> heading and frame drawn.
 
 Default: the Sound preset (rnn_unit 10, 2 layers, time_step 20) on AAPL, 2 epochs. ``--small``:
 rnn_unit 4, 2 layers, time_step 5 on GOOG (quick).
@@ -19,6 +22,7 @@ rnn_unit 4, 2 layers, time_step 5 on GOOG (quick).
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import statistics
 import tempfile
@@ -114,10 +118,69 @@ def bench_browser(url: str, run_id: int, count: int, timeout: float = 120.0) -> 
     return {"stops": len(times), "median_ms": statistics.median(times), "max_ms": max(times)}
 
 
+FRAMES_PAGE = """<!doctype html><html><head><meta charset="utf-8"><script>%(plotly)s</script></head>
+<body><button id="next">Next</button><div id="heading"></div><div id="plot" style="width:1200px"></div>
+<script>
+const spec = %(spec)s; let k = 0; window.drawn = 0;
+const gd = document.getElementById("plot");
+document.getElementById("heading").textContent = spec.headings[0];
+Plotly.newPlot(gd, spec.first.data, spec.first.layout).then(() => Plotly.addFrames(gd, spec.frames));
+document.getElementById("next").onclick = () => {
+  k = Math.min(k + 1, spec.frames.length - 1);
+  document.getElementById("heading").textContent = spec.headings[k];
+  Plotly.animate(gd, [spec.frames[k].name], {mode: "immediate", frame: {duration: 0, redraw: true},
+                                             transition: {duration: 0}})
+    .then(() => requestAnimationFrame(() => { window.drawn = k; }));
+};
+</script></body></html>"""
+
+
+def bench_frames(record, timeout: float = 120.0) -> dict:
+    """(d): one plotly figure with a frame per cell stop, stepped in the browser alone."""
+    import plotly.offline
+    from playwright.sync_api import sync_playwright
+    from plotly.utils import PlotlyJSONEncoder
+
+    from components.figures import tour as figures
+    from model.explain.tour_stops import CELL, tour_stops
+
+    cells = [(k, stop) for k, stop in enumerate(tour_stops(record)) if stop.kind == CELL]
+    figs = [figures.cell_figure(record, stop.layer, stop.step) for _, stop in cells]
+    frames = [dict(name=str(k), data=fig.to_plotly_json()["data"], layout=fig.to_plotly_json()["layout"])
+              for k, fig in enumerate(figs)]  # fmt: skip
+    spec = dict(first=figs[0].to_plotly_json(), frames=frames,
+                headings=[f"Stop {k + 1} of {len(cells)} · {stop.title}" for k, (_, stop) in enumerate(cells)])  # fmt: skip
+    html = FRAMES_PAGE % {
+        "plotly": plotly.offline.get_plotlyjs(),
+        "spec": json.dumps(spec, cls=PlotlyJSONEncoder),
+    }
+    path = h.ARTIFACTS / "bench-tour-frames.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html)
+    times = []
+    with sync_playwright() as pw:
+        browser = h.launch_browser(pw)
+        context, page, _ = h.new_page(browser)
+        try:
+            page.goto(path.as_uri())
+            page.wait_for_function(
+                "document.getElementById('plot').data !== undefined", timeout=timeout * 1000
+            )
+            for k in range(1, len(cells)):
+                t0 = time.perf_counter()
+                page.click("#next")
+                page.wait_for_function(f"window.drawn === {k}", timeout=timeout * 1000)
+                times.append((time.perf_counter() - t0) * 1000)
+        finally:
+            context.close()
+            browser.close()
+    return {"stops": len(times), "median_ms": statistics.median(times), "max_ms": max(times)}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m scripts.bench_tour", description=__doc__.splitlines()[0])
     p.add_argument("--small", action="store_true", help="a 4-unit, 5-step network on GOOG (quick)")
-    p.add_argument("--no-browser", action="store_true", help="skip (c)")
+    p.add_argument("--no-browser", action="store_true", help="skip (c) and (d)")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'lens.db'}"
@@ -133,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
             shown = bench_browser(url, run_id, redraw["stops"])
             print(f"(c) stop change in Chromium ({shown['stops']} stops): median {shown['median_ms']:.0f} ms, "
                   f"max {shown['max_ms']:.0f} ms (target < {STOP_TARGET_MS:.0f} ms)")  # fmt: skip
+            framed = bench_frames(record)
+            print(f"(d) plotly frames, client side ({framed['stops']} steps): median {framed['median_ms']:.0f} ms, "
+                  f"max {framed['max_ms']:.0f} ms")  # fmt: skip
     return 0
 
 

@@ -38,7 +38,14 @@ ONE_SCREEN_CELLS = 40  # rnn_unit x time_step x layer_num up to which every numb
 def figure(data: list[dict], layout: dict) -> go.Figure:
     """A figure from plain dicts, our template and title style, without per-property validation."""
     title = layout.pop("title", "")
-    base = {"template": style.TEMPLATE, "title": {"text": title}, "hovermode": "closest"}
+    # uirevision: plotly.js keeps what the user did (zoom, hover, legend) and patches the traces
+    # in place when the next stop's figure arrives, instead of resetting the plot.
+    base = {
+        "template": style.TEMPLATE,
+        "title": {"text": title},
+        "hovermode": "closest",
+        "uirevision": "tour",
+    }
     return go.Figure(data=data, layout={**base, **layout}, _validate=False)
 
 
@@ -83,6 +90,7 @@ def window_figure(record: TourRecord) -> go.Figure:
         yaxis["range"] = [float(shown.min()) - pad, float(shown.max()) + pad]
     return figure(data, dict(
         title=f"Test period: pick a day (now {record.day})", height=330, clickmode="event+select",
+        uirevision=record.day,  # a new day re-zooms on its window
         shapes=[shape], annotations=[note] if note else [], yaxis=yaxis,
         xaxis=_axis(type="category", nticks=10, range=[lo - 0.5, hi + 0.5],
                     rangeslider=dict(visible=True, thickness=0.08)),
@@ -277,8 +285,11 @@ def replay_figure(replay, epoch: int) -> go.Figure:
         dict(type="scatter", x=[epoch], y=[float(replay.predictions[epoch - 1])], mode="markers", showlegend=False,
              marker=dict(size=14, color=HIGHLIGHT, symbol="circle-open", line=dict(width=3)), hoverinfo="skip"),
     ]  # fmt: skip
-    return figure(data, dict(title=f"{replay.day}: the prediction after each epoch", height=340,
-                             transition=TRANSITION, xaxis=_axis(title=dict(text="epoch", standoff=8), dtick=1)))  # fmt: skip
+    # The legend sits under the axis: in a half-width column it would cover the title at 1280 px.
+    return figure(data, dict(title=f"Prediction by epoch, {replay.day}", height=360,
+                             transition=TRANSITION, xaxis=_axis(title=dict(text="epoch", standoff=8), dtick=1),
+                             legend=dict(orientation="h", x=0, xanchor="left", y=-0.3, yanchor="top"),
+                             margin=dict(l=64, r=16, t=64, b=96)))  # fmt: skip
 
 
 def replay_cell_figure(record: TourRecord, replay, epoch: int, layer: int, step: int) -> go.Figure:

@@ -1,5 +1,5 @@
 """The server never imports TensorFlow (~3.5 s, ~0.5 GB), whatever page is visited: training, the
-Shapes trace, the leak demo and the Inside views run in the worker pool's processes."""
+Shapes trace, the leak demo, the Inside views and the Explainer's tour run in the worker pool's processes."""
 
 from __future__ import annotations
 
@@ -13,9 +13,13 @@ import pytest
 
 from tests.components.conftest import APP, REPO
 
+# The pages visited after Results, the Explainer (its tour and training replay) among them.
+PAGES = ("shapes", "inside", "tour", "runs", "tune")
+
 SCRIPT = textwrap.dedent(
     f"""
     import json, sys
+    PAGES = {PAGES!r}
     from streamlit.testing.v1 import AppTest
     from components import run_client
     at = AppTest.from_file({APP!r}, default_timeout=60).run()
@@ -33,14 +37,15 @@ SCRIPT = textwrap.dedent(
     at.switch_page("views/results.py").run()
     results_ok = not at.exception and any(m.label == "Model RMSE" and m.value != "—" for m in at.metric)
     results_tf = "tensorflow" in sys.modules
-    at.session_state["results_tab"] = "Leak demo"  # Results' tabs are lazy: open the leak demo's
+    at.session_state["results_tab"] = "Leak demo"  # the lazy tabs run only the open one
     at.run()
     at.toggle(key="results_leak_demo").set_value(True).run()
     leak_ok = not at.exception and bool(at.table) and not at.error
     others = dict()
-    for page in ("shapes", "inside", "runs", "tune"):
+    for page in PAGES:
         at.switch_page("views/" + page + ".py").run()
-        others[page] = [not at.exception and not at.error, "tensorflow" in sys.modules]
+        shown = page != "tour" or any(m.value.startswith("**Stop 1 of ") for m in at.markdown)
+        others[page] = [not at.exception and not at.error and shown, "tensorflow" in sys.modules]
     print(json.dumps(dict(data_ok=data_ok, data_tf=data_tf, train_ok=train_ok, train_tf=train_tf,
                           results_ok=results_ok, results_tf=results_tf, leak_ok=leak_ok, others=others,
                           keras="keras" in sys.modules)))
@@ -66,6 +71,6 @@ def test_no_page_imports_tensorflow_into_the_server(tmp_path):
         "results_ok": True,
         "results_tf": False,
         "leak_ok": True,
-        "others": {page: [True, False] for page in ("shapes", "inside", "runs", "tune")},
+        "others": {page: [True, False] for page in PAGES},
         "keras": False,
     }

@@ -83,7 +83,7 @@ def test_walk_every_stop_and_a_link_reproduces_one(page, app_server, tour_run_id
         h.shoot(page, f"tour-{width}-cell")
         h.open_app(page, app_server, f"tour?run={tour_run_id}&day={day}&stop={COUNT}", timeout=120)
         expect(_heading(page)).to_have_text(re.compile("How far back it remembers"), timeout=60_000)
-        for title in ("It uses the last", "The unrolled chain", "the prediction after each epoch"):
+        for title in ("It uses the last", "The unrolled chain", "Prediction by epoch"):
             expect(page.locator('[data-testid="stPlotlyChart"]').filter(has_text=title).first).to_be_visible(
                 timeout=60_000
             )

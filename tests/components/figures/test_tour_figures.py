@@ -45,6 +45,18 @@ def test_every_figure_of_every_stop_is_valid_plotly(record):
         json.dumps(fig.to_plotly_json(), default=str)
 
 
+def test_a_stop_change_keeps_each_figures_ui_state_and_a_new_day_rezooms(record):
+    """plotly.js patches a figure whose uirevision is unchanged (zoom and hover stay) instead of
+    resetting it: the same value at every stop; the price chart's follows the day."""
+    stops = tour_stops(record)
+    revisions = {
+        (stop_figure(record, stop) or figures.chain_figure(record, stop.time)).layout.uirevision
+        for stop in stops
+    } | {figures.chain_figure(record, stop.time).layout.uirevision for stop in stops}
+    assert revisions == {"tour"}
+    assert figures.window_figure(record).layout.uirevision == record.day
+
+
 def test_the_cell_figure_draws_the_records_numbers(record):
     stop = next(s for s in tour_stops(record) if s.kind == CELL and s.step == 2)
     z = np.asarray(figures.cell_figure(record, stop.layer, stop.step).data[0].z)

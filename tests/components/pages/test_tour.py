@@ -121,6 +121,6 @@ def test_training_replay_shows_the_day_after_each_epoch(record):
     assert_clean(at)
     assert any(s.value == "Training replay" for s in at.subheader)
     titles = chart_titles(at)
-    assert any(t.endswith("the prediction after each epoch") for t in titles)
+    assert any(t.startswith("Prediction by epoch, ") for t in titles)
     assert "Layer 2, step 3 after epoch 1" in titles  # the replayed cell follows the stop
     assert any("After epoch 1 the model predicted" in c.value for c in at.caption)
