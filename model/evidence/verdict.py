@@ -216,7 +216,15 @@ def judge(facts: Facts, *, alpha: float = ALPHA, margin: float = SKILL_MARGIN) -
         rung_note = f"The best other baseline, {RUNG_NAMES[best]}, reaches skill {signed(best_skill)} on the same points."
 
     def verdict(kind: str, text: str, detail: str = "", beats: bool = False) -> Verdict:
-        detail = " ".join(s for s in (detail, moves, "" if kind in (BEATS, EXPLAINED) else rung_note) if s)
+        if rung_note and kind not in (BEATS, EXPLAINED):
+            # A simple baseline that clearly beats persistence belongs in the one sentence: there is
+            # something to learn on these prices, and this network has not learned it.
+            rung = RUNG_NAMES[best]
+            text += (
+                f" {rung[0].upper()}{rung[1:]} reaches skill {signed(best_skill)} on the same points: "
+                "there is structure this network did not learn."
+            )
+        detail = " ".join(s for s in (detail, moves) if s)
         return Verdict(kind, text + tail, TONE_OF[kind], beats_persistence=beats, detail=detail, **base)
 
     if skill is None:

@@ -51,7 +51,9 @@ def test_results_and_runs_show_walk_forward_evidence(browser, tmp_path):
                 pg.get_by_text(re.compile("Diebold-Mariano vs persistence, pooled over 3 folds"))
             ).to_be_visible()
             # Visible comes before plotly has drawn the figure's texts: wait for the title itself.
-            expect(pg.locator(h.PLOTLY_CHART).filter(has_text="Skill per fold").first).to_be_visible(timeout=60_000)
+            expect(pg.locator(h.PLOTLY_CHART).filter(has_text="Skill per fold").first).to_be_visible(
+                timeout=60_000
+            )
             assert_clean(pg)
             h.shoot(pg, "evidence-results")
 
