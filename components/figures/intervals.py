@@ -46,24 +46,8 @@ def method_coverage_figure(record: pd.DataFrame, level: str, period: str) -> go.
         return empty_figure(title, "No coverage measured.")
     fig = base_layout(go.Figure(), title, SMALL_HEIGHT)
     for method in record.columns:
-        fig.add_trace(
-            go.Scatter(
-                x=record.index,
-                y=record[method],
-                mode="lines+markers",
-                name=online.METHOD_LABELS[method],
-                line=dict(color=METHOD_COLORS[method], dash=METHOD_DASH[method]),
-            )
-        )
-    fig.add_hline(
-        y=float(level),
-        line=dict(color=MUTED, width=1, dash="dash"),
-        annotation_text="nominal",
-        annotation_position="top left",
-    )
-    fig.update_yaxes(title_text="actual inside (%)")
-    fig.update_xaxes(title_text="business days ahead")
-    return legend_below(fig)
+        fig.add_trace(_method_line(method, record.index, record[method], "lines+markers"))
+    return _against_nominal(fig, level, "business days ahead")
 
 
 def rolling_figure(
@@ -75,15 +59,23 @@ def rolling_figure(
         return empty_figure(title, f"Fewer than {window} tested origins at this horizon.")
     fig = base_layout(go.Figure(), title, SMALL_HEIGHT)
     for method, part in record.groupby("method", sort=False):
-        fig.add_trace(
-            go.Scatter(
-                x=part["date"],
-                y=part["coverage"] * 100,
-                mode="lines",
-                name=online.METHOD_LABELS[method],
-                line=dict(color=METHOD_COLORS[method], dash=METHOD_DASH[method]),
-            )
-        )
+        fig.add_trace(_method_line(method, part["date"], part["coverage"] * 100, "lines"))
+    return _against_nominal(fig, level, "date the outcome was known")
+
+
+def _method_line(method: str, x, y, mode: str) -> go.Scatter:
+    """One interval method's coverage, in that method's colour and dash on every figure."""
+    return go.Scatter(
+        x=x,
+        y=y,
+        mode=mode,
+        name=online.METHOD_LABELS[method],
+        line=dict(color=METHOD_COLORS[method], dash=METHOD_DASH[method]),
+    )
+
+
+def _against_nominal(fig: go.Figure, level: str, x_title: str) -> go.Figure:
+    """The nominal level as a dashed line, the coverage axis, and the legend under the plot."""
     fig.add_hline(
         y=float(level),
         line=dict(color=MUTED, width=1, dash="dash"),
@@ -91,7 +83,7 @@ def rolling_figure(
         annotation_position="top left",
     )
     fig.update_yaxes(title_text="actual inside (%)")
-    fig.update_xaxes(title_text="date the outcome was known")
+    fig.update_xaxes(title_text=x_title)
     return legend_below(fig)
 
 
